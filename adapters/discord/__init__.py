@@ -1,0 +1,1 @@
+"""peerbridge: adapters.discord package."""

@@ -1,0 +1,1 @@
+"""Composition root: CLI, settings, embedded Redis, wiring and the web server. Nothing imports this package."""

@@ -1,0 +1,1 @@
+"""The domain: model, router, queue, assignment, risk, escalation and the Redis store. Knows no platform."""
