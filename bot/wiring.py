@@ -1,0 +1,78 @@
+"""Builds the routing stack from plain values; the one place that knows how the pieces fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from routing import texts
+from routing.escalation import EscalationDesk
+from routing.model import Audience, Platform, Priority
+from routing.outbox import Outbox
+from routing.ports import RiskAssessor
+from routing.pseudonyms import Pseudonymiser
+from routing.roster import Roster
+from routing.router import Router, RouterConfig
+from routing.store import keys
+from routing.store.cipher import TextCipher
+from routing.store.conversations import ConversationStore
+from routing.store.escalations import EscalationStore
+from routing.store.streams import StreamWriter
+from routing.store.worker import DeadLetterHook, StreamWorker, WorkerOptions
+
+ROUTER_GROUP = "router"
+ESCALATION_GROUP = "escalation"
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingStack:
+    """Everything the router role runs, wired together."""
+
+    writer: StreamWriter
+    conversations: ConversationStore
+    escalations: EscalationDesk
+    router: Router
+    inbound_worker: StreamWorker
+    escalation_worker: StreamWorker
+
+
+def build_routing(
+    redis: Redis,
+    config: RouterConfig,
+    cipher: TextCipher,
+    pseudonyms: Pseudonymiser,
+    detector: RiskAssessor,
+    roster: Roster,
+    *,
+    consumer: str = "router-1",
+    aging_seconds: float = 15 * 60,
+    ack_timeout: float = 120.0,
+    worker_options: WorkerOptions = WorkerOptions(),  # noqa: B008 - frozen value object
+) -> RoutingStack:
+    writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
+    conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
+    desk = EscalationDesk(config.staff_platform, EscalationStore(redis), conversations, writer, ack_timeout)
+    router = Router(config, conversations, writer, cipher, pseudonyms, detector, roster, desk)
+    alert = _dead_letter_alert(writer, config.staff_platform)
+    inbound = StreamWorker(
+        redis, writer, keys.INBOUND, ROUTER_GROUP, consumer, router.handle_entry, worker_options, alert
+    )
+    escalation = StreamWorker(
+        redis, writer, keys.ESCALATIONS, ESCALATION_GROUP, consumer, desk.deliver, worker_options, alert
+    )
+    return RoutingStack(writer, conversations, desk, router, inbound, escalation)
+
+
+def _dead_letter_alert(writer: StreamWriter, platform: Platform) -> DeadLetterHook:
+    """Staff see every dead-lettered entry: on a crisis service nothing may fail silently."""
+
+    async def alert(stream: str, entry_id: str, reason: str) -> None:
+        out = Outbox(f"deadletter:{stream}:{entry_id}")
+        out.add(
+            platform, Audience.STAFF_LOBBY, texts.STAFF_DEAD_LETTER.format(entry=entry_id), priority=Priority.URGENT
+        )
+        for message in out.messages:
+            await writer.emit(message)
+
+    return alert

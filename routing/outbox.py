@@ -1,0 +1,72 @@
+"""Collects what handling one inbound entry says, with idempotency keys derived from the entry id.
+
+If a router dies after emitting some of an entry's messages, the reclaimed entry is handled again and builds
+the same keys in the same order, so the store's emit drops what was already sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from routing.model import (
+    Attachment,
+    Audience,
+    Button,
+    ChatId,
+    ConversationId,
+    OutboundKind,
+    OutboundMessage,
+    Platform,
+    Priority,
+    Pseudonym,
+)
+
+AfterEmit = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Outbox:
+    """Outbound messages of one inbound entry, plus actions to run once they are safely emitted."""
+
+    entry_id: str
+    messages: list[OutboundMessage] = field(default_factory=list)
+    after_emit: list[AfterEmit] = field(default_factory=list)
+
+    def add(
+        self,
+        platform: Platform,
+        audience: Audience,
+        text: str = "",
+        *,
+        kind: OutboundKind = OutboundKind.SEND,
+        chat: ChatId | None = None,
+        conversation: ConversationId | None = None,
+        pseudonym: Pseudonym | None = None,
+        attachments: tuple[Attachment, ...] = (),
+        source_platform: Platform | None = None,
+        buttons: tuple[Button, ...] = (),
+        priority: Priority = Priority.STAFF,
+    ) -> None:
+        self.messages.append(
+            OutboundMessage(
+                platform=platform,
+                audience=audience,
+                key=f"{self.entry_id}:{len(self.messages)}",
+                text=text,
+                kind=kind,
+                chat=chat,
+                conversation=conversation,
+                pseudonym=pseudonym,
+                attachments=attachments,
+                source_platform=source_platform,
+                buttons=buttons,
+                priority=priority,
+                created_at=time.time(),
+            )
+        )
+
+    def then(self, action: AfterEmit) -> None:
+        """Run `action` after every message here has been emitted (e.g. clear what was just relayed)."""
+        self.after_emit.append(action)

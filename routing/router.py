@@ -1,0 +1,225 @@
+"""The router: platform-agnostic handling of every inbound message.
+
+People are queued, volunteers pull the most urgent person (`next`), and once a volunteer has a conversation
+messages relay both ways. Every message from a person is risk-assessed before anything else happens to it.
+All state is in Redis (`ConversationStore`), so a restarted router carries on where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+from routing import texts
+from routing.codec import MalformedEntry, decode_inbound, encode_inbound
+from routing.commands import SeekerCommand, parse_command, seeker_command
+from routing.escalation import EscalationDesk
+from routing.model import (
+    Audience,
+    ConversationState,
+    InboundMessage,
+    Origin,
+    OutboundKind,
+    Platform,
+    Priority,
+    RiskTier,
+)
+from routing.outbox import Outbox
+from routing.ports import RiskAssessor
+from routing.pseudonyms import Pseudonymiser
+from routing.risk.assessment import Assessment
+from routing.roster import Roster
+from routing.staff_actions import StaffActions
+from routing.store.cipher import TextCipher
+from routing.store.conversations import Conversation, ConversationStore
+from routing.store.streams import StreamWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RouterConfig:
+    """Router policy knobs (validated by the settings layer)."""
+
+    staff_platform: Platform
+    max_text_length: int = 4000
+    flood_limit: int = 20  # messages per flood window (see StreamWriter) before non-risk ones are held back
+    retention_days: float = 30
+    auto_assign: bool = False
+
+
+class Router:
+    """Handles inbound entries: decides, updates state, and emits outbound messages."""
+
+    def __init__(
+        self,
+        config: RouterConfig,
+        store: ConversationStore,
+        writer: StreamWriter,
+        cipher: TextCipher,
+        pseudonyms: Pseudonymiser,
+        detector: RiskAssessor,
+        roster: Roster,
+        escalations: EscalationDesk,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._writer = writer
+        self._cipher = cipher
+        self._pseudonyms = pseudonyms
+        self._detector = detector
+        self._escalations = escalations
+        self._staff = StaffActions(config.staff_platform, store, writer, roster, escalations)
+
+    async def handle_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
+        """Stream-worker entry point: decrypt, decode (MalformedEntry → dead letter), handle."""
+        payload = fields.get(b"d")
+        if payload is None:
+            raise MalformedEntry("inbound entry has no payload")
+        message = decode_inbound(self._cipher.decrypt(payload))
+        await self.handle(message, entry_id, int(fields.get(b"flood", b"1")))
+
+    async def handle(self, message: InboundMessage, entry_id: str, flood_count: int = 1) -> None:
+        """Handle one message; all outbound messages are emitted at the end, idempotently."""
+        out = Outbox(entry_id)
+        if message.sender_is_bot:
+            return  # our own echoes and other bots: never relayed (loop prevention)
+        if message.origin == Origin.PRIVATE:
+            await self._from_person(message, out, flood_count)
+        else:
+            await self._staff.handle(message, out)
+        for outbound in out.messages:
+            await self._writer.emit(outbound)
+        for action in out.after_emit:
+            await action()
+
+    async def _from_person(self, message: InboundMessage, out: Outbox, flood_count: int) -> None:
+        parsed = parse_command(message.text)
+        command = seeker_command(parsed) if parsed else None
+        if command is not None:
+            await self._person_command(command, message, out)
+            return
+        message = self._trimmed(message, out)
+        if not message.text.strip() and not message.attachments:
+            self._reply(message, out, texts.EMPTY_MESSAGE)
+            return
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        pseudonym = self._pseudonyms.alias(message.platform, message.sender)
+        conv_id, created = await self._store.open(
+            message.platform, message.chat, person_key, pseudonym, message.language
+        )
+        context = await self._store.remember_recent(conv_id, message.text) if message.text else []
+        assessment = self._detector.assess(message.text, context) if message.text else Assessment(RiskTier.NONE, None)
+        if flood_count > self._config.flood_limit and assessment.tier < RiskTier.HIGH:
+            await self._slow_down(message, person_key, out)
+            return
+        previous = await self._store.raise_tier(conv_id, assessment.tier) if assessment.tier else RiskTier.NONE
+        conversation = await self._store.get(conv_id)
+        if conversation is None:  # expired between calls; the next message opens a fresh one
+            return
+        if assessment.tier >= RiskTier.HIGH:
+            await self._escalate(conversation, assessment, message, out)
+        if conversation.state == ConversationState.WAITING:
+            await self._while_waiting(conversation, message, out, created, assessment.tier > previous)
+        elif conversation.state == ConversationState.ACTIVE:
+            self._relay_to_staff(conversation, message, out)
+
+    async def _person_command(self, command: SeekerCommand, message: InboundMessage, out: Outbox) -> None:
+        retention = int(self._config.retention_days)
+        if command in (SeekerCommand.START, SeekerCommand.HELP):
+            self._reply(message, out, texts.WELCOME.format(retention=retention))
+        elif command == SeekerCommand.PRIVACY:
+            self._reply(message, out, texts.PRIVACY.format(retention=retention))
+        elif command == SeekerCommand.STOP:
+            await self._person_stops(message, out)
+
+    async def _person_stops(self, message: InboundMessage, out: Outbox) -> None:
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        conv_id = await self._store.open_conversation_of(person_key)
+        conversation = await self._store.get(conv_id) if conv_id else None
+        if conversation is None or not await self._store.close(conversation.id):
+            self._reply(message, out, texts.NOTHING_TO_STOP)
+            return
+        staff = self._config.staff_platform
+        if conversation.state == ConversationState.WAITING:
+            self._reply(message, out, texts.LEFT_QUEUE)
+            out.add(
+                staff,
+                Audience.STAFF_QUEUE,
+                texts.CARD_CLOSED.format(pseudonym=conversation.pseudonym),
+                kind=OutboundKind.UPSERT_CARD,
+                conversation=conversation.id,
+                pseudonym=conversation.pseudonym,
+                priority=Priority.BACKGROUND,
+            )
+        else:
+            self._reply(message, out, texts.ENDED_BY_PERSON)
+            note = texts.CLOSED_NOTE.format(who=conversation.pseudonym)
+            out.add(staff, Audience.STAFF_THREAD, note, conversation=conversation.id, pseudonym=conversation.pseudonym)
+            out.add(
+                staff,
+                Audience.STAFF_THREAD,
+                kind=OutboundKind.CLOSE_THREAD,
+                conversation=conversation.id,
+                pseudonym=conversation.pseudonym,
+            )
+        await self._writer.audit("closed", conversation=conversation.id, by="person")
+
+    def _trimmed(self, message: InboundMessage, out: Outbox) -> InboundMessage:
+        limit = self._config.max_text_length
+        if len(message.text) <= limit:
+            return message
+        self._reply(message, out, texts.TRIMMED.format(limit=limit))
+        return dataclasses.replace(message, text=message.text[:limit])
+
+    async def _slow_down(self, message: InboundMessage, person_key: str, out: Outbox) -> None:
+        if await self._writer.first_notice(f"flood:{person_key}", ttl=30):
+            self._reply(message, out, texts.SLOW_DOWN)
+        log.info("flood limit: a message was held back (entry %s)", out.entry_id)
+
+    async def _while_waiting(
+        self, conversation: Conversation, message: InboundMessage, out: Outbox, created: bool, tier_rose: bool
+    ) -> None:
+        await self._store.keep_pending(conversation.id, encode_inbound(message))
+        if created:
+            position = await self._store.position(conversation.id) or 1
+            self._reply(message, out, texts.QUEUED.format(position=position), priority=Priority.PERSON)
+            await self._writer.audit("queued", conversation=conversation.id)
+        if created or tier_rose:
+            self._staff.queue_card(conversation, out)
+        if created and self._config.auto_assign:
+            await self._staff.auto_assign(out)
+
+    def _relay_to_staff(self, conversation: Conversation, message: InboundMessage, out: Outbox) -> None:
+        out.add(
+            self._config.staff_platform,
+            Audience.STAFF_THREAD,
+            message.text,
+            conversation=conversation.id,
+            pseudonym=conversation.pseudonym,
+            attachments=message.attachments,
+            source_platform=message.platform,
+            priority=Priority.PERSON,
+        )
+
+    async def _escalate(
+        self, conversation: Conversation, assessment: Assessment, message: InboundMessage, out: Outbox
+    ) -> None:
+        self._reply(message, out, texts.RESOURCES, priority=Priority.URGENT)
+        await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id)
+        if conversation.state == ConversationState.ACTIVE:
+            alert = texts.VOLUNTEER_RISK_ALERT.format(
+                tier=assessment.tier.label, category=assessment.category or "unspecified"
+            )
+            out.add(
+                self._config.staff_platform,
+                Audience.STAFF_THREAD,
+                alert,
+                conversation=conversation.id,
+                pseudonym=conversation.pseudonym,
+                priority=Priority.URGENT,
+            )
+
+    def _reply(self, message: InboundMessage, out: Outbox, text: str, priority: Priority = Priority.PERSON) -> None:
+        out.add(message.platform, Audience.SEEKER, text, chat=message.chat, priority=priority)

@@ -1,0 +1,329 @@
+"""What staff can do from the workspace: take people, relay replies, end, release, transfer, note, ack."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from routing import texts
+from routing.codec import MalformedEntry, decode_inbound
+from routing.commands import ParsedCommand, StaffCommand, parse_command, staff_command
+from routing.escalation import EscalationDesk
+from routing.model import (
+    Audience,
+    Button,
+    ConversationId,
+    ConversationState,
+    EscalationId,
+    InboundKind,
+    InboundMessage,
+    Origin,
+    OutboundKind,
+    Platform,
+    Priority,
+    Role,
+)
+from routing.outbox import Outbox
+from routing.roster import Roster, StaffMember
+from routing.store.conversations import AssignOutcome, Conversation, ConversationStore
+from routing.store.streams import StreamWriter
+
+log = logging.getLogger(__name__)
+
+_HELP = (
+    "Staff commands: /next (take the most urgent person), /end, /release <handover note>, "
+    "/transfer <volunteer>, /note <text> (staff only), /on and /off (available for automatic assignment), "
+    "/ack <escalation id>."
+)
+_NEEDS_THREAD = {StaffCommand.END, StaffCommand.RELEASE, StaffCommand.TRANSFER, StaffCommand.NOTE}
+_OVERSEERS = (Role.SUPERVISOR, Role.COORDINATOR)
+
+
+class StaffActions:
+    """Handles messages and commands written in the staff workspace or the escalation chat."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        store: ConversationStore,
+        writer: StreamWriter,
+        roster: Roster,
+        escalations: EscalationDesk,
+    ) -> None:
+        self._platform = platform
+        self._store = store
+        self._writer = writer
+        self._roster = roster
+        self._escalations = escalations
+
+    async def handle(self, message: InboundMessage, out: Outbox) -> None:
+        member = self._roster.member(message.platform, message.sender)
+        conv = await self._store.conversation_of_thread(message.platform, message.thread) if message.thread else None
+        parsed = _action(message) if message.kind == InboundKind.ACTION else parse_command(message.text)
+        if parsed is None:
+            if conv is not None and message.kind == InboundKind.MESSAGE:
+                await self._relay_to_person(conv, message, out)
+            return
+        command = staff_command(parsed)
+        if command is None:
+            self._say(message, conv, texts.UNKNOWN_COMMAND.format(name=parsed.name), out)
+        elif command in _NEEDS_THREAD and conv is None:
+            self._say(message, conv, texts.NOT_IN_THREAD.format(command=command.value), out)
+        else:
+            await self._dispatch(command, parsed.argument, member, message, conv, out)
+
+    async def _dispatch(
+        self,
+        command: StaffCommand,
+        argument: str,
+        member: StaffMember,
+        message: InboundMessage,
+        conv: ConversationId | None,
+        out: Outbox,
+    ) -> None:
+        if command in (StaffCommand.NEXT, StaffCommand.TAKE):
+            target = ConversationId(argument) if command == StaffCommand.TAKE and argument else None
+            await self._take(member, target, message, conv, out)
+        elif command == StaffCommand.ACK:
+            await self._ack(argument, member, message, conv, out)
+        elif command == StaffCommand.HELP:
+            self._say(message, conv, _HELP, out)
+        elif command in (StaffCommand.ON, StaffCommand.OFF):
+            await self._store.set_on_duty(member.id, command == StaffCommand.ON)
+            state = "available for automatic assignment" if command == StaffCommand.ON else "off duty"
+            self._say(message, conv, f"{member.name} is now {state}.", out)
+        elif conv is not None:
+            await self._in_thread(command, argument, member, message, conv, out)
+
+    async def _in_thread(
+        self,
+        command: StaffCommand,
+        argument: str,
+        member: StaffMember,
+        message: InboundMessage,
+        conv: ConversationId,
+        out: Outbox,
+    ) -> None:
+        conversation = await self._store.get(conv)
+        if conversation is None:
+            self._say(message, conv, "This conversation has expired.", out)
+        elif command == StaffCommand.NOTE:
+            await self._note(argument, message, conversation, out)
+        elif conversation.state != ConversationState.ACTIVE:
+            self._say(message, conv, f"This conversation is {conversation.state}; nothing was changed.", out)
+        elif conversation.volunteer != member.id and not any(member.has(r) for r in _OVERSEERS):
+            self._say(message, conv, texts.NOT_YOURS.format(volunteer=conversation.volunteer), out)
+        elif command == StaffCommand.END:
+            await self._end(member, conversation, out)
+        elif command == StaffCommand.RELEASE:
+            await self._release(argument, member, conversation, out)
+        else:
+            await self._transfer(argument, message, conversation, out)
+
+    async def _take(
+        self,
+        member: StaffMember,
+        target: ConversationId | None,
+        message: InboundMessage,
+        conv: ConversationId | None,
+        out: Outbox,
+    ) -> None:
+        result = await self._store.assign(member.id, member.max_concurrent, target)
+        if result.outcome == AssignOutcome.OK and result.conversation is not None:
+            await self.connect(result.conversation, member, out)
+        elif result.outcome == AssignOutcome.FULL:
+            count = len(await self._store.active_of(member.id))
+            self._say(message, conv, texts.AT_CAPACITY.format(count=count), out)
+        elif result.outcome == AssignOutcome.EMPTY:
+            self._say(message, conv, texts.NOBODY_WAITING, out)
+        else:
+            found = await self._store.get(result.conversation) if result.conversation else None
+            pseudonym = found.pseudonym if found else "that person"
+            self._say(message, conv, texts.ALREADY_TAKEN.format(pseudonym=pseudonym), out)
+
+    async def connect(self, conv: ConversationId, member: StaffMember, out: Outbox) -> None:
+        """Open the staff thread for a newly assigned conversation and catch the volunteer up."""
+        conversation = await self._store.get(conv)
+        if conversation is None:
+            return
+        header = texts.THREAD_OPENED.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label)
+        self._thread(conversation, header, out)
+        for raw in await self._store.take_pending(conv):
+            try:
+                earlier = decode_inbound(raw)
+            except MalformedEntry:
+                log.error("conversation %s: a kept message could not be decoded", conv)
+                continue
+            self._thread(conversation, earlier.text, out, earlier)
+        for note in await self._store.notes(conv):
+            self._thread(conversation, f"Handover note: {note}", out)
+        self._thread(conversation, texts.TAKEN.format(pseudonym=conversation.pseudonym), out)
+        out.add(
+            conversation.platform, Audience.SEEKER, texts.CONNECTED, chat=conversation.chat, priority=Priority.PERSON
+        )
+        self._card(conversation, texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name), out)
+        out.then(lambda: self._store.clear_pending(conv))
+        await self._writer.audit("assigned", conversation=conv, volunteer=member.id)
+
+    async def auto_assign(self, out: Outbox) -> None:
+        """Push the most urgent waiting person to the on-duty volunteer with the most free capacity."""
+        candidates: list[tuple[int, StaffMember]] = []
+        for volunteer in await self._store.on_duty():
+            member = self._roster.by_id(volunteer) or StaffMember(id=volunteer, name=volunteer)
+            free = member.max_concurrent - len(await self._store.active_of(volunteer))
+            if free > 0:
+                candidates.append((free, member))
+        for _free, member in sorted(candidates, key=lambda c: -c[0]):
+            result = await self._store.assign(member.id, member.max_concurrent)
+            if result.outcome == AssignOutcome.OK and result.conversation is not None:
+                await self.connect(result.conversation, member, out)
+                return
+            if result.outcome == AssignOutcome.EMPTY:
+                return
+
+    async def _relay_to_person(self, conv: ConversationId, message: InboundMessage, out: Outbox) -> None:
+        conversation = await self._store.get(conv)
+        if conversation is None or conversation.state != ConversationState.ACTIVE:
+            state = conversation.state if conversation else "expired"
+            self._say(message, conv, f"This conversation is {state}; your message was not sent.", out)
+            return
+        out.add(
+            conversation.platform,
+            Audience.SEEKER,
+            message.text,
+            chat=conversation.chat,
+            attachments=message.attachments,
+            source_platform=message.platform,
+            priority=Priority.PERSON,
+        )
+
+    async def _end(self, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
+        await self._store.close(conversation.id)
+        out.add(
+            conversation.platform,
+            Audience.SEEKER,
+            texts.ENDED_BY_VOLUNTEER,
+            chat=conversation.chat,
+            priority=Priority.PERSON,
+        )
+        self._thread(conversation, texts.CLOSED_NOTE.format(who=member.name), out)
+        out.add(
+            self._platform,
+            Audience.STAFF_THREAD,
+            kind=OutboundKind.CLOSE_THREAD,
+            conversation=conversation.id,
+            pseudonym=conversation.pseudonym,
+        )
+        await self._writer.audit("closed", conversation=conversation.id, by=member.id)
+
+    async def _release(self, note: str, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
+        holder = conversation.volunteer or member.id
+        if await self._store.release(conversation.id, holder) != "ok":
+            self._thread(conversation, "This conversation could not be released; nothing was changed.", out)
+            return
+        if note:
+            await self._store.add_note(conversation.id, note)
+        self._thread(conversation, texts.RELEASED_NOTE.format(volunteer=member.name, note=note or "(none)"), out)
+        out.add(
+            conversation.platform,
+            Audience.SEEKER,
+            texts.VOLUNTEER_LEFT,
+            chat=conversation.chat,
+            priority=Priority.PERSON,
+        )
+        waiting = await self._store.get(conversation.id)
+        if waiting is not None:
+            self.queue_card(waiting, out)
+        await self._writer.audit("released", conversation=conversation.id, by=member.id)
+
+    async def _transfer(self, reference: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
+        if not reference:
+            text = texts.NEEDS_ARGUMENT.format(command="transfer", what="a volunteer", example="ana")
+            self._say(message, conversation.id, text, out)
+            return
+        target = self._roster.resolve(reference)
+        if target is None or conversation.volunteer is None:
+            self._say(message, conversation.id, texts.UNKNOWN_VOLUNTEER.format(name=reference[:40]), out)
+            return
+        result = await self._store.transfer(conversation.id, conversation.volunteer, target.id, target.max_concurrent)
+        if result == "full":
+            self._say(message, conversation.id, texts.TRANSFER_FULL.format(name=target.name), out)
+            return
+        source = self._roster.by_id(conversation.volunteer)
+        text = texts.TRANSFERRED_NOTE.format(
+            source=source.name if source else conversation.volunteer, target=target.name
+        )
+        self._thread(conversation, text, out)
+        await self._writer.audit("transferred", conversation=conversation.id, to=target.id)
+
+    async def _note(self, note: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
+        if not note:
+            text = texts.NEEDS_ARGUMENT.format(command="note", what="some text", example="prefers short messages")
+            self._say(message, conversation.id, text, out)
+            return
+        await self._store.add_note(conversation.id, note)
+        self._say(message, conversation.id, texts.NOTE_SAVED.format(note=note), out)
+
+    async def _ack(
+        self, argument: str, member: StaffMember, message: InboundMessage, conv: ConversationId | None, out: Outbox
+    ) -> None:
+        if not argument:
+            self._say(
+                message, conv, texts.NEEDS_ARGUMENT.format(command="ack", what="an escalation id", example="e-1"), out
+            )
+            return
+        await self._escalations.acknowledge(EscalationId(argument.split()[0]), member.id, member.name, out)
+
+    def queue_card(self, conversation: Conversation, out: Outbox) -> None:
+        """Create or refresh the queue card of a waiting conversation, with a Take button."""
+        since = dt.datetime.fromtimestamp(conversation.arrival, dt.UTC).strftime("%H:%M UTC")
+        text = texts.CARD.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label, since=since)
+        out.add(
+            self._platform,
+            Audience.STAFF_QUEUE,
+            text,
+            kind=OutboundKind.UPSERT_CARD,
+            conversation=conversation.id,
+            pseudonym=conversation.pseudonym,
+            buttons=(Button("Take", f"take {conversation.id}"),),
+            priority=Priority.BACKGROUND,
+        )
+
+    def _card(self, conversation: Conversation, text: str, out: Outbox) -> None:
+        out.add(
+            self._platform,
+            Audience.STAFF_QUEUE,
+            text,
+            kind=OutboundKind.UPSERT_CARD,
+            conversation=conversation.id,
+            pseudonym=conversation.pseudonym,
+            priority=Priority.BACKGROUND,
+        )
+
+    def _thread(
+        self, conversation: Conversation, text: str, out: Outbox, relayed: InboundMessage | None = None
+    ) -> None:
+        out.add(
+            self._platform,
+            Audience.STAFF_THREAD,
+            text,
+            conversation=conversation.id,
+            pseudonym=conversation.pseudonym,
+            attachments=relayed.attachments if relayed else (),
+            source_platform=relayed.platform if relayed else None,
+        )
+
+    def _say(self, message: InboundMessage, conv: ConversationId | None, text: str, out: Outbox) -> None:
+        """Answer staff where they wrote: the escalation chat, the conversation's thread, or the lobby."""
+        if message.origin == Origin.ESCALATION:
+            out.add(self._platform, Audience.ESCALATION, text, priority=Priority.URGENT)
+        elif conv is not None:
+            out.add(self._platform, Audience.STAFF_THREAD, text, conversation=conv)
+        else:
+            out.add(self._platform, Audience.STAFF_LOBBY, text)
+
+
+def _action(message: InboundMessage) -> ParsedCommand | None:
+    """A button's action data ("take c-12", "ack e-3") as a command."""
+    name, _, argument = message.text.strip().partition(" ")
+    return ParsedCommand(name=name.lower(), argument=argument.strip()) if name else None

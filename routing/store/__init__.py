@@ -1,0 +1,1 @@
+"""The Redis store: the only part of `routing` that talks to Redis."""

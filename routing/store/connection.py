@@ -1,0 +1,45 @@
+"""A Redis client that fails fast: redis-py's defaults hang ~60 s against an unreachable server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+
+@dataclass(frozen=True, slots=True)
+class RedisOptions:
+    """How to reach Redis. Timeouts are seconds; `socket_timeout` must exceed the longest stream BLOCK."""
+
+    url: str
+    sentinels: tuple[tuple[str, int], ...] = ()
+    master_name: str = "peerbridge"
+    socket_timeout: float = 3.0
+    connect_timeout: float = 1.0
+    retries: int = 2
+
+
+def _retry(retries: int) -> Retry:
+    return Retry(ExponentialBackoff(cap=0.5, base=0.05), retries)
+
+
+def connect(options: RedisOptions) -> Redis:
+    """Build a client (no I/O yet). RESP2 is pinned so reply shapes do not change under us."""
+    common: dict[str, Any] = {
+        "socket_timeout": options.socket_timeout,
+        "socket_connect_timeout": options.connect_timeout,
+        "retry": _retry(options.retries),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        "health_check_interval": 15,
+        "protocol": 2,
+    }
+    if options.sentinels:
+        sentinel = Sentinel(list(options.sentinels), sentinel_kwargs={"socket_timeout": 1.0}, **common)  # type: ignore[no-untyped-call]
+        return cast(Redis, sentinel.master_for(options.master_name))
+    return Redis.from_url(options.url, **common)

@@ -1,0 +1,276 @@
+"""Conversations, the waiting queue and assignment in Redis; every racy step is one Lua script."""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass
+from typing import cast
+
+from redis.asyncio import Redis
+
+from routing.model import (
+    ChatId,
+    ConversationId,
+    ConversationState,
+    Platform,
+    Pseudonym,
+    RiskTier,
+    ThreadId,
+    VolunteerId,
+)
+from routing.queue_policy import DEFAULT_AGING_SECONDS, queue_score
+from routing.store import keys, scripts
+from routing.store.cipher import TextCipher
+
+DAY = 24 * 3600
+RECENT_WINDOW = 6  # messages of context for the risk detector
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """One person's conversation as stored. `chat` is the person's raw chat id: never log it."""
+
+    id: ConversationId
+    state: ConversationState
+    platform: Platform
+    chat: ChatId
+    pseudonym: Pseudonym
+    tier: RiskTier
+    created_at: float
+    arrival: float
+    volunteer: VolunteerId | None
+    language: str | None
+
+
+class AssignOutcome(enum.StrEnum):
+    """Result of an assignment attempt."""
+
+    OK = "ok"
+    FULL = "full"  # the volunteer is at capacity
+    EMPTY = "empty"  # nobody is waiting
+    TAKEN = "taken"  # somebody else got there first (or the conversation is not waiting)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    outcome: AssignOutcome
+    conversation: ConversationId | None
+
+
+class ConversationStore:
+    """Reads and changes conversation state; all state lives here, so a restarted router carries on."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        cipher: TextCipher,
+        *,
+        retention_days: float = 30,
+        aging_seconds: float = DEFAULT_AGING_SECONDS,
+    ) -> None:
+        self._redis = redis
+        self._cipher = cipher
+        self._retention = int(retention_days * DAY)
+        self._aging = aging_seconds
+        self._open = redis.register_script(scripts.OPEN_CONVERSATION)
+        self._assign = redis.register_script(scripts.ASSIGN)
+        self._transfer = redis.register_script(scripts.TRANSFER)
+        self._release = redis.register_script(scripts.RELEASE)
+        self._close = redis.register_script(scripts.CLOSE)
+        self._raise = redis.register_script(scripts.RAISE_TIER)
+
+    async def open(
+        self, platform: Platform, chat: ChatId, person_key: str, pseudonym: Pseudonym, language: str | None
+    ) -> tuple[ConversationId, bool]:
+        """The person's open conversation, creating and queueing one if needed. Returns (id, created)."""
+        now = time.time()
+        conv, created, _state = await self._open(
+            keys=[keys.person(person_key), keys.CONVERSATION_SEQ, keys.QUEUE],
+            args=[
+                keys.CONVERSATION_PREFIX,
+                now,
+                platform.value,
+                chat,
+                pseudonym,
+                person_key,
+                queue_score(RiskTier.NONE, now, self._aging),
+                self._retention,
+                language or "",
+            ],
+        )
+        return ConversationId(_text(conv)), bool(int(created))
+
+    async def open_conversation_of(self, person_key: str) -> ConversationId | None:
+        """The person's open conversation id, without creating one."""
+        conv = await self._redis.get(keys.person(person_key))
+        if conv is None:
+            return None
+        found = await self.get(ConversationId(_text(conv)))
+        if found is None or found.state == ConversationState.CLOSED:
+            return None
+        return found.id
+
+    async def get(self, conv: ConversationId) -> Conversation | None:
+        raw = await self._redis.hgetall(keys.conversation(conv))
+        if not raw:
+            return None
+        d = {_text(k): _text(v) for k, v in raw.items()}
+        return Conversation(
+            id=conv,
+            state=ConversationState(d["state"]),
+            platform=Platform(d["platform"]),
+            chat=ChatId(d["chat"]),
+            pseudonym=Pseudonym(d["pseudonym"]),
+            tier=RiskTier(int(d.get("tier", "0"))),
+            created_at=float(d["created_at"]),
+            arrival=float(d["arrival"]),
+            volunteer=VolunteerId(d["volunteer"]) if d.get("volunteer") else None,
+            language=d.get("lang") or None,
+        )
+
+    async def position(self, conv: ConversationId) -> int | None:
+        """1-based place in the queue, or None when not waiting."""
+        rank = await self._redis.zrank(keys.QUEUE, conv)
+        return None if rank is None else int(cast(int, rank)) + 1
+
+    async def waiting_count(self) -> int:
+        return int(await self._redis.zcard(keys.QUEUE))
+
+    async def waiting(self, limit: int = 50) -> list[ConversationId]:
+        """The most urgent waiting conversations, in serving order."""
+        ids = cast(list[bytes], await self._redis.zrange(keys.QUEUE, 0, limit - 1))
+        return [ConversationId(_text(c)) for c in ids]
+
+    async def assign(self, volunteer: VolunteerId, capacity: int, conv: ConversationId | None = None) -> Assignment:
+        """Give `conv` (or the most urgent waiting person) to `volunteer`, atomically."""
+        outcome, got = await self._assign(
+            keys=[keys.QUEUE, keys.volunteer_active(volunteer)],
+            args=[volunteer, capacity, time.time(), conv or "", keys.CONVERSATION_PREFIX],
+        )
+        got_text = _text(got)
+        return Assignment(AssignOutcome(_text(outcome)), ConversationId(got_text) if got_text else None)
+
+    async def transfer(self, conv: ConversationId, source: VolunteerId, target: VolunteerId, capacity: int) -> str:
+        """Move an active conversation between volunteers; returns "ok" or why not."""
+        result = await self._transfer(
+            keys=[keys.conversation(conv), keys.volunteer_active(source), keys.volunteer_active(target)],
+            args=[conv, source, target, capacity, time.time()],
+        )
+        return _text(result)
+
+    async def release(self, conv: ConversationId, volunteer: VolunteerId) -> str:
+        """Return an active conversation to the queue at its original place for its tier."""
+        found = await self.get(conv)
+        if found is None:
+            return "not_active"
+        score = queue_score(found.tier, found.arrival, self._aging)
+        result = await self._release(
+            keys=[keys.conversation(conv), keys.volunteer_active(volunteer), keys.QUEUE],
+            args=[conv, volunteer, score],
+        )
+        return _text(result)
+
+    async def close(self, conv: ConversationId) -> bool:
+        """Close a waiting or active conversation. False if it was not open."""
+        found = await self.get(conv)
+        person = await self._redis.hget(keys.conversation(conv), "person")
+        person_key = keys.person(_text(person)) if person else keys.person("-")
+        result = await self._close(
+            keys=[keys.conversation(conv), keys.QUEUE, person_key],
+            args=[conv, time.time(), keys.PREFIX + "vol:"],
+        )
+        if found is not None and _text(result) == "ok":
+            await self._redis.delete(keys.pending(conv), keys.recent(conv), keys.notes(conv))
+            await self._redis.expire(keys.conversation(conv), self._retention)
+        return _text(result) == "ok"
+
+    async def raise_tier(self, conv: ConversationId, tier: RiskTier) -> RiskTier:
+        """Raise the conversation's tier if `tier` is higher; returns the tier it had before."""
+        found = await self.get(conv)
+        arrival = found.arrival if found else time.time()
+        old = await self._raise(
+            keys=[keys.conversation(conv), keys.QUEUE],
+            args=[conv, int(tier), queue_score(tier, arrival, self._aging)],
+        )
+        return RiskTier(int(old))
+
+    async def active_of(self, volunteer: VolunteerId) -> set[ConversationId]:
+        return {ConversationId(_text(c)) for c in await self._redis.smembers(keys.volunteer_active(volunteer))}
+
+    async def keep_pending(self, conv: ConversationId, encoded: bytes) -> None:
+        """Keep a message the person sent while waiting (encrypted; expires with the retention limit)."""
+        key = keys.pending(conv)
+        await self._redis.rpush(key, self._cipher.encrypt(encoded))
+        await self._redis.expire(key, self._retention)
+
+    async def take_pending(self, conv: ConversationId) -> list[bytes]:
+        """The messages kept while waiting, oldest first; they stay until `clear_pending`."""
+        raw = await self._redis.lrange(keys.pending(conv), 0, -1)
+        return [self._cipher.decrypt(_bytes(item)) for item in raw]
+
+    async def clear_pending(self, conv: ConversationId) -> None:
+        await self._redis.delete(keys.pending(conv))
+
+    async def remember_recent(self, conv: ConversationId, text: str) -> list[str]:
+        """Add to the person's recent-message window; returns the window before this message, oldest first."""
+        key = keys.recent(conv)
+        earlier = await self._redis.lrange(key, 0, -1)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.rpush(key, self._cipher.encrypt(text.encode()))
+        pipe.ltrim(key, -RECENT_WINDOW, -1)
+        pipe.expire(key, self._retention)
+        await pipe.execute()
+        return [self._cipher.decrypt(_bytes(item)).decode() for item in earlier]
+
+    async def add_note(self, conv: ConversationId, note: str) -> None:
+        """Keep a staff-only note (encrypted); shown to whoever takes the conversation next."""
+        key = keys.notes(conv)
+        await self._redis.rpush(key, self._cipher.encrypt(note.encode()))
+        await self._redis.expire(key, self._retention)
+
+    async def notes(self, conv: ConversationId) -> list[str]:
+        return [self._cipher.decrypt(_bytes(n)).decode() for n in await self._redis.lrange(keys.notes(conv), 0, -1)]
+
+    async def set_on_duty(self, volunteer: VolunteerId, on: bool) -> None:
+        """Mark a volunteer available (or not) for automatic assignment."""
+        if on:
+            await self._redis.sadd(keys.ON_DUTY, volunteer)
+        else:
+            await self._redis.srem(keys.ON_DUTY, volunteer)
+
+    async def on_duty(self) -> list[VolunteerId]:
+        return sorted(VolunteerId(_text(v)) for v in await self._redis.smembers(keys.ON_DUTY))
+
+    async def bind_thread(self, conv: ConversationId, platform: Platform, thread: ThreadId) -> None:
+        """Remember which staff topic/thread belongs to `conv` (both directions)."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(keys.thread(platform, thread), conv, ex=self._retention)
+        pipe.hset(keys.conversation(conv), f"thread:{platform}", thread)
+        await pipe.execute()
+
+    async def thread_of(self, conv: ConversationId, platform: Platform) -> ThreadId | None:
+        value = await self._redis.hget(keys.conversation(conv), f"thread:{platform}")
+        return ThreadId(_text(value)) if value else None
+
+    async def conversation_of_thread(self, platform: Platform, thread: ThreadId) -> ConversationId | None:
+        value = await self._redis.get(keys.thread(platform, thread))
+        return ConversationId(_text(value)) if value else None
+
+    async def set_field(self, conv: ConversationId, name: str, value: str) -> None:
+        """Adapter-owned metadata on a conversation (e.g. the queue card's message id)."""
+        await self._redis.hset(keys.conversation(conv), name, value)
+
+    async def get_field(self, conv: ConversationId, name: str) -> str | None:
+        value = await self._redis.hget(keys.conversation(conv), name)
+        return _text(value) if value is not None else None
+
+
+def _text(value: bytes | str | int) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(value)
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()

@@ -1,0 +1,97 @@
+"""Escalation records in Redis: raised on their own stream, with state and an acknowledgement deadline."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from routing.model import ConversationId, EscalationId, RiskCategory, RiskTier, VolunteerId
+from routing.store import keys
+
+RECORD_TTL = 90 * 24 * 3600
+DEADLINES = keys.PREFIX + "esc:deadlines"
+ESCALATION_SEQ = keys.PREFIX + "seq:escalation"
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """One escalation as stored (no message text)."""
+
+    id: EscalationId
+    conversation: ConversationId
+    tier: RiskTier
+    category: RiskCategory | None
+    phrase_ids: tuple[str, ...]
+    raised_at: float
+    state: str
+    acknowledged_by: VolunteerId | None
+
+
+def _record(esc: EscalationId) -> str:
+    return f"{keys.PREFIX}esc:{esc}"
+
+
+class EscalationStore:
+    """Raises, reads and acknowledges escalations."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def raise_(
+        self,
+        conv: ConversationId,
+        tier: RiskTier,
+        category: RiskCategory | None,
+        phrase_ids: tuple[str, ...],
+        ack_timeout: float,
+        dedupe_key: str,
+    ) -> EscalationId | None:
+        """Record an escalation and append it to the escalations stream; None if `dedupe_key` was seen."""
+        if not await self._redis.set(f"{keys.PREFIX}esc:dedupe:{dedupe_key}", 1, nx=True, ex=2 * 24 * 3600):
+            return None
+        esc = EscalationId(f"e-{int(await self._redis.incr(ESCALATION_SEQ))}")
+        now = time.time()
+        record = {
+            "conversation": conv, "tier": int(tier), "category": category.value if category else "",
+            "phrases": ",".join(phrase_ids), "raised_at": f"{now:.3f}", "state": "raised",
+        }  # fmt: skip
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(_record(esc), mapping=record)  # type: ignore[arg-type]
+        pipe.expire(_record(esc), RECORD_TTL)
+        pipe.zadd(DEADLINES, {esc: now + ack_timeout})
+        pipe.xadd(keys.ESCALATIONS, {"esc": esc})
+        await pipe.execute()
+        return esc
+
+    async def get(self, esc: EscalationId) -> Escalation | None:
+        raw = await self._redis.hgetall(_record(esc))
+        if not raw:
+            return None
+        d = {_text(k): _text(v) for k, v in raw.items()}
+        return Escalation(
+            id=esc,
+            conversation=ConversationId(d["conversation"]),
+            tier=RiskTier(int(d["tier"])),
+            category=RiskCategory(d["category"]) if d.get("category") else None,
+            phrase_ids=tuple(p for p in d.get("phrases", "").split(",") if p),
+            raised_at=float(d["raised_at"]),
+            state=d["state"],
+            acknowledged_by=VolunteerId(d["ack_by"]) if d.get("ack_by") else None,
+        )
+
+    async def acknowledge(self, esc: EscalationId, by: VolunteerId) -> bool:
+        """Mark acknowledged and stop its deadline; False if unknown or already acknowledged."""
+        state = await self._redis.hget(_record(esc), "state")
+        if state is None or _text(state) == "acknowledged":
+            return False
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(_record(esc), mapping={"state": "acknowledged", "ack_by": by, "ack_at": f"{time.time():.3f}"})
+        pipe.zrem(DEADLINES, esc)
+        await pipe.execute()
+        return True
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,78 @@
+"""Every Redis key name in one place, so the layout is documented and collisions are impossible."""
+
+from __future__ import annotations
+
+from routing.model import ConversationId, Platform, VolunteerId
+
+PREFIX = "pb:"
+
+INBOUND = PREFIX + "stream:inbound"
+ESCALATIONS = PREFIX + "stream:escalations"
+AUDIT = PREFIX + "stream:audit"
+DEAD_LETTER = PREFIX + "stream:deadletter"
+QUEUE = PREFIX + "queue"
+CONVERSATION_SEQ = PREFIX + "seq:conversation"
+CONVERSATION_PREFIX = PREFIX + "conv:"
+ATTEMPTS_PREFIX = PREFIX + "attempts:"
+ON_DUTY = PREFIX + "onduty"
+
+
+def outbound(platform: Platform, urgent: bool = False) -> str:
+    """Outbound stream of a platform; urgent messages (escalations, crisis resources) have their own lane."""
+    return f"{PREFIX}stream:outbound:{platform}" + (":urgent" if urgent else "")
+
+
+def dedupe(platform: Platform, update_id: str) -> str:
+    return f"{PREFIX}dedupe:{platform}:{update_id}"
+
+
+def flood(person_key: str) -> str:
+    return f"{PREFIX}flood:{person_key}"
+
+
+def person(person_key: str) -> str:
+    """Person (opaque HMAC key) -> their open conversation id."""
+    return f"{PREFIX}person:{person_key}"
+
+
+def conversation(conv: ConversationId) -> str:
+    return CONVERSATION_PREFIX + conv
+
+
+def pending(conv: ConversationId) -> str:
+    """Encrypted messages a person sent while waiting, kept for the volunteer."""
+    return f"{CONVERSATION_PREFIX}{conv}:pending"
+
+
+def recent(conv: ConversationId) -> str:
+    """Encrypted recent messages of a person: the risk detector's context window."""
+    return f"{CONVERSATION_PREFIX}{conv}:recent"
+
+
+def notes(conv: ConversationId) -> str:
+    """Encrypted staff-only notes (handover notes) of a conversation."""
+    return f"{CONVERSATION_PREFIX}{conv}:notes"
+
+
+def volunteer_active(volunteer: VolunteerId) -> str:
+    return f"{PREFIX}vol:{volunteer}:active"
+
+
+def thread(platform: Platform, thread_id: str) -> str:
+    """Staff topic/thread -> conversation id."""
+    return f"{PREFIX}thread:{platform}:{thread_id}"
+
+
+def emitted(key: str) -> str:
+    """Marks an outbound idempotency key as already emitted by the router."""
+    return f"{PREFIX}emitted:{key}"
+
+
+def delivered(platform: Platform, key: str) -> str:
+    """Marks an outbound idempotency key as delivered by an adapter."""
+    return f"{PREFIX}delivered:{platform}:{key}"
+
+
+def notice(name: str) -> str:
+    """Rate-limits repeated notices (e.g. one "slow down" per person per window)."""
+    return f"{PREFIX}notice:{name}"

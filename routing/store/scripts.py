@@ -1,0 +1,134 @@
+"""Lua scripts: every step where two workers could race, or where a crash between two writes would lose
+or duplicate something, runs as one atomic script on the Redis server."""
+
+from __future__ import annotations
+
+# Ingest: dedupe by (platform, update id), count the sender's messages in a window, append to `inbound`.
+# KEYS: dedupe, flood, inbound stream.
+# ARGV: dedupe ttl s, flood window s, payload, retention min id ("0" = no trim).
+# Returns {"dup", existing entry id} or {"ok", new entry id, flood count}. A flooded message is still stored
+# (a risk message must never be dropped by a flood limit); the router decides what to do with it.
+INGEST = """
+local seen = redis.call('GET', KEYS[1])
+if seen then return {'dup', seen, 0} end
+local count = redis.call('INCR', KEYS[2])
+if count == 1 then redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2])) end
+local id
+if ARGV[4] ~= '0' then
+  id = redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[4], '*', 'd', ARGV[3], 'flood', count)
+else
+  id = redis.call('XADD', KEYS[3], '*', 'd', ARGV[3], 'flood', count)
+end
+redis.call('SET', KEYS[1], id, 'EX', tonumber(ARGV[1]))
+return {'ok', id, count}
+"""
+
+# Open (or find) a person's conversation and queue it.
+# KEYS: person map, conversation sequence, queue.
+# ARGV: conversation key prefix, now, platform, chat, pseudonym, person key, initial score, retention s,
+#       language.
+# Returns {conversation id, 1 if created else 0, state}.
+OPEN_CONVERSATION = """
+local existing = redis.call('GET', KEYS[1])
+if existing then
+  local state = redis.call('HGET', ARGV[1] .. existing, 'state')
+  if state == 'waiting' or state == 'active' then return {existing, 0, state} end
+end
+local n = redis.call('INCR', KEYS[2])
+local conv = 'c-' .. n
+redis.call('HSET', ARGV[1] .. conv, 'state', 'waiting', 'platform', ARGV[3], 'chat', ARGV[4],
+  'pseudonym', ARGV[5], 'person', ARGV[6], 'tier', 0, 'created_at', ARGV[2], 'arrival', ARGV[2],
+  'lang', ARGV[9])
+redis.call('ZADD', KEYS[3], ARGV[7], conv)
+redis.call('SET', KEYS[1], conv, 'EX', tonumber(ARGV[8]))
+return {conv, 1, 'waiting'}
+"""
+
+# Assign a waiting conversation to a volunteer without exceeding their capacity.
+# KEYS: queue, volunteer's active set.
+# ARGV: volunteer id, capacity, now, conversation id ("" = the most urgent waiting person), conv key prefix.
+# Returns {"ok", conv} | {"full", ""} | {"empty", ""} | {"taken", conv}.
+ASSIGN = """
+if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[2]) then return {'full', ''} end
+local conv = ARGV[4]
+if conv == '' then
+  for _ = 1, 50 do
+    local head = redis.call('ZRANGE', KEYS[1], 0, 0)
+    if #head == 0 then return {'empty', ''} end
+    if redis.call('HGET', ARGV[5] .. head[1], 'state') == 'waiting' then conv = head[1]; break end
+    redis.call('ZREM', KEYS[1], head[1])  -- a stale queue entry: drop it and look again
+  end
+  if conv == '' then return {'empty', ''} end
+end
+local ckey = ARGV[5] .. conv
+if redis.call('HGET', ckey, 'state') ~= 'waiting' then return {'taken', conv} end
+redis.call('ZREM', KEYS[1], conv)
+redis.call('HSET', ckey, 'state', 'active', 'volunteer', ARGV[1], 'assigned_at', ARGV[3])
+redis.call('SADD', KEYS[2], conv)
+return {'ok', conv}
+"""
+
+# Move an active conversation from one volunteer to another (transfer) with the same capacity rule.
+# KEYS: conversation, from-volunteer active set, to-volunteer active set.
+# ARGV: conv id, from volunteer, to volunteer, capacity of the receiver, now.
+TRANSFER = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'active' then return 'not_active' end
+if redis.call('HGET', KEYS[1], 'volunteer') ~= ARGV[2] then return 'not_yours' end
+if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[4]) then return 'full' end
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[1], 'volunteer', ARGV[3], 'assigned_at', ARGV[5])
+return 'ok'
+"""
+
+# Put an active conversation back in the queue (release / hand-off).
+# KEYS: conversation, volunteer's active set, queue.  ARGV: conv id, volunteer id, score.
+RELEASE = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'active' then return 'not_active' end
+if redis.call('HGET', KEYS[1], 'volunteer') ~= ARGV[2] then return 'not_yours' end
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'waiting')
+redis.call('HDEL', KEYS[1], 'volunteer', 'assigned_at')
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+return 'ok'
+"""
+
+# Close a conversation from any open state.
+# KEYS: conversation, queue, person map.  ARGV: conv id, now, conv key prefix for the volunteer set.
+CLOSE = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'waiting' and state ~= 'active' then return 'not_open' end
+local vol = redis.call('HGET', KEYS[1], 'volunteer')
+if vol then redis.call('SREM', ARGV[3] .. vol .. ':active', ARGV[1]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'closed', 'closed_at', ARGV[2])
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+return 'ok'
+"""
+
+# Raise a conversation's tier (never lower it) and re-score it in the queue if it is waiting.
+# KEYS: conversation, queue.  ARGV: conv id, new tier, new score.
+# Returns the tier before the call.
+RAISE_TIER = """
+local old = tonumber(redis.call('HGET', KEYS[1], 'tier') or '0')
+local new = tonumber(ARGV[2])
+if new > old then
+  redis.call('HSET', KEYS[1], 'tier', new)
+  if redis.call('HGET', KEYS[1], 'state') == 'waiting' then
+    redis.call('ZADD', KEYS[2], 'XX', ARGV[3], ARGV[1])
+  end
+end
+return old
+"""
+
+# Emit an outbound message once per idempotency key (a reclaimed router entry must not send twice).
+# KEYS: emitted marker, outbound stream.  ARGV: ttl s, payload, retention min id ("0" = no trim).
+EMIT = """
+if not redis.call('SET', KEYS[1], 1, 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
+if ARGV[3] ~= '0' then
+  redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', 'd', ARGV[2])
+else
+  redis.call('XADD', KEYS[2], '*', 'd', ARGV[2])
+end
+return 1
+"""

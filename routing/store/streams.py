@@ -1,0 +1,97 @@
+"""Writing to the streams: durable ingest, idempotent emit, audit and dead-letter."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from routing.codec import encode_inbound, encode_outbound
+from routing.model import InboundMessage, OutboundMessage, Priority
+from routing.pseudonyms import Pseudonymiser
+from routing.store import keys, scripts
+from routing.store.cipher import TextCipher
+
+DAY = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What ingest did: `duplicate` when this update was already stored (a platform redelivery)."""
+
+    entry_id: str
+    duplicate: bool
+    flood_count: int
+
+
+def retention_min_id(retention_days: float, now: float | None = None) -> str:
+    """Stream id below which entries are older than the retention limit."""
+    cutoff_ms = int(((now or time.time()) - retention_days * DAY) * 1000)
+    return f"{max(cutoff_ms, 0)}-0"
+
+
+class StreamWriter:
+    """Appends encrypted entries to the streams with the right atomicity."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        cipher: TextCipher,
+        pseudonyms: Pseudonymiser,
+        *,
+        retention_days: float = 30,
+        flood_window: int = 10,
+        dedupe_ttl: int = 2 * DAY,
+    ) -> None:
+        self._redis = redis
+        self._cipher = cipher
+        self._pseudonyms = pseudonyms
+        self._retention_days = retention_days
+        self._flood_window = flood_window
+        self._dedupe_ttl = dedupe_ttl
+        self._ingest = redis.register_script(scripts.INGEST)
+        self._emit = redis.register_script(scripts.EMIT)
+
+    async def ingest(self, message: InboundMessage) -> IngestResult:
+        """Store an inbound message durably (dedupe + flood count + XADD in one script).
+
+        Acknowledge the platform only after this returns: a crash before it means the platform redelivers.
+        """
+        payload = self._cipher.encrypt(encode_inbound(message))
+        person = self._pseudonyms.key(message.platform, message.sender)
+        status, entry_id, count = await self._ingest(
+            keys=[keys.dedupe(message.platform, message.update_id), keys.flood(person), keys.INBOUND],
+            args=[self._dedupe_ttl, self._flood_window, payload, retention_min_id(self._retention_days)],
+        )
+        return IngestResult(entry_id=_text(entry_id), duplicate=_text(status) == "dup", flood_count=int(count))
+
+    async def emit(self, message: OutboundMessage) -> bool:
+        """Append to the platform's outbound stream once per idempotency key; False if already emitted."""
+        urgent = message.priority == Priority.URGENT
+        payload = self._cipher.encrypt(encode_outbound(message))
+        added = await self._emit(
+            keys=[keys.emitted(message.key), keys.outbound(message.platform, urgent)],
+            args=[2 * DAY, payload, retention_min_id(self._retention_days)],
+        )
+        return bool(added)
+
+    async def first_notice(self, name: str, ttl: int) -> bool:
+        """True the first time `name` is asked for within `ttl` seconds (one notice per window)."""
+        return bool(await self._redis.set(keys.notice(name), 1, nx=True, ex=ttl))
+
+    async def audit(self, event: str, **fields: str) -> None:
+        """Append a content-free event (ids and pseudonyms only) to the audit stream."""
+        entry: dict[str, str] = {"event": event, "at": f"{time.time():.3f}", **fields}
+        await self._redis.xadd(keys.AUDIT, entry, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
+
+    async def dead_letter(self, stream: str, entry_id: str, reason: str, payload: bytes | None) -> None:
+        """Keep an entry that could not be processed, with why; the original payload stays encrypted."""
+        entry: dict[str, str | bytes] = {"stream": stream, "entry": entry_id, "reason": reason}
+        if payload is not None:
+            entry["d"] = payload
+        await self._redis.xadd(keys.DEAD_LETTER, entry, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,169 @@
+"""A consumer-group worker for one stream: read, handle, ack; reclaim stale entries; dead-letter poison.
+
+At-least-once: an entry is acknowledged only after its handler returned. If a worker dies mid-entry, the
+entry stays pending and another worker (or the same one after restart) reclaims it with XAUTOCLAIM once it
+has been idle for `claim_idle_ms`. An entry whose handler keeps failing is moved to the dead-letter stream
+after `max_attempts`, so one bad entry can never become a crash loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import cast
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from routing.codec import MalformedEntry
+from routing.store import keys
+from routing.store.cipher import CipherError
+from routing.store.streams import StreamWriter
+
+log = logging.getLogger(__name__)
+
+Fields = dict[bytes, bytes]
+StreamReply = list[tuple[bytes, list[tuple[bytes, Fields]]]] | None
+Handler = Callable[[str, Fields], Awaitable[None]]
+DeadLetterHook = Callable[[str, str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """Tuning of a stream worker."""
+
+    batch: int = 64
+    block_ms: int = 1000
+    claim_idle_ms: int = 30_000
+    max_attempts: int = 5
+
+
+class StreamWorker:
+    """Consumes `stream` as `consumer` in `group`, calling `handler` for each entry in order."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        writer: StreamWriter,
+        stream: str,
+        group: str,
+        consumer: str,
+        handler: Handler,
+        options: WorkerOptions = WorkerOptions(),
+        on_dead_letter: DeadLetterHook | None = None,
+    ) -> None:
+        self._redis = redis
+        self._writer = writer
+        self.stream = stream
+        self._group = group
+        self._consumer = consumer
+        self._handler = handler
+        self._options = options
+        self._on_dead_letter = on_dead_letter
+        self._next_claim = 0.0
+
+    async def ensure_group(self) -> None:
+        """Create the consumer group (and the stream) if missing; reads start from the beginning."""
+        try:
+            await self._redis.xgroup_create(self.stream, self._group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def step(self, block_ms: int | None = None) -> int:
+        """Reclaim stale entries when due, then read and handle one batch. Returns entries handled."""
+        handled = 0
+        if time.monotonic() >= self._next_claim:
+            handled += await self._reclaim()
+            self._next_claim = time.monotonic() + self._options.claim_idle_ms / 2000
+        block = self._options.block_ms if block_ms is None else block_ms
+        reply = cast(
+            StreamReply,
+            await self._redis.xreadgroup(
+                self._group, self._consumer, {self.stream: ">"}, count=self._options.batch, block=block or None
+            ),
+        )
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                await self._process(_text(entry_id), fields)
+                handled += 1
+        return handled
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop until `stop` is set; Redis outages are waited out with back-off, never crash the worker."""
+        await self._with_backoff(stop, self.ensure_group)
+        while not stop.is_set():
+            await self._with_backoff(stop, self.step)
+
+    async def _with_backoff(self, stop: asyncio.Event, action: Callable[[], Awaitable[object]]) -> None:
+        delay = 0.1
+        while not stop.is_set():
+            try:
+                await action()
+                return
+            except (RedisError, OSError) as exc:
+                log.warning(
+                    "stream %s: redis unavailable (%s); retrying in %.1fs", self.stream, type(exc).__name__, delay
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _reclaim(self) -> int:
+        reply = await self._redis.xautoclaim(
+            self.stream,
+            self._group,
+            self._consumer,
+            min_idle_time=self._options.claim_idle_ms,
+            count=self._options.batch,
+        )
+        # 6.2 answers [next, entries]; 7.x adds deleted ids as a third element: never unpack exactly.
+        entries = reply[1] if reply else []
+        count = 0
+        for entry_id, fields in entries:
+            if fields is None:  # deleted while pending (trimmed by retention)
+                await self._redis.xack(self.stream, self._group, entry_id)
+                continue
+            await self._process(_text(entry_id), fields)
+            count += 1
+        return count
+
+    async def _process(self, entry_id: str, fields: Fields) -> None:
+        try:
+            await self._handler(entry_id, fields)
+        except (MalformedEntry, CipherError) as exc:
+            await self._dead_letter(entry_id, fields, f"malformed: {exc}")
+            return
+        except (RedisError, OSError):
+            raise  # infrastructure trouble: leave the entry pending; it is retried after back-off
+        except Exception as exc:
+            if await self._attempts(entry_id) < self._options.max_attempts:
+                log.exception("stream %s entry %s failed (%s); will retry", self.stream, entry_id, type(exc).__name__)
+                return
+            await self._dead_letter(
+                entry_id, fields, f"failed {self._options.max_attempts} times: {type(exc).__name__}"
+            )
+            return
+        await self._redis.xack(self.stream, self._group, entry_id)
+
+    async def _attempts(self, entry_id: str) -> int:
+        key = keys.ATTEMPTS_PREFIX + self.stream
+        count = int(await self._redis.hincrby(key, entry_id, 1))
+        await self._redis.expire(key, 7 * 24 * 3600)
+        return count
+
+    async def _dead_letter(self, entry_id: str, fields: Fields, reason: str) -> None:
+        log.error("stream %s entry %s dead-lettered: %s", self.stream, entry_id, reason)
+        await self._writer.dead_letter(self.stream, entry_id, reason, fields.get(b"d"))
+        await self._redis.xack(self.stream, self._group, entry_id)
+        await self._redis.hdel(keys.ATTEMPTS_PREFIX + self.stream, entry_id)
+        if self._on_dead_letter is not None:
+            await self._on_dead_letter(self.stream, entry_id, reason)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

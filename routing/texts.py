@@ -1,0 +1,103 @@
+"""Everything peerbridge says, in one place (English for now), so wording can be reviewed as a whole."""
+
+from __future__ import annotations
+
+from routing.model import RiskTier
+
+EMERGENCY = (
+    "If you are in danger right now or might act on thoughts of ending your life, please call your local "
+    "emergency number (112 in Europe, 911 in North America, 999 in the UK) or go to the nearest emergency "
+    "department."
+)
+
+WELCOME = (
+    "Hi, and thank you for reaching out. This is a peer support service: the people who answer are trained "
+    "volunteers, many with their own lived experience, not doctors or therapists.\n\n"
+    "Every message is screened automatically for signs that someone is in danger, so that a professional on "
+    "call can step in quickly if needed.\n\n"
+    "We keep your messages encrypted for at most {retention} days and then delete them; volunteers see a "
+    "nickname, never your account name. Send /privacy for details, /stop to leave at any time.\n\n"
+    + EMERGENCY
+    + "\n\nWhenever you are ready, tell us what is on your mind."
+)
+
+PRIVACY = (
+    "What we keep: your messages and our replies, encrypted, for at most {retention} days; a nickname derived "
+    "from your account (volunteers never see your name or account id); the time you waited and, if a message "
+    "raised concern, that it did. Who sees it: the volunteer talking with you, their supervisor, and on-call "
+    "professionals if you may be in danger. Nothing is sold or shared, and there is no tracking. "
+    "Send /stop to end the conversation."
+)
+
+QUEUED = (
+    "Thank you for writing. You are in the queue, number {position}, and a volunteer will be with you as "
+    "soon as possible. Anything else you write now will be passed to them.\n\n" + EMERGENCY
+)
+
+STILL_WAITING = "You are still in the queue (number {position}). A volunteer will be with you as soon as possible."
+
+CONNECTED = "A volunteer has joined the conversation. You can write to them here."
+
+VOLUNTEER_LEFT = (
+    "Your volunteer had to step away, and you are back in the queue at the front of your place. "
+    "Someone else will be with you soon; you don't need to repeat yourself."
+)
+
+ENDED_BY_VOLUNTEER = (
+    "The volunteer has ended this conversation. Thank you for talking with us. If you want to talk again, "
+    "just write here at any time.\n\n" + EMERGENCY
+)
+
+LEFT_QUEUE = "You have left the queue, and nothing more will be passed on. If you want to talk again, just write here."
+
+ENDED_BY_PERSON = (
+    "You have ended the conversation. Thank you for talking with us. Write here whenever you want to talk again."
+)
+
+NOTHING_TO_STOP = "You are not in a conversation right now. Write here whenever you want to talk."
+
+RESOURCES = "You matter, and someone is being brought in to be with you right now. While you wait: " + EMERGENCY
+
+SLOW_DOWN = (
+    "You are sending messages very quickly, so some were not passed on. Please take a breath and send one "
+    "message at a time; the volunteer will read everything you send after this."
+)
+
+EMPTY_MESSAGE = "That message looked empty, so nothing was passed on. You can write text, or send a photo or file."
+
+TRIMMED = "Your message was very long, so only the first {limit} characters were passed on."
+
+# Staff-side texts.
+CARD = "{pseudonym} is waiting · risk: {tier} · since {since}"
+CARD_TAKEN = "{pseudonym} · taken by {volunteer}"
+CARD_CLOSED = "{pseudonym} · left the queue"
+NOBODY_WAITING = "Nobody is waiting right now."
+AT_CAPACITY = "You already have {count} conversations, your limit. End or release one before taking another."
+ALREADY_TAKEN = "Someone else has already taken {pseudonym}."
+TAKEN = "You are now talking with {pseudonym}. Messages you write in this thread go to them."
+THREAD_OPENED = "Conversation with {pseudonym} (risk: {tier}). What they sent while waiting follows."
+CLOSED_NOTE = "Conversation ended by {who}."
+RELEASED_NOTE = "Released back to the queue by {volunteer}. Handover note: {note}"
+TRANSFERRED_NOTE = "Transferred from {source} to {target}."
+NOTE_SAVED = "Note saved (staff only, never shown to the person): {note}"
+NOT_IN_THREAD = "Use /{command} inside a conversation's thread."
+NOT_YOURS = "This conversation is assigned to {volunteer}, not to you."
+UNKNOWN_VOLUNTEER = "I don't know a volunteer called '{name}'. Use their roster id or name."
+TRANSFER_FULL = "{name} is at capacity and cannot take this conversation."
+UNKNOWN_COMMAND = (
+    "Unknown command '/{name}'. Staff commands: /next, /end, /release <note>, /transfer <volunteer>, /note <text>."
+)
+NEEDS_ARGUMENT = "/{command} needs {what}, for example: /{command} {example}"
+ESCALATION_ALERT = (
+    "⚠ RISK {tier} · {category} · {pseudonym} · conversation {conversation}\n"
+    "Matched: {phrases}\nRaised {at} UTC. Acknowledge with the button or /ack {escalation}."
+)
+VOLUNTEER_RISK_ALERT = (
+    "⚠ This message was flagged {tier} ({category}). An on-call professional has been alerted. "
+    'Stay with them, and ask directly: "Are you thinking about suicide?"'
+)
+STAFF_DEAD_LETTER = "A message could not be processed and was set aside for review (entry {entry})."
+
+
+def tier_label(tier: RiskTier) -> str:
+    return tier.label

