@@ -117,6 +117,8 @@ class InboundKind(enum.StrEnum):
     MESSAGE = "message"
     EDIT = "edit"
     ACTION = "action"  # a button press; `text` holds the button's action data, e.g. "take c-123"
+    UNSUPPORTED = "unsupported"  # media the bridge cannot carry; `text` names the kind ("location")
+    UNDELIVERABLE = "undeliverable"  # the platform says this person can no longer be reached (blocked the bot)
 
 
 class AttachmentKind(enum.StrEnum):

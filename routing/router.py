@@ -18,6 +18,7 @@ from routing.escalation import EscalationDesk
 from routing.model import (
     Audience,
     ConversationState,
+    InboundKind,
     InboundMessage,
     Origin,
     OutboundKind,
@@ -95,7 +96,15 @@ class Router:
             await action()
 
     async def _from_person(self, message: InboundMessage, out: Outbox, flood_count: int) -> None:
-        parsed = parse_command(message.text)
+        if message.kind == InboundKind.UNSUPPORTED:
+            self._reply(message, out, texts.UNSUPPORTED.format(kind=message.text[:40] or "unknown"))
+            return
+        if message.kind == InboundKind.UNDELIVERABLE:
+            await self._person_unreachable(message, out)
+            return
+        if message.kind == InboundKind.EDIT:
+            message = dataclasses.replace(message, text=texts.EDITED.format(text=message.text))
+        parsed = parse_command(message.text) if message.kind == InboundKind.MESSAGE else None
         command = seeker_command(parsed) if parsed else None
         if command is not None:
             await self._person_command(command, message, out)
@@ -165,6 +174,19 @@ class Router:
                 pseudonym=conversation.pseudonym,
             )
         await self._writer.audit("closed", conversation=conversation.id, by="person")
+
+    async def _person_unreachable(self, message: InboundMessage, out: Outbox) -> None:
+        """The platform refused delivery for good: end the conversation and tell the volunteer why."""
+        conv_id = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
+        conversation = await self._store.get(conv_id) if conv_id else None
+        if conversation is None or not await self._store.close(conversation.id):
+            return
+        staff = self._config.staff_platform
+        note = texts.UNREACHABLE_NOTE.format(pseudonym=conversation.pseudonym)
+        audience = Audience.STAFF_THREAD if conversation.state == ConversationState.ACTIVE else Audience.STAFF_QUEUE
+        kind = OutboundKind.SEND if audience == Audience.STAFF_THREAD else OutboundKind.UPSERT_CARD
+        out.add(staff, audience, note, kind=kind, conversation=conversation.id, pseudonym=conversation.pseudonym)
+        await self._writer.audit("closed", conversation=conversation.id, by="unreachable")
 
     def _trimmed(self, message: InboundMessage, out: Outbox) -> InboundMessage:
         limit = self._config.max_text_length

@@ -63,6 +63,18 @@ SLOW_DOWN = (
     "message at a time; the volunteer will read everything you send after this."
 )
 
+UNSUPPORTED = (
+    "Sorry, this kind of message ({kind}) can't be passed on to the volunteer. Please send text, a photo, "
+    "a voice note or a file instead."
+)
+
+EDITED = "(edited) {text}"
+
+UNREACHABLE_NOTE = (
+    "{pseudonym} can no longer be reached on their platform (they may have blocked the bot or closed their "
+    "messages). The conversation has been ended."
+)
+
 EMPTY_MESSAGE = "That message looked empty, so nothing was passed on. You can write text, or send a photo or file."
 
 TRIMMED = "Your message was very long, so only the first {limit} characters were passed on."

@@ -150,3 +150,38 @@ async def test_re_handling_an_entry_does_not_send_twice(redis: Redis) -> None:
     assert len(await h.to_person()) == 1
     conv = await h.stack.conversations.get(await h.conversation_of("9001"))
     assert conv is not None and conv.state == ConversationState.WAITING
+
+
+async def test_unsupported_media_gets_a_clear_reply(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("9001", "location", kind=InboundKind.UNSUPPORTED)
+    replies = await h.to_person()
+    assert len(replies) == 1
+    assert "(location) can't be passed on" in replies[0]
+    assert await h.stack.conversations.waiting_count() == 0
+
+
+async def test_a_person_who_blocked_the_bot_ends_the_conversation_with_a_note(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.outbound(Platform.TELEGRAM)
+    await h.person("9001", "", kind=InboundKind.UNDELIVERABLE)
+    out = await h.outbound(Platform.TELEGRAM)
+    assert [m.audience for m in out] == [Audience.STAFF_THREAD]
+    assert "can no longer be reached" in out[0].text
+    closed = await h.stack.conversations.get(conv)
+    assert closed is not None
+    assert closed.state == ConversationState.CLOSED
+
+
+async def test_edits_are_relayed_marked_as_edits(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "helo")
+    await h.staff("501", "/next")
+    await h.open_thread(await h.conversation_of("9001"), "77")
+    await h.outbound(Platform.TELEGRAM)
+    await h.person("9001", "hello", kind=InboundKind.EDIT)
+    relayed = [m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
+    assert relayed == ["(edited) hello"]

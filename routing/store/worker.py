@@ -93,9 +93,33 @@ class StreamWorker:
                 handled += 1
         return handled
 
+    async def resume_own_pending(self) -> int:
+        """Handle entries this consumer read before a crash or restart (same consumer name) right away,
+        instead of waiting for them to go stale and be reclaimed."""
+        handled = 0
+        while True:
+            reply = cast(
+                StreamReply,
+                await self._redis.xreadgroup(
+                    self._group, self._consumer, {self.stream: "0"}, count=self._options.batch
+                ),
+            )
+            entries = reply[0][1] if reply else []
+            if not entries:
+                return handled
+            for entry_id, fields in entries:
+                if fields:
+                    await self._process(_text(entry_id), fields)
+                else:
+                    await self._redis.xack(self.stream, self._group, entry_id)
+                handled += 1
+            if handled > 100_000:  # a handler that never acks: leave the rest to the normal loop
+                return handled
+
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; Redis outages are waited out with back-off, never crash the worker."""
         await self._with_backoff(stop, self.ensure_group)
+        await self._with_backoff(stop, self.resume_own_pending)
         while not stop.is_set():
             await self._with_backoff(stop, self.step)
 

@@ -1,0 +1,85 @@
+"""`peerbridge run`: starts the roles of one process and owns the event loop and its tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+
+from bot.services import Services, start_services
+from bot.settings import Settings
+from bot.wiring import build_routing
+
+log = logging.getLogger(__name__)
+
+NO_PLATFORM = (
+    "No messaging platform is enabled, so nobody can reach this bridge yet. To connect Telegram, set "
+    "telegram.enabled = true and the environment variable PEERBRIDGE_TELEGRAM__TOKEN; for Discord, "
+    "discord.enabled = true and PEERBRIDGE_DISCORD__TOKEN. The router keeps running meanwhile."
+)
+
+
+class ProcessRole(enum.StrEnum):
+    """Which parts this process runs; Redis is the only state shared between processes."""
+
+    ALL = "all"
+    GATEWAY = "gateway"  # platform adapters: ingest and delivery
+    ROUTER = "router"  # routing and escalation workers
+
+
+TaskFactory = Callable[[asyncio.Event], Awaitable[None]]
+
+
+async def run(
+    settings: Settings, role: ProcessRole, stop: asyncio.Event | None = None, name: str | None = None
+) -> None:
+    """Run until `stop` is set (SIGINT/SIGTERM set it when running from the CLI).
+
+    `name` identifies this process in the consumer groups; keep it stable across restarts (the default is
+    the host name and role) so a restarted process resumes its own unfinished entries at once.
+    """
+    stop = stop or asyncio.Event()
+    services = await asyncio.to_thread(start_services, settings)
+    try:
+        factories = _role_tasks(settings, role, services, name or f"{socket.gethostname()}-{role}")
+        async with asyncio.TaskGroup() as group:
+            for name, factory in factories:
+                group.create_task(_owned(name, factory, stop), name=name)
+            log.info("peerbridge is running (role %s, %d tasks); Ctrl-C stops it", role, len(factories))
+    finally:
+        await services.close()
+
+
+def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name: str) -> list[tuple[str, TaskFactory]]:
+    tasks: list[tuple[str, TaskFactory]] = []
+    if role in (ProcessRole.ALL, ProcessRole.ROUTER):
+        stack = build_routing(
+            services.redis, services.router_config, services.cipher, services.pseudonyms, services.detector,
+            services.roster, consumer=name,
+            aging_seconds=settings.routing.aging_minutes * 60, ack_timeout=settings.escalation.ack_timeout,
+        )  # fmt: skip
+        tasks += [("inbound", stack.inbound_worker.run), ("escalations", stack.escalation_worker.run)]
+    if role in (ProcessRole.ALL, ProcessRole.GATEWAY) and not (settings.telegram.enabled or settings.discord.enabled):
+        log.warning(NO_PLATFORM)
+    return tasks
+
+
+async def _owned(name: str, factory: TaskFactory, stop: asyncio.Event) -> None:
+    """Every task has an owner: a failure is logged and stops the whole process instead of vanishing."""
+    try:
+        await factory(stop)
+    except Exception:
+        log.exception("task %s failed; stopping", name)
+        stop.set()
+        raise
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)

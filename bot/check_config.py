@@ -1,0 +1,72 @@
+"""`peerbridge check-config`: every problem with the configuration, in plain words, before anything runs."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from routing.risk.detector import RiskDetector
+from routing.risk.phrases import PhraseFileError
+
+from bot import keys_at_rest
+from bot.services import load_roster
+from bot.settings import ConfigError, Settings, load_settings
+from routing.model import Platform
+from routing.pseudonyms import Pseudonymiser
+from routing.roster import RosterError
+
+_TOKEN_ENV = {Platform.TELEGRAM: "PEERBRIDGE_TELEGRAM__TOKEN", Platform.DISCORD: "PEERBRIDGE_DISCORD__TOKEN"}
+
+
+def check(path: Path | None) -> tuple[Settings | None, list[str]]:
+    """Validate settings and the files they point to; returns the settings (if valid) and the problems."""
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        return None, exc.problems
+    return settings, _deeper_problems(settings)
+
+
+def _deeper_problems(s: Settings) -> list[str]:
+    problems: list[str] = []
+    enabled = {Platform.TELEGRAM: s.telegram.enabled, Platform.DISCORD: s.discord.enabled}
+    tokens = {Platform.TELEGRAM: s.telegram.token, Platform.DISCORD: s.discord.token}
+    for platform, on in enabled.items():
+        if on and tokens[platform] is None:
+            problems.append(
+                f"{platform} is enabled but has no token: set the environment variable {_TOKEN_ENV[platform]}"
+            )
+    if any(enabled.values()):
+        if not enabled[s.staff.platform]:
+            problems.append(f"staff.platform is {s.staff.platform}, but {s.staff.platform} is not enabled")
+        if not s.staff.volunteer_chat:
+            problems.append("staff.volunteer_chat is empty: set the id of the volunteers' private group or channel")
+        if not s.staff.escalation_chat:
+            problems.append("staff.escalation_chat is empty: set the id of the on-call professionals' chat")
+    if s.telegram.enabled and s.telegram.mode == "webhook":
+        if not s.telegram.webhook_url.startswith("https://"):
+            problems.append("telegram.webhook_url must be an https:// address when telegram.mode is webhook")
+        if s.telegram.webhook_secret is None:
+            problems.append("telegram.mode is webhook but PEERBRIDGE_TELEGRAM__WEBHOOK_SECRET is not set")
+    problems += _file_problems(s)
+    return problems
+
+
+def _file_problems(s: Settings) -> list[str]:
+    problems: list[str] = []
+    try:
+        RiskDetector.from_directory(s.risk.phrases_dir)
+    except PhraseFileError as exc:
+        problems.append(f"risk phrase file problem: {exc}")
+    except OSError as exc:
+        problems.append(f"risk.phrases_dir {s.risk.phrases_dir} cannot be read: {exc.strerror}")
+    try:
+        load_roster(s.rota.file, Pseudonymiser(b"check-config-only-secret"))
+    except (RosterError, tomllib.TOMLDecodeError, OSError) as exc:
+        problems.append(f"rota file {s.rota.file}: {exc}")
+    if s.security.encryption_key is not None:
+        try:
+            keys_at_rest.encryption_keys(s.security.encryption_key, s.security.previous_encryption_keys, Path("."))
+        except ValueError as exc:
+            problems.append(f"PEERBRIDGE_SECURITY__ENCRYPTION_KEY: {exc}")
+    return problems

@@ -1,0 +1,87 @@
+"""The `peerbridge` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.app import ProcessRole, install_signal_handlers, run
+from bot.check_config import check
+from bot.settings import config_path
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="peerbridge", description="Crisis peer support on Telegram and Discord.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="run the bridge")
+    run_p.add_argument("--config", help="config file (default: $PEERBRIDGE_CONFIG or config/peerbridge.toml)")
+    run_p.add_argument("--role", choices=[r.value for r in ProcessRole], default=ProcessRole.ALL.value)
+    run_p.add_argument("--name", help="stable name of this process in the consumer groups (default: host-role)")
+    check_p = sub.add_parser("check-config", help="validate the configuration and exit")
+    check_p.add_argument("--config")
+    risk_p = sub.add_parser("risk-check", help="show how a message would be rated")
+    risk_p.add_argument("text")
+    risk_p.add_argument("--phrases", default="config/risk", help="phrase directory (default: config/risk)")
+    eval_p = sub.add_parser("risk-eval", help="evaluate the detector on a labelled JSONL file")
+    eval_p.add_argument("file")
+    eval_p.add_argument("--json", action="store_true", help="print one JSON object")
+    eval_p.add_argument("--phrases", default="config/risk")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if args.command == "check-config":
+        return _check_config(args.config)
+    if args.command == "run":
+        return _run(args.config, ProcessRole(args.role), args.name)
+    from bot import risk_commands
+
+    if args.command == "risk-check":
+        return risk_commands.risk_check(args.text, Path(args.phrases))
+    return risk_commands.risk_eval(Path(args.file), Path(args.phrases), as_json=args.json)
+
+
+def _check_config(explicit: str | None) -> int:
+
+    path = config_path(explicit, os.environ)
+    _settings, problems = check(path)
+    where = str(path) if path else "defaults (no config file)"
+    if problems:
+        print(f"Configuration problems in {where}:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    print(f"Configuration OK ({where}).")
+    return 0
+
+
+def _run(explicit: str | None, role: ProcessRole, name: str | None) -> int:
+
+    path = config_path(explicit, os.environ)
+    settings, problems = check(path)
+    if settings is None or problems:
+        print("peerbridge cannot start; fix these first:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        await run(settings, role, stop, name)
+
+    asyncio.run(_main())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Builds the long-lived services from settings: Redis (embedded or external), keys, detector, roster."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis.asyncio import Redis
+from routing.risk.detector import RiskDetector
+
+from bot import keys_at_rest
+from bot.embedded_redis import EmbeddedRedis
+from bot.settings import Settings
+from routing.pseudonyms import Pseudonymiser
+from routing.roster import Roster, parse_roster
+from routing.router import RouterConfig
+from routing.store.cipher import TextCipher
+from routing.store.connection import RedisOptions, connect
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What every role needs; `embedded` is set when peerbridge started its own redis-server."""
+
+    redis: Redis
+    cipher: TextCipher
+    pseudonyms: Pseudonymiser
+    detector: RiskDetector
+    roster: Roster
+    router_config: RouterConfig
+    embedded: EmbeddedRedis | None
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def redis_options(settings: Settings, url: str) -> RedisOptions:
+    sentinels = tuple((h, int(p)) for h, _, p in (s.rpartition(":") for s in settings.redis.sentinels))
+    return RedisOptions(
+        url=url, sentinels=sentinels, master_name=settings.redis.master_name,
+        socket_timeout=settings.redis.socket_timeout,
+    )  # fmt: skip
+
+
+def load_roster(path: Path, pseudonyms: Pseudonymiser) -> Roster:
+    """The roster from the rota file; a missing file means "everyone in the staff chat is a volunteer"."""
+    if not path.exists():
+        log.info("no rota file at %s: every member of the staff chat is a volunteer with default capacity", path)
+        return Roster([], pseudonyms)
+    with open(path, "rb") as f:
+        return parse_roster(tomllib.load(f), pseudonyms)
+
+
+def start_services(settings: Settings) -> Services:
+    """Start embedded Redis if no external one is configured, and build the shared services."""
+    storage = settings.storage.dir
+    # Everything that can fail on bad files is loaded before a redis-server is started.
+    sec = settings.security
+    pseudonyms = Pseudonymiser(keys_at_rest.pseudonym_secret(sec.pseudonym_secret, storage))
+    cipher = TextCipher(keys_at_rest.encryption_keys(sec.encryption_key, sec.previous_encryption_keys, storage))
+    detector = RiskDetector.from_directory(settings.risk.phrases_dir)
+    roster = load_roster(settings.rota.file, pseudonyms)
+    embedded = None
+    url = settings.redis.url
+    if not url and not settings.redis.sentinels:
+        embedded = EmbeddedRedis(data_dir=storage / "redis")
+        embedded.start()
+        url = embedded.url
+        log.info("embedded redis-server started on %s (AOF everysec, data in %s)", url, embedded.data_dir)
+    router_config = RouterConfig(
+        staff_platform=settings.staff.platform, max_text_length=settings.routing.max_text_length,
+        flood_limit=settings.routing.flood_limit, retention_days=settings.storage.retention_days,
+        auto_assign=settings.routing.assignment == "auto",
+    )  # fmt: skip
+    return Services(
+        redis=connect(redis_options(settings, url)),
+        cipher=cipher,
+        pseudonyms=pseudonyms,
+        detector=detector,
+        roster=roster,
+        router_config=router_config,
+        embedded=embedded,
+    )
