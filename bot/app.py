@@ -10,6 +10,7 @@ import signal
 import socket
 from collections.abc import Awaitable, Callable
 
+from bot.platforms import Gateway, start_gateway
 from bot.services import Services, start_services
 from bot.settings import Settings
 from bot.wiring import build_routing
@@ -35,7 +36,12 @@ TaskFactory = Callable[[asyncio.Event], Awaitable[None]]
 
 
 async def run(
-    settings: Settings, role: ProcessRole, stop: asyncio.Event | None = None, name: str | None = None
+    settings: Settings,
+    role: ProcessRole,
+    stop: asyncio.Event | None = None,
+    name: str | None = None,
+    *,
+    rate_limits: bool = True,
 ) -> None:
     """Run until `stop` is set (SIGINT/SIGTERM set it when running from the CLI).
 
@@ -44,13 +50,20 @@ async def run(
     """
     stop = stop or asyncio.Event()
     services = await asyncio.to_thread(start_services, settings)
+    process = name or f"{socket.gethostname()}-{role}"
+    gateway: Gateway | None = None
     try:
-        factories = _role_tasks(settings, role, services, name or f"{socket.gethostname()}-{role}")
+        factories = _role_tasks(settings, role, services, process)
+        if role in (ProcessRole.ALL, ProcessRole.GATEWAY):
+            gateway = await start_gateway(settings, services, process, rate_limits=rate_limits)
+            factories += gateway.tasks
         async with asyncio.TaskGroup() as group:
-            for name, factory in factories:
-                group.create_task(_owned(name, factory, stop), name=name)
+            for task_name, factory in factories:
+                group.create_task(_owned(task_name, factory, stop), name=task_name)
             log.info("peerbridge is running (role %s, %d tasks); Ctrl-C stops it", role, len(factories))
     finally:
+        if gateway is not None:
+            await gateway.close()
         await services.close()
 
 

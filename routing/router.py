@@ -17,6 +17,7 @@ from routing.commands import SeekerCommand, parse_command, seeker_command
 from routing.escalation import EscalationDesk
 from routing.model import (
     Audience,
+    ConversationId,
     ConversationState,
     InboundKind,
     InboundMessage,
@@ -177,7 +178,11 @@ class Router:
 
     async def _person_unreachable(self, message: InboundMessage, out: Outbox) -> None:
         """The platform refused delivery for good: end the conversation and tell the volunteer why."""
-        conv_id = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
+        # Delivery reports name the conversation in `text`; a platform-side report names only the person.
+        if message.text.startswith("c-"):
+            conv_id: ConversationId | None = ConversationId(message.text)
+        else:
+            conv_id = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
         conversation = await self._store.get(conv_id) if conv_id else None
         if conversation is None or not await self._store.close(conversation.id):
             return
@@ -206,7 +211,8 @@ class Router:
         await self._store.keep_pending(conversation.id, encode_inbound(message))
         if created:
             position = await self._store.position(conversation.id) or 1
-            self._reply(message, out, texts.QUEUED.format(position=position), priority=Priority.PERSON)
+            queued = texts.QUEUED.format(position=position)
+            self._reply(message, out, queued, priority=Priority.PERSON, conversation=conversation.id)
             await self._writer.audit("queued", conversation=conversation.id)
         if created or tier_rose:
             self._staff.queue_card(conversation, out)
@@ -228,7 +234,7 @@ class Router:
     async def _escalate(
         self, conversation: Conversation, assessment: Assessment, message: InboundMessage, out: Outbox
     ) -> None:
-        self._reply(message, out, texts.RESOURCES, priority=Priority.URGENT)
+        self._reply(message, out, texts.RESOURCES, priority=Priority.URGENT, conversation=conversation.id)
         await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id)
         if conversation.state == ConversationState.ACTIVE:
             alert = texts.VOLUNTEER_RISK_ALERT.format(
@@ -243,5 +249,14 @@ class Router:
                 priority=Priority.URGENT,
             )
 
-    def _reply(self, message: InboundMessage, out: Outbox, text: str, priority: Priority = Priority.PERSON) -> None:
-        out.add(message.platform, Audience.SEEKER, text, chat=message.chat, priority=priority)
+    def _reply(
+        self,
+        message: InboundMessage,
+        out: Outbox,
+        text: str,
+        priority: Priority = Priority.PERSON,
+        conversation: ConversationId | None = None,
+    ) -> None:
+        out.add(
+            message.platform, Audience.SEEKER, text, chat=message.chat, conversation=conversation, priority=priority
+        )

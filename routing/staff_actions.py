@@ -159,7 +159,12 @@ class StaffActions:
             self._thread(conversation, f"Handover note: {note}", out)
         self._thread(conversation, texts.TAKEN.format(pseudonym=conversation.pseudonym), out)
         out.add(
-            conversation.platform, Audience.SEEKER, texts.CONNECTED, chat=conversation.chat, priority=Priority.PERSON
+            conversation.platform,
+            Audience.SEEKER,
+            texts.CONNECTED,
+            chat=conversation.chat,
+            conversation=conversation.id,
+            priority=Priority.PERSON,
         )
         self._card(conversation, texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name), out)
         out.then(lambda: self._store.clear_pending(conv))
@@ -192,6 +197,7 @@ class StaffActions:
             Audience.SEEKER,
             message.text,
             chat=conversation.chat,
+            conversation=conversation.id,
             attachments=message.attachments,
             source_platform=message.platform,
             priority=Priority.PERSON,
@@ -204,6 +210,7 @@ class StaffActions:
             Audience.SEEKER,
             texts.ENDED_BY_VOLUNTEER,
             chat=conversation.chat,
+            conversation=conversation.id,
             priority=Priority.PERSON,
         )
         self._thread(conversation, texts.CLOSED_NOTE.format(who=member.name), out)
@@ -229,6 +236,7 @@ class StaffActions:
             Audience.SEEKER,
             texts.VOLUNTEER_LEFT,
             chat=conversation.chat,
+            conversation=conversation.id,
             priority=Priority.PERSON,
         )
         waiting = await self._store.get(conversation.id)

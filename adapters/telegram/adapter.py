@@ -1,0 +1,91 @@
+"""The Telegram adapter: one real python-telegram-bot `Bot`, our gateway (receive) and deliverer (send).
+
+The bridge owns the event loop and the lifecycle: no `run_polling()`; `start()` initialises the bot and sets
+up polling or the webhook, and the bridge runs `gateway.poll` and the outbound pump as its own tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram.error import TelegramError
+from telegram.request import HTTPXRequest
+
+from adapters.telegram.gateway import ALLOWED_UPDATES, TelegramGateway
+from adapters.telegram.normalise import StaffChats
+from adapters.telegram.render import TelegramDeliverer
+from routing.store.conversations import ConversationStore
+from routing.store.streams import StreamWriter
+
+log = logging.getLogger(__name__)
+
+PERSON_COMMANDS = [
+    BotCommand("start", "What this service is and how it works"),
+    BotCommand("privacy", "What we keep, for how long, and who sees it"),
+    BotCommand("stop", "Leave the queue or end the conversation"),
+]
+STAFF_COMMANDS = [
+    BotCommand("next", "Take the most urgent person waiting"),
+    BotCommand("end", "End this conversation (inside its topic)"),
+    BotCommand("release", "Return this person to the queue with a handover note"),
+    BotCommand("transfer", "Hand this conversation to another volunteer"),
+    BotCommand("note", "Staff-only note on this conversation"),
+    BotCommand("on", "Available for automatic assignment"),
+    BotCommand("off", "Not available for automatic assignment"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramOptions:
+    """Plain values the adapter needs (never the whole settings object)."""
+
+    token: str
+    api_url: str
+    chats: StaffChats
+    mode: str = "polling"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    poll_timeout: int = 25
+    rate_limits: bool = True
+
+
+class TelegramAdapter:
+    """Owns the PTB Bot; exposes the gateway and the deliverer for the bridge to run."""
+
+    def __init__(self, options: TelegramOptions, writer: StreamWriter, conversations: ConversationStore) -> None:
+        self.options = options
+        api = options.api_url.rstrip("/")
+        self.bot = Bot(
+            options.token,
+            base_url=f"{api}/bot",
+            base_file_url=f"{api}/file/bot",
+            request=HTTPXRequest(connection_pool_size=32, connect_timeout=5, read_timeout=10, write_timeout=10),
+            get_updates_request=HTTPXRequest(connect_timeout=5, read_timeout=options.poll_timeout + 10),
+        )
+        self.gateway = TelegramGateway(self.bot, options.chats, writer, poll_timeout=options.poll_timeout)
+        self.deliverer = TelegramDeliverer(self.bot, options.chats, conversations, rate_limits=options.rate_limits)
+
+    async def start(self) -> None:
+        """Check the token (getMe), publish the command menus, and set up polling or the webhook."""
+        await self.bot.initialize()
+        await self._publish_commands()
+        if self.options.mode == "webhook":
+            await self.bot.set_webhook(
+                self.options.webhook_url, secret_token=self.options.webhook_secret, allowed_updates=ALLOWED_UPDATES
+            )
+        else:
+            await self.bot.delete_webhook()
+        log.info("telegram adapter started (%s)", self.options.mode)
+
+    async def _publish_commands(self) -> None:
+        """Best effort: a missing command menu is cosmetic, not a reason to stop the bridge."""
+        try:
+            await self.bot.set_my_commands(PERSON_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+            await self.bot.set_my_commands(STAFF_COMMANDS, scope=BotCommandScopeChat(int(self.options.chats.volunteer)))
+        except (TelegramError, ValueError) as exc:
+            log.warning("could not publish the command menus: %s", type(exc).__name__)
+
+    async def close(self) -> None:
+        await self.bot.shutdown()

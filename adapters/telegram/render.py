@@ -1,0 +1,192 @@
+"""Shared `OutboundMessage` -> Bot API calls through the real python-telegram-bot, within Telegram's limits.
+
+Topics: each conversation gets a forum topic in the volunteers' supergroup, created on first use and
+recreated if someone deleted it (Telegram answers 400 "message thread not found"; we never crash-loop on
+it). Queue cards live in the General topic and are edited in place when a person is taken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from adapters.telegram.normalise import StaffChats
+from routing.delivery import DeliveryError, Destination, SlidingWindow
+from routing.model import (
+    AttachmentKind,
+    Audience,
+    ChatId,
+    ConversationId,
+    OutboundKind,
+    OutboundMessage,
+    Platform,
+    ThreadId,
+)
+from routing.store.conversations import ConversationStore
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096  # Telegram's limit per message; longer texts are sent in parts
+CARD_FIELD = "card:telegram"
+_THREAD_GONE = ("message thread not found", "topic_deleted", "topic_id_invalid")
+
+
+class TelegramDeliverer:
+    """Sends outbound messages with a PTB `Bot`; raises DeliveryError with a retry decision."""
+
+    def __init__(
+        self, bot: Bot, chats: StaffChats, conversations: ConversationStore, *, rate_limits: bool = True
+    ) -> None:
+        self._bot = bot
+        self._chats = chats
+        self._conversations = conversations
+        self._rate_limits = rate_limits
+        self._group_windows: dict[str, SlidingWindow] = {}
+
+    def destination(self, message: OutboundMessage) -> Destination:
+        """Private chats: ~1 message/s each. Groups: ~20 messages/min shared by all their topics."""
+        chat = self._chat_of(message)
+        if message.audience == Audience.SEEKER:
+            windows = (SlidingWindow(1, 1.0),) if self._rate_limits else ()
+            return Destination(f"chat:{chat}", windows)
+        if not self._rate_limits:
+            return Destination(f"group:{chat}")
+        window = self._group_windows.setdefault(chat, SlidingWindow(20, 60.0))
+        return Destination(f"group:{chat}", (window,))
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        try:
+            await self._deliver(message)
+        except RetryAfter as exc:
+            raise DeliveryError(
+                "telegram flood control", retryable=True, retry_after=_seconds(exc.retry_after)
+            ) from None
+        except Forbidden:
+            unreachable = message.audience == Audience.SEEKER
+            raise DeliveryError("telegram forbidden (403)", retryable=False, unreachable=unreachable) from None
+        except InvalidToken:
+            raise DeliveryError("telegram rejected the bot token", retryable=False) from None
+        except BadRequest as exc:
+            raise DeliveryError(f"telegram bad request: {_reason(exc)}", retryable=False) from None
+        except NetworkError as exc:  # includes TimedOut and 5xx answers
+            raise DeliveryError(f"telegram network error: {type(exc).__name__}", retryable=True) from None
+        except TelegramError as exc:
+            raise DeliveryError(f"telegram error: {type(exc).__name__}", retryable=True) from None
+
+    async def _deliver(self, message: OutboundMessage) -> None:
+        if message.kind == OutboundKind.UPSERT_CARD:
+            await self._upsert_card(message)
+        elif message.kind == OutboundKind.CLOSE_THREAD:
+            await self._close_topic(message)
+        elif message.audience == Audience.STAFF_THREAD:
+            await self._send_in_topic(message)
+        else:
+            await self._send(message, ChatId(self._chat_of(message)), None)
+
+    def _chat_of(self, message: OutboundMessage) -> str:
+        if message.audience == Audience.SEEKER:
+            if message.chat is None:
+                raise DeliveryError("message for a person without a chat", retryable=False)
+            return message.chat
+        if message.audience == Audience.ESCALATION:
+            return self._chats.escalation
+        return self._chats.volunteer
+
+    async def _send_in_topic(self, message: OutboundMessage) -> None:
+        conv = _conversation(message)
+        thread = await self._conversations.thread_of(conv, Platform.TELEGRAM)
+        if thread is None:
+            thread = await self._create_topic(message)
+        try:
+            await self._send(message, self._chats.volunteer, thread)
+        except BadRequest as exc:
+            if not any(marker in _reason(exc).lower() for marker in _THREAD_GONE):
+                raise
+            log.warning("topic of conversation %s was deleted; recreating it", conv)
+            await self._send(message, self._chats.volunteer, await self._create_topic(message))
+
+    async def _create_topic(self, message: OutboundMessage) -> ThreadId:
+        conv = _conversation(message)
+        name = f"{message.pseudonym or conv} · {conv}"[:128]
+        topic = await self._bot.create_forum_topic(chat_id=self._chats.volunteer, name=name)
+        thread = ThreadId(str(topic.message_thread_id))
+        await self._conversations.bind_thread(conv, Platform.TELEGRAM, thread)
+        return thread
+
+    async def _close_topic(self, message: OutboundMessage) -> None:
+        thread = await self._conversations.thread_of(_conversation(message), Platform.TELEGRAM)
+        if thread is None:
+            return
+        try:
+            await self._bot.close_forum_topic(chat_id=self._chats.volunteer, message_thread_id=int(thread))
+        except BadRequest as exc:
+            log.info("closing a topic failed (%s); it was probably deleted or closed already", _reason(exc))
+
+    async def _upsert_card(self, message: OutboundMessage) -> None:
+        conv = _conversation(message)
+        markup = _markup(message)
+        card = await self._conversations.get_field(conv, CARD_FIELD)
+        if card is not None:
+            try:
+                await self._bot.edit_message_text(
+                    text=message.text, chat_id=self._chats.volunteer, message_id=int(card), reply_markup=markup
+                )
+                return
+            except BadRequest as exc:
+                if "not modified" in _reason(exc).lower():
+                    return
+                log.info("queue card of %s could not be edited (%s); posting a new one", conv, _reason(exc))
+        sent = await self._bot.send_message(chat_id=self._chats.volunteer, text=message.text, reply_markup=markup)
+        await self._conversations.set_field(conv, CARD_FIELD, str(sent.message_id))
+
+    async def _send(self, message: OutboundMessage, chat: str, thread: ThreadId | None) -> None:
+        thread_id = int(thread) if thread is not None else None
+        markup = _markup(message)
+        text = message.text
+        for attachment in message.attachments:
+            if message.source_platform not in (None, Platform.TELEGRAM):
+                text = f"{text}\n[{attachment.kind} sent on {message.source_platform}: not carried over yet]".strip()
+                continue
+            caption, text = text[:1024] or None, text[1024:]
+            await self._send_file(chat, thread_id, attachment.kind, attachment.ref, caption)
+        chunks = [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)]
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await self._bot.send_message(
+                chat_id=chat, text=chunk, message_thread_id=thread_id, reply_markup=markup if last else None
+            )
+
+    async def _send_file(
+        self, chat: str, thread_id: int | None, kind: AttachmentKind, ref: str, caption: str | None
+    ) -> Message:
+        if kind == AttachmentKind.PHOTO:
+            return await self._bot.send_photo(chat, ref, caption=caption, message_thread_id=thread_id)
+        if kind == AttachmentKind.VOICE:
+            return await self._bot.send_voice(chat, ref, caption=caption, message_thread_id=thread_id)
+        if kind == AttachmentKind.STICKER:
+            return await self._bot.send_sticker(chat, ref, message_thread_id=thread_id)
+        return await self._bot.send_document(chat, ref, caption=caption, message_thread_id=thread_id)
+
+
+def _markup(message: OutboundMessage) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.action) for b in message.buttons]])
+
+
+def _conversation(message: OutboundMessage) -> ConversationId:
+    if message.conversation is None:
+        raise DeliveryError(f"{message.audience} message without a conversation", retryable=False)
+    return message.conversation
+
+
+def _seconds(value: int | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _reason(exc: TelegramError) -> str:
+    """Telegram's error description: a fixed phrase from the API, never message content."""
+    return exc.message

@@ -1,0 +1,94 @@
+"""The gateway role: platform adapters, their outbound pumps, and the web server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from adapters.telegram.adapter import TelegramAdapter, TelegramOptions
+from adapters.telegram.normalise import StaffChats
+from bot.services import Services
+from bot.settings import Settings
+from bot.web import build_web_app
+from routing.delivery import DeliveryScheduler, SlidingWindow
+from routing.model import ChatId, Platform
+from routing.store.conversations import ConversationStore
+from routing.store.outbound import OutboundPump
+from routing.store.streams import StreamWriter
+
+log = logging.getLogger(__name__)
+
+Task = Callable[[asyncio.Event], Awaitable[None]]
+TELEGRAM_BOT_WINDOW = (30, 1.0)  # ~30 messages/s per bot
+
+
+@dataclass
+class Gateway:
+    """Adapters that were started, and the tasks that keep them running."""
+
+    tasks: list[tuple[str, Task]] = field(default_factory=list)
+    telegram: TelegramAdapter | None = None
+
+    async def close(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.close()
+
+
+async def start_gateway(settings: Settings, services: Services, name: str, *, rate_limits: bool = True) -> Gateway:
+    writer = StreamWriter(
+        services.redis, services.cipher, services.pseudonyms, retention_days=settings.storage.retention_days
+    )
+    conversations = ConversationStore(services.redis, services.cipher, retention_days=settings.storage.retention_days)
+    gateway = Gateway()
+    if settings.telegram.enabled and settings.telegram.token is not None:
+        adapter = TelegramAdapter(_telegram_options(settings, rate_limits), writer, conversations)
+        await adapter.start()
+        gateway.telegram = adapter
+        window = SlidingWindow(*TELEGRAM_BOT_WINDOW) if rate_limits else None
+        pump = OutboundPump(
+            services.redis, writer, services.cipher, Platform.TELEGRAM,
+            DeliveryScheduler(adapter.deliverer, window), consumer=name,
+        )  # fmt: skip
+        gateway.tasks.append(("telegram-outbound", pump.run))
+        if settings.telegram.mode == "polling":
+            gateway.tasks.append(("telegram-polling", adapter.gateway.poll))
+    secret = settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else ""
+    web_app = build_web_app(
+        services.redis, gateway.telegram.gateway if gateway.telegram else None, secret, _always_ready
+    )
+    gateway.tasks.append(("web", _serve(web_app, settings.web.host, settings.web.port)))
+    return gateway
+
+
+def _telegram_options(settings: Settings, rate_limits: bool) -> TelegramOptions:
+    tg = settings.telegram
+    assert tg.token is not None
+    return TelegramOptions(
+        token=tg.token.get_secret_value(), api_url=tg.api_url,
+        chats=StaffChats(ChatId(settings.staff.volunteer_chat), ChatId(settings.staff.escalation_chat)),
+        mode=tg.mode, webhook_url=tg.webhook_url,
+        webhook_secret=tg.webhook_secret.get_secret_value() if tg.webhook_secret else "", rate_limits=rate_limits,
+    )  # fmt: skip
+
+
+async def _always_ready() -> bool:
+    return True
+
+
+def _serve(app: web.Application, host: str, port: int) -> Task:
+    async def serve(stop: asyncio.Event) -> None:
+        runner = web.AppRunner(app, access_log=None)  # access logs would carry ids in URLs: off
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        log.info("web server on http://%s:%d (healthz, readyz, webhooks)", host, port)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    return serve
