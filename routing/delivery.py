@@ -141,7 +141,10 @@ class DeliveryScheduler:
         destination = self._windows[key]
         while True:
             try:
-                job = await asyncio.wait_for(queue.get(), timeout=IDLE_WORKER_SECONDS)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races with
+                # the queue handing out an item, leaving close() waiting for a worker that never stops.
+                async with asyncio.timeout(IDLE_WORKER_SECONDS):
+                    job = await queue.get()
             except TimeoutError:
                 if queue.empty():  # no await between this check and the removal: submit() cannot interleave
                     del self._queues[key], self._windows[key], self._workers[key]

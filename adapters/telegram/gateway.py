@@ -1,24 +1,26 @@
 """Receiving from Telegram: long polling or webhook payloads, ingested durably before they are confirmed.
 
-We poll with our own loop over the raw `getUpdates` result instead of PTB's Updater: the Updater confirms
-updates as soon as they are in its memory queue, so a crash would lose them; here the next offset (which
-confirms) is only asked for after every update of the batch is stored in Redis. Each update is parsed on
-its own, so one malformed update is dead-lettered instead of wedging the offset forever.
+We poll with our own loop over `Bot.get_updates` instead of PTB's Updater: the Updater confirms updates as
+soon as they are in its memory queue, so a crash would lose them; here the next offset (which confirms) is
+only asked for after every update of the batch is stored in Redis. If PTB cannot parse a batch (one
+malformed update), the batch is fetched raw and parsed update by update, so the bad one is dead-lettered
+instead of wedging the offset forever.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from redis.exceptions import RedisError
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from adapters.telegram.normalise import StaffChats, normalise
 from routing.model import InboundKind
@@ -44,15 +46,23 @@ class TelegramGateway:
         self.updates_ingested = 0
 
     async def ingest_raw(self, raw: dict[str, Any]) -> IngestResult | None:
-        """Parse, normalise and store one raw update. Returns None when there is nothing to act on.
+        """Parse, normalise and store one raw update (webhooks; unparseable polling batches).
 
         Raises IngestUnavailable when Redis is down (do not confirm); a malformed update is dead-lettered.
         """
         try:
             update = Update.de_json(raw, self._bot)
-            message = normalise(update, self._chats, time.time())
         except Exception as exc:  # any parse failure of platform data: keep it aside, never crash-loop
             await self._dead_letter(raw, f"malformed telegram update: {type(exc).__name__}")
+            return None
+        return await self.ingest_update(update, raw)
+
+    async def ingest_update(self, update: Update, raw: dict[str, Any] | None = None) -> IngestResult | None:
+        """Normalise and store one parsed update. Returns None when there is nothing to act on."""
+        try:
+            message = normalise(update, self._chats, time.time())
+        except Exception as exc:  # a shape normalise did not expect: keep it aside, never crash-loop
+            await self._dead_letter(raw or {"update_id": update.update_id}, f"unexpected update: {type(exc).__name__}")
             return None
         if message is None:
             return None
@@ -86,10 +96,7 @@ class TelegramGateway:
         delay = 0.5
         while not stop.is_set():
             try:
-                batch = await self._get_updates(offset)
-                for raw in batch:
-                    await self.ingest_raw(raw)
-                    offset = int(raw["update_id"]) + 1
+                offset = await _unless_stopped(self._poll_once(offset), stop, offset)
                 delay = 0.5
             except (IngestUnavailable, NetworkError, Conflict, RetryAfter) as exc:
                 pause = _pause(exc, delay)
@@ -102,24 +109,60 @@ class TelegramGateway:
                 raise
         await self._confirm(offset)
 
-    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
-        result = await self._bot.do_api_request(
-            "getUpdates",
-            api_kwargs={
-                "offset": offset,
-                "timeout": self._poll_timeout,
-                "allowed_updates": json.dumps(ALLOWED_UPDATES),
-            },
-            read_timeout=self._poll_timeout + 10,
-        )
-        return [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
+    async def _poll_once(self, offset: int | None) -> int | None:
+        """One long poll; returns the next offset (only past updates that are stored)."""
+        try:
+            updates = await self._bot.get_updates(
+                offset=offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES,
+                read_timeout=self._poll_timeout + 10,
+            )  # fmt: skip
+        except (NetworkError, RetryAfter, InvalidToken, Conflict):
+            raise
+        except (TelegramError, ValueError, KeyError, TypeError) as exc:
+            log.error("telegram sent a batch PTB cannot parse (%s); parsing it update by update", type(exc).__name__)
+            return await self._poll_raw(offset)
+        for update in updates:
+            await self.ingest_update(update)
+            offset = update.update_id + 1
+        return offset
+
+    async def _poll_raw(self, offset: int | None) -> int | None:
+        with warnings.catch_warnings():
+            # PTB suggests get_updates for this endpoint; we are here because get_updates could not parse.
+            warnings.simplefilter("ignore", PTBUserWarning)
+            result = await self._bot.do_api_request("getUpdates", api_kwargs={"offset": offset, "timeout": 0})
+        for raw in result if isinstance(result, list) else []:
+            if isinstance(raw, dict) and isinstance(raw.get("update_id"), int):
+                await self.ingest_raw(raw)
+                offset = raw["update_id"] + 1
+        return offset
 
     async def _confirm(self, offset: int | None) -> None:
         """On shutdown, confirm what was stored so a restart does not ingest it again (dedupe would drop it)."""
         if offset is None:
             return
         with contextlib.suppress(TelegramError):
-            await self._bot.do_api_request("getUpdates", api_kwargs={"offset": offset, "timeout": 0})
+            await self._bot.get_updates(offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES)
+
+
+async def _unless_stopped(poll: Coroutine[Any, Any, int | None], stop: asyncio.Event, offset: int | None) -> int | None:
+    """Run one long poll, abandoning it when `stop` is set (a 25 s poll must not delay shutdown).
+
+    Abandoning mid-batch is safe: the offset was not advanced past what is stored, so Telegram sends the
+    rest again and ingest's dedupe drops what was already stored.
+    """
+    task = asyncio.ensure_future(poll)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return offset
 
 
 def _pause(exc: Exception, delay: float) -> float:

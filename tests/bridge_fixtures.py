@@ -1,0 +1,47 @@
+"""Runs the whole bridge (`bot.app.run`, all roles) in the test's loop against real Redis and the sandboxes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from bot.app import ProcessRole, run
+from bot.embedded_redis import free_port
+from bot.settings import Settings
+
+ROOT = Path(__file__).parent.parent
+ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # bytes 0..31, tests only
+
+
+def bridge_settings(tmp_path: Path, redis_url: str, **sections: dict[str, Any]) -> Settings:
+    """Settings for a test bridge; `sections` override/extend the defaults per section."""
+    data: dict[str, dict[str, Any]] = {
+        "redis": {"url": redis_url},
+        "storage": {"dir": str(tmp_path / "data")},
+        "risk": {"phrases_dir": str(ROOT / "config" / "risk")},
+        "rota": {"file": str(tmp_path / "rota.toml")},
+        "web": {"host": "127.0.0.1", "port": free_port()},
+        "security": {"pseudonym_secret": "test-pseudonym-secret-0123456789", "encryption_key": ENCRYPTION_KEY},
+    }
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    return Settings(**data)
+
+
+@contextlib.asynccontextmanager
+async def running_bridge(settings: Settings, name: str = "test-bridge") -> AsyncIterator[asyncio.Event]:
+    """Start the bridge; yields its stop event; stops it cleanly and surfaces a crash as a test failure."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(settings, ProcessRole.ALL, stop, name))
+    try:
+        await asyncio.sleep(0.3)
+        if task.done():
+            task.result()
+        yield stop
+    finally:
+        stop.set()
+        async with asyncio.timeout(15):
+            await task

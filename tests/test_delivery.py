@@ -1,0 +1,171 @@
+"""Delivery: rate windows, priority, retries, dead-letter, unreachable people, and never sending twice."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+
+from routing.delivery import DeliveryError, DeliveryScheduler, Destination, RetryPolicy, SlidingWindow
+from routing.model import Audience, ChatId, ConversationId, OutboundMessage, Platform, Priority
+from routing.store import keys
+from routing.store.outbound import OutboundPump
+from tests.routing_harness import make_harness
+
+
+class Finished:
+    """Collects `done` callbacks and lets a test wait for a number of them."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.errors: list[DeliveryError | None] = []
+        self._changed = asyncio.Event()
+
+    async def __call__(self, message: OutboundMessage, error: DeliveryError | None) -> None:
+        self.texts.append(message.text)
+        self.errors.append(error)
+        self._changed.set()
+
+    async def wait_for(self, predicate: Callable[[list[str]], bool]) -> None:
+        async with asyncio.timeout(5):
+            while not predicate(self.texts):
+                self._changed.clear()
+                await self._changed.wait()
+
+
+class RecordingDeliverer:
+    """Records what would be sent; fails as told (our own port, so a fake is fine)."""
+
+    def __init__(self, fail: dict[str, list[DeliveryError]] | None = None, per_chat: tuple[int, float] | None = None):
+        self.sent: list[tuple[float, OutboundMessage]] = []
+        self.fail = fail or {}
+        self.per_chat = per_chat
+        self.windows: dict[str, SlidingWindow] = {}
+
+    def destination(self, message: OutboundMessage) -> Destination:
+        key = f"chat:{message.chat}"
+        if self.per_chat is None:
+            return Destination(key)
+        return Destination(key, (self.windows.setdefault(key, SlidingWindow(*self.per_chat)),))
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        errors = self.fail.get(message.text)
+        if errors:
+            raise errors.pop(0)
+        self.sent.append((time.monotonic(), message))
+
+
+def _message(
+    text: str, chat: str = "1", priority: Priority = Priority.PERSON, key: str | None = None
+) -> OutboundMessage:
+    return OutboundMessage(
+        platform=Platform.TELEGRAM, audience=Audience.SEEKER, key=key or text, text=text, chat=ChatId(chat),
+        priority=priority, conversation=ConversationId("c-1"),
+    )  # fmt: skip
+
+
+def test_sliding_window_never_admits_more_than_its_limit() -> None:
+    window = SlidingWindow(20, 60.0)
+    admitted = []
+    t = 0.0
+    while t < 180:
+        if window.wait_time(t) == 0:
+            window.record(t)
+            admitted.append(t)
+        t += 0.5
+    for start in admitted:
+        assert sum(1 for a in admitted if start <= a < start + 60) <= 20
+    assert len(admitted) == 60  # and it does not throttle below the limit either
+
+
+async def test_urgent_messages_overtake_queued_ordinary_ones() -> None:
+    deliverer = RecordingDeliverer(per_chat=(1, 0.05))
+    scheduler = DeliveryScheduler(deliverer, None)
+    done = Finished()
+    for i in range(4):
+        scheduler.submit(_message(f"ordinary {i}", priority=Priority.STAFF), done)
+    scheduler.submit(_message("crisis resources", priority=Priority.URGENT), done)
+    await done.wait_for(lambda texts: len(texts) == 5)
+    await scheduler.close()
+    finished = done.texts
+    assert finished.index("crisis resources") <= 1  # only the one already in flight may go first
+    assert [t for t in finished if t.startswith("ordinary")] == [f"ordinary {i}" for i in range(4)]
+
+
+async def test_a_slow_destination_does_not_hold_up_another() -> None:
+    deliverer = RecordingDeliverer(per_chat=(1, 0.5))
+    scheduler = DeliveryScheduler(deliverer, None)
+    done = Finished()
+    for i in range(3):
+        scheduler.submit(_message(f"group {i}", chat="group"), done)
+    scheduler.submit(_message("person", chat="person"), done)
+    await done.wait_for(lambda texts: "person" in texts)
+    await scheduler.close()
+    assert done.texts.index("person") <= 1
+
+
+async def test_retry_after_is_honoured_then_delivered() -> None:
+    flood = DeliveryError("flood", retryable=True, retry_after=0.2)
+    deliverer = RecordingDeliverer(fail={"hello": [flood]})
+    scheduler = DeliveryScheduler(deliverer, None, RetryPolicy(attempts=3, first_delay=0.01))
+    done = Finished()
+    started = time.monotonic()
+    scheduler.submit(_message("hello"), done)
+    await done.wait_for(lambda texts: len(texts) == 1)
+    await scheduler.close()
+    assert done.errors == [None]
+    assert deliverer.sent[0][0] - started >= 0.2
+
+
+async def _pump_until_quiet(pump: OutboundPump, deliverer: RecordingDeliverer, rounds: int = 30) -> None:
+    await pump.ensure_groups()
+    for _ in range(rounds):
+        await pump.step(block_ms=0)
+        await asyncio.sleep(0.02)
+
+
+async def test_pump_delivers_once_and_acks(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("9001", "hello")
+    deliverer = RecordingDeliverer()
+    pump = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw")
+    await _pump_until_quiet(pump, deliverer)
+    texts = [m.text for _, m in deliverer.sent]
+    assert any("number 1" in t for t in texts)
+    assert any("is waiting" in t for t in texts)  # the queue card
+    assert (await redis.xpending(keys.outbound(Platform.TELEGRAM), "deliver-telegram"))["pending"] == 0
+
+    # A crash after sending but before the ack: the entry is read again, and not sent again.
+    again = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw2")
+    await redis.xgroup_setid(keys.outbound(Platform.TELEGRAM), "deliver-telegram", id="0")
+    count = len(deliverer.sent)
+    await _pump_until_quiet(again, deliverer, rounds=5)
+    assert len(deliverer.sent) == count
+
+
+async def test_permanent_failure_is_dead_lettered_and_staff_alerted(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("9001", "hello")
+    card_text = next(m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_QUEUE)
+    deliverer = RecordingDeliverer(fail={card_text: [DeliveryError("bad request", retryable=False)]})
+    pump = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw")
+    await _pump_until_quiet(pump, deliverer)
+    assert await redis.xlen(keys.DEAD_LETTER) == 1
+    assert any("set aside for review" in m.text for _, m in deliverer.sent)
+
+
+async def test_a_person_who_cannot_be_reached_is_reported_to_the_router(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("9001", "hello")
+    queued = next(m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.SEEKER)
+    blocked = DeliveryError("forbidden", retryable=False, unreachable=True)
+    deliverer = RecordingDeliverer(fail={queued: [blocked]})
+    pump = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw")
+    await _pump_until_quiet(pump, deliverer)
+    await h.pump()
+    conv = await h.stack.conversations.get(ConversationId("c-1"))
+    assert conv is not None
+    assert conv.state == "closed"
+    assert any("can no longer be reached" in m.text for m in await h.outbound(Platform.TELEGRAM))

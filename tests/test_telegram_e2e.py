@@ -1,0 +1,232 @@
+"""End to end through the real python-telegram-bot against the Telegram sandbox and real Redis.
+
+A person writes to the bot; volunteers work in a forum supergroup; the bridge runs as `peerbridge run` would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from adapters.telegram.sandbox import TelegramSandbox
+from adapters.telegram.sandbox_inbound import Attachment
+from adapters.telegram.sandbox_model import Chat, Message, User
+from bot.embedded_redis import EmbeddedRedis
+from bot.settings import Settings
+from tests.bridge_fixtures import bridge_settings, running_bridge
+
+pytest_plugins = ["tests.telegram_fixtures"]
+
+TOKEN = "123456:sandbox-test-token"
+WEBHOOK_SECRET = "webhook-secret-for-tests"
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    """A tiny valid PNG, so the sandbox can read its size like Telegram would."""
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+@dataclass
+class World:
+    sandbox: TelegramSandbox
+    person: User
+    volunteer: User
+    staff: Chat
+    alerts: Chat
+    settings: Settings
+
+    async def bot_says(self, predicate: object, since: int = 0, within: float = 8.0) -> Message:
+        return await self.sandbox.wait_for(predicate, timeout=within, since=since)  # type: ignore[arg-type]
+
+    def to_person(self, since: int = 0) -> list[Message]:
+        return [m for m in self.sandbox.sent(since=since) if m.chat_id == self.person.id]
+
+    async def take_first_card(self) -> int:
+        """Press Take on the person's queue card; returns the topic's thread id once the bridge created it."""
+        card = await self.bot_says(lambda m: m.chat_id == self.staff.id and m.buttons and "waiting" in m.body)
+        self.sandbox.press_button(self.volunteer, card, card.buttons[0][1] or "")
+        opened = await self.bot_says(lambda m: m.chat_id == self.staff.id and "What they sent" in m.body)
+        assert opened.thread_id is not None
+        return opened.thread_id
+
+
+@pytest.fixture
+async def world(sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis) -> World:
+    from routing.store.connection import RedisOptions, connect
+
+    client = connect(RedisOptions(url=redis_server.url))
+    await client.flushall()
+    await client.aclose()
+    person = sandbox.create_user("Alex", language_code="en")
+    volunteer = sandbox.create_user("Vee")
+    staff = sandbox.create_forum_group("Volunteers", members=[volunteer])
+    alerts = sandbox.create_group("On call", members=[volunteer])
+    settings = bridge_settings(
+        tmp_path,
+        redis_server.url,
+        telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
+        staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
+    )
+    return World(sandbox, person, volunteer, staff, alerts, settings)
+
+
+@pytest.fixture
+async def bridge(world: World) -> AsyncIterator[World]:
+    async with running_bridge(world.settings):
+        yield world
+
+
+async def test_a_person_is_queued_taken_and_served_both_ways(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.send_user_message(w.person, "hi, I can't sleep and everything feels heavy")
+    ack = await w.bot_says(lambda m: m.chat_id == w.person.id and "queue" in m.body)
+    assert "number 1" in ack.body
+    card = await w.bot_says(lambda m: m.chat_id == w.staff.id and m.buttons)
+    assert card.thread_id is None  # the General topic
+    assert card.buttons[0][0] == "Take"
+    assert "Alex" not in card.body  # a pseudonym, never the person's name
+
+    box.send_user_message(w.person, "are you there?")
+    thread = await w.take_first_card()
+    topic = next(t for t in box.topics(w.staff) if t.thread_id == thread)
+    assert topic.name.split(" · ")[0] in card.body  # topic named by the same pseudonym as the card
+    for earlier in ("hi, I can't sleep and everything feels heavy", "are you there?"):
+        await w.bot_says(lambda m, text=earlier: m.thread_id == thread and m.body == text)  # type: ignore[misc]
+    taken = await w.bot_says(lambda m: m.message_id == card.message_id and "taken by" in m.body)
+    assert taken.buttons == []
+    await w.bot_says(lambda m: m.chat_id == w.person.id and "volunteer has joined" in m.body)
+
+    mark = box.mark()
+    box.send_user_message(w.person, "", attachment=Attachment.photo(png()), caption="my room")
+    in_topic = await w.bot_says(lambda m: m.thread_id == thread and m.kind == "photo", since=mark)
+    assert in_topic.caption == "my room"
+
+    box.send_user_message(w.volunteer, "I'm here with you. What's keeping you up?", chat=w.staff, thread=thread)
+    reply = await w.bot_says(lambda m: m.chat_id == w.person.id and "keeping you up" in m.body, since=mark)
+    assert reply.thread_id is None
+    box.send_user_message(w.volunteer, "", chat=w.staff, thread=thread, attachment=Attachment.photo(png(3, 3)))
+    await w.bot_says(lambda m: m.chat_id == w.person.id and m.kind == "photo", since=mark)
+
+    box.send_user_message(w.volunteer, "/end", chat=w.staff, thread=thread)
+    await w.bot_says(lambda m: m.chat_id == w.person.id and "ended this conversation" in m.body, since=mark)
+    for _ in range(50):
+        if next(t for t in box.topics(w.staff) if t.thread_id == thread).closed:
+            break
+        await asyncio.sleep(0.1)
+    assert next(t for t in box.topics(w.staff) if t.thread_id == thread).closed
+
+
+async def test_start_privacy_and_unsupported_media_get_answers(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.send_user_message(w.person, "/start")
+    welcome = await w.bot_says(lambda m: m.chat_id == w.person.id and "peer support" in m.body)
+    assert "screened" in welcome.body
+    box.send_user_message(w.person, "/privacy")
+    await w.bot_says(lambda m: m.chat_id == w.person.id and "What we keep" in m.body)
+    commands = [c.method for c in box.calls() if c.method.lower() == "setmycommands"]
+    assert len(commands) == 2  # the person's menu and the staff menu
+
+
+async def test_a_deleted_topic_is_recreated(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.send_user_message(w.person, "hello")
+    thread = await w.take_first_card()
+    box.delete_topic(w.staff, thread)
+    mark = box.mark()
+    box.send_user_message(w.person, "still there?")
+    relayed = await w.bot_says(lambda m: m.chat_id == w.staff.id and m.body == "still there?", since=mark)
+    assert relayed.thread_id is not None
+    assert relayed.thread_id != thread
+    box.send_user_message(w.volunteer, "yes, still here", chat=w.staff, thread=relayed.thread_id)
+    await w.bot_says(lambda m: m.chat_id == w.person.id and m.body == "yes, still here", since=mark)
+
+
+async def test_a_person_who_blocked_the_bot_ends_the_conversation(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.send_user_message(w.person, "hello")
+    thread = await w.take_first_card()
+    box.block_bot(w.person)
+    mark = box.mark()
+    box.send_user_message(w.volunteer, "how are you feeling now?", chat=w.staff, thread=thread)
+    note = await w.bot_says(lambda m: m.thread_id == thread and "can no longer be reached" in m.body, since=mark)
+    assert note.chat_id == w.staff.id
+
+
+async def test_flood_control_429_is_honoured_then_delivered(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.fail_next("sendMessage", times=1, status=429, retry_after=1)
+    box.send_user_message(w.person, "hello")
+    await w.bot_says(lambda m: m.chat_id == w.person.id and "queue" in m.body)
+    to_person = [c for c in box.calls("sendMessage") if c.chat_id == w.person.id]
+    assert to_person[0].status == 429
+    assert to_person[1].status == 200
+    assert to_person[1].at - to_person[0].at >= 1.0  # retry_after honoured for that chat
+
+
+async def test_a_restart_mid_conversation_loses_nothing(world: World) -> None:
+    w, box = world, world.sandbox
+    async with running_bridge(w.settings):
+        box.send_user_message(w.person, "hello")
+        thread = await w.take_first_card()
+    box.send_user_message(w.person, "written while the bridge was down")
+    async with running_bridge(w.settings):
+        relayed = await w.bot_says(lambda m: m.body == "written while the bridge was down")
+        assert relayed.thread_id == thread
+        box.send_user_message(w.volunteer, "welcome back", chat=w.staff, thread=thread)
+        await w.bot_says(lambda m: m.chat_id == w.person.id and m.body == "welcome back")
+
+
+async def test_webhook_mode_checks_the_secret_and_relays_a_redelivery_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w, box = world, world.sandbox
+    port = w.settings.web.port
+    settings = w.settings.model_copy(
+        update={
+            "telegram": w.settings.telegram.model_copy(
+                update={
+                    "mode": "webhook",
+                    "webhook_url": f"http://127.0.0.1:{port}/telegram/webhook",
+                    "webhook_secret": SecretStr(WEBHOOK_SECRET),
+                }
+            )
+        }
+    )
+    update = {
+        "update_id": 900001,
+        "message": {
+            "message_id": 5, "date": 1_700_000_000, "text": "hello through a webhook",
+            "chat": {"id": w.person.id, "type": "private", "first_name": "Alex"},
+            "from": {"id": w.person.id, "is_bot": False, "first_name": "Alex"},
+        },
+    }  # fmt: skip
+    async with running_bridge(settings), aiohttp.ClientSession() as http:
+        box.send_user_message(w.person, "/start")  # pushed by the sandbox to our webhook, with the secret
+        await w.bot_says(lambda m: m.chat_id == w.person.id and "peer support" in m.body)
+        url = f"http://127.0.0.1:{port}/telegram/webhook"
+        wrong = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+        assert wrong.status == 403
+        for _ in range(2):  # Telegram retries a delivery it did not see answered
+            ok = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+            assert ok.status == 200
+        garbage = await http.post(url, data=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+        assert garbage.status == 200  # never an error for a bad update: Telegram would hold the chat back
+        await w.bot_says(lambda m: m.chat_id == w.person.id and "queue" in m.body)
+        await asyncio.sleep(0.5)
+        assert sum("queue" in m.body for m in w.to_person()) == 1
+        cards = [m for m in box.sent(chat=w.staff) if m.buttons]
+        assert len(cards) == 1
