@@ -24,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     run_p.add_argument("--config", help="config file (default: $PEERBRIDGE_CONFIG or config/peerbridge.toml)")
     run_p.add_argument("--role", choices=[r.value for r in ProcessRole], default=ProcessRole.ALL.value)
     run_p.add_argument("--name", help="stable name of this process in the consumer groups (default: host-role)")
+    demo_p = sub.add_parser("demo", help="try peerbridge locally: embedded Redis, platform sandbox, the bridge")
+    demo_p.add_argument("--port", type=int, default=8081, help="sandbox port (default 8081)")
+    demo_p.add_argument("--web-port", type=int, default=8080, help="bridge web port (default 8080)")
+    demo_p.add_argument("--data", default="data/demo", help="demo data directory (default data/demo)")
     check_p = sub.add_parser("check-config", help="validate the configuration and exit")
     check_p.add_argument("--config")
     risk_p = sub.add_parser("risk-check", help="show how a message would be rated")
@@ -38,11 +42,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # python-telegram-bot 22 warns unless told we accept timedelta periods (RetryAfter.retry_after).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "check-config":
         return _check_config(args.config)
     if args.command == "run":
         return _run(args.config, ProcessRole(args.role), args.name)
+    if args.command == "demo":
+        return _demo(Path(args.data), args.port, args.web_port)
     from bot import risk_commands
 
     if args.command == "risk-check":
@@ -78,6 +88,18 @@ def _run(explicit: str | None, role: ProcessRole, name: str | None) -> int:
         stop = asyncio.Event()
         install_signal_handlers(stop)
         await run(settings, role, stop, name)
+
+    asyncio.run(_main())
+    return 0
+
+
+def _demo(data: Path, port: int, web_port: int) -> int:
+    from bot.demo import run_demo
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        await run_demo(data, port, web_port, stop)
 
     asyncio.run(_main())
     return 0

@@ -42,7 +42,7 @@ def risk_eval(file: Path, phrases: Path, *, as_json: bool) -> int:
     if detector is None:
         return 2
     try:
-        report = evaluation.evaluate_file(detector, file)
+        report = evaluation.evaluate(evaluation.load_eval_set(file), detector.assess)
     except (OSError, ValueError) as exc:
         print(f"cannot evaluate {file}: {exc}", file=sys.stderr)
         return 2
