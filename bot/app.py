@@ -49,6 +49,7 @@ async def run(
     the host name and role) so a restarted process resumes its own unfinished entries at once.
     """
     stop = stop or asyncio.Event()
+    quiet_noisy_loggers()
     services = await asyncio.to_thread(start_services, settings)
     process = name or f"{socket.gethostname()}-{role}"
     gateway: Gateway | None = None
@@ -89,6 +90,12 @@ async def _owned(name: str, factory: TaskFactory, stop: asyncio.Event) -> None:
         log.exception("task %s failed; stopping", name)
         stop.set()
         raise
+
+
+def quiet_noisy_loggers() -> None:
+    """httpx logs every request URL at INFO, and Telegram's URLs contain the bot token."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

@@ -45,8 +45,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # python-telegram-bot 22 warns unless told we accept timedelta periods (RetryAfter.retry_after).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "check-config":
         return _check_config(args.config)
     if args.command == "run":

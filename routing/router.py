@@ -214,6 +214,7 @@ class Router:
             queued = texts.QUEUED.format(position=position)
             self._reply(message, out, queued, priority=Priority.PERSON, conversation=conversation.id)
             await self._writer.audit("queued", conversation=conversation.id)
+            log.info("conversation %s queued at position %d", conversation.id, position)
         if created or tier_rose:
             self._staff.queue_card(conversation, out)
         if created and self._config.auto_assign:

@@ -169,6 +169,7 @@ class StaffActions:
         self._card(conversation, texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name), out)
         out.then(lambda: self._store.clear_pending(conv))
         await self._writer.audit("assigned", conversation=conv, volunteer=member.id)
+        log.info("conversation %s assigned to volunteer %s", conv, member.id)
 
     async def auto_assign(self, out: Outbox) -> None:
         """Push the most urgent waiting person to the on-duty volunteer with the most free capacity."""
@@ -222,6 +223,7 @@ class StaffActions:
             pseudonym=conversation.pseudonym,
         )
         await self._writer.audit("closed", conversation=conversation.id, by=member.id)
+        log.info("conversation %s ended by volunteer %s", conversation.id, member.id)
 
     async def _release(self, note: str, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
         holder = conversation.volunteer or member.id

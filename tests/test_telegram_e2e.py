@@ -6,6 +6,7 @@ A person writes to the bot; volunteers work in a forum supergroup; the bridge ru
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -90,7 +91,8 @@ async def bridge(world: World) -> AsyncIterator[World]:
         yield world
 
 
-async def test_a_person_is_queued_taken_and_served_both_ways(bridge: World) -> None:
+async def test_a_person_is_queued_taken_and_served_both_ways(bridge: World, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     w, box = bridge, bridge.sandbox
     box.send_user_message(w.person, "hi, I can't sleep and everything feels heavy")
     ack = await w.bot_says(lambda m: m.chat_id == w.person.id and "queue" in m.body)
@@ -128,6 +130,12 @@ async def test_a_person_is_queued_taken_and_served_both_ways(bridge: World) -> N
             break
         await asyncio.sleep(0.1)
     assert next(t for t in box.topics(w.staff) if t.thread_id == thread).closed
+
+    # Privacy: nothing logged during the whole conversation carries its words, a name, a raw id or the token.
+    logged = "\n".join(r.getMessage() + " " + str(r.exc_info or "") for r in caplog.records)
+    assert caplog.records  # the bridge did log (so the check below means something)
+    for secret in ("can't sleep", "keeping you up", "my room", "Alex", str(w.person.id), str(w.volunteer.id), TOKEN):
+        assert secret not in logged
 
 
 async def test_start_privacy_and_unsupported_media_get_answers(bridge: World) -> None:

@@ -114,6 +114,7 @@ class TelegramDeliverer:
         topic = await self._bot.create_forum_topic(chat_id=self._chats.volunteer, name=name)
         thread = ThreadId(str(topic.message_thread_id))
         await self._conversations.bind_thread(conv, Platform.TELEGRAM, thread)
+        log.info("topic %s opened for conversation %s", thread, conv)
         return thread
 
     async def _close_topic(self, message: OutboundMessage) -> None:
