@@ -1,0 +1,142 @@
+"""The risk detector: phrase files in, `assess(text, context) -> Assessment` out. Pure after loading.
+
+Usage::
+
+    detector = RiskDetector.from_directory(Path("config/risk"))   # every <lang>.toml, all languages together
+    assessment = detector.assess("i want to kill myself tonight", context=earlier_messages)
+
+All languages are matched together (a message's language is not known); each match is judged with the cues
+of the language its phrase came from. `context` is the same person's recent earlier messages, oldest first:
+the last one is joined to the new message so a phrase split across two messages is found (only matches
+ending in the new message are reported), and earlier risk turns a goodbye or a means word into imminent.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from routing.model import RiskTier
+from routing.risk import patterns
+from routing.risk.assessment import NO_RISK, Assessment, PhraseMatch
+from routing.risk.matcher import Entry, Hit, PhraseMatcher
+from routing.risk.normalise import BOUNDARY, Normaliser
+from routing.risk.phrases import CueKind, Phrase, PhraseFile, PhraseFileError, load_phrase_file
+from routing.risk.rules import ContextRisk, CueMap, combine, context_risk, judge, time_follow_up
+from routing.risk.slang import PAIRS, SLANG
+
+WINDOW_TAIL = 8  # tokens of the previous message joined to the new one
+FOLLOW_UP_TOKENS = 4  # a new message this short giving a time ("tonight") completes the previous one
+CONTEXT_MESSAGES = 10  # earlier messages consulted for "risk earlier in the conversation"
+
+
+class RiskDetector:
+    """Detects risk phrases in a message and its recent context."""
+
+    def __init__(self, files: Sequence[PhraseFile]) -> None:
+        """Build from parsed phrase files; raises PhraseFileError for a phrase text that cannot be compiled."""
+        if not files:
+            raise ValueError("RiskDetector needs at least one phrase file")
+        _check_unique_ids(files)
+        self.files = tuple(files)
+        slang: dict[str, str] = {}
+        pairs: dict[tuple[str, str], str] = {}
+        for file in files:
+            slang.update(SLANG.get(file.lang, {}))
+            pairs.update(PAIRS.get(file.lang, {}))
+        for file in files:
+            slang.update({k: " ".join(Normaliser().tokens(v)) for k, v in file.slang.items()})
+        plain = Normaliser(slang, pairs)
+        entries: list[Entry] = []
+        for file in files:
+            file_entries: list[Entry] = [*file.phrases, *file.suppressions, *file.cues]
+            _check_patterns(file.path, file_entries, plain)
+            entries.extend(file_entries)
+        protected = [c.text for f in files for c in f.cues if c.kind is CueKind.NOT_TYPOS]
+        self._matcher = PhraseMatcher(entries, plain.tokens, protected)
+        self._normaliser = Normaliser(slang, pairs, self._matcher.vocabulary)
+        self._context_tokens = functools.lru_cache(maxsize=2048)(self._normaliser.tokens)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[Path]) -> RiskDetector:
+        """Load the given phrase files; raises PhraseFileError naming the file and the problem."""
+        return cls([load_phrase_file(Path(p)) for p in paths])
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> RiskDetector:
+        """Load every `<lang>.toml` in `directory`."""
+        paths = sorted(Path(directory).glob("*.toml"))
+        if not paths:
+            raise PhraseFileError(directory, "has no <lang>.toml phrase files")
+        return cls.from_files(paths)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(f.lang for f in self.files)
+
+    def normalise(self, text: str) -> str:
+        """The normalised form the phrases are matched against (for tests and for explaining a match)."""
+        return self._normaliser.text(text)
+
+    def assess(self, text: str, context: Sequence[str] = ()) -> Assessment:
+        """Assess the newest message `text`, given the same person's earlier messages (oldest first)."""
+        tail = self._tail(context[-1]) if context else ()
+        window = (*tail, *self._normaliser.tokens(text))
+        offset = len(tail)
+        hits = self._matcher.find(window, fuzzy_from=offset)
+        if not any(isinstance(h.entry, Phrase) for h in hits):
+            return NO_RISK
+        cues = CueMap(hits)
+        judged = judge(window, hits, cues)
+        reported = [j for j in judged if j.hit.end > offset]
+        prior = functools.cache(lambda: self._context_risk(context))
+        rules = combine(window, reported, cues, prior)
+        if len(window) - offset <= FOLLOW_UP_TOKENS:
+            rules += time_follow_up(window, [j for j in judged if j.hit.end <= offset], cues, offset)
+        return _assessment([*rules, *(j.match for j in reported)])
+
+    def _tail(self, previous: str) -> tuple[str, ...]:
+        tokens = self._context_tokens(previous)
+        if BOUNDARY in tokens:
+            tokens = tokens[len(tokens) - tokens[::-1].index(BOUNDARY) :]
+        return tokens[-WINDOW_TAIL:]
+
+    def _context_risk(self, context: Sequence[str]) -> ContextRisk:
+        judged = []
+        for message in context[-CONTEXT_MESSAGES:]:
+            tokens = self._context_tokens(message)
+            hits: list[Hit] = self._matcher.find(tokens)
+            judged.append(judge(tokens, hits, CueMap(hits)))
+        return context_risk(judged)
+
+
+def _assessment(matches: list[PhraseMatch]) -> Assessment:
+    if not matches:
+        return NO_RISK
+    unique = list(dict.fromkeys(matches))
+    unique.sort(key=lambda m: m.tier, reverse=True)
+    top = unique[0]
+    if top.tier is RiskTier.NONE:
+        return NO_RISK
+    return Assessment(tier=top.tier, category=top.category, matches=tuple(unique))
+
+
+def _check_unique_ids(files: Sequence[PhraseFile]) -> None:
+    owner: dict[str, Path] = {}
+    for file in files:
+        if file.lang in {f.lang for f in files if f is not file}:
+            raise PhraseFileError(file.path, f"another file also has lang = {file.lang!r}")
+        for entry_id in [p.id for p in file.phrases] + [s.id for s in file.suppressions]:
+            if entry_id in owner:
+                raise PhraseFileError(file.path, f"id {entry_id!r} is already used in {owner[entry_id]}")
+            owner[entry_id] = file.path
+
+
+def _check_patterns(path: Path, entries: Sequence[Entry], plain: Normaliser) -> None:
+    for entry in entries:
+        try:
+            patterns.expand(patterns.parse(entry.text, plain.tokens))
+        except patterns.PatternError as exc:
+            name = getattr(entry, "id", None) or f"cues.{getattr(entry, 'kind', '')}"
+            raise PhraseFileError(path, f"{name}: text {entry.text!r}: {exc}") from None

@@ -1,0 +1,347 @@
+"""The normalisation pipeline: turn a chat message into plain word tokens that phrase matching can trust.
+
+Stages, in order (RISK_NOTES "Normalisation pipeline that worked"):
+
+1. unify apostrophes, NFKC (fullwidth and styled letters become plain ones);
+2. strip format characters (zero-width, soft hyphen, bidi marks, variation selectors);
+3. emoji to tokens (`:pill:`);
+4. casefold, then fold Cyrillic/Greek look-alikes only inside tokens that mix scripts; strip accents;
+5. per token: split off punctuation (sentence punctuation becomes a "." clause-boundary token), expand
+   contractions and slang, undo leetspeak only in tokens mixing letters with digits/symbols (never "800mg"),
+   split on remaining symbols ("self-harm" -> "self harm"), collapse elongations ("diiiie");
+6. join runs of single letters ("k i l l" -> "kill"), two-token slang ("sewer slide"), "800 mg" -> "800mg".
+
+ASCII text skips stages 1-4 (except lower-casing), which is most traffic and 4x faster.
+
+Some choices depend on the words the phrase files use (the vocabulary): an elongation collapses to the
+one- or two-letter form that is a known word, a run of single letters is joined only when it spells known
+words. Output is idempotent: normalising the joined output again gives the same tokens.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from routing.risk.charmaps import (
+    CONFUSABLES,
+    EMOJI_PATTERN,
+    EMOJI_TOKEN,
+    EMOJI_TOKENS,
+    FORMAT_CHARS,
+    LEET,
+    LEET_ALT,
+    LEET_CHARS,
+)
+from routing.risk.slang import EN_S_IS
+
+BOUNDARY = "."
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc\u00b4`\u2032\uff07\u201b", "'"))
+_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~¿¡«»“”„‹›…·•"
+_LEFT_STRIP = _PUNCT.replace("$", "").replace("@", "")
+_RIGHT_STRIP = _PUNCT.replace("|", "")
+_WORD = re.compile(r"[^\W_]+")
+_DOSE_OR_TIME = re.compile(
+    r"\d+(?:[.,]\d+)?(?:mg|mcg|g|ml|l|kg|lbs?|x|k|am|pm|h|hrs?|mins?|s|st|nd|rd|th|yo|yrs?|m|cm|mm|km|gb|mb|p)?"
+)
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
+_LAUGH = {
+    "haha": re.compile(r"(?:ha|ah){2,}h?"),
+    "jaja": re.compile(r"(?:ja|aj){2,}j?"),
+    "hehe": re.compile(r"(?:he|eh){2,}"),
+    "jeje": re.compile(r"(?:je|ej){2,}"),
+}
+_UNITS = frozenset({"mg", "mcg", "g", "ml", "milligrams", "grams", "miligramos", "gramos"})
+_NOT_STEMS = {"ca": "can", "wo": "will", "ai": "am", "sha": "shall"}
+_SUFFIX_WORDS = (("'m", "am"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'d", "would"))
+_MAX_JOIN = 40
+_CACHE_LIMIT = 100_000
+
+
+def nfkc(text: str) -> str:
+    """Unify apostrophes, then NFKC: fullwidth, circled and mathematical letters become plain letters."""
+    return unicodedata.normalize("NFKC", text.translate(_APOSTROPHES))
+
+
+def strip_format_chars(text: str) -> str:
+    """Remove zero-width characters, soft hyphens, bidi controls, variation selectors and skin tones."""
+    return text.translate(FORMAT_CHARS)
+
+
+def emoji_to_tokens(text: str) -> str:
+    """Replace the emoji in our table by space-separated `:name:` tokens."""
+    return EMOJI_PATTERN.sub(lambda m: f" {EMOJI_TOKENS[m.group()]} ", text)
+
+
+def _is_other_script(ch: str) -> bool:
+    return "\u0370" <= ch <= "\u03ff" or "\u0400" <= ch <= "\u04ff" or "\u0500" <= ch <= "\u052f" or ch == "ɡ"
+
+
+def fold_confusables(text: str) -> str:
+    """Fold Cyrillic/Greek look-alikes to Latin inside tokens that mix them with Latin letters or digits.
+
+    A token made only of look-alikes is folded too when the message has Latin letters elsewhere; real
+    Cyrillic or Greek words (letters with no Latin twin, or no Latin around) are left alone.
+    """
+    has_latin_text = any("a" <= ch <= "z" for ch in text)
+    return " ".join(_fold_token(tok, has_latin_text) for tok in text.split(" "))
+
+
+def _fold_token(token: str, has_latin_text: bool) -> str:
+    other = [ch for ch in token if _is_other_script(ch)]
+    if not other:
+        return token
+    mixed = any("a" <= ch <= "z" or ch.isdigit() or ch in LEET_CHARS for ch in token)
+    all_twins = all(ord(ch) in CONFUSABLES for ch in other)
+    if mixed or (all_twins and has_latin_text):
+        return token.translate(CONFUSABLES)
+    return token
+
+
+def strip_accents(text: str) -> str:
+    """Drop combining marks ("más" -> "mas", "mañana" -> "manana"): people type Spanish with and without."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def split_punctuation(raw: str) -> tuple[str, bool]:
+    """Strip punctuation around a raw token; report whether it ended a sentence (not an ellipsis)."""
+    right = raw.rstrip(_RIGHT_STRIP)
+    tail = raw[len(right) :]
+    boundary = any(ch in "!?;" for ch in tail) or ("." in tail and ".." not in tail)
+    return right.lstrip(_LEFT_STRIP), boundary
+
+
+def expand_apostrophes(word: str) -> list[str]:
+    """Expand English contractions by suffix ("how'd" -> "how would"); drop possessive "'s"."""
+    if "'" not in word:
+        return [word]
+    if word.endswith("n't"):
+        stem = word[:-3]
+        return [_NOT_STEMS.get(stem, stem), "not"]
+    for suffix, full in _SUFFIX_WORDS:
+        if word.endswith(suffix):
+            return [word[: -len(suffix)], full]
+    if word.endswith("'s"):
+        stem = word[:-2]
+        return [stem, "is"] if stem in EN_S_IS else [stem]
+    return [word.replace("'", "")]
+
+
+def deleet(word: str, known: frozenset[str] = frozenset()) -> str:
+    """Undo leetspeak in a token mixing letters with digits/symbols; leave numbers and doses alone."""
+    if not any(ch in LEET_CHARS for ch in word) or not any(ch.isalpha() for ch in word):
+        return word
+    if _DOSE_OR_TIME.fullmatch(word):
+        return word
+    plain = word.translate(LEET)
+    if plain not in known:
+        alternative = word.translate(LEET_ALT).translate(LEET)
+        if alternative in known:
+            return alternative
+    return plain
+
+
+def collapse_elongation(word: str, known: frozenset[str] = frozenset()) -> str:
+    """Collapse runs of 3+ letters, to one or two letters, preferring a form that is a known word."""
+    for name, pattern in _LAUGH.items():
+        if len(word) >= 4 and pattern.fullmatch(word):
+            return name
+    runs = list(_ELONGATED.finditer(word))
+    if not runs:
+        return _undouble(word, known)
+    runs = runs[:4]
+    for lengths in itertools.product((2, 1), repeat=len(runs)):
+        candidate = _rebuild(word, runs, lengths)
+        if candidate in known:
+            return candidate
+    return _ELONGATED.sub(lambda m: m.group(1) * 2, word)
+
+
+def _undouble(word: str, known: frozenset[str]) -> str:
+    """A stuttered double letter in an unknown word ("tookk"): drop it when that gives a known word of 4+."""
+    if len(word) < 5 or word in known:
+        return word
+    for i in range(1, len(word)):
+        if word[i] == word[i - 1] and word[i].isalpha():
+            candidate = word[:i] + word[i + 1 :]
+            if candidate in known:
+                return candidate
+    return word
+
+
+def _rebuild(word: str, runs: list[re.Match[str]], lengths: tuple[int, ...]) -> str:
+    parts: list[str] = []
+    last = 0
+    for run, length in zip(runs, lengths, strict=True):
+        parts.append(word[last : run.start()])
+        parts.append(run.group(1) * length)
+        last = run.end()
+    parts.append(word[last:])
+    # Runs beyond the first four collapse to two letters.
+    return _ELONGATED.sub(lambda m: m.group(1) * 2, "".join(parts))
+
+
+def segment(letters: str, known: frozenset[str]) -> list[str] | None:
+    """Split a joined run of letters into known words ("killmyself" -> kill, myself), fewest words first."""
+    if len(letters) > _MAX_JOIN:
+        return None
+    best: list[list[str] | None] = [[]] + [None] * len(letters)
+    for end in range(1, len(letters) + 1):
+        for start in range(max(0, end - 20), end):
+            prefix = best[start]
+            piece = letters[start:end]
+            usable = prefix is not None and piece in known and (len(piece) > 1 or piece in "ia")
+            if usable and prefix is not None and (best[end] is None or len(prefix) + 1 < len(best[end] or ())):
+                best[end] = [*prefix, piece]
+    return best[-1]
+
+
+class Normaliser:
+    """Turns text into tokens; built once per detector from the phrase files' slang and vocabulary.
+
+    Per-token work is cached (bounded), so common words cost one dictionary lookup.
+    """
+
+    def __init__(
+        self,
+        slang: Mapping[str, str] | None = None,
+        pairs: Mapping[tuple[str, str], str] | None = None,
+        vocabulary: Iterable[str] = (),
+    ) -> None:
+        self._slang = dict(slang or {})
+        self._pairs = dict(pairs or {})
+        self._vocabulary = frozenset(vocabulary)
+        self._known = self._vocabulary | frozenset(self._slang)
+        self._by_length: dict[int, list[str]] = {}
+        for known_word in sorted(self._vocabulary):
+            self._by_length.setdefault(len(known_word), []).append(known_word)
+        self._cache: dict[str, tuple[tuple[str, ...], bool]] = {}
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        return self._vocabulary
+
+    def text(self, text: str) -> str:
+        """The normalised text: tokens joined by single spaces."""
+        return " ".join(self.tokens(text))
+
+    def tokens(self, text: str) -> tuple[str, ...]:
+        """Normalise `text` to word tokens, with "." marking sentence boundaries."""
+        text = self.prepare(text)
+        out: list[str] = []
+        for raw in text.split():
+            words, boundary = self._raw_token(raw)
+            out.extend(words)
+            if boundary and out and out[-1] != BOUNDARY:
+                out.append(BOUNDARY)
+        while out and out[-1] == BOUNDARY:
+            out.pop()
+        return tuple(self._join_letters(self._join_pairs(out)))
+
+    def prepare(self, text: str) -> str:
+        """Whole-text stages: the Unicode ones for non-ASCII text, then lower-casing and line breaks."""
+        if text.isascii():
+            text = text.lower().replace("`", "'")
+        else:
+            text = emoji_to_tokens(strip_format_chars(nfkc(text))).casefold()
+            text = strip_accents(fold_confusables(text))
+        if "\n" in text:
+            text = text.replace("\n", " . ")
+        return text
+
+    def _raw_token(self, raw: str) -> tuple[tuple[str, ...], bool]:
+        cached = self._cache.get(raw)
+        if cached is None:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            cached = self._cache[raw] = self._compute_raw_token(raw)
+        return cached
+
+    def _compute_raw_token(self, raw: str) -> tuple[tuple[str, ...], bool]:
+        if EMOJI_TOKEN.fullmatch(raw):
+            return (raw,), False
+        core, boundary = split_punctuation(raw)
+        if not core:
+            return (), boundary
+        words: list[str] = []
+        expanded = self._slang.get(core)
+        for word in expanded.split() if expanded else expand_apostrophes(core):
+            words.extend(self.word(word))
+        return tuple(words), boundary
+
+    def word(self, word: str) -> list[str]:
+        """Normalise one punctuation-free word: slang, leet, split on symbols, elongation, slang again."""
+        expanded = self._slang.get(word)
+        if expanded is not None:
+            return expanded.split()
+        if "*" in word:
+            word = self.uncensor(word)
+        out: list[str] = []
+        for piece in _WORD.findall(deleet(word, self._known)):
+            piece = collapse_elongation(piece, self._known)
+            expanded = self._slang.get(piece)
+            out.extend(expanded.split() if expanded else (piece,))
+        return out
+
+    def uncensor(self, word: str) -> str:
+        """Read "k*ll" as the one known word it can be ("kill"); leave it alone when none or several fit."""
+        if not any(ch.isalpha() for ch in word):
+            return word
+        pattern = re.compile("".join("[^\\W\\d_]" if ch == "*" else re.escape(ch) for ch in word))
+        fits = [w for w in self._by_length.get(len(word), ()) if pattern.fullmatch(w)]
+        return fits[0] if len(fits) == 1 else word
+
+    def _join_pairs(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+            pair = self._pairs.get((tokens[i], nxt))
+            if pair is not None:
+                out.extend(pair.split())
+                i += 2
+            elif nxt in _UNITS and tokens[i].replace(".", "", 1).isdigit():
+                out.append(tokens[i] + nxt)
+                i += 2
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def _join_letters(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            j = i
+            while j < len(tokens) and len(tokens[j]) == 1 and tokens[j].isalnum():
+                j += 1
+            if j - i >= 3:
+                out.extend(self._joined_run(tokens[i:j]))
+                i = j
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def _joined_run(self, run: list[str]) -> list[str]:
+        """Join a run of single letters when it spells known words; otherwise keep the letters."""
+        words = self._spelled_words("".join(run))
+        if words is not None:
+            return words
+        if run[0] in ("i", "a", "y", "o") and len(run) > 3:
+            words = self._spelled_words("".join(run[1:]))
+            if words is not None:
+                return [run[0], *words]
+        return run
+
+    def _spelled_words(self, letters: str) -> list[str] | None:
+        letters = collapse_elongation(deleet(letters, self._known), self._known)
+        if letters in self._known:
+            return self.word(letters)
+        words = segment(letters, self._vocabulary)
+        if words and len(words) <= 4 and max(len(w) for w in words) >= 4:
+            return words
+        return None
