@@ -33,6 +33,7 @@ class ProcessRole(enum.StrEnum):
 
 
 TaskFactory = Callable[[asyncio.Event], Awaitable[None]]
+SHUTDOWN_GRACE = 5.0
 
 
 async def run(
@@ -59,8 +60,8 @@ async def run(
             gateway = await start_gateway(settings, services, process, rate_limits=rate_limits)
             factories += gateway.tasks
         async with asyncio.TaskGroup() as group:
-            for task_name, factory in factories:
-                group.create_task(_owned(task_name, factory, stop), name=task_name)
+            tasks = [group.create_task(_owned(n, f, stop), name=n) for n, f in factories]
+            group.create_task(_bounded_shutdown(stop, tasks), name="shutdown-watchdog")
             log.info("peerbridge is running (role %s, %d tasks); Ctrl-C stops it", role, len(factories))
     finally:
         if gateway is not None:
@@ -90,6 +91,15 @@ async def _owned(name: str, factory: TaskFactory, stop: asyncio.Event) -> None:
         log.exception("task %s failed; stopping", name)
         stop.set()
         raise
+
+
+async def _bounded_shutdown(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """After `stop`, give tasks SHUTDOWN_GRACE seconds to finish cleanly, then name and cancel stragglers."""
+    await stop.wait()
+    _done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+    for task in pending:
+        log.warning("task %s did not stop within %.0f s; cancelling it", task.get_name(), SHUTDOWN_GRACE)
+        task.cancel()
 
 
 def quiet_noisy_loggers() -> None:

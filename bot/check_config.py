@@ -5,14 +5,13 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from routing.risk.detector import RiskDetector
-from routing.risk.phrases import PhraseFileError
-
 from bot import keys_at_rest
 from bot.services import load_roster
 from bot.settings import ConfigError, Settings, load_settings
 from routing.model import Platform
 from routing.pseudonyms import Pseudonymiser
+from routing.risk.detector import RiskDetector
+from routing.risk.phrases import PhraseFileError
 from routing.roster import RosterError
 
 _TOKEN_ENV = {Platform.TELEGRAM: "PEERBRIDGE_TELEGRAM__TOKEN", Platform.DISCORD: "PEERBRIDGE_DISCORD__TOKEN"}

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from redis.asyncio import Redis
-from routing.risk.detector import RiskDetector
 
 from bot import keys_at_rest
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
 from routing.pseudonyms import Pseudonymiser
+from routing.risk.detector import RiskDetector
 from routing.roster import Roster, parse_roster
 from routing.router import RouterConfig
 from routing.store.cipher import TextCipher

@@ -141,8 +141,9 @@ class TelegramGateway:
         """On shutdown, confirm what was stored so a restart does not ingest it again (dedupe would drop it)."""
         if offset is None:
             return
-        with contextlib.suppress(TelegramError):
-            await self._bot.get_updates(offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES)
+        with contextlib.suppress(TelegramError, TimeoutError):
+            async with asyncio.timeout(3):
+                await self._bot.get_updates(offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES, read_timeout=3)
 
 
 async def _unless_stopped(poll: Coroutine[Any, Any, int | None], stop: asyncio.Event, offset: int | None) -> int | None:
