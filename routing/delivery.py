@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from routing.model import OutboundMessage
+from routing.model import Attachment, OutboundMessage, Platform
 
 log = logging.getLogger(__name__)
 
@@ -182,3 +182,11 @@ class DeliveryScheduler:
                     w.record(now)
                 return
             await asyncio.sleep(wait)
+
+
+MAX_FOREIGN_FILE_BYTES = 8 * 1024 * 1024  # fits Discord's default upload limit and Telegram's bot limits
+
+# Cross-platform attachments: the composition root gives each deliverer a way to fetch a file that lives on
+# another platform (the adapters never import each other). Raises DeliveryError(retryable=False) when the
+# file is larger than MAX_FOREIGN_FILE_BYTES, so the caller can send a clear note instead.
+ForeignFileFetcher = Callable[[Attachment, Platform], Awaitable[tuple[bytes, str]]]  # -> (bytes, filename)
