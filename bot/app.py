@@ -10,10 +10,16 @@ import signal
 import socket
 from collections.abc import Awaitable, Callable
 
+import aiohttp
+
+from bot.pager import Pager
 from bot.platforms import Gateway, start_gateway
-from bot.services import Services, start_services
+from bot.services import Services, escalation_policy, start_services
 from bot.settings import Settings
-from bot.wiring import build_routing
+from bot.wiring import RoutingStack, build_routing
+from routing.store import keys
+from routing.store.escalations import EscalationStore
+from routing.store.worker import StreamWorker, WorkerOptions
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +81,36 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
         stack = build_routing(
             services.redis, services.router_config, services.cipher, services.pseudonyms, services.detector,
             services.roster, consumer=name,
-            aging_seconds=settings.routing.aging_minutes * 60, ack_timeout=settings.escalation.ack_timeout,
+            aging_seconds=settings.routing.aging_minutes * 60,
+            policy=escalation_policy(settings, services.roster), resources=services.resources,
         )  # fmt: skip
-        tasks += [("inbound", stack.inbound_worker.run), ("escalations", stack.escalation_worker.run)]
+        tasks += [
+            ("inbound", stack.inbound_worker.run),
+            ("escalations", stack.escalation_worker.run),
+            ("escalation-deadlines", stack.escalations.run_deadlines),
+        ]
+        if settings.escalation.webhook_url:
+            tasks.append(("pager", _pager_task(settings, services, stack, name)))
     if role in (ProcessRole.ALL, ProcessRole.GATEWAY) and not (settings.telegram.enabled or settings.discord.enabled):
         log.warning(NO_PLATFORM)
     return tasks
+
+
+def _pager_task(settings: Settings, services: Services, stack: RoutingStack, name: str) -> TaskFactory:
+    secret = settings.escalation.webhook_secret
+    key = secret.get_secret_value().encode() if secret else b""
+
+    async def run_pager(stop: asyncio.Event) -> None:
+        timeout = aiohttp.ClientTimeout(total=5)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            pager = Pager(settings.escalation.webhook_url, key, EscalationStore(services.redis), session)
+            worker = StreamWorker(
+                services.redis, stack.writer, keys.ESCALATIONS, "pager", name, pager.handle,
+                WorkerOptions(claim_idle_ms=10_000),
+            )  # fmt: skip
+            await worker.run(stop)
+
+    return run_pager
 
 
 async def _owned(name: str, factory: TaskFactory, stop: asyncio.Event) -> None:

@@ -6,10 +6,11 @@ import tomllib
 from pathlib import Path
 
 from bot import keys_at_rest
-from bot.services import load_roster
+from bot.services import load_resources, load_roster
 from bot.settings import ConfigError, Settings, load_settings
 from routing.model import Platform
 from routing.pseudonyms import Pseudonymiser
+from routing.resources import ResourceFileError
 from routing.risk.detector import RiskDetector
 from routing.risk.phrases import PhraseFileError
 from routing.roster import RosterError
@@ -47,6 +48,10 @@ def _deeper_problems(s: Settings) -> list[str]:
             problems.append("telegram.webhook_url must be an https:// address when telegram.mode is webhook")
         if s.telegram.webhook_secret is None:
             problems.append("telegram.mode is webhook but PEERBRIDGE_TELEGRAM__WEBHOOK_SECRET is not set")
+    if s.escalation.webhook_url and s.escalation.webhook_secret is None:
+        problems.append(
+            "escalation.webhook_url is set but PEERBRIDGE_ESCALATION__WEBHOOK_SECRET is not (calls are signed)"
+        )
     problems += _file_problems(s)
     return problems
 
@@ -63,6 +68,10 @@ def _file_problems(s: Settings) -> list[str]:
         load_roster(s.rota.file, Pseudonymiser(b"check-config-only-secret"))
     except (RosterError, tomllib.TOMLDecodeError, OSError) as exc:
         problems.append(f"rota file {s.rota.file}: {exc}")
+    try:
+        load_resources(s.escalation.resources_dir)
+    except (ResourceFileError, OSError) as exc:
+        problems.append(f"crisis resources in {s.escalation.resources_dir}: {exc}")
     if s.security.encryption_key is not None:
         try:
             keys_at_rest.encryption_keys(s.security.encryption_key, s.security.previous_encryption_keys, Path("."))

@@ -12,7 +12,10 @@ from redis.asyncio import Redis
 from bot import keys_at_rest
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
+from routing.escalation import EscalationPolicy
+from routing.model import Role
 from routing.pseudonyms import Pseudonymiser
+from routing.resources import CrisisResources, ResourceFileError, parse_resources
 from routing.risk.detector import RiskDetector
 from routing.roster import Roster, parse_roster
 from routing.router import RouterConfig
@@ -31,6 +34,7 @@ class Services:
     pseudonyms: Pseudonymiser
     detector: RiskDetector
     roster: Roster
+    resources: CrisisResources
     router_config: RouterConfig
     embedded: EmbeddedRedis | None
 
@@ -57,6 +61,28 @@ def load_roster(path: Path, pseudonyms: Pseudonymiser) -> Roster:
         return parse_roster(tomllib.load(f), pseudonyms)
 
 
+def load_resources(directory: Path) -> CrisisResources:
+    """Crisis resources from `<country>.toml` files; raises ResourceFileError or OSError in plain words."""
+    files: dict[str, dict[str, object]] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            with open(path, "rb") as f:
+                files[path.stem] = tomllib.load(f)
+        except tomllib.TOMLDecodeError as exc:
+            raise ResourceFileError(f"{path.name} is not valid TOML: {exc}") from None
+    return parse_resources(files)
+
+
+def escalation_policy(settings: Settings, roster: Roster) -> EscalationPolicy:
+    """Who is named on re-escalation, from the roster's roles."""
+    return EscalationPolicy(
+        ack_timeout=settings.escalation.ack_timeout,
+        review_timeout=settings.escalation.review_timeout,
+        backups=tuple(m.name for m in roster.members if m.has(Role.PROFESSIONAL)),
+        coordinators=tuple(m.name for m in roster.members if m.has(Role.COORDINATOR)),
+    )
+
+
 def start_services(settings: Settings) -> Services:
     """Start embedded Redis if no external one is configured, and build the shared services."""
     storage = settings.storage.dir
@@ -66,6 +92,7 @@ def start_services(settings: Settings) -> Services:
     cipher = TextCipher(keys_at_rest.encryption_keys(sec.encryption_key, sec.previous_encryption_keys, storage))
     detector = RiskDetector.from_directory(settings.risk.phrases_dir)
     roster = load_roster(settings.rota.file, pseudonyms)
+    resources = load_resources(settings.escalation.resources_dir)
     embedded = None
     url = settings.redis.url
     if not url and not settings.redis.sentinels:
@@ -84,6 +111,7 @@ def start_services(settings: Settings) -> Services:
         pseudonyms=pseudonyms,
         detector=detector,
         roster=roster,
+        resources=resources,
         router_config=router_config,
         embedded=embedded,
     )

@@ -105,6 +105,8 @@ class RoutingSettings(_Section):
 
 class EscalationSettings(_Section):
     ack_timeout: float = Field(default=120, gt=0, le=3600)
+    review_timeout: float = Field(default=900, gt=0, le=24 * 3600)
+    resources_dir: Path = Path("config/resources")
     include_text: bool = False
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None

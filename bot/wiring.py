@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from routing import texts
-from routing.escalation import EscalationDesk
+from routing.escalation import EscalationDesk, EscalationPolicy
 from routing.model import Audience, Platform, Priority
 from routing.outbox import Outbox
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
+from routing.resources import CrisisResources
 from routing.roster import Roster
-from routing.router import Router, RouterConfig
+from routing.router import DEFAULT_RESOURCES, Router, RouterConfig
 from routing.store import keys
 from routing.store.cipher import TextCipher
 from routing.store.conversations import ConversationStore
@@ -47,13 +48,14 @@ def build_routing(
     *,
     consumer: str = "router-1",
     aging_seconds: float = 15 * 60,
-    ack_timeout: float = 120.0,
+    policy: EscalationPolicy = EscalationPolicy(),  # noqa: B008 - frozen value object
+    resources: CrisisResources = DEFAULT_RESOURCES,
     worker_options: WorkerOptions = WorkerOptions(),  # noqa: B008 - frozen value object
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
     conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
-    desk = EscalationDesk(config.staff_platform, EscalationStore(redis), conversations, writer, ack_timeout)
-    router = Router(config, conversations, writer, cipher, pseudonyms, detector, roster, desk)
+    desk = EscalationDesk(config.staff_platform, EscalationStore(redis), conversations, writer, policy)
+    router = Router(config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources)
     alert = _dead_letter_alert(writer, config.staff_platform)
     inbound = StreamWorker(
         redis, writer, keys.INBOUND, ROUTER_GROUP, consumer, router.handle_entry, worker_options, alert

@@ -6,22 +6,37 @@ ordinary relays. Message text is never put into an alert unless `include_text` i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from routing import texts
 from routing.model import Audience, Button, EscalationId, Platform, Priority, VolunteerId
 from routing.outbox import Outbox
 from routing.risk.assessment import Assessment
+from routing.store.connection import STORE_ERRORS
 from routing.store.conversations import Conversation, ConversationStore
-from routing.store.escalations import EscalationStore
+from routing.store.escalations import Escalation, EscalationStore
 from routing.store.streams import StreamWriter
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class EscalationPolicy:
+    """Who is paged and when: the first alert goes to the escalation chat; each missed deadline re-alerts,
+    naming the backups, and from the second on also the coordinators in the volunteers' lobby."""
+
+    ack_timeout: float = 120.0
+    review_timeout: float = 15 * 60.0
+    backups: tuple[str, ...] = ()
+    coordinators: tuple[str, ...] = ()
+
+
 class EscalationDesk:
-    """Raises escalations and turns them into alerts for the escalation chat."""
+    """Raises escalations, alerts the escalation chat, and re-escalates what nobody acknowledged."""
 
     def __init__(
         self,
@@ -29,79 +44,92 @@ class EscalationDesk:
         store: EscalationStore,
         conversations: ConversationStore,
         writer: StreamWriter,
-        ack_timeout: float = 120.0,
+        policy: EscalationPolicy = EscalationPolicy(),
     ) -> None:
         self._platform = staff_platform
         self._store = store
         self._conversations = conversations
         self._writer = writer
-        self._ack_timeout = ack_timeout
+        self._policy = policy
 
-    async def raise_(self, conversation: Conversation, assessment: Assessment, dedupe_key: str) -> EscalationId | None:
-        """Record an escalation for `conversation` (once per inbound entry)."""
+    async def raise_(
+        self, conversation: Conversation, assessment: Assessment, dedupe_key: str, review: bool = False
+    ) -> EscalationId | None:
+        """Record an escalation (or an elevated review) for `conversation`, once per inbound entry."""
+        timeout = self._policy.review_timeout if review else self._policy.ack_timeout
         esc = await self._store.raise_(
-            conversation.id,
-            assessment.tier,
-            assessment.category,
-            assessment.phrase_ids,
-            self._ack_timeout,
-            dedupe_key,
+            conversation.id, assessment.tier, assessment.category, assessment.phrase_ids, timeout, dedupe_key, review
         )
         if esc is not None:
             log.warning(
                 "escalation %s raised for conversation %s (tier %s)", esc, conversation.id, assessment.tier.label
             )
             await self._writer.audit(
-                "escalation_raised", escalation=esc, conversation=conversation.id, tier=assessment.tier.label
-            )
+                "review_raised" if review else "escalation_raised",
+                escalation=esc, conversation=conversation.id, tier=assessment.tier.label,
+            )  # fmt: skip
         return esc
 
     async def deliver(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
-        """Escalations-stream handler: send the alert (with an Acknowledge button) to the escalation chat."""
-        esc_id = EscalationId(fields.get(b"esc", b"").decode())
-        esc = await self._store.get(esc_id)
+        """Escalations-stream handler: the alert, or a re-alert when a deadline passed unacknowledged."""
+        esc = await self._store.get(EscalationId(fields.get(b"esc", b"").decode()))
         if esc is None:
             log.error("escalation entry %s refers to an unknown escalation", entry_id)
             return
+        level = int(fields.get(b"level", b"0"))
         conversation = await self._conversations.get(esc.conversation)
-        pseudonym = conversation.pseudonym if conversation else "unknown person"
-        at = dt.datetime.fromtimestamp(esc.raised_at, dt.UTC).strftime("%H:%M:%S")
-        text = texts.ESCALATION_ALERT.format(
-            tier=esc.tier.label.upper(),
-            category=esc.category or "unspecified",
-            pseudonym=pseudonym,
-            conversation=esc.conversation,
-            phrases=", ".join(esc.phrase_ids) or "-",
-            at=at,
-            escalation=esc.id,
-        )
+        pseudonym = conversation.pseudonym if conversation else None
         out = Outbox(f"esc:{entry_id}")
-        out.add(
-            self._platform,
-            Audience.ESCALATION,
-            text,
-            conversation=esc.conversation,
-            pseudonym=conversation.pseudonym if conversation else None,
-            buttons=(Button("Acknowledge", f"ack {esc.id}"),),
-            priority=Priority.URGENT,
-        )
+        button = (Button("Acknowledge", f"ack {esc.id}"),)
+        text = self._first_alert(esc, pseudonym) if level == 0 else self._re_alert(esc, pseudonym, level)
+        out.add(self._platform, Audience.ESCALATION, text, conversation=esc.conversation, pseudonym=pseudonym,
+                buttons=button, priority=Priority.URGENT)  # fmt: skip
+        if level >= 2:
+            out.add(self._platform, Audience.STAFF_LOBBY, text, priority=Priority.URGENT)
         for message in out.messages:
             await self._writer.emit(message)
+        event = "escalation_alerted" if level == 0 else "escalation_re_escalated"
+        await self._writer.audit(event, escalation=esc.id, level=str(level))
+
+    def _first_alert(self, esc: Escalation, pseudonym: str | None) -> str:
+        at = dt.datetime.fromtimestamp(esc.raised_at, dt.UTC).strftime("%H:%M:%S")
+        template = texts.REVIEW_ALERT if esc.review else texts.ESCALATION_ALERT
+        return template.format(
+            tier=esc.tier.label.upper(), category=esc.category or "unspecified",
+            pseudonym=pseudonym or "unknown person",
+            conversation=esc.conversation, phrases=", ".join(esc.phrase_ids) or "-", at=at, escalation=esc.id,
+            minutes=int(self._policy.review_timeout // 60),
+        )  # fmt: skip
+
+    def _re_alert(self, esc: Escalation, pseudonym: str | None, level: int) -> str:
+        who = ""
+        if self._policy.backups:
+            who += f"Backup on call: {', '.join(self._policy.backups)}. "
+        if level >= 2 and self._policy.coordinators:
+            who += f"Coordinators: {', '.join(self._policy.coordinators)}. "
+        timeout = self._policy.review_timeout if esc.review else self._policy.ack_timeout
+        return texts.RE_ESCALATION.format(
+            level=level, timeout=int(timeout), tier=esc.tier.label.upper(), pseudonym=pseudonym or "unknown person",
+            conversation=esc.conversation, who=who, escalation=esc.id,
+        )  # fmt: skip
+
+    async def run_deadlines(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """Re-escalate every escalation whose deadline passed; deadlines live in Redis, so a restart keeps them."""
+        while not stop.is_set():
+            try:
+                for esc, level in await self._store.claim_due():
+                    log.warning("escalation %s not acknowledged in time: level %d", esc, level)
+            except STORE_ERRORS as exc:
+                log.warning("escalation deadlines: redis unavailable (%s)", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await stop.wait()
 
     async def acknowledge(self, esc_id: EscalationId, by: VolunteerId, name: str, out: Outbox) -> None:
         """Acknowledge an escalation and say so in the escalation chat."""
         if await self._store.acknowledge(esc_id, by):
             await self._writer.audit("escalation_acknowledged", escalation=esc_id, by=by)
-            out.add(
-                self._platform,
-                Audience.ESCALATION,
-                f"Escalation {esc_id} acknowledged by {name}.",
-                priority=Priority.URGENT,
-            )
+            text = f"Escalation {esc_id} acknowledged by {name}."
         else:
-            out.add(
-                self._platform,
-                Audience.ESCALATION,
-                f"Escalation {esc_id} is unknown or already acknowledged.",
-                priority=Priority.URGENT,
-            )
+            text = f"Escalation {esc_id} is unknown or already acknowledged."
+        out.add(self._platform, Audience.ESCALATION, text, priority=Priority.URGENT)

@@ -30,6 +30,7 @@ from routing.model import (
 from routing.outbox import Outbox
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
+from routing.resources import CrisisResources
 from routing.risk.assessment import Assessment
 from routing.roster import Roster
 from routing.staff_actions import StaffActions
@@ -38,6 +39,8 @@ from routing.store.conversations import Conversation, ConversationStore
 from routing.store.streams import StreamWriter
 
 log = logging.getLogger(__name__)
+
+DEFAULT_RESOURCES = CrisisResources(default=texts.RESOURCES, by_language={})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class Router:
         detector: RiskAssessor,
         roster: Roster,
         escalations: EscalationDesk,
+        resources: CrisisResources = DEFAULT_RESOURCES,
     ) -> None:
         self._config = config
         self._store = store
@@ -72,6 +76,7 @@ class Router:
         self._pseudonyms = pseudonyms
         self._detector = detector
         self._escalations = escalations
+        self._resources = resources
         self._staff = StaffActions(config.staff_platform, store, writer, roster, escalations)
 
     async def handle_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
@@ -130,6 +135,8 @@ class Router:
             return
         if assessment.tier >= RiskTier.HIGH:
             await self._escalate(conversation, assessment, message, out)
+        elif assessment.tier == RiskTier.ELEVATED and previous < RiskTier.ELEVATED:
+            await self._request_review(conversation, assessment, out)
         if conversation.state == ConversationState.WAITING:
             await self._while_waiting(conversation, message, out, created, assessment.tier > previous)
         elif conversation.state == ConversationState.ACTIVE:
@@ -235,7 +242,8 @@ class Router:
     async def _escalate(
         self, conversation: Conversation, assessment: Assessment, message: InboundMessage, out: Outbox
     ) -> None:
-        self._reply(message, out, texts.RESOURCES, priority=Priority.URGENT, conversation=conversation.id)
+        resources = self._resources.for_language(message.language or conversation.language)
+        self._reply(message, out, resources, priority=Priority.URGENT, conversation=conversation.id)
         await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id)
         if conversation.state == ConversationState.ACTIVE:
             alert = texts.VOLUNTEER_RISK_ALERT.format(
@@ -249,6 +257,14 @@ class Router:
                 pseudonym=conversation.pseudonym,
                 priority=Priority.URGENT,
             )
+
+    async def _request_review(self, conversation: Conversation, assessment: Assessment, out: Outbox) -> None:
+        """`elevated`: a professional reviews within a deadline; the volunteer is prompted to ask directly."""
+        await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id, review=True)
+        if conversation.state == ConversationState.ACTIVE:
+            prompt = texts.VOLUNTEER_REVIEW_PROMPT.format(pseudonym=conversation.pseudonym)
+            out.add(self._config.staff_platform, Audience.STAFF_THREAD, prompt, conversation=conversation.id,
+                    pseudonym=conversation.pseudonym, priority=Priority.URGENT)  # fmt: skip
 
     def _reply(
         self,

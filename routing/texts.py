@@ -104,6 +104,19 @@ ESCALATION_ALERT = (
     "⚠ RISK {tier} · {category} · {pseudonym} · conversation {conversation}\n"
     "Matched: {phrases}\nRaised {at} UTC. Acknowledge with the button or /ack {escalation}."
 )
+REVIEW_ALERT = (
+    "REVIEW (elevated) · {category} · {pseudonym} · conversation {conversation}\n"
+    "Matched: {phrases}\nRaised {at} UTC. Please review within {minutes} minutes; confirm with the button or "
+    "/ack {escalation}."
+)
+RE_ESCALATION = (
+    "⚠ STILL NOT ACKNOWLEDGED ({level}× {timeout} s): RISK {tier} · {pseudonym} · conversation {conversation}.\n"
+    "{who}Acknowledge with the button or /ack {escalation}."
+)
+VOLUNTEER_REVIEW_PROMPT = (
+    "This message suggests {pseudonym} may be struggling more than they say (flagged elevated). Ask directly and "
+    'calmly: "Are you thinking about suicide?" A professional will review the conversation.'
+)
 VOLUNTEER_RISK_ALERT = (
     "⚠ This message was flagged {tier} ({category}). An on-call professional has been alerted. "
     'Stay with them, and ask directly: "Are you thinking about suicide?"'

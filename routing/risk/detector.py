@@ -56,7 +56,7 @@ class RiskDetector:
         protected = [c.text for f in files for c in f.cues if c.kind is CueKind.NOT_TYPOS]
         self._matcher = PhraseMatcher(entries, plain.tokens, protected)
         self._normaliser = Normaliser(slang, pairs, self._matcher.vocabulary)
-        self._context_tokens = functools.lru_cache(maxsize=2048)(self._normaliser.tokens)
+        self._context_analysis = functools.lru_cache(maxsize=2048)(self._normaliser.analyse)
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> RiskDetector:
@@ -81,13 +81,14 @@ class RiskDetector:
 
     def assess(self, text: str, context: Sequence[str] = ()) -> Assessment:
         """Assess the newest message `text`, given the same person's earlier messages (oldest first)."""
-        tail = self._tail(context[-1]) if context else ()
-        window = (*tail, *self._normaliser.tokens(text))
+        tail, tail_breaks = self._tail(context[-1]) if context else ((), frozenset[int]())
+        tokens, breaks = self._normaliser.analyse(text)
+        window = (*tail, *tokens)
         offset = len(tail)
         hits = self._matcher.find(window, fuzzy_from=offset)
         if not any(isinstance(h.entry, Phrase) for h in hits):
             return NO_RISK
-        cues = CueMap(hits)
+        cues = CueMap(hits, tail_breaks | {b + offset for b in breaks}, offset)
         judged = judge(window, hits, cues)
         reported = [j for j in judged if j.hit.end > offset]
         prior = functools.cache(lambda: self._context_risk(context))
@@ -96,18 +97,20 @@ class RiskDetector:
             rules += time_follow_up(window, [j for j in judged if j.hit.end <= offset], cues, offset)
         return _assessment([*rules, *(j.match for j in reported)])
 
-    def _tail(self, previous: str) -> tuple[str, ...]:
-        tokens = self._context_tokens(previous)
-        if BOUNDARY in tokens:
-            tokens = tokens[len(tokens) - tokens[::-1].index(BOUNDARY) :]
-        return tokens[-WINDOW_TAIL:]
+    def _tail(self, previous: str) -> tuple[tuple[str, ...], frozenset[int]]:
+        """The end of the previous message's last sentence, joined to the new one, and its soft breaks."""
+        tokens, breaks = self._context_analysis(previous)
+        start = max(0, len(tokens) - WINDOW_TAIL)
+        if BOUNDARY in tokens[start:]:
+            start = len(tokens) - tokens[::-1].index(BOUNDARY)
+        return tokens[start:], frozenset(b - start for b in breaks if b > start)
 
     def _context_risk(self, context: Sequence[str]) -> ContextRisk:
         judged = []
         for message in context[-CONTEXT_MESSAGES:]:
-            tokens = self._context_tokens(message)
+            tokens, breaks = self._context_analysis(message)
             hits: list[Hit] = self._matcher.find(tokens)
-            judged.append(judge(tokens, hits, CueMap(hits)))
+            judged.append(judge(tokens, hits, CueMap(hits, breaks)))
         return context_risk(judged)
 
 

@@ -3,22 +3,24 @@
 Short words are never fuzzed: "will" and "bill" are one letter from "kill". A message word is corrected to
 a phrase word only when both have 5+ letters and they are at most 1 edit apart (2 when both have 8+),
 counting a swap of neighbours as one edit; the first letter must agree (rhymes like "bills"/"pills",
-"lying"/"dying", "putting"/"cutting" differ there), and two same-length words differing only in their last
-two letters are inflections, not typos ("cortarte"/"cortarme"). Words the phrase files list as
+"lying"/"dying", "putting"/"cutting" differ there), and a Spanish verb with another attached pronoun is
+another word, not a typo ("cortarte"/"cortarme"). Words the phrase files list as
 `not_typos` (real words near risk words: "homeless", "overdone") are never corrected.
 
 Lookup uses the symmetric-delete idea: every word with up to k letters deleted is indexed, so a typo is
-found by deleting letters from it, without comparing it against every phrase word.
+found by deleting letters from it, without comparing it against every phrase word. The first letter is
+never deleted (it must agree anyway), which keeps the index and the lookups small.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
+
+from routing.risk.normalise import evict_oldest
 
 MIN_LENGTH = 5
 LONG_LENGTH = 8
-_CACHE_LIMIT = 50_000
+_CACHE_LIMIT = 32_768
 
 
 def allowed_distance(a: str, b: str) -> int:
@@ -49,10 +51,12 @@ def osa_distance(a: str, b: str, limit: int) -> int:
 
 
 def _deletions(word: str, depth: int) -> set[str]:
+    """`word` with up to `depth` letters deleted, never the first (typos must keep the first letter)."""
     out = {word}
-    for k in range(1, depth + 1):
-        for positions in itertools.combinations(range(len(word)), k):
-            out.add("".join(ch for i, ch in enumerate(word) if i not in positions))
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(1, len(w))}
+        out |= frontier
     return out
 
 
@@ -68,6 +72,8 @@ class TypoCorrector:
             for deleted in _deletions(target, depth):
                 self._index.setdefault(deleted, set()).add(target)
         self._cache: dict[str, str | None] = {}
+        lengths = [len(t) for t in self._targets]
+        self._lengths = (min(lengths), max(lengths)) if lengths else None
 
     def correct(self, word: str) -> str | None:
         """The phrase word `word` is a typo of, or None (also for exact and protected words)."""
@@ -76,11 +82,13 @@ class TypoCorrector:
         if word in self._cache:
             return self._cache[word]
         if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
+            evict_oldest(self._cache)
         result = self._cache[word] = self._lookup(word)
         return result
 
     def _lookup(self, word: str) -> str | None:
+        if not self._lengths or not self._lengths[0] - 2 <= len(word) <= self._lengths[1] + 2:
+            return None
         depth = 2 if len(word) >= LONG_LENGTH else 1
         candidates: set[str] = set()
         for deleted in _deletions(word, depth):
@@ -96,7 +104,19 @@ class TypoCorrector:
         return best[1] if best else None
 
 
+_ENCLITICS = ("me", "te", "se", "le", "lo", "la", "nos", "les", "los", "las")
+
+
 def _plausible_typo(word: str, target: str) -> bool:
     if word[0] != target[0]:
         return False
-    return not (len(word) == len(target) and word[:-2] == target[:-2])
+    return not _other_pronoun(word, target)
+
+
+def _other_pronoun(word: str, target: str) -> bool:
+    """Spanish verbs with a different attached pronoun are other words: "cortarte" is not "cortarme"."""
+    for mine in _ENCLITICS:
+        if target.endswith(mine):
+            stem = target[: -len(mine)]
+            return any(word == stem + other for other in _ENCLITICS if other != mine)
+    return False

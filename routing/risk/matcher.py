@@ -67,7 +67,9 @@ class PhraseMatcher:
             expanded = patterns.expand(elements)
             if expanded is not None:
                 for tokens in expanded:
-                    keys.setdefault(_key(tokens), []).append(entry)
+                    entries_here = keys.setdefault(_key(tokens), [])
+                    if entry not in entries_here:  # two choices may normalise alike ("can't", "cannot")
+                        entries_here.append(entry)
                 continue
             self._regexes.append(_RegexPattern(entry, patterns.to_regex(elements)))
             for word in patterns.triggers(elements):

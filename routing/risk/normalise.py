@@ -5,8 +5,9 @@ Stages, in order (RISK_NOTES "Normalisation pipeline that worked"):
 1. unify apostrophes, NFKC (fullwidth and styled letters become plain ones);
 2. strip format characters (zero-width, soft hyphen, bidi marks, variation selectors);
 3. emoji to tokens (`:pill:`);
-4. casefold, then fold Cyrillic/Greek look-alikes only inside tokens that mix scripts; strip accents;
-5. per token: split off punctuation (sentence punctuation becomes a "." clause-boundary token), expand
+4. casefold, strip accents, then fold Cyrillic/Greek look-alikes only inside tokens that mix scripts;
+5. per token: split off punctuation (sentence punctuation becomes a "." clause-boundary token; commas and
+   dashes are reported as soft breaks beside the tokens, for negation scope, not matched over), expand
    contractions and slang, undo leetspeak only in tokens mixing letters with digits/symbols (never "800mg"),
    split on remaining symbols ("self-harm" -> "self harm"), collapse elongations ("diiiie");
 6. join runs of single letters ("k i l l" -> "kill"), two-token slang ("sewer slide"), "800 mg" -> "800mg".
@@ -23,7 +24,8 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from routing.risk.charmaps import (
     CONFUSABLES,
@@ -38,10 +40,11 @@ from routing.risk.charmaps import (
 from routing.risk.slang import EN_S_IS
 
 BOUNDARY = "."
+SOFT_BREAK = ","  # a comma or dash: kept out of the tokens, reported as a break for negation/subject scope
 _APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc\u00b4`\u2032\uff07\u201b", "'"))
 _PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~¿¡«»“”„‹›…·•"
 _LEFT_STRIP = _PUNCT.replace("$", "").replace("@", "")
-_RIGHT_STRIP = _PUNCT.replace("|", "")
+_RIGHT_STRIP = _PUNCT.replace("|", "").replace("$", "")  # "pill$", "ki||": leet, not punctuation
 _WORD = re.compile(r"[^\W_]+")
 _DOSE_OR_TIME = re.compile(
     r"\d+(?:[.,]\d+)?(?:mg|mcg|g|ml|l|kg|lbs?|x|k|am|pm|h|hrs?|mins?|s|st|nd|rd|th|yo|yrs?|m|cm|mm|km|gb|mb|p)?"
@@ -57,7 +60,14 @@ _UNITS = frozenset({"mg", "mcg", "g", "ml", "milligrams", "grams", "miligramos",
 _NOT_STEMS = {"ca": "can", "wo": "will", "ai": "am", "sha": "shall"}
 _SUFFIX_WORDS = (("'m", "am"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'d", "would"))
 _MAX_JOIN = 40
-_CACHE_LIMIT = 100_000
+_ONE_LETTER_WORDS = frozenset("iayoeu")
+_CACHE_LIMIT = 32_768
+
+
+def evict_oldest(cache: dict[str, Any], share: int = 8) -> None:
+    """Drop the oldest 1/share of a bounded cache: small steps keep latency flat (a full clear costs ms)."""
+    for key in list(itertools.islice(cache, max(1, len(cache) // share))):
+        del cache[key]
 
 
 def nfkc(text: str) -> str:
@@ -75,8 +85,12 @@ def emoji_to_tokens(text: str) -> str:
     return EMOJI_PATTERN.sub(lambda m: f" {EMOJI_TOKENS[m.group()]} ", text)
 
 
+_OTHER_SCRIPT = re.compile("[\u0370-\u052f\u0261]")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def _is_other_script(ch: str) -> bool:
-    return "\u0370" <= ch <= "\u03ff" or "\u0400" <= ch <= "\u04ff" or "\u0500" <= ch <= "\u052f" or ch == "ɡ"
+    return "\u0370" <= ch <= "\u052f" or ch == "ɡ"
 
 
 def fold_confusables(text: str) -> str:
@@ -85,6 +99,8 @@ def fold_confusables(text: str) -> str:
     A token made only of look-alikes is folded too when the message has Latin letters elsewhere; real
     Cyrillic or Greek words (letters with no Latin twin, or no Latin around) are left alone.
     """
+    if not _OTHER_SCRIPT.search(text):
+        return text
     has_latin_text = any("a" <= ch <= "z" for ch in text)
     return " ".join(_fold_token(tok, has_latin_text) for tok in text.split(" "))
 
@@ -102,20 +118,28 @@ def _fold_token(token: str, has_latin_text: bool) -> str:
 
 def strip_accents(text: str) -> str:
     """Drop combining marks ("más" -> "mas", "mañana" -> "manana"): people type Spanish with and without."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text)))
 
 
-def split_punctuation(raw: str) -> tuple[str, bool]:
-    """Strip punctuation around a raw token; report whether it ended a sentence (not an ellipsis)."""
+def split_punctuation(raw: str) -> tuple[str, str]:
+    """Strip punctuation around a raw token; return it and what followed: ".", "," or "" (an ellipsis is "")."""
     right = raw.rstrip(_RIGHT_STRIP)
     tail = raw[len(right) :]
-    boundary = any(ch in "!?;" for ch in tail) or ("." in tail and ".." not in tail)
-    return right.lstrip(_LEFT_STRIP), boundary
+    core = right.lstrip(_LEFT_STRIP)
+    if any(ch in "!?;" for ch in tail) or ("." in tail and ".." not in tail):
+        return core, BOUNDARY
+    if any(ch in ",:)" for ch in tail) or (not core and raw in ("-", "–", "—")):
+        return core, SOFT_BREAK
+    return core, ""
 
 
-def expand_apostrophes(word: str) -> list[str]:
-    """Expand English contractions by suffix ("how'd" -> "how would"); drop possessive "'s"."""
+def expand_apostrophes(word: str, plain: Callable[[str], str] = str) -> list[str]:
+    """Expand English contractions by suffix ("how'd" -> "how would"); drop possessive "'s".
+
+    `plain` normalises the stem before deciding whether "'s" is "is" ("t0n1ght's" is "tonight is").
+    """
     if "'" not in word:
         return [word]
     if word.endswith("n't"):
@@ -126,7 +150,7 @@ def expand_apostrophes(word: str) -> list[str]:
             return [word[: -len(suffix)], full]
     if word.endswith("'s"):
         stem = word[:-2]
-        return [stem, "is"] if stem in EN_S_IS else [stem]
+        return [stem, "is"] if plain(stem) in EN_S_IS else [stem]
     return [word.replace("'", "")]
 
 
@@ -218,7 +242,7 @@ class Normaliser:
         self._by_length: dict[int, list[str]] = {}
         for known_word in sorted(self._vocabulary):
             self._by_length.setdefault(len(known_word), []).append(known_word)
-        self._cache: dict[str, tuple[tuple[str, ...], bool]] = {}
+        self._cache: dict[str, tuple[tuple[str, ...], str]] = {}
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -230,16 +254,30 @@ class Normaliser:
 
     def tokens(self, text: str) -> tuple[str, ...]:
         """Normalise `text` to word tokens, with "." marking sentence boundaries."""
+        return self.analyse(text)[0]
+
+    def analyse(self, text: str) -> tuple[tuple[str, ...], frozenset[int]]:
+        """Tokens, and the indices of tokens that follow a comma or dash (soft breaks within a sentence)."""
         text = self.prepare(text)
         out: list[str] = []
         for raw in text.split():
-            words, boundary = self._raw_token(raw)
+            words, mark = self._raw_token(raw)
             out.extend(words)
-            if boundary and out and out[-1] != BOUNDARY:
-                out.append(BOUNDARY)
-        while out and out[-1] == BOUNDARY:
+            if mark and out and out[-1] not in (BOUNDARY, SOFT_BREAK):
+                out.append(mark)
+            elif mark == BOUNDARY and out and out[-1] == SOFT_BREAK:
+                out[-1] = BOUNDARY
+        while out and out[-1] in (BOUNDARY, SOFT_BREAK):
             out.pop()
-        return tuple(self._join_letters(self._join_pairs(out)))
+        joined = self._join_letters(self._join_pairs(out))
+        tokens: list[str] = []
+        breaks: set[int] = set()
+        for token in joined:
+            if token == SOFT_BREAK:
+                breaks.add(len(tokens))
+            else:
+                tokens.append(token)
+        return tuple(tokens), frozenset(breaks)
 
     def prepare(self, text: str) -> str:
         """Whole-text stages: the Unicode ones for non-ASCII text, then lower-casing and line breaks."""
@@ -247,30 +285,33 @@ class Normaliser:
             text = text.lower().replace("`", "'")
         else:
             text = emoji_to_tokens(strip_format_chars(nfkc(text))).casefold()
-            text = strip_accents(fold_confusables(text))
+            text = fold_confusables(strip_accents(text))
         if "\n" in text:
             text = text.replace("\n", " . ")
         return text
 
-    def _raw_token(self, raw: str) -> tuple[tuple[str, ...], bool]:
+    def _raw_token(self, raw: str) -> tuple[tuple[str, ...], str]:
         cached = self._cache.get(raw)
         if cached is None:
             if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
+                evict_oldest(self._cache)
             cached = self._cache[raw] = self._compute_raw_token(raw)
         return cached
 
-    def _compute_raw_token(self, raw: str) -> tuple[tuple[str, ...], bool]:
+    def _compute_raw_token(self, raw: str) -> tuple[tuple[str, ...], str]:
         if EMOJI_TOKEN.fullmatch(raw):
-            return (raw,), False
+            return (raw,), ""
         core, boundary = split_punctuation(raw)
         if not core:
             return (), boundary
         words: list[str] = []
         expanded = self._slang.get(core)
-        for word in expanded.split() if expanded else expand_apostrophes(core):
+        for word in expanded.split() if expanded else expand_apostrophes(core, self._plain_word):
             words.extend(self.word(word))
         return tuple(words), boundary
+
+    def _plain_word(self, word: str) -> str:
+        return " ".join(self.word(word))
 
     def word(self, word: str) -> list[str]:
         """Normalise one punctuation-free word: slang, leet, split on symbols, elongation, slang again."""
@@ -327,15 +368,28 @@ class Normaliser:
         return out
 
     def _joined_run(self, run: list[str]) -> list[str]:
-        """Join a run of single letters when it spells known words; otherwise keep the letters."""
+        """Join a run of single letters when it spells known words; otherwise keep the letters.
+
+        A real one-letter word may sit at either end ("i d i e", "e s t o y a salvo"): a known word without
+        it beats splitting the whole run into pieces.
+        """
+        whole = self._exact_word("".join(run))
+        if whole is not None:
+            return whole
+        if len(run) > 3 and run[0] in _ONE_LETTER_WORDS:
+            rest = self._exact_word("".join(run[1:]))
+            if rest is not None:
+                return [run[0], *rest]
+        if len(run) > 3 and run[-1] in _ONE_LETTER_WORDS:
+            rest = self._exact_word("".join(run[:-1]))
+            if rest is not None:
+                return [*rest, run[-1]]
         words = self._spelled_words("".join(run))
-        if words is not None:
-            return words
-        if run[0] in ("i", "a", "y", "o") and len(run) > 3:
-            words = self._spelled_words("".join(run[1:]))
-            if words is not None:
-                return [run[0], *words]
-        return run
+        return run if words is None else words
+
+    def _exact_word(self, letters: str) -> list[str] | None:
+        letters = collapse_elongation(deleet(letters, self._known), self._known)
+        return self.word(letters) if letters in self._known else None
 
     def _spelled_words(self, letters: str) -> list[str] | None:
         letters = collapse_elongation(deleet(letters, self._known), self._known)

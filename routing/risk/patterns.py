@@ -3,9 +3,10 @@
 A phrase text is words separated by spaces, plus:
 
 - `{a|b c|d}` one of several word sequences ("{took|swallowed} <many> pills");
-- `...` a gap of up to three words ("kill ... myself" matches "kill my stupid self"? no: "kill my own self");
+- `...` a gap of up to four words ("kill ... myself" matches "kill my stupid self"? no: "kill my own self");
 - `<num>` any count (a number or a number word), `<many>` a count of five or more, or "all", "whole", ...;
-- `<year>` a year from 1900 to 2099 ("back in <year>").
+- `<year>` a year from 1900 to 2099 ("back in <year>");
+- `<end>` the end of a sentence or message ("{i am|im} done <end>": finality, not "done with homework").
 
 Texts without gaps or counts expand into plain word sequences for Aho-Corasick; the rest compile to a
 regular expression over the normalised text, tried only when one of its words (the trigger) was seen.
@@ -19,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-GAP_WORDS = 3
+GAP_WORDS = 4
 MAX_EXPANSIONS = 2048
 _NUMBER_WORDS = [
     "one",
@@ -108,12 +109,14 @@ _MANY_WORDS = [
     "monton",
     "muchas",
     "muchos",
+    "everything",
 ]
 _NUM = r"(?:\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r") "
 _MANY = r"(?:[5-9]|[1-9]\d+|" + "|".join(_MANY_WORDS) + r") "
 _YEAR = r"(?:19|20)\d\d "
 _GAP = rf"(?:[^ .][^ ]* ){{0,{GAP_WORDS}}}"
-_SLOTS = {"<num>": _NUM, "<many>": _MANY, "<year>": _YEAR}
+_END = r"(?=$|\. )"
+_SLOTS = {"<num>": _NUM, "<many>": _MANY, "<year>": _YEAR, "<end>": _END}
 _SYNTAX = re.compile(r"\{[^{}]*\}|\S+")
 
 MANY_WORDS = frozenset(_MANY_WORDS)
@@ -157,8 +160,10 @@ def parse(text: str, normalise_words: WordNormaliser) -> tuple[Element, ...]:
             elements.append(Slot(_GAP))
         elif raw in _SLOTS:
             elements.append(Slot(_SLOTS[raw]))
-        elif raw.startswith("<") or (raw.startswith("{") and not raw.endswith("}")):
-            raise PatternError(f"unknown placeholder {raw!r}; use <num>, <many>, <year>, ... or {{a|b}}")
+        elif raw.startswith("{") and not raw.endswith("}"):
+            raise PatternError(f"{raw!r} opens {{ without closing it; write choices as {{a|b c}}")
+        elif raw.startswith("<"):
+            raise PatternError(f"unknown placeholder {raw!r}; use <num>, <many>, <year>, <end>, ... or {{a|b}}")
         elif raw.startswith("{"):
             elements.append(Choice(_options(raw, normalise_words)))
         elif "{" in raw or "}" in raw:
@@ -171,6 +176,8 @@ def parse(text: str, normalise_words: WordNormaliser) -> tuple[Element, ...]:
         raise PatternError("the text has no words left after normalisation")
     if (isinstance(elements[0], Slot) and elements[0].regex == _GAP) or elements[-1] == Slot(_GAP):
         raise PatternError("a gap (...) must sit between words, not at the start or end")
+    if Slot(_END) in elements[:-1]:
+        raise PatternError("<end> can only be the last element")
     return tuple(elements)
 
 

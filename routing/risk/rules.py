@@ -7,11 +7,11 @@ Per match, in its own language's cues:
   `negated`; it is never dropped (denial is unreliable) and imminent phrases are exempt;
 - a past-time cue in its clause without a recent one ("when i was 14") makes it review;
 - a third person as the nearest subject ("my friend is suicidal") makes it review, category third_party;
-- a joke marker ("lol") makes a threat to others review.
+- a joke marker ("lol") makes a threat to or from others review ("she's going to kill me lol").
 
 Then combinations raise the tier to imminent: a means word with intent and a quantity, or with a quantity or
 time once risk is present (C-SSRS 5: intent with plan); a high-tier phrase with a time ("tonight"); a goodbye
-after earlier risk. Each combination is reported as its own match ("en.rule.means_with_plan").
+after earlier risk or beside a means word. Each combination is reported as its own match ("en.rule.means_with_plan").
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from routing.risk.phrases import Cue, CueKind, Phrase, PhraseKind, Suppression, 
 NEGATION_REACH = 4
 SUBJECT_REACH = 8
 _PAST_TENSE_CATEGORIES = frozenset({RiskCategory.SUICIDE, RiskCategory.SELF_HARM, RiskCategory.HARM_OTHERS})
+_JOKE_CATEGORIES = frozenset({RiskCategory.HARM_OTHERS, RiskCategory.DANGER})
 _SELF_CATEGORIES = frozenset({RiskCategory.SUICIDE, RiskCategory.SELF_HARM})
 _TIME_CATEGORIES = frozenset(
     {RiskCategory.SUICIDE, RiskCategory.SELF_HARM, RiskCategory.HARM_OTHERS, RiskCategory.DANGER}
@@ -59,7 +60,14 @@ class Judged:
 class CueMap:
     """Where each language's cues are, as token spans."""
 
-    def __init__(self, hits: Iterable[Hit]) -> None:
+    def __init__(self, hits: Iterable[Hit], breaks: frozenset[int] = frozenset(), message_start: int = 0) -> None:
+        """`breaks`: tokens after a comma or dash; `message_start`: where the newest message begins.
+
+        Negation and subjects stop at breaks, and are not looked for in an earlier message unless the
+        phrase itself starts there.
+        """
+        self.breaks = breaks
+        self.message_start = message_start
         self._spans: dict[tuple[str, CueKind], list[tuple[int, int]]] = {}
         for hit in hits:
             if isinstance(hit.entry, Cue):
@@ -128,8 +136,13 @@ def _judge_one(
     past = phrase.category in _PAST_TENSE_CATEGORIES and _past(
         phrase.lang, *_subclause(hit, phrase.lang, left, right, cues), cues
     )
-    third = phrase.category in _SELF_CATEGORIES and _third_party(hit, phrase.lang, left, cues)
-    joking = phrase.category is RiskCategory.HARM_OTHERS and cues.within(phrase.lang, CueKind.HUMOUR, 0, len(tokens))
+    third = (
+        phrase.category in _SELF_CATEGORIES
+        and phrase.kind is PhraseKind.RISK
+        and not _says_first_person(hit, phrase.lang, cues)
+        and _third_party(hit, phrase.lang, left, cues)
+    )
+    joking = phrase.category in _JOKE_CATEGORIES and cues.within(phrase.lang, CueKind.HUMOUR, 0, len(tokens))
     downgraded = media or negated or past or third or joking
     match = PhraseMatch(
         phrase_id=phrase.id,
@@ -142,8 +155,16 @@ def _judge_one(
 
 
 def _negated(hit: Hit, lang: str, left: int, cues: CueMap) -> bool:
-    """A negation word within a few tokens before the phrase, before any subject or clause break."""
+    """A negation word within a few tokens before the phrase, before any subject or clause break.
+
+    Not looked for in the previous message: "i can't go on" / "goodbye everyone" is no denial, and erring
+    towards the higher tier is the safe side.
+    """
+    if hit.start >= cues.message_start:
+        left = max(left, cues.message_start)
     for i in range(hit.start - 1, max(left, hit.start - NEGATION_REACH) - 1, -1):
+        if i + 1 in cues.breaks:
+            return False
         if cues.at(lang, CueKind.NEGATION, i, hit.start) and not cues.at(lang, CueKind.PSEUDO_NEGATION, i):
             return True
         if cues.at(lang, CueKind.SCOPE_BREAK, i) or cues.at(lang, CueKind.FIRST_PERSON, i):
@@ -152,7 +173,12 @@ def _negated(hit: Hit, lang: str, left: int, cues: CueMap) -> bool:
 
 
 def _subclause(hit: Hit, lang: str, left: int, right: int, cues: CueMap) -> tuple[int, int]:
-    """Narrow a sentence to the part between scope breaks ("and", "but") around the hit."""
+    """Narrow a sentence to the part between commas and scope breaks ("and", "but") around the hit."""
+    for index in cues.breaks:
+        if left < index <= hit.start:
+            left = index
+        elif hit.end <= index < right:
+            right = index
     for start, end in cues.spans(lang, CueKind.SCOPE_BREAK):
         if left <= start and end <= hit.start:
             left = max(left, end)
@@ -161,13 +187,22 @@ def _subclause(hit: Hit, lang: str, left: int, right: int, cues: CueMap) -> tupl
     return left, right
 
 
+def _says_first_person(hit: Hit, lang: str, cues: CueMap) -> bool:
+    """The phrase itself names the person ("better off without me"), whoever the sentence's subject is."""
+    return any(cues.at(lang, CueKind.FIRST_PERSON, i) for i in range(hit.start, hit.end))
+
+
 def _past(lang: str, left: int, right: int, cues: CueMap) -> bool:
     return cues.within(lang, CueKind.PAST, left, right) and not cues.within(lang, CueKind.RECENT, left, right)
 
 
 def _third_party(hit: Hit, lang: str, left: int, cues: CueMap) -> bool:
     """The nearest subject before the phrase in its clause is someone else ("my friend ... suicidal")."""
+    if hit.start >= cues.message_start:
+        left = max(left, cues.message_start)
     for i in range(hit.start - 1, max(left, hit.start - SUBJECT_REACH) - 1, -1):
+        if i + 1 in cues.breaks:
+            return False
         if cues.at(lang, CueKind.FIRST_PERSON, i):
             return False
         if cues.at(lang, CueKind.THIRD_PARTY, i):
@@ -182,8 +217,7 @@ def combine(
     live = [j for j in judged if not j.downgraded]
     out: list[PhraseMatch] = []
     for item in live:
-        others = [j for j in live if j is not item and j.match.tier >= RiskTier.ELEVATED]
-        rule = _combination(tokens, item, bool(others), cues, context)
+        rule = _combination(tokens, item, [j for j in live if j is not item], cues, context)
         if rule is not None:
             out.append(
                 PhraseMatch(f"{item.phrase.lang}.rule.{rule}", RiskTier.IMMINENT, _category(item), item.phrase.lang)
@@ -207,16 +241,24 @@ def _category(item: Judged) -> RiskCategory:
 
 
 def _combination(
-    tokens: Sequence[str], item: Judged, risk_here: bool, cues: CueMap, context: Callable[[], ContextRisk]
+    tokens: Sequence[str],
+    item: Judged,
+    others: Sequence[Judged],
+    cues: CueMap,
+    context: Callable[[], ContextRisk],
 ) -> str | None:
+    risk_here = any(j.match.tier >= RiskTier.ELEVATED for j in others)
+    means_here = any(j.phrase.kind is PhraseKind.MEANS for j in others)
     lang, hit = item.phrase.lang, item.hit
     left, right = clause(tokens, hit.start, hit.end)
     timed = cues.within(lang, CueKind.TIME, left, right)
     if item.phrase.kind is PhraseKind.MEANS:
         return _means_rule(tokens, item, risk_here, cues, context, left, right)
     if item.phrase.kind is PhraseKind.GOODBYE:
+        if risk_here or means_here:
+            return "goodbye_after_risk"
         prior = context()
-        if risk_here or prior.tier >= RiskTier.ELEVATED or prior.has_means:
+        if prior.tier >= RiskTier.ELEVATED or prior.has_means:
             return "goodbye_after_risk"
         return None
     if item.match.tier == RiskTier.HIGH and item.phrase.category in _TIME_CATEGORIES and timed:

@@ -166,6 +166,11 @@ _EN_PAIRS: dict[tuple[str, str], str] = {
     ("self", "deleting"): "killing myself",
     ("self", "harmed"): "self harmed",
     ("good", "bye"): "goodbye",
+    ("my", "self"): "myself",
+    ("your", "self"): "yourself",
+    ("him", "self"): "himself",
+    ("her", "self"): "herself",
+    ("them", "selves"): "themselves",
     # "sh" is self-harm in recovery communities, but also "shh": expanded only next to words that fix it.
     ("sh", "again"): "self harm again",
     ("sh", "urges"): "self harm urges",

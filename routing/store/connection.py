@@ -10,7 +10,11 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# What a Redis outage looks like to callers outside the store (they may not import redis themselves).
+STORE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
 
 
 @dataclass(frozen=True, slots=True)

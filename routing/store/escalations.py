@@ -27,6 +27,30 @@ class Escalation:
     raised_at: float
     state: str
     acknowledged_by: VolunteerId | None
+    level: int = 0  # 0: first alert; each missed acknowledgement deadline adds one
+    review: bool = False  # an `elevated` review request rather than a page
+
+
+# KEYS: deadlines zset, escalations stream.  ARGV: now, limit, record key prefix.
+# Returns a flat list of {esc, new level} pairs.
+_CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, esc in ipairs(due) do
+  local rec = ARGV[3] .. esc
+  if redis.call('HGET', rec, 'state') == 'acknowledged' or redis.call('EXISTS', rec) == 0 then
+    redis.call('ZREM', KEYS[1], esc)
+  else
+    local level = redis.call('HINCRBY', rec, 'level', 1)
+    redis.call('HSET', rec, 'state', 're_escalated')
+    local timeout = tonumber(redis.call('HGET', rec, 'timeout') or '120')
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + timeout, esc)
+    redis.call('XADD', KEYS[2], '*', 'esc', esc, 'level', level)
+    table.insert(out, {esc, level})
+  end
+end
+return out
+"""
 
 
 def _record(esc: EscalationId) -> str:
@@ -38,6 +62,7 @@ class EscalationStore:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._claim = redis.register_script(_CLAIM_DUE)
 
     async def raise_(
         self,
@@ -47,6 +72,7 @@ class EscalationStore:
         phrase_ids: tuple[str, ...],
         ack_timeout: float,
         dedupe_key: str,
+        review: bool = False,
     ) -> EscalationId | None:
         """Record an escalation and append it to the escalations stream; None if `dedupe_key` was seen."""
         if not await self._redis.set(f"{keys.PREFIX}esc:dedupe:{dedupe_key}", 1, nx=True, ex=2 * 24 * 3600):
@@ -55,13 +81,14 @@ class EscalationStore:
         now = time.time()
         record = {
             "conversation": conv, "tier": int(tier), "category": category.value if category else "",
-            "phrases": ",".join(phrase_ids), "raised_at": f"{now:.3f}", "state": "raised",
+            "phrases": ",".join(phrase_ids), "raised_at": f"{now:.3f}", "state": "raised", "level": 0,
+            "review": int(review), "timeout": ack_timeout,
         }  # fmt: skip
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(_record(esc), mapping=record)  # type: ignore[arg-type]
         pipe.expire(_record(esc), RECORD_TTL)
         pipe.zadd(DEADLINES, {esc: now + ack_timeout})
-        pipe.xadd(keys.ESCALATIONS, {"esc": esc})
+        pipe.xadd(keys.ESCALATIONS, {"esc": esc, "level": 0})
         await pipe.execute()
         return esc
 
@@ -79,7 +106,17 @@ class EscalationStore:
             raised_at=float(d["raised_at"]),
             state=d["state"],
             acknowledged_by=VolunteerId(d["ack_by"]) if d.get("ack_by") else None,
+            level=int(d.get("level", "0")),
+            review=d.get("review") == "1",
         )
+
+    async def claim_due(self, now: float | None = None, limit: int = 50) -> list[tuple[EscalationId, int]]:
+        """Escalations whose acknowledgement deadline passed: each is moved one level up, given a new
+        deadline and re-announced on the escalations stream, atomically (two routers never double it)."""
+        claimed = await self._claim(
+            keys=[DEADLINES, keys.ESCALATIONS], args=[now or time.time(), limit, keys.PREFIX + "esc:"]
+        )
+        return [(EscalationId(_text(esc)), int(level)) for esc, level in claimed]
 
     async def acknowledge(self, esc: EscalationId, by: VolunteerId) -> bool:
         """Mark acknowledged and stop its deadline; False if unknown or already acknowledged."""

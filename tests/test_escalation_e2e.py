@@ -1,0 +1,146 @@
+"""Escalation end to end through the real python-telegram-bot against the sandbox and real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.pager import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from bot.settings import Settings
+from tests.bridge_fixtures import running_bridge
+from tests.test_telegram_e2e import World, world  # noqa: F401 - the fixture is used by name
+
+pytest_plugins = ["tests.telegram_fixtures"]
+
+RISK = "I want to kill myself tonight"
+PAGER_SECRET = "pager-secret-for-tests"
+
+
+def with_escalation(settings: Settings, **values: object) -> Settings:
+    escalation = settings.escalation.model_copy(update=values)
+    return settings.model_copy(update={"escalation": escalation})
+
+
+@asynccontextmanager
+async def pager_receiver() -> AsyncIterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append((dict(request.headers), await request.read()))
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/page", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/page", received
+    finally:
+        await runner.cleanup()
+
+
+async def test_risk_sends_resources_alerts_with_a_button_and_jumps_the_queue(world: World) -> None:  # noqa: F811
+    w, box = world, world.sandbox
+    other = box.create_user("Sam")
+    async with running_bridge(w.settings):
+        box.send_user_message(other, "hello, just a rough week")
+        await w.bot_says(lambda m: m.chat_id == other.id and "number 1" in m.body)
+        box.send_user_message(w.person, RISK)
+        resources = await w.bot_says(lambda m: m.chat_id == w.person.id and "emergency" in m.body)
+        assert "being brought in" in resources.body  # a person will be with them: never "refer and end"
+        alert = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "RISK" in m.body)
+        assert alert.buttons[0][0] == "Acknowledge"
+        assert "kill myself" not in alert.body  # no message text unless include_text is configured
+        assert "Alex" not in alert.body
+
+        box.send_user_message(w.volunteer, "/next", chat=w.staff)
+        opened = await w.bot_says(lambda m: m.chat_id == w.staff.id and "What they sent" in m.body)
+        assert "risk: imminent" in opened.body or "risk: high" in opened.body  # the person at risk came first
+        await w.bot_says(lambda m: m.thread_id == opened.thread_id and m.body == RISK)
+
+
+async def test_resources_follow_the_persons_language(world: World) -> None:  # noqa: F811
+    w, box = world, world.sandbox
+    ana = box.create_user("Ana", language_code="es")
+    async with running_bridge(w.settings):
+        box.send_user_message(ana, "me quiero suicidar, ya no puedo más")
+        resources = await w.bot_says(lambda m: m.chat_id == ana.id and "024" in m.body)
+        assert "112" in resources.body
+
+
+async def test_unacknowledged_alert_is_escalated_again_until_acknowledged(world: World) -> None:  # noqa: F811
+    w, box = world, world.sandbox
+    settings = with_escalation(w.settings, ack_timeout=1.0)
+    async with running_bridge(settings):
+        box.send_user_message(w.person, RISK)
+        alert = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "RISK" in m.body)
+        first = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "STILL NOT ACKNOWLEDGED (1×" in m.body)
+        second = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "(2×" in m.body)
+        assert first.buttons[0][0] == "Acknowledge"
+        await w.bot_says(lambda m: m.chat_id == w.staff.id and "(2×" in m.body)  # coordinators see it too
+
+        box.press_button(w.volunteer, second, alert.buttons[0][1] or "")
+        await w.bot_says(lambda m: m.chat_id == w.alerts.id and "acknowledged by" in m.body)
+        mark = box.mark()
+        await asyncio.sleep(2.5)  # more than two deadlines: nothing more may arrive
+        assert not [m for m in box.sent(since=mark) if "STILL NOT ACKNOWLEDGED" in m.body]
+
+
+async def test_a_restart_between_alert_and_deadline_still_re_escalates(world: World) -> None:  # noqa: F811
+    w, box = world, world.sandbox
+    settings = with_escalation(w.settings, ack_timeout=2.0)
+    async with running_bridge(settings):
+        box.send_user_message(w.person, RISK)
+        await w.bot_says(lambda m: m.chat_id == w.alerts.id and "RISK" in m.body)
+    raised = time.monotonic()
+    async with running_bridge(settings):
+        await w.bot_says(lambda m: m.chat_id == w.alerts.id and "STILL NOT ACKNOWLEDGED (1×" in m.body)
+        assert time.monotonic() - raised < 6  # on time, although the process that raised it is gone
+
+
+async def test_the_external_pager_gets_a_signed_payload(world: World) -> None:  # noqa: F811
+    w, box = world, world.sandbox
+    async with pager_receiver() as (url, received):
+        settings = with_escalation(w.settings, webhook_url=url, webhook_secret=SecretStr(PAGER_SECRET))
+        async with running_bridge(settings):
+            box.send_user_message(w.person, RISK)
+            await w.bot_says(lambda m: m.chat_id == w.alerts.id and "RISK" in m.body)
+            async with asyncio.timeout(5):
+                while not received:  # noqa: ASYNC110 - the receiver is a plain aiohttp handler
+                    await asyncio.sleep(0.05)
+    headers, body = received[0]
+    assert headers[SIGNATURE_HEADER] == sign(PAGER_SECRET.encode(), headers[TIMESTAMP_HEADER], body)
+    assert abs(int(headers[TIMESTAMP_HEADER]) - time.time()) < 30
+    payload = json.loads(body)
+    assert payload["tier"] in ("high", "imminent")
+    assert payload["conversation"].startswith("c-")
+    assert "tonight" not in body.decode()  # phrase ids only, never the person's words
+
+
+async def test_elevated_asks_for_a_review_and_prompts_the_volunteer(world: World) -> None:  # noqa: F811
+    w, box = world, world.sandbox
+    async with running_bridge(w.settings):
+        box.send_user_message(w.person, "hi")
+        card = await w.bot_says(lambda m: m.chat_id == w.staff.id and bool(m.buttons))
+        box.press_button(w.volunteer, card, card.buttons[0][1] or "")
+        opened = await w.bot_says(lambda m: m.chat_id == w.staff.id and "What they sent" in m.body)
+        box.send_user_message(w.person, "honestly everyone would be better off without me")
+        review = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "REVIEW" in m.body)
+        assert review.buttons
+        prompt = await w.bot_says(lambda m: m.thread_id == opened.thread_id and "Ask directly" in m.body)
+        assert prompt.chat_id == w.staff.id
+        assert not [m for m in box.sent(chat=w.person.id) if "being brought in" in m.body]  # elevated does not page
+
+
+@pytest.fixture(autouse=True)
+def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
