@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import cast
 
 from redis.asyncio import Redis
-from routing.risk.detector import RiskDetector
 
 from bot.wiring import RoutingStack, build_routing
 from routing.codec import decode_outbound
@@ -29,6 +28,7 @@ from routing.model import (
 )
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
+from routing.risk.detector import RiskDetector
 from routing.roster import Roster, StaffMember
 from routing.router import RouterConfig
 from routing.store import keys
