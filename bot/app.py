@@ -83,11 +83,13 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
             services.roster, consumer=name,
             aging_seconds=settings.routing.aging_minutes * 60,
             policy=escalation_policy(settings, services.roster), resources=services.resources,
+            position_gap=settings.routing.position_update_minutes * 60,
         )  # fmt: skip
         tasks += [
             ("inbound", stack.inbound_worker.run),
             ("escalations", stack.escalation_worker.run),
             ("escalation-deadlines", stack.escalations.run_deadlines),
+            ("queue-positions", stack.positions.run),
         ]
         if settings.escalation.webhook_url:
             tasks.append(("pager", _pager_task(settings, services, stack, name)))

@@ -101,6 +101,7 @@ class RoutingSettings(_Section):
     max_text_length: int = Field(default=4000, ge=100, le=100_000)
     flood_limit: int = Field(default=20, ge=1, le=10_000)
     aging_minutes: float = Field(default=15, gt=0, le=24 * 60)
+    position_update_minutes: float = Field(default=2, ge=0.5, le=60)
 
 
 class EscalationSettings(_Section):

@@ -12,6 +12,7 @@ from routing.model import Audience, Platform, Priority
 from routing.outbox import Outbox
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
+from routing.queue_updates import QueuePositionNotifier
 from routing.resources import CrisisResources
 from routing.roster import Roster
 from routing.router import DEFAULT_RESOURCES, Router, RouterConfig
@@ -36,6 +37,7 @@ class RoutingStack:
     router: Router
     inbound_worker: StreamWorker
     escalation_worker: StreamWorker
+    positions: QueuePositionNotifier
 
 
 def build_routing(
@@ -50,6 +52,7 @@ def build_routing(
     aging_seconds: float = 15 * 60,
     policy: EscalationPolicy = EscalationPolicy(),  # noqa: B008 - frozen value object
     resources: CrisisResources = DEFAULT_RESOURCES,
+    position_gap: float = 120.0,
     worker_options: WorkerOptions = WorkerOptions(),  # noqa: B008 - frozen value object
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
@@ -63,7 +66,8 @@ def build_routing(
     escalation = StreamWorker(
         redis, writer, keys.ESCALATIONS, ESCALATION_GROUP, consumer, desk.deliver, worker_options, alert
     )
-    return RoutingStack(writer, conversations, desk, router, inbound, escalation)
+    positions = QueuePositionNotifier(conversations, writer, min_gap=position_gap)
+    return RoutingStack(writer, conversations, desk, router, inbound, escalation, positions)
 
 
 def _dead_letter_alert(writer: StreamWriter, platform: Platform) -> DeadLetterHook:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import logging
 import time
@@ -18,11 +19,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from routing.model import Attachment, OutboundMessage, Platform
+from routing.model import Attachment, OutboundMessage, Platform, Priority
 
 log = logging.getLogger(__name__)
 
 IDLE_WORKER_SECONDS = 60.0  # a destination's worker exits after this long without messages
+# Background traffic (queue-card refreshes) may use only this share of a window, so a burst of arrivals can
+# never take the whole budget of a staff group (~20 messages/min on Telegram) away from relays and alerts.
+BACKGROUND_SHARE = 0.75
 
 
 class DeliveryError(Exception):
@@ -49,13 +53,14 @@ class SlidingWindow:
         self.window = window
         self._events: collections.deque[float] = collections.deque()
 
-    def wait_time(self, now: float) -> float:
-        """Seconds until one more event fits (0 when it fits now)."""
+    def wait_time(self, now: float, share: float = 1.0) -> float:
+        """Seconds until one more event fits (0 when it fits now) using at most `share` of the limit."""
         while self._events and self._events[0] <= now - self.window:
             self._events.popleft()
-        if len(self._events) < self.limit:
+        limit = max(1, int(self.limit * share))
+        if len(self._events) < limit:
             return 0.0
-        return self._events[0] + self.window - now
+        return self._events[len(self._events) - limit] + self.window - now
 
     def record(self, now: float) -> None:
         self._events.append(now)
@@ -113,6 +118,7 @@ class DeliveryScheduler:
         self._queues: dict[str, asyncio.PriorityQueue[_Job]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._windows: dict[str, Destination] = {}
+        self._arrivals: dict[str, asyncio.Event] = {}
         self._seq = itertools.count()
 
     def submit(self, message: OutboundMessage, done: Done) -> None:
@@ -122,8 +128,10 @@ class DeliveryScheduler:
         if queue is None:
             queue = self._queues[destination.key] = asyncio.PriorityQueue()
             self._windows[destination.key] = destination
+            self._arrivals[destination.key] = asyncio.Event()
             self._workers[destination.key] = asyncio.create_task(self._drain(destination.key, queue))
         queue.put_nowait(_Job(int(message.priority), next(self._seq), message, done))
+        self._arrivals[destination.key].set()
 
     @property
     def queued(self) -> int:
@@ -147,19 +155,38 @@ class DeliveryScheduler:
                     job = await queue.get()
             except TimeoutError:
                 if queue.empty():  # no await between this check and the removal: submit() cannot interleave
-                    del self._queues[key], self._windows[key], self._workers[key]
+                    del self._queues[key], self._windows[key], self._workers[key], self._arrivals[key]
                     return
                 continue
+            job = await self._best_job_with_room(job, queue, destination, self._arrivals[key])
             error = await self._send_with_retries(job.message, destination)
             try:
                 await job.done(job.message, error)
             except Exception:
                 log.exception("delivery bookkeeping failed for %s; the entry stays pending", job.message.key)
 
+    async def _best_job_with_room(
+        self, job: _Job, queue: asyncio.PriorityQueue[_Job], destination: Destination, arrived: asyncio.Event
+    ) -> _Job:
+        """Wait until the most urgent queued job fits the windows, re-choosing whenever a new job arrives,
+        so an urgent message never waits behind a background one that is waiting for room."""
+        while True:
+            wait = self._room_wait(destination, job.priority)
+            if wait <= 0:
+                self._record(destination)
+                return job
+            queue.put_nowait(job)
+            arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await arrived.wait()
+            job = queue.get_nowait()
+
     async def _send_with_retries(self, message: OutboundMessage, destination: Destination) -> DeliveryError | None:
         delay = self._retry.first_delay
         for attempt in range(1, self._retry.attempts + 1):
-            await self._wait_for_room(destination)
+            if attempt > 1:
+                await self._wait_for_room(destination, message.priority)
             try:
                 await self._deliverer.deliver(message)
                 return None
@@ -172,16 +199,23 @@ class DeliveryScheduler:
                 delay = min(delay * 2, self._retry.max_delay)
         return DeliveryError("no attempts", retryable=False)  # unreachable with attempts >= 1
 
-    async def _wait_for_room(self, destination: Destination) -> None:
-        windows = (*destination.windows, *((self._bot_window,) if self._bot_window else ()))
-        while True:
-            now = self._clock()
-            wait = max((w.wait_time(now) for w in windows), default=0.0)
-            if wait <= 0:
-                for w in windows:
-                    w.record(now)
-                return
+    def _windows_of(self, destination: Destination) -> tuple[SlidingWindow, ...]:
+        return (*destination.windows, *((self._bot_window,) if self._bot_window else ()))
+
+    def _room_wait(self, destination: Destination, priority: int) -> float:
+        share = BACKGROUND_SHARE if priority >= Priority.BACKGROUND else 1.0
+        now = self._clock()
+        return max((w.wait_time(now, share) for w in self._windows_of(destination)), default=0.0)
+
+    def _record(self, destination: Destination) -> None:
+        now = self._clock()
+        for window in self._windows_of(destination):
+            window.record(now)
+
+    async def _wait_for_room(self, destination: Destination, priority: int) -> None:
+        while (wait := self._room_wait(destination, priority)) > 0:  # noqa: ASYNC110 - waiting for time
             await asyncio.sleep(wait)
+        self._record(destination)
 
 
 MAX_FOREIGN_FILE_BYTES = 8 * 1024 * 1024  # fits Discord's default upload limit and Telegram's bot limits

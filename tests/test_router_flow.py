@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from redis.asyncio import Redis
 
 from routing.model import (
     Attachment,
     AttachmentKind,
     Audience,
+    ChatId,
     ConversationState,
     InboundKind,
     OutboundKind,
@@ -258,3 +261,21 @@ async def test_cross_platform_person_on_discord_served_from_telegram(redis: Redi
     await h.staff("501", "hello!", thread="77")
     to_discord = [m for m in await h.outbound(Platform.DISCORD) if m.audience == Audience.SEEKER]
     assert to_discord[-1].text == "hello!" and to_discord[-1].chat == "dc-42"
+
+
+async def test_waiting_people_hear_their_new_position_now_and_then(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    for person in ("9001", "9002", "9003"):
+        await h.person(person, "hello")
+    positions = h.stack.positions
+    assert await positions.notify_once() == 0  # remembers the positions the queued replies gave
+    await h.staff("501", "/next")
+    await h.outbound(Platform.TELEGRAM)
+
+    assert await positions.notify_once() == 0  # changed, but the last update was just now: not yet
+    later = time.time() + 121
+    assert await positions.notify_once(now=later) == 2
+    updates = {m.chat: m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.SEEKER}
+    assert "number 1" in updates[ChatId("9002")]
+    assert "number 2" in updates[ChatId("9003")]
+    assert await positions.notify_once(now=later + 500) == 0  # unchanged positions are not repeated

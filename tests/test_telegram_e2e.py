@@ -6,6 +6,7 @@ A person writes to the bot; volunteers work in a forum supergroup; the bridge ru
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import struct
 import zlib
@@ -238,3 +239,31 @@ async def test_webhook_mode_checks_the_secret_and_relays_a_redelivery_once(
         assert sum("queue" in m.body for m in w.to_person()) == 1
         cards = [m for m in box.sent(chat=w.staff) if m.buttons]
         assert len(cards) == 1
+
+
+async def test_a_burst_of_arrivals_leaves_room_in_the_staff_group(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    people = [box.create_user(f"P{i}") for i in range(24)]
+    for person in people:
+        box.send_user_message(person, "hello")
+    await w.bot_says(lambda m: m.chat_id == people[-1].id and "queue" in m.body)  # person-side acks flow freely
+    await asyncio.sleep(1.5)
+    cards = [c for c in box.calls() if c.chat_id == w.staff.id and c.status == 200]
+    assert len(cards) == 15  # queue cards may use 3/4 of the group's ~20 messages a minute, no more
+
+    card = next(m for m in box.sent(chat=w.staff) if m.buttons)
+    box.press_button(w.volunteer, card, card.buttons[0][1] or "")
+    opened = await w.bot_says(lambda m: m.chat_id == w.staff.id and "What they sent" in m.body)  # room was left
+    assert opened.thread_id is not None
+
+
+async def test_one_person_never_gets_more_than_a_message_a_second(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.send_user_message(w.person, "hello")
+    thread = await w.take_first_card()
+    for i in range(4):
+        box.send_user_message(w.volunteer, f"reply {i}", chat=w.staff, thread=thread)
+    await w.bot_says(lambda m: m.chat_id == w.person.id and m.body == "reply 3", within=15)
+    sends = sorted(c.at for c in box.calls("sendMessage") if c.chat_id == w.person.id and c.status == 200)
+    gaps = [b - a for a, b in itertools.pairwise(sends)]
+    assert min(gaps) >= 0.95

@@ -27,17 +27,11 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from routing.risk.charmaps import (
-    CONFUSABLES,
-    EMOJI_PATTERN,
-    EMOJI_TOKEN,
-    EMOJI_TOKENS,
-    FORMAT_CHARS,
-    LEET,
-    LEET_ALT,
-    LEET_CHARS,
-)
+from routing.risk.charmaps import CONFUSABLES, EMOJI_PATTERN, EMOJI_TOKEN, EMOJI_TOKENS, FORMAT_CHARS, LEET_CHARS
 from routing.risk.slang import EN_S_IS
+from routing.risk.spelling import collapse_elongation, deleet, segment
+
+__all__ = ["BOUNDARY", "SOFT_BREAK", "Normaliser", "collapse_elongation", "deleet", "segment"]
 
 BOUNDARY = "."
 SOFT_BREAK = ","  # a comma or dash: kept out of the tokens, reported as a break for negation/subject scope
@@ -46,20 +40,9 @@ _PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~¿¡«»“”„‹›…·•"
 _LEFT_STRIP = _PUNCT.replace("$", "").replace("@", "")
 _RIGHT_STRIP = _PUNCT.replace("|", "").replace("$", "")  # "pill$", "ki||": leet, not punctuation
 _WORD = re.compile(r"[^\W_]+")
-_DOSE_OR_TIME = re.compile(
-    r"\d+(?:[.,]\d+)?(?:mg|mcg|g|ml|l|kg|lbs?|x|k|am|pm|h|hrs?|mins?|s|st|nd|rd|th|yo|yrs?|m|cm|mm|km|gb|mb|p)?"
-)
-_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
-_LAUGH = {
-    "haha": re.compile(r"(?:ha|ah){2,}h?"),
-    "jaja": re.compile(r"(?:ja|aj){2,}j?"),
-    "hehe": re.compile(r"(?:he|eh){2,}"),
-    "jeje": re.compile(r"(?:je|ej){2,}"),
-}
 _UNITS = frozenset({"mg", "mcg", "g", "ml", "milligrams", "grams", "miligramos", "gramos"})
 _NOT_STEMS = {"ca": "can", "wo": "will", "ai": "am", "sha": "shall"}
 _SUFFIX_WORDS = (("'m", "am"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'d", "would"))
-_MAX_JOIN = 40
 _ONE_LETTER_WORDS = frozenset("iayoeu")
 _CACHE_LIMIT = 32_768
 
@@ -152,75 +135,6 @@ def expand_apostrophes(word: str, plain: Callable[[str], str] = str) -> list[str
         stem = word[:-2]
         return [stem, "is"] if plain(stem) in EN_S_IS else [stem]
     return [word.replace("'", "")]
-
-
-def deleet(word: str, known: frozenset[str] = frozenset()) -> str:
-    """Undo leetspeak in a token mixing letters with digits/symbols; leave numbers and doses alone."""
-    if not any(ch in LEET_CHARS for ch in word) or not any(ch.isalpha() for ch in word):
-        return word
-    if _DOSE_OR_TIME.fullmatch(word):
-        return word
-    plain = word.translate(LEET)
-    if plain not in known:
-        alternative = word.translate(LEET_ALT).translate(LEET)
-        if alternative in known:
-            return alternative
-    return plain
-
-
-def collapse_elongation(word: str, known: frozenset[str] = frozenset()) -> str:
-    """Collapse runs of 3+ letters, to one or two letters, preferring a form that is a known word."""
-    for name, pattern in _LAUGH.items():
-        if len(word) >= 4 and pattern.fullmatch(word):
-            return name
-    runs = list(_ELONGATED.finditer(word))
-    if not runs:
-        return _undouble(word, known)
-    runs = runs[:4]
-    for lengths in itertools.product((2, 1), repeat=len(runs)):
-        candidate = _rebuild(word, runs, lengths)
-        if candidate in known:
-            return candidate
-    return _ELONGATED.sub(lambda m: m.group(1) * 2, word)
-
-
-def _undouble(word: str, known: frozenset[str]) -> str:
-    """A stuttered double letter in an unknown word ("tookk"): drop it when that gives a known word of 4+."""
-    if len(word) < 5 or word in known:
-        return word
-    for i in range(1, len(word)):
-        if word[i] == word[i - 1] and word[i].isalpha():
-            candidate = word[:i] + word[i + 1 :]
-            if candidate in known:
-                return candidate
-    return word
-
-
-def _rebuild(word: str, runs: list[re.Match[str]], lengths: tuple[int, ...]) -> str:
-    parts: list[str] = []
-    last = 0
-    for run, length in zip(runs, lengths, strict=True):
-        parts.append(word[last : run.start()])
-        parts.append(run.group(1) * length)
-        last = run.end()
-    parts.append(word[last:])
-    # Runs beyond the first four collapse to two letters.
-    return _ELONGATED.sub(lambda m: m.group(1) * 2, "".join(parts))
-
-
-def segment(letters: str, known: frozenset[str]) -> list[str] | None:
-    """Split a joined run of letters into known words ("killmyself" -> kill, myself), fewest words first."""
-    if len(letters) > _MAX_JOIN:
-        return None
-    best: list[list[str] | None] = [[]] + [None] * len(letters)
-    for end in range(1, len(letters) + 1):
-        for start in range(max(0, end - 20), end):
-            prefix = best[start]
-            piece = letters[start:end]
-            usable = prefix is not None and piece in known and (len(piece) > 1 or piece in "ia")
-            if usable and prefix is not None and (best[end] is None or len(prefix) + 1 < len(best[end] or ())):
-                best[end] = [*prefix, piece]
-    return best[-1]
 
 
 class Normaliser:

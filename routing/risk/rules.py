@@ -10,8 +10,9 @@ Per match, in its own language's cues:
 - a joke marker ("lol") makes a threat to or from others review ("she's going to kill me lol").
 
 Then combinations raise the tier to imminent: a means word with intent and a quantity, or with a quantity or
-time once risk is present (C-SSRS 5: intent with plan); a high-tier phrase with a time ("tonight"); a goodbye
-after earlier risk or beside a means word. Each combination is reported as its own match ("en.rule.means_with_plan").
+time once risk is present (C-SSRS 5: intent with plan); a high-tier phrase with a time ("tonight"); two
+different signs of danger now; a goodbye after earlier risk or beside a means word; a bare time sent right
+after a high-tier phrase. Each combination is reported as its own match ("en.rule.means_with_plan").
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ def combine(
 ) -> list[PhraseMatch]:
     """Matches for the combination rules that fire on the reported matches."""
     live = [j for j in judged if not j.downgraded]
-    out: list[PhraseMatch] = []
+    out: list[PhraseMatch] = _corroborated_danger(live)
     for item in live:
         rule = _combination(tokens, item, [j for j in live if j is not item], cues, context)
         if rule is not None:
@@ -234,6 +235,15 @@ def time_follow_up(tokens: Sequence[str], earlier: Sequence[Judged], cues: CueMa
         if cues.within(lang, CueKind.TIME, offset, len(tokens)):
             return [PhraseMatch(f"{lang}.rule.time_follow_up", RiskTier.IMMINENT, item.phrase.category, lang)]
     return []
+
+
+def _corroborated_danger(live: Sequence[Judged]) -> list[PhraseMatch]:
+    """Two different signs of danger in one message ("a man is in my house", "i'm hiding") mean danger now."""
+    danger = [j for j in live if j.phrase.category is RiskCategory.DANGER and j.match.tier == RiskTier.HIGH]
+    if len({j.phrase.id for j in danger}) < 2:
+        return []
+    lang = danger[0].phrase.lang
+    return [PhraseMatch(f"{lang}.rule.danger_corroborated", RiskTier.IMMINENT, RiskCategory.DANGER, lang)]
 
 
 def _category(item: Judged) -> RiskCategory:
