@@ -267,3 +267,53 @@ async def test_one_person_never_gets_more_than_a_message_a_second(bridge: World)
     sends = sorted(c.at for c in box.calls("sendMessage") if c.chat_id == w.person.id and c.status == 200)
     gaps = [b - a for a, b in itertools.pairwise(sends)]
     assert min(gaps) >= 0.95
+
+
+async def test_voice_notes_documents_and_stickers_reach_the_volunteer(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.send_user_message(w.person, "hello")
+    thread = await w.take_first_card()
+    box.send_user_message(w.person, attachment=Attachment.voice(b"OggS-voice-note", duration=3))
+    box.send_user_message(w.person, attachment=Attachment.document(b"%PDF-1.4 letter", "letter.pdf"), caption="read")
+    box.send_user_message(w.person, attachment=Attachment.sticker())
+    for kind in ("voice", "document", "sticker"):
+        await w.bot_says(lambda m, k=kind: m.thread_id == thread and m.kind == k)  # type: ignore[misc]
+
+
+async def test_webhook_answers_503_while_redis_is_down_and_loses_nothing(world: World, tmp_path: Path) -> None:
+    w, box = world, world.sandbox
+    own_redis = EmbeddedRedis(data_dir=tmp_path / "own-redis", persistent=True)
+    own_redis.start()
+    port = w.settings.web.port
+    telegram = w.settings.telegram.model_copy(
+        update={"mode": "webhook", "webhook_url": f"http://127.0.0.1:{port}/telegram/webhook",
+                "webhook_secret": SecretStr(WEBHOOK_SECRET)}
+    )  # fmt: skip
+    redis = w.settings.redis.model_copy(update={"url": own_redis.url, "socket_timeout": 1.0})
+    settings = w.settings.model_copy(update={"telegram": telegram, "redis": redis})
+    update = {
+        "update_id": 777001,
+        "message": {
+            "message_id": 9, "date": 1_700_000_000, "text": "anyone there?",
+            "chat": {"id": w.person.id, "type": "private", "first_name": "Alex"},
+            "from": {"id": w.person.id, "is_bot": False, "first_name": "Alex"},
+        },
+    }  # fmt: skip
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    try:
+        async with running_bridge(settings), aiohttp.ClientSession() as http:
+            box.send_user_message(w.person, "/start")
+            await w.bot_says(lambda m: m.chat_id == w.person.id and "peer support" in m.body)
+            own_redis.kill()
+            started = asyncio.get_running_loop().time()
+            down = await http.post(url, json=update, headers=headers)
+            assert down.status == 503
+            assert down.headers["Retry-After"] == "5"
+            assert asyncio.get_running_loop().time() - started < 5  # fails fast, never the ~60 s default
+            own_redis.start()
+            up = await http.post(url, json=update, headers=headers)  # Telegram's retry
+            assert up.status == 200
+            await w.bot_says(lambda m: m.chat_id == w.person.id and "queue" in m.body, within=15)
+    finally:
+        own_redis.stop()
