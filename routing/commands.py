@@ -32,6 +32,7 @@ class StaffCommand(enum.StrEnum):
     TRANSFER = "transfer"
     NOTE = "note"
     ACK = "ack"
+    TAKEOVER = "takeover"
     ON = "on"
     OFF = "off"
     HELP = "help"

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from routing import texts
-from routing.model import Audience, Button, EscalationId, Platform, Priority, VolunteerId
+from routing.model import Audience, Button, ConversationId, EscalationId, Platform, Priority, VolunteerId
 from routing.outbox import Outbox
 from routing.risk.assessment import Assessment
 from routing.store.connection import STORE_ERRORS
@@ -80,7 +80,7 @@ class EscalationDesk:
         conversation = await self._conversations.get(esc.conversation)
         pseudonym = conversation.pseudonym if conversation else None
         out = Outbox(f"esc:{entry_id}")
-        button = (Button("Acknowledge", f"ack {esc.id}"),)
+        button = (Button("Acknowledge", f"ack {esc.id}"), Button("Take over", f"takeover {esc.id}"))
         text = self._first_alert(esc, pseudonym) if level == 0 else self._re_alert(esc, pseudonym, level)
         out.add(self._platform, Audience.ESCALATION, text, conversation=esc.conversation, pseudonym=pseudonym,
                 buttons=button, priority=Priority.URGENT)  # fmt: skip
@@ -124,6 +124,10 @@ class EscalationDesk:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(interval):
                     await stop.wait()
+
+    async def conversation_of(self, esc_id: EscalationId) -> ConversationId | None:
+        esc = await self._store.get(esc_id)
+        return esc.conversation if esc else None
 
     async def acknowledge(self, esc_id: EscalationId, by: VolunteerId, name: str, out: Outbox) -> None:
         """Acknowledge an escalation and say so in the escalation chat."""

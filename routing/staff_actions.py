@@ -36,7 +36,8 @@ _HELP = (
     "/ack <escalation id>."
 )
 _NEEDS_THREAD = {StaffCommand.END, StaffCommand.RELEASE, StaffCommand.TRANSFER, StaffCommand.NOTE}
-_OVERSEERS = (Role.SUPERVISOR, Role.COORDINATOR)
+_OVERSEERS = (Role.SUPERVISOR, Role.COORDINATOR, Role.PROFESSIONAL)
+OVERRIDE_CAPACITY = 1000  # a professional taking over a crisis is never refused for capacity
 
 
 class StaffActions:
@@ -86,6 +87,8 @@ class StaffActions:
             await self._take(member, target, message, conv, out)
         elif command == StaffCommand.ACK:
             await self._ack(argument, member, message, conv, out)
+        elif command == StaffCommand.TAKEOVER:
+            await self._take_over(argument, member, message, conv, out)
         elif command == StaffCommand.HELP:
             self._say(message, conv, _HELP, out)
         elif command in (StaffCommand.ON, StaffCommand.OFF):
@@ -193,10 +196,14 @@ class StaffActions:
             state = conversation.state if conversation else "expired"
             self._say(message, conv, f"This conversation is {state}; your message was not sent.", out)
             return
+        member = self._roster.member(message.platform, message.sender)
+        text = message.text
+        if member.has(Role.PROFESSIONAL) and member.id != conversation.volunteer and text:
+            text = texts.PROFESSIONAL_PREFIX.format(text=text)
         out.add(
             conversation.platform,
             Audience.SEEKER,
-            message.text,
+            text,
             chat=conversation.chat,
             conversation=conversation.id,
             attachments=message.attachments,
@@ -283,6 +290,31 @@ class StaffActions:
             )
             return
         await self._escalations.acknowledge(EscalationId(argument.split()[0]), member.id, member.name, out)
+
+    async def _take_over(
+        self, argument: str, member: StaffMember, message: InboundMessage, conv: ConversationId | None, out: Outbox
+    ) -> None:
+        """A professional (or supervisor) takes the conversation from the queue or from its volunteer."""
+        if not (member.has(Role.PROFESSIONAL) or member.has(Role.SUPERVISOR)):
+            self._say(message, conv, texts.TAKEOVER_REFUSED, out)
+            return
+        esc = EscalationId(argument.split()[0]) if argument else None
+        target = conv or (await self._escalations.conversation_of(esc) if esc else None)
+        conversation = await self._store.get(target) if target else None
+        if conversation is None or conversation.state == ConversationState.CLOSED:
+            self._say(message, conv, "There is no open conversation to take over.", out)
+            return
+        if esc is not None:
+            await self._escalations.acknowledge(esc, member.id, member.name, out)
+        if conversation.state == ConversationState.WAITING:
+            await self._store.assign(member.id, OVERRIDE_CAPACITY, conversation.id)
+            await self.connect(conversation.id, member, out)
+        elif conversation.volunteer and conversation.volunteer != member.id:
+            await self._store.transfer(conversation.id, conversation.volunteer, member.id, OVERRIDE_CAPACITY)
+            self._thread(conversation, texts.TAKEN_OVER.format(name=member.name), out)
+        out.add(conversation.platform, Audience.SEEKER, texts.PROFESSIONAL_JOINED, chat=conversation.chat,
+                conversation=conversation.id, priority=Priority.URGENT)  # fmt: skip
+        await self._writer.audit("taken_over", conversation=conversation.id, by=member.id)
 
     def queue_card(self, conversation: Conversation, out: Outbox) -> None:
         """Create or refresh the queue card of a waiting conversation, with a Take button."""

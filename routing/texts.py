@@ -121,6 +121,10 @@ VOLUNTEER_RISK_ALERT = (
     "⚠ This message was flagged {tier} ({category}). An on-call professional has been alerted. "
     'Stay with them, and ask directly: "Are you thinking about suicide?"'
 )
+PROFESSIONAL_PREFIX = "Crisis professional: {text}"
+PROFESSIONAL_JOINED = "A crisis professional has joined and will talk with you now. You are not alone."
+TAKEN_OVER = "{name} (crisis professional) has taken over this conversation. Thank you — stay available to them."
+TAKEOVER_REFUSED = "Only on-call professionals and supervisors can take over a conversation."
 STAFF_DEAD_LETTER = "A message could not be processed and was set aside for review (entry {entry})."
 
 

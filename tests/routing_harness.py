@@ -88,7 +88,8 @@ class Harness:
 
     async def staff(self, sender: str, text: str, thread: str | None = None, **kwargs: object) -> None:
         platform = cast(Platform, kwargs.pop("platform", self.staff_platform))
-        message = self.inbound(sender, text, platform=platform, origin=Origin.STAFF, thread=thread, **kwargs)  # type: ignore[arg-type]
+        origin = cast(Origin, kwargs.pop("origin", Origin.STAFF))
+        message = self.inbound(sender, text, platform=platform, origin=origin, thread=thread, **kwargs)  # type: ignore[arg-type]
         await self.send(message)
 
     async def pump(self) -> None:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from routing.model import Audience, ConversationState, EscalationId, InboundKind, Platform, Priority, RiskTier
+from routing.model import (
+    Audience,
+    ConversationState,
+    EscalationId,
+    InboundKind,
+    Origin,
+    Platform,
+    Priority,
+    RiskTier,
+    Role,
+    UserId,
+    VolunteerId,
+)
+from routing.roster import StaffMember
 from routing.store import keys
 from routing.store.escalations import EscalationStore
 from routing.store.worker import WorkerOptions
@@ -185,3 +198,54 @@ async def test_edits_are_relayed_marked_as_edits(redis: Redis) -> None:
     await h.person("9001", "hello", kind=InboundKind.EDIT)
     relayed = [m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
     assert relayed == ["(edited) hello"]
+
+
+LEE = StaffMember(
+    id=VolunteerId("dr-lee"),
+    name="Dr Lee",
+    roles=frozenset({Role.VOLUNTEER, Role.PROFESSIONAL}),
+    max_concurrent=0,
+    identities={Platform.TELEGRAM: UserId("700")},
+)
+
+
+async def test_a_professional_takes_over_from_the_alert_and_speaks_as_crisis_professional(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA, LEE])
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
+    await h.person("9001", RISK_TEXT)
+    alert = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.ESCALATION)
+    assert [b.label for b in alert.buttons] == ["Acknowledge", "Take over"]
+
+    await h.staff("700", alert.buttons[1].action, kind=InboundKind.ACTION, origin=Origin.ESCALATION)
+    out = await h.outbound(Platform.TELEGRAM)
+    assert any("acknowledged by Dr Lee" in m.text for m in out)
+    assert any("has taken over" in m.text for m in out if m.audience == Audience.STAFF_THREAD)
+    assert any("crisis professional has joined" in m.text for m in out if m.audience == Audience.SEEKER)
+    taken = await h.stack.conversations.get(conv)
+    assert taken is not None
+    assert taken.volunteer == "dr-lee"
+
+    await h.staff("501", "I'm still here too", thread="77")  # the volunteer may stay with them
+    await h.staff("700", "I'm a crisis counsellor. Are you safe right now?", thread="77")
+    assert await h.to_person() == ["I'm still here too", "I'm a crisis counsellor. Are you safe right now?"]
+
+
+async def test_a_volunteer_cannot_take_over(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", RISK_TEXT)
+    alert = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.ESCALATION)
+    await h.staff("501", alert.buttons[1].action, kind=InboundKind.ACTION, origin=Origin.ESCALATION)
+    assert any("Only on-call professionals" in m.text for m in await h.outbound(Platform.TELEGRAM))
+
+
+async def test_a_professional_joining_without_taking_over_is_shown_as_crisis_professional(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA, LEE])
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    await h.open_thread(await h.conversation_of("9001"), "77")
+    await h.outbound(Platform.TELEGRAM)
+    await h.staff("700", "Hello, I'm on call tonight and here with you both.", thread="77")
+    assert await h.to_person() == ["Crisis professional: Hello, I'm on call tonight and here with you both."]

@@ -1,10 +1,10 @@
 """Metrics for the detector on a labelled set of messages (JSONL), as numbers, a readable report or a dict.
 
 A line is `{"text": ..., "label": "risk" | "none", "tier"?: ..., "category"?: ..., "lang"?: ...,
-"context"?: [earlier messages, oldest first]}`. A message counts as flagged when its tier reaches
-`positive_at` (elevated by default: review is context for the volunteer, not an escalation), so negated,
-past, third-party and media messages are labelled "none". Recall by tier is stricter: a risk message labelled
-`high` counts only if the detector gave it high or imminent.
+"context"?: [earlier messages, oldest first]}`; other keys (e.g. "split") are ignored. A message counts as
+flagged when its tier reaches `positive_at` (elevated by default: review is context for the volunteer, not
+an escalation), so negated, past, third-party and media messages are labelled "none". Recall by tier is
+stricter: a risk message labelled `high` counts only if the detector gave it high or imminent.
 """
 
 from __future__ import annotations
