@@ -80,6 +80,7 @@ def escalation_policy(settings: Settings, roster: Roster) -> EscalationPolicy:
         review_timeout=settings.escalation.review_timeout,
         backups=tuple(m.name for m in roster.members if m.has(Role.PROFESSIONAL)),
         coordinators=tuple(m.name for m in roster.members if m.has(Role.COORDINATOR)),
+        include_text=settings.escalation.include_text,
     )
 
 

@@ -57,7 +57,7 @@ def build_routing(
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
     conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
-    desk = EscalationDesk(config.staff_platform, EscalationStore(redis), conversations, writer, policy)
+    desk = EscalationDesk(config.staff_platform, EscalationStore(redis), conversations, writer, policy, cipher)
     router = Router(config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources)
     alert = _dead_letter_alert(writer, config.staff_platform)
     inbound = StreamWorker(

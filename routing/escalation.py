@@ -16,6 +16,7 @@ from routing import texts
 from routing.model import Audience, Button, ConversationId, EscalationId, Platform, Priority, VolunteerId
 from routing.outbox import Outbox
 from routing.risk.assessment import Assessment
+from routing.store.cipher import TextCipher
 from routing.store.connection import STORE_ERRORS
 from routing.store.conversations import Conversation, ConversationStore
 from routing.store.escalations import Escalation, EscalationStore
@@ -33,6 +34,7 @@ class EscalationPolicy:
     review_timeout: float = 15 * 60.0
     backups: tuple[str, ...] = ()
     coordinators: tuple[str, ...] = ()
+    include_text: bool = False  # put the person's message into alerts (encrypted at rest like all text)
 
 
 class EscalationDesk:
@@ -45,21 +47,30 @@ class EscalationDesk:
         conversations: ConversationStore,
         writer: StreamWriter,
         policy: EscalationPolicy = EscalationPolicy(),
+        cipher: TextCipher | None = None,
     ) -> None:
         self._platform = staff_platform
         self._store = store
         self._conversations = conversations
         self._writer = writer
         self._policy = policy
+        self._cipher = cipher if policy.include_text else None
 
     async def raise_(
-        self, conversation: Conversation, assessment: Assessment, dedupe_key: str, review: bool = False
+        self,
+        conversation: Conversation,
+        assessment: Assessment,
+        dedupe_key: str,
+        review: bool = False,
+        text: str = "",
     ) -> EscalationId | None:
         """Record an escalation (or an elevated review) for `conversation`, once per inbound entry."""
         timeout = self._policy.review_timeout if review else self._policy.ack_timeout
+        sealed = self._cipher.encrypt(text.encode()) if self._cipher and text else None
         esc = await self._store.raise_(
-            conversation.id, assessment.tier, assessment.category, assessment.phrase_ids, timeout, dedupe_key, review
-        )
+            conversation.id, assessment.tier, assessment.category, assessment.phrase_ids, timeout, dedupe_key, review,
+            sealed,
+        )  # fmt: skip
         if esc is not None:
             log.warning(
                 "escalation %s raised for conversation %s (tier %s)", esc, conversation.id, assessment.tier.label
@@ -82,6 +93,10 @@ class EscalationDesk:
         out = Outbox(f"esc:{entry_id}")
         button = (Button("Acknowledge", f"ack {esc.id}"), Button("Take over", f"takeover {esc.id}"))
         text = self._first_alert(esc, pseudonym) if level == 0 else self._re_alert(esc, pseudonym, level)
+        if level == 0 and self._cipher is not None:
+            sealed = await self._store.sealed_text(esc.id)
+            if sealed is not None:
+                text += f"\nMessage: {self._cipher.decrypt(sealed).decode()}"
         out.add(self._platform, Audience.ESCALATION, text, conversation=esc.conversation, pseudonym=pseudonym,
                 buttons=button, priority=Priority.URGENT)  # fmt: skip
         if level >= 2:

@@ -244,7 +244,7 @@ class Router:
     ) -> None:
         resources = self._resources.for_language(message.language or conversation.language)
         self._reply(message, out, resources, priority=Priority.URGENT, conversation=conversation.id)
-        await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id)
+        await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id, text=message.text)
         if conversation.state == ConversationState.ACTIVE:
             alert = texts.VOLUNTEER_RISK_ALERT.format(
                 tier=assessment.tier.label, category=assessment.category or "unspecified"

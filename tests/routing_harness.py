@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from bot.wiring import RoutingStack, build_routing
 from routing.codec import decode_outbound
+from routing.escalation import EscalationPolicy
 from routing.model import (
     Attachment,
     Audience,
@@ -133,6 +134,7 @@ def make_harness(
     members: list[StaffMember] | None = None,
     detector: RiskAssessor | None = None,
     consumer: str = "router-1",
+    policy: EscalationPolicy | None = None,
     **config: object,
 ) -> Harness:
     cipher = TextCipher([KEY])
@@ -140,6 +142,6 @@ def make_harness(
     router_config = RouterConfig(staff_platform=staff_platform, **config)  # type: ignore[arg-type]
     stack = build_routing(
         redis, router_config, cipher, pseudonyms, detector or real_detector(), Roster(members or [], pseudonyms),
-        consumer=consumer,
+        consumer=consumer, policy=policy or EscalationPolicy(),
     )  # fmt: skip
     return Harness(redis, stack, cipher, pseudonyms, staff_platform)

@@ -136,6 +136,7 @@ async def test_elevated_asks_for_a_review_and_prompts_the_volunteer(world: World
         box.send_user_message(w.person, "honestly everyone would be better off without me")
         review = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "REVIEW" in m.body)
         assert review.buttons
+        assert f"https://t.me/c/{str(w.staff.id).removeprefix('-100')}/{opened.thread_id}" in review.body
         prompt = await w.bot_says(lambda m: m.thread_id == opened.thread_id and "Ask directly" in m.body)
         assert prompt.chat_id == w.staff.id
         assert not [m for m in box.sent(chat=w.person.id) if "being brought in" in m.body]  # elevated does not page

@@ -249,3 +249,15 @@ async def test_a_professional_joining_without_taking_over_is_shown_as_crisis_pro
     await h.outbound(Platform.TELEGRAM)
     await h.staff("700", "Hello, I'm on call tonight and here with you both.", thread="77")
     assert await h.to_person() == ["Crisis professional: Hello, I'm on call tonight and here with you both."]
+
+
+async def test_alerts_carry_the_message_only_when_include_text_is_on(redis: Redis) -> None:
+    from routing.escalation import EscalationPolicy
+
+    h = make_harness(redis, policy=EscalationPolicy(include_text=True))
+    await h.person("9001", RISK_TEXT)
+    alert = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.ESCALATION)
+    assert alert.text.endswith(f"Message: {RISK_TEXT}")
+    stored = await redis.hget("pb:esc:e-1", "text")
+    assert stored is not None
+    assert RISK_TEXT.encode() not in stored  # encrypted at rest like every other text

@@ -7,6 +7,7 @@ it). Queue cards live in the General topic and are edited in place when a person
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -83,6 +84,8 @@ class TelegramDeliverer:
             await self._close_topic(message)
         elif message.audience == Audience.STAFF_THREAD:
             await self._send_in_topic(message)
+        elif message.audience == Audience.ESCALATION and message.conversation is not None:
+            await self._send(await self._with_topic_link(message), self._chats.escalation, None)
         else:
             await self._send(message, ChatId(self._chat_of(message)), None)
 
@@ -94,6 +97,14 @@ class TelegramDeliverer:
         if message.audience == Audience.ESCALATION:
             return self._chats.escalation
         return self._chats.volunteer
+
+    async def _with_topic_link(self, message: OutboundMessage) -> OutboundMessage:
+        """Alerts link to the conversation's topic, so a professional is one tap away from it."""
+        thread = await self._conversations.thread_of(_conversation(message), Platform.TELEGRAM)
+        internal = self._chats.volunteer.removeprefix("-100")
+        if thread is None or internal == self._chats.volunteer:
+            return message
+        return dataclasses.replace(message, text=f"{message.text}\nOpen: https://t.me/c/{internal}/{thread}")
 
     async def _send_in_topic(self, message: OutboundMessage) -> None:
         conv = _conversation(message)

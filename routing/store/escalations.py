@@ -73,6 +73,7 @@ class EscalationStore:
         ack_timeout: float,
         dedupe_key: str,
         review: bool = False,
+        sealed_text: bytes | None = None,
     ) -> EscalationId | None:
         """Record an escalation and append it to the escalations stream; None if `dedupe_key` was seen."""
         if not await self._redis.set(f"{keys.PREFIX}esc:dedupe:{dedupe_key}", 1, nx=True, ex=2 * 24 * 3600):
@@ -86,6 +87,8 @@ class EscalationStore:
         }  # fmt: skip
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(_record(esc), mapping=record)  # type: ignore[arg-type]
+        if sealed_text is not None:  # only with escalation.include_text; encrypted by the caller
+            pipe.hset(_record(esc), "text", sealed_text)
         pipe.expire(_record(esc), RECORD_TTL)
         pipe.zadd(DEADLINES, {esc: now + ack_timeout})
         pipe.xadd(keys.ESCALATIONS, {"esc": esc, "level": 0})
@@ -96,7 +99,7 @@ class EscalationStore:
         raw = await self._redis.hgetall(_record(esc))
         if not raw:
             return None
-        d = {_text(k): _text(v) for k, v in raw.items()}
+        d = {_text(k): _text(v) for k, v in raw.items() if k not in (b"text", "text")}  # text: ciphertext
         return Escalation(
             id=esc,
             conversation=ConversationId(d["conversation"]),
@@ -109,6 +112,10 @@ class EscalationStore:
             level=int(d.get("level", "0")),
             review=d.get("review") == "1",
         )
+
+    async def sealed_text(self, esc: EscalationId) -> bytes | None:
+        value = await self._redis.hget(_record(esc), "text")
+        return value if isinstance(value, bytes) else None
 
     async def claim_due(self, now: float | None = None, limit: int = 50) -> list[tuple[EscalationId, int]]:
         """Escalations whose acknowledgement deadline passed: each is moved one level up, given a new
