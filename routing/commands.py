@@ -19,6 +19,7 @@ class SeekerCommand(enum.StrEnum):
     START = "start"
     STOP = "stop"
     PRIVACY = "privacy"
+    FORGET = "forget"
     HELP = "help"
 
 

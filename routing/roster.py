@@ -1,4 +1,4 @@
-"""Who the staff are: roles, languages, tags and capacity (pure; parsed from the rota file's data).
+"""Who the staff are: roles, languages, tags, capacity and weekly hours (pure; parsed from the rota file's data).
 
 Anyone who can post in the private staff workspace is a volunteer (the platform guards that chat); the roster
 only adds roles beyond volunteer, languages, lived-experience tags and capacity.
@@ -14,6 +14,8 @@ from routing.model import Platform, Role, UserId, VolunteerId
 from routing.pseudonyms import Pseudonymiser
 
 DEFAULT_MAX_CONCURRENT = 3
+MAX_CONCURRENT_LIMIT = 20
+MAX_WEEKLY_HOURS = 7 * 24
 
 
 class RosterError(ValueError):
@@ -31,6 +33,7 @@ class StaffMember:
     tags: tuple[str, ...] = ()
     max_concurrent: int = DEFAULT_MAX_CONCURRENT
     identities: Mapping[Platform, UserId] = field(default_factory=dict)
+    weekly_hours: float | None = None  # scheduled hours a week before a warning; None = no limit
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -74,15 +77,21 @@ class Roster:
 
 def parse_roster(data: Mapping[str, Any], pseudonyms: Pseudonymiser) -> Roster:
     """Build a roster from the `[[staff]]` tables of the rota file; raises RosterError naming the entry."""
-    members: list[StaffMember] = []
-    for index, entry in enumerate(data.get("staff", []), start=1):
-        members.append(_parse_member(index, entry))
+    return Roster(parse_staff(data), pseudonyms)
+
+
+def parse_staff(data: Mapping[str, Any]) -> list[StaffMember]:
+    """The `[[staff]]` tables of the rota file's data, in file order; raises RosterError naming the entry."""
+    entries = data.get("staff", [])
+    if not isinstance(entries, list):
+        raise RosterError("staff must be a list of [[staff]] tables")
+    members = [_parse_member(index, entry) for index, entry in enumerate(entries, start=1)]
     seen: set[str] = set()
     for m in members:
         if m.id in seen:
             raise RosterError(f"staff entry {m.id!r} appears twice")
         seen.add(m.id)
-    return Roster(members, pseudonyms)
+    return members
 
 
 def _parse_member(index: int, entry: Mapping[str, Any]) -> StaffMember:
@@ -96,8 +105,8 @@ def _parse_member(index: int, entry: Mapping[str, Any]) -> StaffMember:
         allowed = ", ".join(r.value for r in Role if r != Role.SEEKER)
         raise RosterError(f"{where}: unknown role; allowed roles are {allowed}") from None
     capacity = entry.get("max_concurrent", DEFAULT_MAX_CONCURRENT)
-    if not isinstance(capacity, int) or not 0 <= capacity <= 20:
-        raise RosterError(f"{where}: max_concurrent must be a whole number from 0 to 20")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 0 <= capacity <= MAX_CONCURRENT_LIMIT:
+        raise RosterError(f"{where}: max_concurrent must be a whole number from 0 to {MAX_CONCURRENT_LIMIT}")
     identities: dict[Platform, UserId] = {}
     for platform in Platform:
         if platform.value in entry:
@@ -110,4 +119,13 @@ def _parse_member(index: int, entry: Mapping[str, Any]) -> StaffMember:
         tags=tuple(str(x) for x in entry.get("tags", [])),
         max_concurrent=capacity,
         identities=identities,
+        weekly_hours=_weekly_hours(where, entry.get("weekly_hours")),
     )
+
+
+def _weekly_hours(where: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_WEEKLY_HOURS:
+        raise RosterError(f"{where}: weekly_hours must be a number of hours from 0 to {MAX_WEEKLY_HOURS}")
+    return float(value)

@@ -36,6 +36,7 @@ from routing.roster import Roster
 from routing.staff_actions import StaffActions
 from routing.store.cipher import TextCipher
 from routing.store.conversations import Conversation, ConversationStore
+from routing.store.erasure import PersonEraser
 from routing.store.streams import StreamWriter
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Router:
         roster: Roster,
         escalations: EscalationDesk,
         resources: CrisisResources = DEFAULT_RESOURCES,
+        eraser: PersonEraser | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -77,6 +79,7 @@ class Router:
         self._detector = detector
         self._escalations = escalations
         self._resources = resources
+        self._eraser = eraser
         self._staff = StaffActions(config.staff_platform, store, writer, roster, escalations)
 
     async def handle_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
@@ -150,6 +153,34 @@ class Router:
             self._reply(message, out, texts.PRIVACY.format(retention=retention))
         elif command == SeekerCommand.STOP:
             await self._person_stops(message, out)
+        elif command == SeekerCommand.FORGET:
+            await self._forget(message, out)
+
+    async def _forget(self, message: InboundMessage, out: Outbox) -> None:
+        """GDPR erasure after an explicit confirmation; the person is told what was deleted and what stays."""
+        parsed = parse_command(message.text)
+        if parsed is None or parsed.argument.strip().lower() != "yes":
+            self._reply(message, out, texts.FORGET_CONFIRM)
+            return
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        conv_id = await self._store.open_conversation_of(person_key)
+        conversation = await self._store.get(conv_id) if conv_id else None
+        if conversation is not None and conversation.state == ConversationState.ACTIVE:
+            staff = self._config.staff_platform
+            note = texts.FORGET_STAFF_NOTE.format(pseudonym=conversation.pseudonym)
+            out.add(staff, Audience.STAFF_THREAD, note, conversation=conversation.id, pseudonym=conversation.pseudonym)
+            out.add(staff, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=conversation.id,
+                    pseudonym=conversation.pseudonym)  # fmt: skip
+        if conversation is not None:
+            await self._store.close(conversation.id)
+        if self._eraser is None:
+            raise RuntimeError("router built without an eraser: /forget cannot run")
+        report = await self._eraser.erase(message.platform, message.sender, message.chat, person_key)
+        self._reply(message, out, texts.FORGOTTEN.format(
+            conversations=report.conversations, messages=report.stored_messages, escalations=report.escalations,
+        ))  # fmt: skip
+        await self._writer.audit("forgotten", conversations=str(report.conversations))
+        log.info("a person's data was erased on request (%d conversations)", report.conversations)
 
     async def _person_stops(self, message: InboundMessage, out: Outbox) -> None:
         person_key = self._pseudonyms.key(message.platform, message.sender)

@@ -26,7 +26,7 @@ PRIVACY = (
     "from your account (volunteers never see your name or account id); the time you waited and, if a message "
     "raised concern, that it did. Who sees it: the volunteer talking with you, their supervisor, and on-call "
     "professionals if you may be in danger. Nothing is sold or shared, and there is no tracking. "
-    "Send /stop to end the conversation."
+    "Send /stop to end the conversation, or /forget to delete everything we keep about you."
 )
 
 QUEUED = (
@@ -67,6 +67,19 @@ UNSUPPORTED = (
     "Sorry, this kind of message ({kind}) can't be passed on to the volunteer. Please send text, a photo, "
     "a voice note or a file instead."
 )
+
+FORGET_CONFIRM = (
+    "This deletes everything we keep about you: your conversations, your messages and our replies, notes "
+    "volunteers made, and any safety alerts about you. It also ends the current conversation. It cannot be "
+    "undone. To go ahead, send: /forget yes"
+)
+FORGOTTEN = (
+    "Done. We deleted {conversations} conversation(s), {messages} stored message(s) and {escalations} safety "
+    "alert record(s). What stays: an anonymous log of times and our own reference numbers, with nothing that "
+    "identifies you. Messages already shown in the volunteers' chat app remain in that app's history. "
+    "You can write here again at any time."
+)
+FORGET_STAFF_NOTE = "{pseudonym} asked for everything stored about them to be deleted. The conversation has ended."
 
 EDITED = "(edited) {text}"
 

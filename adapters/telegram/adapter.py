@@ -25,6 +25,7 @@ PERSON_COMMANDS = [
     BotCommand("start", "What this service is and how it works"),
     BotCommand("privacy", "What we keep, for how long, and who sees it"),
     BotCommand("stop", "Leave the queue or end the conversation"),
+    BotCommand("forget", "Delete everything kept about you"),
 ]
 STAFF_COMMANDS = [
     BotCommand("next", "Take the most urgent person waiting"),

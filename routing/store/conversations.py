@@ -86,7 +86,7 @@ class ConversationStore:
         """The person's open conversation, creating and queueing one if needed. Returns (id, created)."""
         now = time.time()
         conv, created, _state = await self._open(
-            keys=[keys.person(person_key), keys.CONVERSATION_SEQ, keys.QUEUE],
+            keys=[keys.person(person_key), keys.CONVERSATION_SEQ, keys.QUEUE, keys.person_conversations(person_key)],
             args=[
                 keys.CONVERSATION_PREFIX,
                 now,

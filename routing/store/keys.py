@@ -35,6 +35,11 @@ def person(person_key: str) -> str:
     return f"{PREFIX}person:{person_key}"
 
 
+def person_conversations(person_key: str) -> str:
+    """Every conversation a person has had (within retention), so /forget can find them all."""
+    return f"{PREFIX}person:{person_key}:convs"
+
+
 def conversation(conv: ConversationId) -> str:
     return CONVERSATION_PREFIX + conv
 

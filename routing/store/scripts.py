@@ -24,7 +24,7 @@ return {'ok', id, count}
 """
 
 # Open (or find) a person's conversation and queue it.
-# KEYS: person map, conversation sequence, queue.
+# KEYS: person map, conversation sequence, queue, person's conversation set.
 # ARGV: conversation key prefix, now, platform, chat, pseudonym, person key, initial score, retention s,
 #       language.
 # Returns {conversation id, 1 if created else 0, state}.
@@ -41,6 +41,8 @@ redis.call('HSET', ARGV[1] .. conv, 'state', 'waiting', 'platform', ARGV[3], 'ch
   'lang', ARGV[9])
 redis.call('ZADD', KEYS[3], ARGV[7], conv)
 redis.call('SET', KEYS[1], conv, 'EX', tonumber(ARGV[8]))
+redis.call('SADD', KEYS[4], conv)
+redis.call('EXPIRE', KEYS[4], tonumber(ARGV[8]))
 return {conv, 1, 'waiting'}
 """
 

@@ -1,0 +1,128 @@
+"""Erasing everything stored about one person (`/forget`, GDPR Art. 17).
+
+Conversations, kept and recent messages, staff notes, queue places, topic/thread maps, escalation records,
+and every stream entry that carries their words or their chat id. Audit entries stay: they hold only our
+own ids and times, which is what a service needs to account for its work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+
+from redis.asyncio import Redis
+
+from routing.codec import MalformedEntry, decode_inbound, decode_outbound
+from routing.model import ChatId, ConversationId, Platform, UserId
+from routing.store import keys
+from routing.store.cipher import CipherError, TextCipher
+from routing.store.escalations import DEADLINES
+
+BATCH = 500
+TOMBSTONE_SECONDS = 3600  # long enough for the staff note and the topic close to be delivered
+Entries = list[tuple[bytes, dict[bytes, bytes]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReport:
+    """What was deleted, for the person's answer."""
+
+    conversations: int
+    stored_messages: int
+    escalations: int
+
+
+class PersonEraser:
+    """Deletes one person's data from Redis."""
+
+    def __init__(self, redis: Redis, cipher: TextCipher) -> None:
+        self._redis = redis
+        self._cipher = cipher
+
+    async def erase(self, platform: Platform, sender: UserId, chat: ChatId, person_key: str) -> ErasureReport:
+        members = await self._redis.smembers(keys.person_conversations(person_key))
+        convs = {ConversationId(_text(c)) for c in members}
+        current = await self._redis.get(keys.person(person_key))
+        if current:
+            convs.add(ConversationId(_text(current)))
+        for conv in convs:
+            await self._erase_conversation(conv)
+        await self._redis.delete(keys.person(person_key), keys.person_conversations(person_key), keys.flood(person_key))
+        messages = await self._erase_stream_entries(platform, sender, chat, convs)
+        escalations = await self._erase_escalations(convs)
+        return ErasureReport(conversations=len(convs), stored_messages=messages, escalations=escalations)
+
+    async def _erase_conversation(self, conv: ConversationId) -> None:
+        """Delete a conversation, leaving for TOMBSTONE_SECONDS only what closing its staff topic needs: the
+        closed state and the topic ids (no chat id, no person key, no text)."""
+        record = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.conversation(conv))).items()}
+        tombstone = {k: v for k, v in record.items() if k.startswith("thread:") or k == "pseudonym"}
+        pipe = self._redis.pipeline(transaction=True)
+        if record.get("volunteer"):
+            pipe.srem(keys.volunteer_active(record["volunteer"]), conv)  # type: ignore[arg-type]
+        pipe.zrem(keys.QUEUE, conv)
+        pipe.delete(keys.conversation(conv), keys.pending(conv), keys.recent(conv), keys.notes(conv))
+        if tombstone:
+            tombstone.update(state="closed", erased="1")
+            pipe.hset(keys.conversation(conv), mapping=tombstone)  # type: ignore[arg-type]
+            pipe.expire(keys.conversation(conv), TOMBSTONE_SECONDS)
+            for field, value in tombstone.items():
+                if field.startswith("thread:"):
+                    pipe.expire(keys.thread(Platform(field.removeprefix("thread:")), value), TOMBSTONE_SECONDS)
+        await pipe.execute()
+
+    async def _erase_stream_entries(
+        self, platform: Platform, sender: UserId, chat: ChatId, convs: set[ConversationId]
+    ) -> int:
+        def inbound_match(payload: bytes) -> bool:
+            message = decode_inbound(payload)
+            return message.platform == platform and (message.sender == sender or message.chat == chat)
+
+        def outbound_match(payload: bytes) -> bool:
+            message = decode_outbound(payload)
+            return message.conversation in convs or (message.platform == platform and message.chat == chat)
+
+        # (The erasure's own staff note and topic close are emitted after this scan, so they survive.)
+
+        deleted = await self._scan(keys.INBOUND, inbound_match)
+        for target in Platform:
+            for urgent in (False, True):
+                deleted += await self._scan(keys.outbound(target, urgent), outbound_match)
+        return deleted
+
+    async def _scan(self, stream: str, match: Callable[[bytes], bool]) -> int:
+        """XDEL every entry of `stream` whose decrypted payload `match`es; unreadable entries are left alone."""
+        deleted, start = 0, "-"
+        while True:
+            entries = cast(Entries, await self._redis.xrange(stream, min=start, count=BATCH))
+            doomed = [entry_id for entry_id, fields in entries if self._belongs(fields, match)]
+            if doomed:
+                deleted += int(await self._redis.xdel(stream, *doomed))
+            if len(entries) < BATCH:
+                return deleted
+            start = "(" + entries[-1][0].decode()
+
+    def _belongs(self, fields: dict[bytes, bytes], match: Callable[[bytes], bool]) -> bool:
+        payload = fields.get(b"d")
+        if payload is None:
+            return False
+        try:
+            return match(self._cipher.decrypt(payload))
+        except (CipherError, MalformedEntry):
+            return False
+
+    async def _erase_escalations(self, convs: set[ConversationId]) -> int:
+        count = 0
+        async for key in self._redis.scan_iter(match=f"{keys.PREFIX}esc:e-*", count=500):
+            conv = await self._redis.hget(key, "conversation")
+            if conv is not None and ConversationId(_text(conv)) in convs:
+                esc = _text(key).rsplit(":", 1)[-1]
+                await self._redis.delete(key)
+                await self._redis.zrem(DEADLINES, esc)
+                count += 1
+        return count
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

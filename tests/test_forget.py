@@ -1,0 +1,59 @@
+"""`/forget`: a person's data is erased on request, after confirmation; nobody else's is touched."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from routing.codec import decode_inbound, decode_outbound
+from routing.model import Audience, OutboundKind, Platform
+from routing.store import keys
+from tests.routing_harness import Harness, make_harness
+from tests.test_router_flow import ANA
+
+
+async def _stream_payloads(h: Harness, stream: str) -> list[bytes]:
+    return [h.cipher.decrypt(fields[b"d"]) for _id, fields in await h.redis.xrange(stream) if b"d" in fields]
+
+
+async def test_forget_asks_first_then_erases_everything_about_the_person_only(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "my sister's name is Maria and I can't cope")
+    await h.person("9002", "hello, someone else here")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
+    await h.staff("501", "/note talked about her sister", thread="77")
+    await h.person("9001", "I want to kill myself")
+    other = await h.conversation_of("9002")
+    await h.outbound(Platform.TELEGRAM)
+
+    await h.person("9001", "/forget")
+    assert "/forget yes" in (await h.to_person())[-1]
+    assert await redis.exists(keys.conversation(conv))  # nothing is deleted without the confirmation
+
+    await h.person("9001", "/forget yes")
+    out = await h.outbound(Platform.TELEGRAM)
+    answer = next(m.text for m in out if m.audience == Audience.SEEKER)
+    assert "deleted 1 conversation(s)" in answer
+    assert "1 safety alert record(s)" in answer
+    assert any("asked for everything stored about them to be deleted" in m.text for m in out)
+    assert any(m.kind == OutboundKind.CLOSE_THREAD and m.conversation == conv for m in out)  # the topic closes
+    for key in (keys.pending(conv), keys.recent(conv), keys.notes(conv)):
+        assert not await redis.exists(key)
+    tombstone = {k.decode(): v.decode() for k, v in (await redis.hgetall(keys.conversation(conv))).items()}
+    assert tombstone["state"] == "closed"
+    assert "chat" not in tombstone
+    assert "person" not in tombstone
+    assert 0 < await redis.ttl(keys.conversation(conv)) <= 3600
+    assert not [k async for k in redis.scan_iter(match="pb:esc:e-*")]
+    inbound = [decode_inbound(p) for p in await _stream_payloads(h, keys.INBOUND)]
+    assert all(m.sender != "9001" for m in inbound)
+    assert any(m.sender == "9002" for m in inbound)  # …and nobody else's
+    for urgent in (False, True):
+        for payload in await _stream_payloads(h, keys.outbound(Platform.TELEGRAM, urgent)):
+            message = decode_outbound(payload)
+            assert "Maria" not in message.text
+            assert "kill myself" not in message.text
+            assert message.chat != "9001" or message.text.startswith("Done. We deleted")
+    assert (await h.stack.conversations.get(other)) is not None
+    assert await h.stack.conversations.waiting() == [other]
