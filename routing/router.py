@@ -246,7 +246,7 @@ class Router:
     async def _while_waiting(
         self, conversation: Conversation, message: InboundMessage, out: Outbox, created: bool, tier_rose: bool
     ) -> None:
-        await self._store.keep_pending(conversation.id, encode_inbound(message))
+        await self._store.keep_pending(conversation.id, out.entry_id, encode_inbound(message))
         if created:
             position = await self._store.position(conversation.id) or 1
             queued = texts.QUEUED.format(position=position)

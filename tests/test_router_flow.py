@@ -82,7 +82,7 @@ async def test_next_catches_the_volunteer_up_and_relays_both_ways(redis: Redis) 
 
     await h.staff("501", "I'm glad you wrote. What's been happening?", thread="77")
     assert await h.to_person() == ["I'm glad you wrote. What's been happening?"]
-    assert await redis.llen(keys.pending(conv)) == 0
+    assert not await redis.exists(keys.pending(conv))
 
 
 async def test_take_button_assigns_that_person_once(redis: Redis) -> None:

@@ -161,6 +161,7 @@ async def test_re_handling_an_entry_does_not_send_twice(redis: Redis) -> None:
     await h.stack.router.handle(message, "1-0")
     await h.stack.router.handle(message, "1-0")  # the same entry again, as after a crash before XACK
     assert len(await h.to_person()) == 1
+    assert len(await h.stack.conversations.take_pending(await h.conversation_of("9001"))) == 1
     conv = await h.stack.conversations.get(await h.conversation_of("9001"))
     assert conv is not None and conv.state == ConversationState.WAITING
 

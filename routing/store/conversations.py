@@ -198,16 +198,22 @@ class ConversationStore:
     async def active_of(self, volunteer: VolunteerId) -> set[ConversationId]:
         return {ConversationId(_text(c)) for c in await self._redis.smembers(keys.volunteer_active(volunteer))}
 
-    async def keep_pending(self, conv: ConversationId, encoded: bytes) -> None:
-        """Keep a message the person sent while waiting (encrypted; expires with the retention limit)."""
+    async def keep_pending(self, conv: ConversationId, entry_id: str, encoded: bytes) -> None:
+        """Keep a message the person sent while waiting (encrypted; expires with the retention limit).
+
+        Keyed by its inbound stream entry id, so handling the same entry again after a crash keeps it once.
+        """
         key = keys.pending(conv)
-        await self._redis.rpush(key, self._cipher.encrypt(encoded))
-        await self._redis.expire(key, self._retention)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, entry_id, self._cipher.encrypt(encoded))
+        pipe.expire(key, self._retention)
+        await pipe.execute()
 
     async def take_pending(self, conv: ConversationId) -> list[bytes]:
-        """The messages kept while waiting, oldest first; they stay until `clear_pending`."""
-        raw = await self._redis.lrange(keys.pending(conv), 0, -1)
-        return [self._cipher.decrypt(_bytes(item)) for item in raw]
+        """The messages kept while waiting, oldest first (stream ids sort by time); kept until `clear_pending`."""
+        raw = await self._redis.hgetall(keys.pending(conv))
+        ordered = sorted(raw.items(), key=lambda item: _stream_order(_text(item[0])))
+        return [self._cipher.decrypt(_bytes(value)) for _entry, value in ordered]
 
     async def clear_pending(self, conv: ConversationId) -> None:
         await self._redis.delete(keys.pending(conv))
@@ -274,3 +280,9 @@ def _text(value: bytes | str | int) -> str:
 
 def _bytes(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
+
+
+def _stream_order(entry_id: str) -> tuple[int, int]:
+    """Sort key of a stream id "ms-seq"; ids that are not stream ids (tests, tools) sort first."""
+    ms, _, seq = entry_id.partition("-")
+    return (int(ms), int(seq or 0)) if ms.isdigit() and (seq or "0").isdigit() else (0, 0)
