@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from adapters.discord.adapter import DiscordAdapter
 from adapters.telegram.adapter import TelegramAdapter, TelegramOptions
 from adapters.telegram.normalise import StaffChats
+from bot.discord_wiring import start_discord
 from bot.services import Services
 from bot.settings import Settings
 from bot.web import build_web_app
@@ -32,10 +34,17 @@ class Gateway:
 
     tasks: list[tuple[str, Task]] = field(default_factory=list)
     telegram: TelegramAdapter | None = None
+    discord: DiscordAdapter | None = None
 
     async def close(self) -> None:
         if self.telegram is not None:
             await self.telegram.close()
+        if self.discord is not None:
+            await self.discord.close()
+
+    async def ready(self) -> bool:
+        """Readiness: every started adapter that keeps a live connection has it (Discord's gateway)."""
+        return self.discord is None or self.discord.is_ready()
 
 
 async def start_gateway(settings: Settings, services: Services, name: str, *, rate_limits: bool = True) -> Gateway:
@@ -56,9 +65,18 @@ async def start_gateway(settings: Settings, services: Services, name: str, *, ra
         gateway.tasks.append(("telegram-outbound", pump.run))
         if settings.telegram.mode == "polling":
             gateway.tasks.append(("telegram-polling", adapter.gateway.poll))
+    if settings.discord.enabled and settings.discord.token is not None:
+        try:
+            gateway.discord, tasks = await start_discord(
+                settings, services, writer, conversations, name, rate_limits=rate_limits
+            )
+        except BaseException:
+            await gateway.close()  # the Telegram adapter, if it was started
+            raise
+        gateway.tasks += tasks
     secret = settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else ""
     web_app = build_web_app(
-        services.redis, gateway.telegram.gateway if gateway.telegram else None, secret, _always_ready
+        services.redis, gateway.telegram.gateway if gateway.telegram else None, secret, gateway.ready
     )
     gateway.tasks.append(("web", _serve(web_app, settings.web.host, settings.web.port)))
     return gateway
@@ -73,10 +91,6 @@ def _telegram_options(settings: Settings, rate_limits: bool) -> TelegramOptions:
         mode=tg.mode, webhook_url=tg.webhook_url,
         webhook_secret=tg.webhook_secret.get_secret_value() if tg.webhook_secret else "", rate_limits=rate_limits,
     )  # fmt: skip
-
-
-async def _always_ready() -> bool:
-    return True
 
 
 def _serve(app: web.Application, host: str, port: int) -> Task:

@@ -1,0 +1,154 @@
+"""Receiving from Discord: gateway events, normalised and ingested durably before anything else happens.
+
+Discord does not redeliver gateway events (a RESUME replays what a dropped connection missed, nothing
+more). So an event that cannot be stored because Redis is down is lost: it is logged and counted, and a
+volunteer's button press or slash command is told to try again. Events are stored in the order discord.py
+dispatched them (one lock, FIFO): a person's quick messages must reach the volunteer in the order written.
+Interactions must be answered within 3 s, so they are acknowledged right after they are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import discord
+
+from adapters.discord.normalise import (
+    ChannelPlace,
+    StaffChannels,
+    normalise_interaction,
+    normalise_message,
+    place_of,
+)
+from routing.model import InboundMessage
+from routing.store.connection import STORE_ERRORS
+from routing.store.streams import StreamWriter
+
+log = logging.getLogger(__name__)
+
+INTERACTION_INGEST_SECONDS = 2.0  # leaves time to answer within Discord's 3 s
+RECEIVED = "Received."
+NOT_STORED = "The bridge could not record this just now. Please try again in a moment."
+NOT_HERE = "Staff commands work in the volunteers' channel, its conversation threads and the escalation channel."
+
+
+class DiscordGateway:
+    """Turns discord.py events into stored inbound entries and answers interactions."""
+
+    def __init__(self, client: discord.Client, staff: StaffChannels | None, writer: StreamWriter) -> None:
+        self._client = client
+        self._staff = staff
+        self._writer = writer
+        self._order = asyncio.Lock()
+        self.events_ingested = 0
+        self.events_lost = 0
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self._message(message, edited=False)
+
+    async def on_raw_message_edit(self, event: discord.RawMessageUpdateEvent) -> None:
+        if event.message.edited_at is None:
+            return  # Discord also sends updates for link previews and our own card edits: not edits by a person
+        await self._message(event.message, edited=True)
+
+    async def _message(self, message: discord.Message, *, edited: bool) -> None:
+        """The one place that catches per event: logs our own words only, never the message or its ids."""
+        if self._is_own(message.author.id):
+            return  # Discord echoes the bot's own messages (loop prevention)
+        try:
+            async with self._order:
+                place = await self._resolve(message.channel)
+                inbound = normalise_message(message, place, self._staff, time.time(), edited=edited) if place else None
+                if inbound is not None:
+                    await self._store(inbound)
+        except Exception as exc:
+            log.error("a discord message event could not be handled: %s", type(exc).__name__)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        try:
+            stored = await self._ingest_interaction(interaction)
+            await self._answer(interaction, stored)
+        except Exception as exc:
+            log.error("a discord interaction could not be handled: %s", type(exc).__name__)
+
+    async def _ingest_interaction(self, interaction: discord.Interaction) -> bool | None:
+        """True when stored, False when it could not be, None when the bridge does not act on it."""
+        place = place_of(interaction.channel) or await self._fetch_place(interaction.channel_id)
+        inbound = normalise_interaction(interaction, place, self._staff, time.time()) if place else None
+        if inbound is None:
+            return None
+        try:
+            async with asyncio.timeout(INTERACTION_INGEST_SECONDS), self._order:
+                return await self._store(inbound)
+        except TimeoutError:
+            self.events_lost += 1
+            log.warning("a discord interaction was not stored in time; the volunteer is asked to retry")
+            return False
+
+    async def _answer(self, interaction: discord.Interaction, stored: bool | None) -> None:
+        """Acknowledge within 3 s: a deferred update for buttons, a private "Received." for slash commands."""
+        response = interaction.response
+        command = interaction.type == discord.InteractionType.application_command
+        try:
+            if stored is None and command:
+                await response.send_message(NOT_HERE, ephemeral=True)
+            elif stored is False:
+                await response.send_message(NOT_STORED, ephemeral=True)
+            elif command:
+                await response.defer(ephemeral=True, thinking=True)
+                await interaction.edit_original_response(content=RECEIVED)
+            else:
+                await response.defer()
+        except discord.HTTPException as exc:  # cosmetic: the press or command is already stored
+            log.info("answering a discord interaction failed (%s, code %s)", exc.status, exc.code)
+
+    async def _store(self, inbound: InboundMessage) -> bool:
+        try:
+            await self._writer.ingest(inbound)
+        except STORE_ERRORS as exc:
+            self.events_lost += 1
+            log.warning(
+                "a discord %s was not stored (%s); Discord will not send it again", inbound.kind, type(exc).__name__
+            )
+            return False
+        self.events_ingested += 1
+        return True
+
+    async def _resolve(self, channel: object) -> ChannelPlace | None:
+        place = place_of(channel)
+        if place is None and isinstance(channel, discord.PartialMessageable):
+            place = await self._fetch_place(channel.id)
+        return place
+
+    async def _fetch_place(self, channel_id: int | None) -> ChannelPlace | None:
+        """A channel discord.py has not cached (a thread it dropped when archived): ask the REST API once."""
+        if channel_id is None:
+            return None
+        try:
+            channel = await self._client.fetch_channel(channel_id)
+        except (discord.HTTPException, discord.InvalidData):
+            return None
+        return place_of(channel)
+
+    def _is_own(self, user_id: int) -> bool:
+        return self._client.user is not None and user_id == self._client.user.id
+
+
+class BridgeClient(discord.Client):
+    """A discord.py client that hands its events to the bridge's gateway."""
+
+    receiver: DiscordGateway | None = None
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.receiver is not None:
+            await self.receiver.on_message(message)
+
+    async def on_raw_message_edit(self, event: discord.RawMessageUpdateEvent) -> None:
+        if self.receiver is not None:
+            await self.receiver.on_raw_message_edit(event)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if self.receiver is not None:
+            await self.receiver.on_interaction(interaction)

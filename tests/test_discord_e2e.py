@@ -1,0 +1,182 @@
+"""End to end through the real discord.py against the Discord sandbox and real Redis, with the whole bridge
+running as `peerbridge run` would.
+
+People DM the bot; volunteers work in a private channel with one thread per conversation; on-call staff get
+alerts in an escalation channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from adapters.discord.sandbox import Upload
+from tests.discord_bridge_fixtures import (  # the fixtures are imported so pytest finds them here
+    MESSAGES_ROUTE,
+    PHOTO,
+    World,
+    box,
+    bridge,
+    world,
+)
+from tests.discord_fixtures import BRIDGE_TOKEN
+
+__all__ = ["box", "bridge", "world"]  # fixtures used by name, not by reference
+pytestmark = pytest.mark.timeout(30)
+
+
+async def test_a_person_is_queued_taken_and_served_both_ways(bridge: World, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "hi, I can't sleep and everything feels heavy")
+    ack = await w.seen(w.in_dm("queue"))
+    assert "number 1" in ack.content
+    card = await w.seen(lambda m: m.channel_id == w.volunteers.id and bool(m.buttons))
+    assert [b["label"] for b in card.buttons] == ["Take"]
+    assert "ana" not in card.content  # a pseudonym, never the person's name
+
+    box.send_dm(w.person, "are you there?")
+    thread = await w.take_first_card()
+    assert thread.parent_id == w.volunteers.id and thread.name.split(" · ")[0] in card.content
+    for earlier in ("hi, I can't sleep and everything feels heavy", "are you there?"):
+        await w.seen(lambda m, text=earlier: m.channel_id == thread.id and m.content == text)  # type: ignore[misc]
+    taken = await w.seen(lambda m: m.id == card.id and "taken by" in m.content)
+    assert taken.buttons == []
+    await w.seen(w.in_dm("volunteer has joined"))
+
+    mark = w.mark()
+    box.send_dm(w.person, "my room", attachments=[Upload("room.png", PHOTO, "image/png")])
+    photo = await w.seen(lambda m: m.channel_id == thread.id and bool(m.attachments), since=mark)
+    assert (photo.content, photo.attachments[0].filename, photo.attachments[0].data) == ("my room", "room.png", PHOTO)
+
+    box.send_message(w.volunteer, thread, "I'm here with you. What's keeping you up?")
+    await w.seen(w.in_dm("keeping you up"), since=mark)
+    box.send_message(
+        w.volunteer, thread, "", attachments=[Upload("breathing.pdf", b"%PDF-1.4 tips", "application/pdf")]
+    )
+    sheet = await w.seen(lambda m: m.channel_id == w.dm().id and bool(m.attachments), since=mark)
+    assert (sheet.attachments[0].filename, sheet.attachments[0].data) == ("breathing.pdf", b"%PDF-1.4 tips")
+
+    end = box.invoke_slash(w.volunteer, thread, "end")
+    await w.seen(w.in_dm("ended this conversation"), since=mark)
+    assert end.response_type == 5 and box.interaction(end.id).responses  # deferred at once (ephemeral)
+    await box.wait_until(lambda: thread.thread is not None and thread.thread.archived and thread.thread.locked)
+
+    # Privacy: nothing logged during the conversation carries its words, a name, a raw id or the token.
+    logged = "\n".join(r.getMessage() + " " + str(r.exc_info or "") for r in caplog.records)
+    assert "conversation c-" in logged  # the bridge did log (so the check below means something)
+    for secret in ("can't sleep", "keeping you up", "my room", "ana", "vol-kim", BRIDGE_TOKEN):
+        assert secret not in logged
+    for raw_id in (w.person.id, w.volunteer.id, w.dm().id):
+        assert str(raw_id) not in logged
+
+
+async def test_commands_by_text_and_slash_where_they_belong(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "/start")  # typed, not picked from the menu: plain text
+    await w.seen(w.in_dm("peer support"))
+    privacy = box.invoke_slash(w.person, w.dm(), "privacy")  # from the DM command menu
+    await w.seen(w.in_dm("What we keep"))
+    assert privacy.response_type == 5
+    box.send_dm(w.person, "hello")
+    await w.seen(lambda m: m.channel_id == w.volunteers.id and bool(m.buttons))
+    box.send_message(w.volunteer, w.volunteers, "!next")
+    opened = await w.seen(lambda m: "What they sent" in m.content)
+    thread = box.channel(opened.channel_id)
+    await w.seen(lambda m: m.channel_id == thread.id and m.content == "hello")
+    box.send_message(w.volunteer, thread, "!end")
+    await w.seen(w.in_dm("ended this conversation"))
+    box.send_message(w.volunteer, w.volunteers, "!next")
+    await w.seen(lambda m: m.channel_id == w.volunteers.id and "Nobody is waiting" in m.content)
+    elsewhere = box.invoke_slash(w.volunteer, w.general, "next")  # guild commands show in every channel
+    refused = await w.seen(lambda m: m.interaction_id == elsewhere.id)
+    assert refused.ephemeral and "volunteers' channel" in refused.content
+    box.send_message(w.volunteer, w.general, "!next")  # not a staff channel: ignored
+    await asyncio.sleep(0.3)
+    assert not [m for m in box.bot_messages(w.general) if not m.ephemeral]
+
+
+async def test_a_gateway_resume_mid_conversation_loses_nothing(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "hello")
+    thread = await w.take_first_card()
+    mark = w.mark()
+    async with box.gateway_outage():
+        box.send_dm(w.person, "written while the bridge was away")
+        box.send_message(w.volunteer, thread, "and answered while it was away")
+        await asyncio.sleep(0.1)
+    await w.seen(lambda m: m.channel_id == thread.id and m.content == "written while the bridge was away", since=mark)
+    await w.seen(w.in_dm("answered while it was away"), since=mark)
+    stats = box.gateway_stats()
+    assert (stats.identifies, stats.resumes) == (1, 1)
+
+
+async def test_429s_are_waited_out_by_discord_py_then_by_the_bridge(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    box.fail_next(MESSAGES_ROUTE, times=6, status=429, retry_after=0.05)  # discord.py gives up after 5 tries
+    box.send_dm(w.person, "/start")
+    await w.seen(w.in_dm("peer support"))
+    calls = box.calls(MESSAGES_ROUTE)
+    assert [c.status for c in calls] == [429] * 6 + [200]
+    assert calls[5].at - calls[4].at >= 1.0  # after discord.py's 5 tries, the bridge waited Retry-After
+    assert sum("peer support" in m.content for m in box.bot_messages(w.dm())) == 1
+
+
+async def test_a_person_who_cannot_be_messaged_ends_the_conversation(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "hello")
+    thread = await w.take_first_card()
+    box.close_dms(w.person)
+    mark = w.mark()
+    box.send_message(w.volunteer, thread, "how are you feeling now?")
+    await w.seen(lambda m: m.channel_id == thread.id and "can no longer be reached" in m.content, since=mark)
+    refused = [c for c in box.calls(MESSAGES_ROUTE) if c.status == 403]
+    assert len(refused) == 1  # 50007 is final: never retried
+
+
+async def test_a_risk_message_escalates_and_the_alert_is_acknowledged(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "I want to kill myself")
+    await w.seen(w.in_dm("You matter"))
+    alert = await w.seen(lambda m: m.channel_id == w.alerts.id and bool(m.buttons))
+    assert alert.buttons[0]["label"] == "Acknowledge" and "RISK" in alert.content
+    box.press_button(w.professional, alert, alert.buttons[0]["custom_id"])
+    await w.seen(lambda m: m.channel_id == w.alerts.id and "acknowledged by" in m.content)
+
+
+async def test_archived_locked_and_missing_threads(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "hello")
+    thread = await w.take_first_card()
+    box.archive_thread(thread)  # Discord's auto-archive: writing into it reopens it
+    box.send_dm(w.person, "still there?")
+    await w.seen(lambda m: m.channel_id == thread.id and m.content == "still there?")
+    assert thread.thread is not None and not thread.thread.archived
+
+    box.archive_thread(thread, locked=True)  # locked by a moderator: 50083, so a new thread takes over
+    box.send_dm(w.person, "hello again")
+    again = await w.seen(lambda m: m.content == "hello again")
+    replacement = box.channel(again.channel_id)
+    assert replacement.parent_id == w.volunteers.id and replacement.id != thread.id
+
+    box.fail_next(MESSAGES_ROUTE, status=404)  # the thread was deleted: Unknown Channel
+    box.send_dm(w.person, "are you still with me?")
+    last = await w.seen(lambda m: m.content == "are you still with me?")
+    assert last.channel_id not in (thread.id, replacement.id)
+    box.send_message(w.volunteer, box.channel(last.channel_id), "yes, I am")
+    await w.seen(w.in_dm("yes, I am"))
+
+
+async def test_edits_and_files_too_large_to_carry(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    first = box.send_dm(w.person, "hello")
+    thread = await w.take_first_card()
+    box.edit_message(first, "hello, sorry for the typo")
+    await w.seen(lambda m: m.channel_id == thread.id and m.content == "(edited) hello, sorry for the typo")
+    huge = Upload("video.mp4", b"\0" * (8 * 1024 * 1024 + 1), "video/mp4")
+    box.send_dm(w.person, "a video of my day", attachments=[huge])
+    noted = await w.seen(lambda m: m.channel_id == thread.id and "too large" in m.content)
+    assert noted.content.startswith("a video of my day\n") and "(limit 8 MB)" in noted.content
+    assert noted.attachments == ()
