@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters.telegram.adapter import AdapterStartError
+from bot import rota_cli
 from bot.app import ProcessRole, install_signal_handlers, run
 from bot.check_config import check
 from bot.settings import config_path
@@ -37,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     eval_p.add_argument("file")
     eval_p.add_argument("--json", action="store_true", help="print one JSON object")
     eval_p.add_argument("--phrases", default="config/risk")
+    rota_cli.configure(sub.add_parser("rota", help="the live rota: import, export, show or check a rota file"))
     return parser
 
 
@@ -51,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args.config, ProcessRole(args.role), args.name)
     if args.command == "demo":
         return _demo(Path(args.data), args.port, args.web_port)
+    if args.command == "rota":
+        return rota_cli.main(args)
     from bot import risk_commands
 
     if args.command == "risk-check":
@@ -87,7 +92,11 @@ def _run(explicit: str | None, role: ProcessRole, name: str | None) -> int:
         install_signal_handlers(stop)
         await run(settings, role, stop, name)
 
-    asyncio.run(_main())
+    try:
+        asyncio.run(_main())
+    except AdapterStartError as exc:
+        print(f"peerbridge cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

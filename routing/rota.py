@@ -8,8 +8,11 @@ Times of day are wall-clock minutes in the rota's timezone; `routing.rota_time` 
 - `routing.rota_maths`    on_shift, on_call, coverage, next_available, shift_ending_soon, hours_this_week
 - `routing.rota_validate` the rules a rota must keep, as messages a coordinator understands
 - `routing.rota_changes`  typed edits and `apply_change`
-- `routing.rota_file`     the `config/rota.toml` format (parse and write) and the JSON kept in Redis
-- `routing.rota_commands` coordinator chat commands and the `/rota` answer
+- `routing.rota_file`     the `config/rota.toml` data shape (parse_rota, rota_to_toml_data) and the JSON in Redis
+- `routing.rota_toml`     the commented, stable rota file text (rota_to_toml)
+- `routing.rota_render`   `/rota`, `/oncall` and `peerbridge rota show` as plain text
+- `routing.rota_commands` coordinator chat commands: parsing, the coordinator check, the answers to views
+- `routing.store.rota_store` the live rota in Redis (the source of truth)
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from routing.model import Role, VolunteerId
-from routing.roster import StaffMember
+from routing.pseudonyms import Pseudonymiser
+from routing.roster import Roster, StaffMember
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -296,6 +300,11 @@ def _absence_key(a: Absence) -> tuple[date, date, str]:
 
 def _oncall_key(b: OnCallBlock) -> tuple[int, int, int, str, str]:
     return (b.day, b.time.start, b.time.end, b.professional, b.backup or "")
+
+
+def roster_of(rota: Rota, pseudonyms: Pseudonymiser) -> Roster:
+    """The staff of the live rota as the `Roster` the router looks people up in."""
+    return Roster(list(rota.staff), pseudonyms)
 
 
 def can_change_rota(member: StaffMember) -> bool:

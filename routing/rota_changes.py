@@ -7,13 +7,31 @@ an older release let through can still be edited.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from routing.model import Role, VolunteerId
-from routing.rota import MINUTES_PER_DAY, MINUTES_PER_WEEK, Absence, Cover, OnCallBlock, Rota, RotaError, Shift
-from routing.rota import TimeRange, Weekday
-from routing.rota_validate import Interval, unknown_volunteer, validate, week_interval
 from routing.roster import MAX_CONCURRENT_LIMIT, StaffMember
+from routing.rota import (
+    MINUTES_PER_DAY,
+    MINUTES_PER_WEEK,
+    Absence,
+    Cover,
+    OnCallBlock,
+    Rota,
+    RotaError,
+    Shift,
+    TimeRange,
+    Weekday,
+)
+from routing.rota_validate import (
+    Interval,
+    cover_clashes,
+    shift_clashes,
+    unknown_volunteer,
+    validate,
+    week_interval,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +115,7 @@ def _apply(rota: Rota, change: RotaChange) -> Rota:
         case AddCover(cover):
             cover = replace(cover, volunteer=_resolve(rota, cover.volunteer))
             _refuse_if(cover in rota.covers, f"{cover.label} is already in the rota")
+            _refuse_all(cover_clashes(rota, cover, rota.covers))
             return replace(rota, covers=(*rota.covers, cover))
         case RemoveCover(cover):
             cover = replace(cover, volunteer=_resolve(rota, cover.volunteer))
@@ -124,6 +143,12 @@ def _refuse_if(condition: bool, message: str) -> None:
         raise RotaError(message)
 
 
+def _refuse_all(problems: Iterable[str]) -> None:
+    found = list(problems)
+    if found:
+        raise RotaError(*found)
+
+
 def _resolve(rota: Rota, reference: str) -> VolunteerId:
     member = rota.resolve(reference)
     if member is None:
@@ -133,6 +158,7 @@ def _resolve(rota: Rota, reference: str) -> VolunteerId:
 
 def _add_shift(rota: Rota, shift: Shift) -> Rota:
     _refuse_if(shift in rota.shifts, f"{shift.volunteer} already has the shift {shift.day.label} {shift.time.label}")
+    _refuse_all(shift_clashes(shift, rota.shifts))
     return replace(rota, shifts=(*rota.shifts, shift))
 
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from routing.model import Role, VolunteerId
-from routing.rota import MINUTES_PER_DAY, MINUTES_PER_WEEK, Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange
 from routing.roster import MAX_CONCURRENT_LIMIT, MAX_WEEKLY_HOURS
+from routing.rota import MINUTES_PER_DAY, MINUTES_PER_WEEK, Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange
 
 Interval = tuple[int, int]  # [start, end) in minutes
 
@@ -89,17 +89,20 @@ def _people_problems(rota: Rota) -> Iterable[str]:
             yield f"{where}: {unknown_volunteer(rota, person)}"
 
 
-def _shift_overlaps(shifts: Iterable[Shift]) -> Iterable[str]:
-    earlier: list[Shift] = []
-    for shift in shifts:
-        mine = week_interval(shift.day, shift.time)
-        for other in earlier:
-            if other.volunteer == shift.volunteer and weekly_overlap(mine, week_interval(other.day, other.time)):
-                yield (
-                    f"shift {shift.label} overlaps {shift.volunteer}'s shift {other.day.label} {other.time.label}; "
-                    "one person cannot be on two shifts at once"
-                )
-        earlier.append(shift)
+def _shift_overlaps(shifts: tuple[Shift, ...]) -> Iterable[str]:
+    for i, shift in enumerate(shifts):
+        yield from shift_clashes(shift, shifts[:i])
+
+
+def shift_clashes(shift: Shift, others: Iterable[Shift]) -> Iterable[str]:
+    """Why `shift` cannot sit beside `others`: the same person's overlapping shifts."""
+    mine = week_interval(shift.day, shift.time)
+    for other in others:
+        if other.volunteer == shift.volunteer and weekly_overlap(mine, week_interval(other.day, other.time)):
+            yield (
+                f"shift {shift.label} overlaps {shift.volunteer}'s shift {other.day.label} {other.time.label}; "
+                "one person cannot be on two shifts at once"
+            )
 
 
 def shift_intervals_near(shifts: Iterable[Shift], day: date) -> list[tuple[Shift, Interval]]:
@@ -112,24 +115,26 @@ def shift_intervals_near(shifts: Iterable[Shift], day: date) -> list[tuple[Shift
 
 
 def _cover_problems(rota: Rota) -> Iterable[str]:
-    earlier: list[Cover] = []
-    for cover in rota.covers:
-        mine = date_interval(cover.day, cover.time)
-        own_shifts = rota.shifts_of(cover.volunteer)
-        for other in earlier:
-            if other.volunteer == cover.volunteer and overlaps(mine, date_interval(other.day, other.time)):
-                yield f"cover {cover.label} overlaps {cover.volunteer}'s cover {other.day} {other.time.label}"
-        for shift, interval in shift_intervals_near(own_shifts, cover.day):
-            if overlaps(mine, interval):
-                yield (
-                    f"cover {cover.label}: {cover.volunteer} is already on shift then "
-                    f"({shift.day.label} {shift.time.label})"
-                )
-        for absence in rota.absences:
-            away = (absence.first.toordinal() * MINUTES_PER_DAY, absence.end.toordinal() * MINUTES_PER_DAY)
-            if absence.volunteer == cover.volunteer and overlaps(mine, away):
-                yield f"cover {cover.label}: {cover.volunteer} is absent then (absence {absence.label})"
-        earlier.append(cover)
+    for i, cover in enumerate(rota.covers):
+        yield from cover_clashes(rota, cover, rota.covers[:i])
+
+
+def cover_clashes(rota: Rota, cover: Cover, others: Iterable[Cover]) -> Iterable[str]:
+    """Why `cover` cannot sit beside `others` and the rota's shifts and absences."""
+    mine = date_interval(cover.day, cover.time)
+    for other in others:
+        if other.volunteer == cover.volunteer and overlaps(mine, date_interval(other.day, other.time)):
+            yield f"cover {cover.label} overlaps {cover.volunteer}'s cover {other.day} {other.time.label}"
+    for shift, interval in shift_intervals_near(rota.shifts_of(cover.volunteer), cover.day):
+        if overlaps(mine, interval):
+            yield (
+                f"cover {cover.label}: {cover.volunteer} is already on shift then "
+                f"({shift.day.label} {shift.time.label})"
+            )
+    for absence in rota.absences:
+        away = (absence.first.toordinal() * MINUTES_PER_DAY, absence.end.toordinal() * MINUTES_PER_DAY)
+        if absence.volunteer == cover.volunteer and overlaps(mine, away):
+            yield f"cover {cover.label}: {cover.volunteer} is absent then (absence {absence.label})"
 
 
 def _absence_problems(rota: Rota) -> Iterable[str]:
