@@ -6,11 +6,12 @@ up polling or the webhook, and the bridge runs `gateway.poll` and the outbound p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from adapters.telegram.gateway import ALLOWED_UPDATES, TelegramGateway
@@ -36,6 +37,10 @@ STAFF_COMMANDS = [
     BotCommand("on", "Available for automatic assignment"),
     BotCommand("off", "Not available for automatic assignment"),
 ]
+
+
+class AdapterStartError(Exception):
+    """The adapter cannot start for a reason a person must fix (the message says what)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +74,24 @@ class TelegramAdapter:
         self.deliverer = TelegramDeliverer(self.bot, options.chats, conversations, rate_limits=options.rate_limits)
 
     async def start(self) -> None:
-        """Check the token (getMe), publish the command menus, and set up polling or the webhook."""
-        await self.bot.initialize()
+        """Check the token (getMe), publish the command menus, and set up polling or the webhook.
+
+        While Telegram cannot be reached, keep trying with back-off (a network blip at start-up must not stop a
+        crisis service); a rejected token is a configuration error and raises AdapterStartError at once.
+        """
+        delay = 1.0
+        while True:
+            try:
+                await self.bot.initialize()
+                break
+            except InvalidToken:
+                raise AdapterStartError(
+                    "Telegram rejected the bot token: check PEERBRIDGE_TELEGRAM__TOKEN (from @BotFather)"
+                ) from None
+            except NetworkError as exc:
+                log.warning("telegram unreachable at start-up (%s); retrying in %.0f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
         await self._publish_commands()
         if self.options.mode == "webhook":
             await self.bot.set_webhook(

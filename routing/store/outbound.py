@@ -85,7 +85,7 @@ class OutboundPump:
             try:
                 if first:
                     await self.ensure_groups()
-                    await self._read("0", block_ms=None)  # this consumer's own unfinished entries first
+                    await self.resume_own_pending()  # this consumer's unfinished entries first, all of them
                     first = False
                 await self.step()
                 delay = 0.1
@@ -105,6 +105,25 @@ class OutboundPump:
             count += await self._reclaim()
             self._next_claim = time.monotonic() + self._claim_idle_ms / 2000
         return count + await self._read(">", block_ms)
+
+    async def resume_own_pending(self) -> int:
+        """Submit every entry this consumer had read but not acknowledged before a crash or restart."""
+        count = 0
+        for stream in self._streams:
+            cursor = "0"
+            while True:
+                reply = cast(
+                    StreamReply,
+                    await self._redis.xreadgroup(self._group, self._consumer, {stream: cursor}, count=100),
+                )
+                entries = reply[0][1] if reply else []
+                if not entries:
+                    break
+                for entry_id, fields in entries:
+                    await self._submit(stream, entry_id.decode(), fields or {})
+                    count += 1
+                cursor = entries[-1][0].decode()
+        return count
 
     async def _read(self, start: str, block_ms: int | None) -> int:
         # The urgent lane is listed first, and Redis answers streams in the order asked.

@@ -95,13 +95,14 @@ class StreamWorker:
 
     async def resume_own_pending(self) -> int:
         """Handle entries this consumer read before a crash or restart (same consumer name) right away,
-        instead of waiting for them to go stale and be reclaimed."""
-        handled = 0
+        instead of waiting for them to go stale and be reclaimed. Pages through the pending list with a cursor,
+        so an entry that fails again is not re-read in a loop."""
+        handled, cursor = 0, "0"
         while True:
             reply = cast(
                 StreamReply,
                 await self._redis.xreadgroup(
-                    self._group, self._consumer, {self.stream: "0"}, count=self._options.batch
+                    self._group, self._consumer, {self.stream: cursor}, count=self._options.batch
                 ),
             )
             entries = reply[0][1] if reply else []
@@ -113,8 +114,7 @@ class StreamWorker:
                 else:
                     await self._redis.xack(self.stream, self._group, entry_id)
                 handled += 1
-            if handled > 100_000:  # a handler that never acks: leave the rest to the normal loop
-                return handled
+            cursor = _text(entries[-1][0])
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; Redis outages are waited out with back-off, never crash the worker."""
