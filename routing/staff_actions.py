@@ -60,7 +60,11 @@ class StaffActions:
     async def handle(self, message: InboundMessage, out: Outbox) -> None:
         member = self._roster.member(message.platform, message.sender)
         conv = await self._store.conversation_of_thread(message.platform, message.thread) if message.thread else None
-        parsed = _action(message) if message.kind == InboundKind.ACTION else parse_command(message.text)
+        parsed: ParsedCommand | None = None
+        if message.kind == InboundKind.ACTION:
+            parsed = _action(message)
+        elif message.kind == InboundKind.MESSAGE:  # editing a message into "!end" must not end anything
+            parsed = parse_command(message.text)
         if parsed is None:
             if conv is not None and message.kind == InboundKind.MESSAGE:
                 await self._relay_to_person(conv, message, out)

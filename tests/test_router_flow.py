@@ -279,3 +279,15 @@ async def test_waiting_people_hear_their_new_position_now_and_then(redis: Redis)
     assert "number 1" in updates[ChatId("9002")]
     assert "number 2" in updates[ChatId("9003")]
     assert await positions.notify_once(now=later + 500) == 0  # unchanged positions are not repeated
+
+
+async def test_a_staff_edit_is_never_a_command(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
+    await h.staff("501", "!end", thread="77", kind=InboundKind.EDIT)
+    still = await h.stack.conversations.get(conv)
+    assert still is not None
+    assert still.state == ConversationState.ACTIVE
