@@ -12,12 +12,12 @@ from aiohttp import web
 from adapters.discord.adapter import DiscordAdapter
 from adapters.telegram.adapter import TelegramAdapter, TelegramOptions
 from adapters.telegram.normalise import StaffChats
-from bot.discord_wiring import start_discord
+from bot.discord_wiring import discord_file_fetcher, start_discord
 from bot.services import Services
 from bot.settings import Settings
 from bot.web import build_web_app
-from routing.delivery import DeliveryScheduler, SlidingWindow
-from routing.model import ChatId, Platform
+from routing.delivery import DeliveryScheduler, ForeignFileFetcher, SlidingWindow
+from routing.model import Attachment, ChatId, Platform
 from routing.store.conversations import ConversationStore
 from routing.store.outbound import OutboundPump
 from routing.store.streams import StreamWriter
@@ -68,12 +68,15 @@ async def start_gateway(settings: Settings, services: Services, name: str, *, ra
     if settings.discord.enabled and settings.discord.token is not None:
         try:
             gateway.discord, tasks = await start_discord(
-                settings, services, writer, conversations, name, rate_limits=rate_limits
-            )
+                settings, services, writer, conversations, name, rate_limits=rate_limits,
+                fetch_foreign=_fetcher_of(gateway.telegram.download) if gateway.telegram else None,
+            )  # fmt: skip
         except BaseException:
             await gateway.close()  # the Telegram adapter, if it was started
             raise
         gateway.tasks += tasks
+        if gateway.telegram is not None:  # files cross platforms in both directions
+            gateway.telegram.deliverer.fetch_foreign = discord_file_fetcher(gateway.discord)
     secret = settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else ""
     web_app = build_web_app(
         services.redis, gateway.telegram.gateway if gateway.telegram else None, secret, gateway.ready
@@ -91,6 +94,13 @@ def _telegram_options(settings: Settings, rate_limits: bool) -> TelegramOptions:
         mode=tg.mode, webhook_url=tg.webhook_url,
         webhook_secret=tg.webhook_secret.get_secret_value() if tg.webhook_secret else "", rate_limits=rate_limits,
     )  # fmt: skip
+
+
+def _fetcher_of(download: Callable[[Attachment], Awaitable[tuple[bytes, str]]]) -> ForeignFileFetcher:
+    async def fetch(attachment: Attachment, source: Platform) -> tuple[bytes, str]:
+        return await download(attachment)
+
+    return fetch
 
 
 def _serve(app: web.Application, host: str, port: int) -> Task:

@@ -66,9 +66,9 @@ async def test_a_person_on_telegram_is_served_in_the_discord_workspace(world: Wo
         tg.send_user_message(
             person, "", attachment=TelegramAttachment.photo(PHOTO, width=2, height=2), caption="my room"
         )
-        noted = await w.seen(lambda m: m.channel_id == thread.id and m.content.startswith("my room"), since=mark)
-    # No fetcher for Telegram files is wired yet: the volunteer is told rather than left guessing.
-    assert "photo was sent on telegram but could not be carried over" in noted.content
+        carried = await w.seen(lambda m: m.channel_id == thread.id and bool(m.attachments), since=mark)
+        assert carried.content == "my room"
+        assert carried.attachments[0].data == PHOTO  # downloaded from Telegram, uploaded to Discord
 
 
 async def test_a_person_on_discord_is_served_in_the_telegram_workspace(world: World, telegram: TelegramSandbox) -> None:
@@ -88,6 +88,11 @@ async def test_a_person_on_discord_is_served_in_the_telegram_workspace(world: Wo
         assert relayed.chat_id == forum.id and relayed.thread_id is not None
         tg.send_user_message(volunteer, "hello from telegram", chat=forum, thread=relayed.thread_id)
         await w.seen(w.in_dm("hello from telegram"))
+        box.send_dm(w.person, "my drawing", attachments=[Upload("drawing.png", PHOTO, "image/png")])
+        drawing = await tg.wait_for(
+            lambda m: m.thread_id == relayed.thread_id and m.kind in ("photo", "document"), timeout=8
+        )
+        assert drawing.caption == "my drawing"  # downloaded from Discord, uploaded to the Telegram topic
         tg.send_user_message(volunteer, "/end", chat=forum, thread=relayed.thread_id)
         await w.seen(w.in_dm("ended this conversation"))
     assert not [c for c in box.calls() if c.route.startswith("PUT /applications/{application_id}/guilds")]

@@ -14,9 +14,11 @@ from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommand
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
+from adapters.telegram.files import download
 from adapters.telegram.gateway import ALLOWED_UPDATES, TelegramGateway
 from adapters.telegram.normalise import StaffChats
 from adapters.telegram.render import TelegramDeliverer
+from routing.model import Attachment
 from routing.store.conversations import ConversationStore
 from routing.store.streams import StreamWriter
 
@@ -108,6 +110,10 @@ class TelegramAdapter:
             await self.bot.set_my_commands(STAFF_COMMANDS, scope=BotCommandScopeChat(int(self.options.chats.volunteer)))
         except (TelegramError, ValueError) as exc:
             log.warning("could not publish the command menus: %s", type(exc).__name__)
+
+    async def download(self, attachment: Attachment) -> tuple[bytes, str]:
+        """A Telegram file's bytes and name (at most MAX_FOREIGN_FILE_BYTES), for another platform."""
+        return await download(self.bot, attachment)
 
     async def close(self) -> None:
         await self.bot.shutdown()

@@ -11,12 +11,13 @@ import dataclasses
 import datetime as dt
 import logging
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.normalise import StaffChats
-from routing.delivery import DeliveryError, Destination, SlidingWindow
+from routing.delivery import DeliveryError, Destination, ForeignFileFetcher, SlidingWindow
 from routing.model import (
+    Attachment,
     AttachmentKind,
     Audience,
     ChatId,
@@ -46,6 +47,7 @@ class TelegramDeliverer:
         self._conversations = conversations
         self._rate_limits = rate_limits
         self._group_windows: dict[str, SlidingWindow] = {}
+        self.fetch_foreign: ForeignFileFetcher | None = None  # set by the composition root when both run
 
     def destination(self, message: OutboundMessage) -> Destination:
         """Private chats: ~1 message/s each. Groups: ~20 messages/min shared by all their topics."""
@@ -159,11 +161,16 @@ class TelegramDeliverer:
         markup = _markup(message)
         text = message.text
         for attachment in message.attachments:
-            if message.source_platform not in (None, Platform.TELEGRAM):
-                text = f"{text}\n[{attachment.kind} sent on {message.source_platform}: not carried over yet]".strip()
-                continue
+            source = message.source_platform
+            ref: str | InputFile = attachment.ref
+            if source not in (None, Platform.TELEGRAM):
+                foreign = await self._fetch(attachment, source)
+                if foreign is None:
+                    text = f"{text}\n[{attachment.kind} sent on {source}: too large to carry over (limit 8 MB)]".strip()
+                    continue
+                ref = foreign
             caption, text = text[:1024] or None, text[1024:]
-            await self._send_file(chat, thread_id, attachment.kind, attachment.ref, caption)
+            await self._send_file(chat, thread_id, attachment.kind, ref, caption)
         chunks = [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)]
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
@@ -171,8 +178,20 @@ class TelegramDeliverer:
                 chat_id=chat, text=chunk, message_thread_id=thread_id, reply_markup=markup if last else None
             )
 
+    async def _fetch(self, attachment: Attachment, source: Platform) -> InputFile | None:
+        """A file from another platform, or None when it is too large (the caller adds a clear note)."""
+        if self.fetch_foreign is None:
+            return None
+        try:
+            data, name = await self.fetch_foreign(attachment, source)
+        except DeliveryError as exc:
+            if exc.retryable:
+                raise
+            return None
+        return InputFile(data, filename=name)
+
     async def _send_file(
-        self, chat: str, thread_id: int | None, kind: AttachmentKind, ref: str, caption: str | None
+        self, chat: str, thread_id: int | None, kind: AttachmentKind, ref: str | InputFile, caption: str | None
     ) -> Message:
         if kind == AttachmentKind.PHOTO:
             return await self._bot.send_photo(chat, ref, caption=caption, message_thread_id=thread_id)
