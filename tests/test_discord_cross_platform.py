@@ -160,12 +160,13 @@ async def test_discord_files_are_downloaded_for_another_platform(world: World, a
         assert not error.value.retryable
 
 
-async def test_with_redis_down_an_event_is_lost_but_the_adapter_carries_on(world: World) -> None:
+async def test_with_redis_down_people_are_asked_to_resend_and_the_adapter_carries_on(world: World) -> None:
     w, box = world, world.box
     unreachable = RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.5)
     async with standalone_adapter(w.settings.model_copy(update={"redis": unreachable})) as lone:
         box.send_dm(w.person, "hello?")
         await eventually(lambda: lone.gateway.events_lost == 1)
+        await w.seen(w.in_dm("Please send it again"))  # never silence: Discord will not redeliver it
         asked = box.invoke_slash(w.volunteer, w.volunteers, "next")
         told = await w.seen(lambda m: m.interaction_id == asked.id)
         assert told.ephemeral and "could not record" in told.content  # Discord will not send it again: retry

@@ -1,8 +1,9 @@
 """Receiving from Discord: gateway events, normalised and ingested durably before anything else happens.
 
 Discord does not redeliver gateway events (a RESUME replays what a dropped connection missed, nothing
-more). So an event that cannot be stored because Redis is down is lost: it is logged and counted, and a
-volunteer's button press or slash command is told to try again. Events are stored in the order discord.py
+more). So an event that cannot be stored because Redis is down is lost: it is logged and counted, a
+person who wrote is asked (directly, bypassing the queue) to send it again, and a volunteer's button press
+or slash command is told to try again. Events are stored in the order discord.py
 dispatched them (one lock, FIFO): a person's quick messages must reach the volunteer in the order written.
 Interactions must be answered within 3 s, so they are acknowledged right after they are stored.
 """
@@ -22,7 +23,7 @@ from adapters.discord.normalise import (
     normalise_message,
     place_of,
 )
-from routing.model import InboundMessage
+from routing.model import InboundMessage, Origin
 from routing.store.connection import STORE_ERRORS
 from routing.store.streams import StreamWriter
 
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 INTERACTION_INGEST_SECONDS = 2.0  # leaves time to answer within Discord's 3 s
 RECEIVED = "Received."
 NOT_STORED = "The bridge could not record this just now. Please try again in a moment."
+RESEND = (
+    "Sorry, we could not receive that message because of a technical problem on our side. Please send it again "
+    "in a minute. If you are in danger right now, call your local emergency number."
+)
 NOT_HERE = "Staff commands work in the volunteers' channel, its conversation threads and the escalation channel."
 
 
@@ -61,8 +66,8 @@ class DiscordGateway:
             async with self._order:
                 place = await self._resolve(message.channel)
                 inbound = normalise_message(message, place, self._staff, time.time(), edited=edited) if place else None
-                if inbound is not None:
-                    await self._store(inbound)
+                if inbound is not None and not await self._store(inbound) and inbound.origin == Origin.PRIVATE:
+                    await self._ask_to_resend(message)
         except Exception as exc:
             log.error("a discord message event could not be handled: %s", type(exc).__name__)
 
@@ -103,6 +108,13 @@ class DiscordGateway:
                 await response.defer()
         except discord.HTTPException as exc:  # cosmetic: the press or command is already stored
             log.info("answering a discord interaction failed (%s, code %s)", exc.status, exc.code)
+
+    async def _ask_to_resend(self, message: discord.Message) -> None:
+        """Storage is down and Discord will not redeliver: the person must not think they were heard."""
+        try:
+            await message.channel.send(RESEND)
+        except discord.HTTPException as exc:
+            log.warning("could not ask a person to resend (%s)", exc.status)
 
     async def _store(self, inbound: InboundMessage) -> bool:
         try:
