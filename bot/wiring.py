@@ -19,8 +19,10 @@ from routing.router import DEFAULT_RESOURCES, Router, RouterConfig
 from routing.store import keys
 from routing.store.cipher import TextCipher
 from routing.store.conversations import ConversationStore
+from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.escalations import EscalationStore
+from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
 from routing.store.worker import DeadLetterHook, StreamWorker, WorkerOptions
 
@@ -60,7 +62,11 @@ def build_routing(
     conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
     desk = EscalationDesk(config.staff_platform, EscalationStore(redis), conversations, writer, policy, cipher)
     eraser = PersonEraser(redis, cipher)
-    router = Router(config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources, eraser)
+    rotas = RotaStore(redis)
+    duty = DutyRoster(redis, rotas)
+    router = Router(
+        config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources, eraser, duty, rotas
+    )
     alert = _dead_letter_alert(writer, config.staff_platform)
     inbound = StreamWorker(
         redis, writer, keys.INBOUND, ROUTER_GROUP, consumer, router.handle_entry, worker_options, alert

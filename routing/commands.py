@@ -36,6 +36,7 @@ class StaffCommand(enum.StrEnum):
     TAKEOVER = "takeover"
     ON = "on"
     OFF = "off"
+    BREAK = "break"
     HELP = "help"
 
 

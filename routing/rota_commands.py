@@ -117,9 +117,9 @@ def is_change(command: RotaCommand) -> bool:
 
 
 def refusal(member: StaffMember, command: RotaCommand) -> str | None:
-    """Why `member` may not run `command`, or None if they may (only coordinators change the rota)."""
-    if is_change(command) and not can_change_rota(member):
-        return "Only coordinators can change the rota. /rota and /oncall show it; ask a coordinator to change it."
+    """Why `member` may not run `command`, or None if they may: rota commands are for coordinators only."""
+    if not can_change_rota(member):
+        return "Only coordinators can use the rota commands; please ask a coordinator."
     return None
 
 

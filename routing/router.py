@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from routing import texts
 from routing.codec import MalformedEntry, decode_inbound, encode_inbound
@@ -26,6 +27,7 @@ from routing.model import (
     Platform,
     Priority,
     RiskTier,
+    Role,
 )
 from routing.outbox import Outbox
 from routing.ports import RiskAssessor
@@ -36,7 +38,9 @@ from routing.roster import Roster
 from routing.staff_actions import StaffActions
 from routing.store.cipher import TextCipher
 from routing.store.conversations import Conversation, ConversationStore
+from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
+from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
 
 log = logging.getLogger(__name__)
@@ -70,6 +74,8 @@ class Router:
         escalations: EscalationDesk,
         resources: CrisisResources = DEFAULT_RESOURCES,
         eraser: PersonEraser | None = None,
+        duty: DutyRoster | None = None,
+        rotas: RotaStore | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -80,7 +86,9 @@ class Router:
         self._escalations = escalations
         self._resources = resources
         self._eraser = eraser
-        self._staff = StaffActions(config.staff_platform, store, writer, roster, escalations)
+        self._duty = duty
+        self._roster = roster
+        self._staff = StaffActions(config.staff_platform, store, writer, roster, escalations, duty, rotas)
 
     async def handle_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """Stream-worker entry point: decrypt, decode (MalformedEntry → dead letter), handle."""
@@ -247,7 +255,12 @@ class Router:
         self, conversation: Conversation, message: InboundMessage, out: Outbox, created: bool, tier_rose: bool
     ) -> None:
         await self._store.keep_pending(conversation.id, out.entry_id, encode_inbound(message))
-        if created:
+        closed = await self._duty.out_of_hours() if created and self._duty else None
+        if closed is not None:
+            when = texts.OUT_OF_HOURS_NEXT.format(when=_when(closed.next_open)) if closed.next_open else ""
+            self._reply(message, out, texts.OUT_OF_HOURS.format(next_open=when), conversation=conversation.id)
+            await self._writer.audit("queued_out_of_hours", conversation=conversation.id)
+        elif created:
             position = await self._store.position(conversation.id) or 1
             queued = texts.QUEUED.format(position=position)
             self._reply(message, out, queued, priority=Priority.PERSON, conversation=conversation.id)
@@ -276,6 +289,12 @@ class Router:
         resources = self._resources.for_language(message.language or conversation.language)
         self._reply(message, out, resources, priority=Priority.URGENT, conversation=conversation.id)
         await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id, text=message.text)
+        supervisors = [m.name for m in self._roster.members if m.has(Role.SUPERVISOR)]
+        who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
+        notice = texts.SUPERVISOR_NOTICE.format(
+            conversation=conversation.id, pseudonym=conversation.pseudonym, tier=assessment.tier.label, who=who
+        )
+        out.add(self._config.staff_platform, Audience.STAFF_LOBBY, notice, priority=Priority.STAFF)
         if conversation.state == ConversationState.ACTIVE:
             alert = texts.VOLUNTEER_RISK_ALERT.format(
                 tier=assessment.tier.label, category=assessment.category or "unspecified"
@@ -308,3 +327,8 @@ class Router:
         out.add(
             message.platform, Audience.SEEKER, text, chat=message.chat, conversation=conversation, priority=priority
         )
+
+
+def _when(moment: datetime) -> str:
+    """A time people can read, in UTC (the rota's own zone is shown to staff; people may be anywhere)."""
+    return moment.astimezone(UTC).strftime("%A %H:%M UTC")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from datetime import UTC, datetime
 
 from routing import texts
 from routing.codec import MalformedEntry, decode_inbound
@@ -21,11 +22,17 @@ from routing.model import (
     OutboundKind,
     Platform,
     Priority,
+    RiskTier,
     Role,
 )
 from routing.outbox import Outbox
 from routing.roster import Roster, StaffMember
+from routing.rota import RotaError
+from routing.rota_changes import describe_change
+from routing.rota_commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
 from routing.store.conversations import AssignOutcome, Conversation, ConversationStore
+from routing.store.duty import DutyRoster
+from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
 
 log = logging.getLogger(__name__)
@@ -50,8 +57,14 @@ class StaffActions:
         writer: StreamWriter,
         roster: Roster,
         escalations: EscalationDesk,
+        duty: DutyRoster | None = None,
+        rotas: RotaStore | None = None,
+        cooldown_minutes: float = 15.0,
     ) -> None:
         self._platform = platform
+        self._duty = duty
+        self._rotas = rotas
+        self._cooldown_minutes = cooldown_minutes
         self._store = store
         self._writer = writer
         self._roster = roster
@@ -68,6 +81,10 @@ class StaffActions:
         if parsed is None:
             if conv is not None and message.kind == InboundKind.MESSAGE:
                 await self._relay_to_person(conv, message, out)
+            return
+        rota_command = parse_rota_arguments(parsed.name, parsed.argument)
+        if rota_command is not None:
+            self._say(message, conv, await self._rota_command(rota_command, member), out)
             return
         command = staff_command(parsed)
         if command is None:
@@ -97,8 +114,15 @@ class StaffActions:
             self._say(message, conv, _HELP, out)
         elif command in (StaffCommand.ON, StaffCommand.OFF):
             await self._store.set_on_duty(member.id, command == StaffCommand.ON)
-            state = "available for automatic assignment" if command == StaffCommand.ON else "off duty"
+            if self._duty is not None:
+                await self._duty.end_break(member.id)
+            state = "checked in and available" if command == StaffCommand.ON else "off duty"
             self._say(message, conv, f"{member.name} is now {state}.", out)
+        elif command == StaffCommand.BREAK:
+            minutes = int(argument) if argument.isdigit() and 0 < int(argument) <= 240 else 15
+            if self._duty is not None:
+                await self._duty.take_break(member.id, minutes)
+            self._say(message, conv, texts.ON_BREAK.format(name=member.name, minutes=minutes), out)
         elif conv is not None:
             await self._in_thread(command, argument, member, message, conv, out)
 
@@ -135,6 +159,10 @@ class StaffActions:
         conv: ConversationId | None,
         out: Outbox,
     ) -> None:
+        cooling = await self._duty.cooling_down_for(member.id) if self._duty else 0
+        if cooling:
+            self._say(message, conv, texts.COOLING_DOWN.format(minutes=max(1, cooling // 60)), out)
+            return
         result = await self._store.assign(member.id, member.max_concurrent, target)
         if result.outcome == AssignOutcome.OK and result.conversation is not None:
             await self.connect(result.conversation, member, out)
@@ -181,7 +209,9 @@ class StaffActions:
     async def auto_assign(self, out: Outbox) -> None:
         """Push the most urgent waiting person to the on-duty volunteer with the most free capacity."""
         candidates: list[tuple[int, StaffMember]] = []
-        for volunteer in await self._store.on_duty():
+        checked_in = await self._store.on_duty()
+        on_duty = await self._duty.on_duty(checked_in) if self._duty else checked_in
+        for volunteer in on_duty:
             member = self._roster.by_id(volunteer) or StaffMember(id=volunteer, name=volunteer)
             free = member.max_concurrent - len(await self._store.active_of(volunteer))
             if free > 0:
@@ -235,6 +265,22 @@ class StaffActions:
         )
         await self._writer.audit("closed", conversation=conversation.id, by=member.id)
         log.info("conversation %s ended by volunteer %s", conversation.id, member.id)
+        if conversation.tier >= RiskTier.HIGH:
+            await self._after_hard_conversation(member, conversation, out)
+
+    async def _after_hard_conversation(self, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
+        """Wellbeing: a cool-down with no new assignments, a check-in, and a debrief request to supervisors."""
+        if self._duty is not None:
+            await self._duty.cool_down(member.id, self._cooldown_minutes)
+        minutes = int(self._cooldown_minutes)
+        self._thread(conversation, texts.CHECK_IN.format(minutes=minutes), out)
+        supervisors = [m.name for m in self._roster.members if m.has(Role.SUPERVISOR)]
+        who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
+        request = texts.DEBRIEF_REQUEST.format(
+            volunteer=member.name, tier=conversation.tier.label, conversation=conversation.id, who=who
+        )
+        out.add(self._platform, Audience.STAFF_LOBBY, request, priority=Priority.STAFF)
+        await self._writer.audit("cool_down", volunteer=member.id, minutes=str(minutes))
 
     async def _release(self, note: str, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
         holder = conversation.volunteer or member.id
@@ -319,6 +365,26 @@ class StaffActions:
         out.add(conversation.platform, Audience.SEEKER, texts.PROFESSIONAL_JOINED, chat=conversation.chat,
                 conversation=conversation.id, priority=Priority.URGENT)  # fmt: skip
         await self._writer.audit("taken_over", conversation=conversation.id, by=member.id)
+
+    async def _rota_command(self, command: RotaCommand | CommandError, member: StaffMember) -> str:
+        """Coordinator commands (/rota, /shift, /cover, /capacity, /oncall, /volunteer, /absence)."""
+        if isinstance(command, CommandError):
+            return command.message
+        refused = refusal(member, command)
+        if refused is not None:
+            return refused
+        if self._rotas is None:
+            return "The rota is not available in this deployment."
+        if not is_change(command):
+            stored = await self._rotas.load()
+            if stored is None:
+                return "No rota has been imported yet: peerbridge rota import config/rota.toml"
+            return render_view(stored.rota, command, datetime.now(UTC))  # type: ignore[arg-type]
+        try:
+            await self._rotas.apply(command, by=member.id)  # type: ignore[arg-type]
+        except RotaError as exc:
+            return f"Nothing was changed: {exc}"
+        return describe_change(command)  # type: ignore[arg-type]
 
     def queue_card(self, conversation: Conversation, out: Outbox) -> None:
         """Create or refresh the queue card of a waiting conversation, with a Take button."""

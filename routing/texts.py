@@ -134,6 +134,25 @@ VOLUNTEER_RISK_ALERT = (
     "⚠ This message was flagged {tier} ({category}). An on-call professional has been alerted. "
     'Stay with them, and ask directly: "Are you thinking about suicide?"'
 )
+OUT_OF_HOURS = (
+    "Thank you for writing. Our volunteers are not on shift right now{next_open}. Your message is kept, and a "
+    "volunteer will read it when they start. If anything you write suggests you are in danger, an on-call "
+    "professional is alerted at any hour.\n\n" + EMERGENCY
+)
+OUT_OF_HOURS_NEXT = "; the next volunteers start {when}"
+COOLING_DOWN = (
+    "You are in a short cool-down after a hard conversation ({minutes} more minutes), so no new conversations "
+    "for now. Take a breath, get some water; a supervisor will check in with you."
+)
+CHECK_IN = (
+    "That was a heavy conversation. Thank you for staying with them. You have {minutes} minutes without new "
+    "conversations; a supervisor has been asked to debrief with you."
+)
+DEBRIEF_REQUEST = "Debrief please: {volunteer} just ended a conversation that reached {tier} ({conversation}).{who}"
+SUPERVISOR_NOTICE = (
+    "Conversation {conversation} ({pseudonym}) reached {tier}.{who} You can watch and whisper in its thread."
+)
+ON_BREAK = "{name} is on a break for {minutes} minutes. Enjoy it; /on ends it early."
 PROFESSIONAL_PREFIX = "Crisis professional: {text}"
 PROFESSIONAL_JOINED = "A crisis professional has joined and will talk with you now. You are not alone."
 TAKEN_OVER = "{name} (crisis professional) has taken over this conversation. Thank you — stay available to them."

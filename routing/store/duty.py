@@ -1,0 +1,81 @@
+"""Who is available right now: checked in (/on), not on a break, not cooling down, and on shift per the rota.
+
+Breaks and cool-downs are keys with a time-to-live, so they end by themselves even if nobody remembers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from redis.asyncio import Redis
+
+from routing.model import VolunteerId
+from routing.rota import Rota
+from routing.rota_maths import next_available, on_shift
+from routing.store import keys
+from routing.store.rota_store import RotaStore
+
+
+def _break(volunteer: VolunteerId) -> str:
+    return f"{keys.PREFIX}break:{volunteer}"
+
+
+def _cooldown(volunteer: VolunteerId) -> str:
+    return f"{keys.PREFIX}cooldown:{volunteer}"
+
+
+class DutyRoster:
+    """Availability of volunteers, combining the live rota with check-ins, breaks and cool-downs."""
+
+    def __init__(self, redis: Redis, rotas: RotaStore) -> None:
+        self._redis = redis
+        self._rotas = rotas
+        self._rota: Rota | None = None
+        self._version = -1
+
+    async def rota(self) -> Rota | None:
+        """The live rota from Redis (re-read only when its version changed); None if none was imported."""
+        changed = await self._rotas.load_if_changed(self._version)
+        if changed is not None:
+            self._rota, self._version = changed.rota, changed.version
+        return self._rota
+
+    async def take_break(self, volunteer: VolunteerId, minutes: int) -> None:
+        await self._redis.set(_break(volunteer), 1, ex=max(60, minutes * 60))
+
+    async def end_break(self, volunteer: VolunteerId) -> None:
+        await self._redis.delete(_break(volunteer))
+
+    async def cool_down(self, volunteer: VolunteerId, minutes: float) -> None:
+        await self._redis.set(_cooldown(volunteer), 1, ex=max(60, int(minutes * 60)))
+
+    async def cooling_down_for(self, volunteer: VolunteerId) -> int:
+        """Seconds of cool-down left (0 when none)."""
+        return max(0, int(await self._redis.ttl(_cooldown(volunteer))))
+
+    async def available(self, volunteer: VolunteerId) -> bool:
+        """Not on a break and not cooling down (the rota and check-in are separate questions)."""
+        return not await self._redis.exists(_break(volunteer), _cooldown(volunteer))
+
+    async def on_duty(self, checked_in: list[VolunteerId], now: datetime | None = None) -> list[VolunteerId]:
+        """Checked-in volunteers who are on shift (any, when no rota exists) and available."""
+        rota = await self.rota()
+        shift = on_shift(rota, now or datetime.now(UTC)) if rota is not None else None
+        return [v for v in checked_in if (shift is None or v in shift) and await self.available(v)]
+
+    async def out_of_hours(self, now: datetime | None = None) -> OutOfHours | None:
+        """Out of hours means nobody is on shift under the live rota (check-ins don't matter here: someone on
+        shift may check in any minute). None when open, or when no rota was imported (always open)."""
+        rota = await self.rota()
+        at = now or datetime.now(UTC)
+        if rota is None or on_shift(rota, at):
+            return None
+        return OutOfHours(next_open=next_available(rota, at))
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfHours:
+    """Nobody is on shift; `next_open` is when volunteers are next scheduled (None: nobody is)."""
+
+    next_open: datetime | None
