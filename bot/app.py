@@ -90,6 +90,7 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
             ("escalations", stack.escalation_worker.run),
             ("escalation-deadlines", stack.escalations.run_deadlines),
             ("queue-positions", stack.positions.run),
+            ("coverage-watch", stack.coverage.run),
         ]
         if settings.escalation.webhook_url:
             tasks.append(("pager", _pager_task(settings, services, stack, name)))

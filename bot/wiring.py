@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from routing import texts
+from routing.coverage_watch import CoverageWatch
 from routing.escalation import EscalationDesk, EscalationPolicy
 from routing.model import Audience, Platform, Priority
 from routing.outbox import Outbox
@@ -41,6 +42,7 @@ class RoutingStack:
     inbound_worker: StreamWorker
     escalation_worker: StreamWorker
     positions: QueuePositionNotifier
+    coverage: CoverageWatch
 
 
 def build_routing(
@@ -75,7 +77,8 @@ def build_routing(
         redis, writer, keys.ESCALATIONS, ESCALATION_GROUP, consumer, desk.deliver, worker_options, alert
     )
     positions = QueuePositionNotifier(conversations, writer, min_gap=position_gap)
-    return RoutingStack(writer, conversations, desk, router, inbound, escalation, positions)
+    coverage = CoverageWatch(config.staff_platform, duty, conversations, writer)
+    return RoutingStack(writer, conversations, desk, router, inbound, escalation, positions, coverage)
 
 
 def _dead_letter_alert(writer: StreamWriter, platform: Platform) -> DeadLetterHook:

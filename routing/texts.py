@@ -152,6 +152,18 @@ DEBRIEF_REQUEST = "Debrief please: {volunteer} just ended a conversation that re
 SUPERVISOR_NOTICE = (
     "Conversation {conversation} ({pseudonym}) reached {tier}.{who} You can watch and whisper in its thread."
 )
+COVERAGE_GAP = (
+    "Rota gap: no volunteer is on shift from {when}. Can someone cover? (/cover <volunteer> <date> <HH:MM-HH:MM>)"
+)
+NO_ONCALL = (
+    "No on-call professional is covering right now. Risk alerts still go to the escalation chat; please arrange "
+    "cover (/oncall)."
+)
+LONG_WAIT = "{pseudonym} has been waiting {minutes} minutes. Can someone take them? (/next)"
+SHIFT_ENDING = (
+    "Your shift ends at {when}. To hand over, use /release <note for the next volunteer>; to stay with them, "
+    "just carry on."
+)
 ON_BREAK = "{name} is on a break for {minutes} minutes. Enjoy it; /on ends it early."
 PROFESSIONAL_PREFIX = "Crisis professional: {text}"
 PROFESSIONAL_JOINED = "A crisis professional has joined and will talk with you now. You are not alone."

@@ -149,3 +149,40 @@ async def test_a_volunteer_on_a_break_gets_no_automatic_assignments(redis: Redis
     await h.staff("501", "/on")  # back early
     await h.person("9002", "hello")
     assert (await h.stack.conversations.get(await h.conversation_of("9001"))).state == ConversationState.ACTIVE  # type: ignore[union-attr]
+
+
+async def test_coordinators_are_alerted_to_gaps_missing_on_call_and_long_waits(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await _import(redis, _rota_data("mon", "09:30-12:00"))
+    monday = datetime(2031, 3, 3, 8, 45, tzinfo=UTC)  # nobody until Ana's shift at 09:30
+    sent = await h.stack.coverage.check(now=monday)
+    assert sent == [
+        "Rota gap: no volunteer is on shift from Mon 08:45 UTC. Can someone cover? "
+        "(/cover <volunteer> <date> <HH:MM-HH:MM>)",
+        "No on-call professional is covering right now. Risk alerts still go to the escalation chat; please "
+        "arrange cover (/oncall).",
+    ]
+    assert await h.stack.coverage.check(now=monday) == []  # each alert once
+    lobby = await _lobby(h)
+    assert len(lobby) == 2
+
+    await h.person("9001", "hello")
+    later = datetime.fromtimestamp(datetime.now(UTC).timestamp() + 11 * 60, UTC)
+    waited = await h.stack.coverage.check(now=later)
+    assert any("has been waiting 11 minutes" in t for t in waited)
+
+
+async def test_a_volunteer_whose_shift_ends_is_asked_to_hand_over_each_conversation(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await _import(redis, _rota_data("mon", "09:00-10:00"))
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
+    await h.outbound(Platform.TELEGRAM)
+    await h.stack.coverage.check(now=datetime(2031, 3, 3, 9, 55, tzinfo=UTC))
+    prompts = [m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
+    assert [m.text for m in prompts if m.conversation == conv] == [
+        "Your shift ends at Mon 10:00 UTC. To hand over, use /release <note for the next volunteer>; to stay "
+        "with them, just carry on."
+    ]
