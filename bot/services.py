@@ -105,6 +105,7 @@ def start_services(settings: Settings) -> Services:
         staff_platform=settings.staff.platform, max_text_length=settings.routing.max_text_length,
         flood_limit=settings.routing.flood_limit, retention_days=settings.storage.retention_days,
         auto_assign=settings.routing.assignment == "auto",
+        topics=tuple(settings.routing.topics), match_wait=settings.routing.match_wait_minutes * 60,
     )  # fmt: skip
     return Services(
         redis=connect(redis_options(settings, url)),

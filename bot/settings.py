@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from routing.intake import DEFAULT_TOPICS
 from routing.model import Platform
 
 ENV_PREFIX = "PEERBRIDGE_"
@@ -102,6 +103,8 @@ class RoutingSettings(_Section):
     flood_limit: int = Field(default=20, ge=1, le=10_000)
     aging_minutes: float = Field(default=15, gt=0, le=24 * 60)
     position_update_minutes: float = Field(default=2, ge=0.5, le=60)
+    topics: list[str] = Field(default_factory=lambda: list(DEFAULT_TOPICS))
+    match_wait_minutes: float = Field(default=3, ge=0, le=60)
 
 
 class EscalationSettings(_Section):

@@ -16,6 +16,7 @@ from routing import texts
 from routing.codec import MalformedEntry, decode_inbound, encode_inbound
 from routing.commands import SeekerCommand, parse_command, seeker_command
 from routing.escalation import EscalationDesk
+from routing.intake import DEFAULT_MATCH_WAIT, DEFAULT_TOPICS, FEEDBACK_CHOICES, topic_buttons
 from routing.model import (
     Audience,
     ConversationId,
@@ -37,9 +38,10 @@ from routing.risk.assessment import Assessment
 from routing.roster import Roster
 from routing.staff_actions import StaffActions
 from routing.store.cipher import TextCipher
-from routing.store.conversations import Conversation, ConversationStore
+from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
 from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
+from routing.store.feedback import FeedbackCounts
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
 
@@ -57,6 +59,8 @@ class RouterConfig:
     flood_limit: int = 20  # messages per flood window (see StreamWriter) before non-risk ones are held back
     retention_days: float = 30
     auto_assign: bool = False
+    topics: tuple[str, ...] = DEFAULT_TOPICS  # offered at intake; empty: don't ask
+    match_wait: float = DEFAULT_MATCH_WAIT  # seconds a person may wait extra for a volunteer who fits
 
 
 class Router:
@@ -86,9 +90,12 @@ class Router:
         self._escalations = escalations
         self._resources = resources
         self._eraser = eraser
+        self._feedback = FeedbackCounts(store.redis_client)
         self._duty = duty
         self._roster = roster
-        self._staff = StaffActions(config.staff_platform, store, writer, roster, escalations, duty, rotas)
+        self._staff = StaffActions(
+            config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait
+        )
 
     async def handle_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """Stream-worker entry point: decrypt, decode (MalformedEntry → dead letter), handle."""
@@ -118,6 +125,9 @@ class Router:
             return
         if message.kind == InboundKind.UNDELIVERABLE:
             await self._person_unreachable(message, out)
+            return
+        if message.kind == InboundKind.ACTION:
+            await self._person_button(message, out)
             return
         if message.kind == InboundKind.EDIT:
             message = dataclasses.replace(message, text=texts.EDITED.format(text=message.text))
@@ -222,6 +232,22 @@ class Router:
             )
         await self._writer.audit("closed", conversation=conversation.id, by="person")
 
+    async def _person_button(self, message: InboundMessage, out: Outbox) -> None:
+        """A person's button: a topic at intake (skippable) or the anonymous feedback at the end."""
+        name, _, value = message.text.strip().partition(" ")
+        if name == "feedback" and value in {choice for _label, choice in FEEDBACK_CHOICES}:
+            await self._feedback.count(value)
+            self._reply(message, out, texts.FEEDBACK_THANKS)
+        elif name == "topic":
+            conv = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
+            if conv is None:
+                return
+            if value in self._config.topics:
+                await self._store.set_field(conv, TOPIC_FIELD, value)
+                self._reply(message, out, texts.TOPIC_NOTED.format(topic=value))
+            else:
+                self._reply(message, out, texts.TOPIC_SKIPPED)
+
     async def _person_unreachable(self, message: InboundMessage, out: Outbox) -> None:
         """The platform refused delivery for good: end the conversation and tell the volunteer why."""
         # Delivery reports name the conversation in `text`; a platform-side report names only the person.
@@ -255,21 +281,30 @@ class Router:
         self, conversation: Conversation, message: InboundMessage, out: Outbox, created: bool, tier_rose: bool
     ) -> None:
         await self._store.keep_pending(conversation.id, out.entry_id, encode_inbound(message))
-        closed = await self._duty.out_of_hours() if created and self._duty else None
-        if closed is not None:
-            when = texts.OUT_OF_HOURS_NEXT.format(when=_when(closed.next_open)) if closed.next_open else ""
-            self._reply(message, out, texts.OUT_OF_HOURS.format(next_open=when), conversation=conversation.id)
-            await self._writer.audit("queued_out_of_hours", conversation=conversation.id)
-        elif created:
-            position = await self._store.position(conversation.id) or 1
-            queued = texts.QUEUED.format(position=position)
-            self._reply(message, out, queued, priority=Priority.PERSON, conversation=conversation.id)
-            await self._writer.audit("queued", conversation=conversation.id)
-            log.info("conversation %s queued at position %d", conversation.id, position)
+        if created:
+            await self._acknowledge_arrival(conversation, message, out)
         if created or tier_rose:
             self._staff.queue_card(conversation, out)
         if created and self._config.auto_assign:
             await self._staff.auto_assign(out)
+
+    async def _acknowledge_arrival(self, conversation: Conversation, message: InboundMessage, out: Outbox) -> None:
+        """Tell a new person where they stand (queue place, or out of hours), offering the intake topics."""
+        closed = await self._duty.out_of_hours() if self._duty else None
+        if closed is not None:
+            when = texts.OUT_OF_HOURS_NEXT.format(when=_when(closed.next_open)) if closed.next_open else ""
+            text = texts.OUT_OF_HOURS.format(next_open=when)
+            await self._writer.audit("queued_out_of_hours", conversation=conversation.id)
+        else:
+            position = await self._store.position(conversation.id) or 1
+            text = texts.QUEUED.format(position=position)
+            await self._writer.audit("queued", conversation=conversation.id)
+            log.info("conversation %s queued at position %d", conversation.id, position)
+        buttons = topic_buttons(self._config.topics) if self._config.topics else ()
+        if buttons:
+            text = f"{text}\n\n{texts.TOPIC_QUESTION}"
+        out.add(message.platform, Audience.SEEKER, text, chat=message.chat, conversation=conversation.id,
+                buttons=buttons, priority=Priority.PERSON)  # fmt: skip
 
     def _relay_to_staff(self, conversation: Conversation, message: InboundMessage, out: Outbox) -> None:
         out.add(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from datetime import UTC, datetime
 
 from routing import texts
 from routing.codec import MalformedEntry, decode_inbound
 from routing.commands import ParsedCommand, StaffCommand, parse_command, staff_command
 from routing.escalation import EscalationDesk
+from routing.intake import DEFAULT_MATCH_WAIT, Candidate, feedback_buttons, pick_for
 from routing.model import (
     Audience,
     Button,
@@ -30,7 +32,7 @@ from routing.roster import Roster, StaffMember
 from routing.rota import RotaError
 from routing.rota_changes import describe_change
 from routing.rota_commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
-from routing.store.conversations import AssignOutcome, Conversation, ConversationStore
+from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.duty import DutyRoster
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
@@ -60,7 +62,9 @@ class StaffActions:
         duty: DutyRoster | None = None,
         rotas: RotaStore | None = None,
         cooldown_minutes: float = 15.0,
+        match_wait: float = DEFAULT_MATCH_WAIT,
     ) -> None:
+        self._match_wait = match_wait
         self._platform = platform
         self._duty = duty
         self._rotas = rotas
@@ -163,7 +167,7 @@ class StaffActions:
         if cooling:
             self._say(message, conv, texts.COOLING_DOWN.format(minutes=max(1, cooling // 60)), out)
             return
-        result = await self._store.assign(member.id, member.max_concurrent, target)
+        result = await self._assign(member, target)
         if result.outcome == AssignOutcome.OK and result.conversation is not None:
             await self.connect(result.conversation, member, out)
         elif result.outcome == AssignOutcome.FULL:
@@ -175,6 +179,22 @@ class StaffActions:
             found = await self._store.get(result.conversation) if result.conversation else None
             pseudonym = found.pseudonym if found else "that person"
             self._say(message, conv, texts.ALREADY_TAKEN.format(pseudonym=pseudonym), out)
+
+    async def _assign(self, member: StaffMember, target: ConversationId | None) -> Assignment:
+        """Take `target`, or the person `member` fits best (peer matching); atomic in Redis either way."""
+        if target is not None:
+            return await self._store.assign(member.id, member.max_concurrent, target)
+        for _attempt in range(3):  # another volunteer may take our pick between reading and assigning
+            waiting = [
+                Candidate(c.id, c.tier, c.arrival, topic, c.language) for c, topic in await self._store.candidates()
+            ]
+            pick = pick_for(member, waiting, time.time(), self._match_wait)
+            if pick is None:
+                break
+            result = await self._store.assign(member.id, member.max_concurrent, pick.conversation)
+            if result.outcome != AssignOutcome.TAKEN:
+                return result
+        return await self._store.assign(member.id, member.max_concurrent)
 
     async def connect(self, conv: ConversationId, member: StaffMember, out: Outbox) -> None:
         """Open the staff thread for a newly assigned conversation and catch the volunteer up."""
@@ -217,7 +237,7 @@ class StaffActions:
             if free > 0:
                 candidates.append((free, member))
         for _free, member in sorted(candidates, key=lambda c: -c[0]):
-            result = await self._store.assign(member.id, member.max_concurrent)
+            result = await self._assign(member, None)
             if result.outcome == AssignOutcome.OK and result.conversation is not None:
                 await self.connect(result.conversation, member, out)
                 return
@@ -255,6 +275,8 @@ class StaffActions:
             conversation=conversation.id,
             priority=Priority.PERSON,
         )
+        out.add(conversation.platform, Audience.SEEKER, texts.FEEDBACK_QUESTION, chat=conversation.chat,
+                buttons=feedback_buttons(), priority=Priority.BACKGROUND)  # fmt: skip
         self._thread(conversation, texts.CLOSED_NOTE.format(who=member.name), out)
         out.add(
             self._platform,

@@ -36,6 +36,14 @@ QUEUED = (
 
 STILL_WAITING = "You are still in the queue (number {position}). A volunteer will be with you as soon as possible."
 
+TOPIC_QUESTION = (
+    "If you like, tell us what you'd like to talk about, so we can look for a volunteer who has been there "
+    "too. You can also skip this."
+)
+TOPIC_NOTED = "Thank you. We'll look for a volunteer who knows about {topic}; it won't make you wait long."
+TOPIC_SKIPPED = "That's fine. A volunteer will be with you as soon as possible."
+FEEDBACK_QUESTION = "If you have a moment: how are you feeling now, compared to when you started? (anonymous)"
+FEEDBACK_THANKS = "Thank you for telling us. Take care of yourself; you can write here again at any time."
 CONNECTED = "A volunteer has joined the conversation. You can write to them here."
 
 VOLUNTEER_LEFT = (

@@ -80,6 +80,11 @@ class ConversationStore:
         self._close = redis.register_script(scripts.CLOSE)
         self._raise = redis.register_script(scripts.RAISE_TIER)
 
+    @property
+    def redis_client(self) -> Redis:
+        """For sibling stores that share the connection (feedback counts)."""
+        return self._redis
+
     async def open(
         self, platform: Platform, chat: ChatId, person_key: str, pseudonym: Pseudonym, language: str | None
     ) -> tuple[ConversationId, bool]:
@@ -115,19 +120,7 @@ class ConversationStore:
         raw = await self._redis.hgetall(keys.conversation(conv))
         if not raw:
             return None
-        d = {_text(k): _text(v) for k, v in raw.items()}
-        return Conversation(
-            id=conv,
-            state=ConversationState(d["state"]),
-            platform=Platform(d["platform"]),
-            chat=ChatId(d["chat"]),
-            pseudonym=Pseudonym(d["pseudonym"]),
-            tier=RiskTier(int(d.get("tier", "0"))),
-            created_at=float(d["created_at"]),
-            arrival=float(d["arrival"]),
-            volunteer=VolunteerId(d["volunteer"]) if d.get("volunteer") else None,
-            language=d.get("lang") or None,
-        )
+        return _conversation(conv, {_text(k): _text(v) for k, v in raw.items()})
 
     async def position(self, conv: ConversationId) -> int | None:
         """1-based place in the queue, or None when not waiting."""
@@ -141,6 +134,19 @@ class ConversationStore:
         """The most urgent waiting conversations, in serving order."""
         ids = cast(list[bytes], await self._redis.zrange(keys.QUEUE, 0, limit - 1))
         return [ConversationId(_text(c)) for c in ids]
+
+    async def candidates(self, limit: int = 50) -> list[tuple[Conversation, str | None]]:
+        """The first `limit` waiting conversations in serving order, each with the topic the person chose."""
+        ids = await self.waiting(limit)
+        pipe = self._redis.pipeline(transaction=False)
+        for conv in ids:
+            pipe.hgetall(keys.conversation(conv))
+        found = []
+        for conv, raw in zip(ids, await pipe.execute(), strict=True):
+            if raw:
+                d = {_text(k): _text(v) for k, v in raw.items()}
+                found.append((_conversation(conv, d), d.get(TOPIC_FIELD) or None))
+        return found
 
     async def assign(self, volunteer: VolunteerId, capacity: int, conv: ConversationId | None = None) -> Assignment:
         """Give `conv` (or the most urgent waiting person) to `volunteer`, atomically."""
@@ -286,3 +292,21 @@ def _stream_order(entry_id: str) -> tuple[int, int]:
     """Sort key of a stream id "ms-seq"; ids that are not stream ids (tests, tools) sort first."""
     ms, _, seq = entry_id.partition("-")
     return (int(ms), int(seq or 0)) if ms.isdigit() and (seq or "0").isdigit() else (0, 0)
+
+
+TOPIC_FIELD = "wish:topic"
+
+
+def _conversation(conv: ConversationId, d: dict[str, str]) -> Conversation:
+    return Conversation(
+        id=conv,
+        state=ConversationState(d["state"]),
+        platform=Platform(d["platform"]),
+        chat=ChatId(d["chat"]),
+        pseudonym=Pseudonym(d["pseudonym"]),
+        tier=RiskTier(int(d.get("tier", "0"))),
+        created_at=float(d["created_at"]),
+        arrival=float(d["arrival"]),
+        volunteer=VolunteerId(d["volunteer"]) if d.get("volunteer") else None,
+        language=d.get("lang") or None,
+    )

@@ -1,0 +1,57 @@
+"""What a person may tell us at intake (skippable buttons), how feedback is asked, and peer matching (pure).
+
+Matching prefers, for a volunteer pulling `next`, the first waiting person whose wish fits the volunteer's
+lived-experience tags and languages; a person whose wish does not fit waits at most `match_wait` extra for a
+volunteer who fits, and people at high or imminent risk are never passed over for a match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from routing.model import Button, ConversationId, RiskTier
+from routing.roster import StaffMember
+
+DEFAULT_TOPICS = ("grief", "loneliness", "veterans", "lgbtq+", "substance use", "studies")
+DEFAULT_MATCH_WAIT = 180.0
+FEEDBACK_CHOICES = (("Better", "better"), ("About the same", "same"), ("Worse", "worse"))
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A waiting person as matching sees them (in queue order)."""
+
+    conversation: ConversationId
+    tier: RiskTier
+    arrival: float
+    topic: str | None
+    language: str | None
+
+
+def topic_buttons(topics: Sequence[str]) -> tuple[Button, ...]:
+    """Buttons offering topics, plus a way to skip."""
+    return (*(Button(t.capitalize(), f"topic {t}") for t in topics), Button("Skip", "topic -"))
+
+
+def feedback_buttons() -> tuple[Button, ...]:
+    return tuple(Button(label, f"feedback {value}") for label, value in FEEDBACK_CHOICES)
+
+
+def fits(volunteer: StaffMember, candidate: Candidate) -> bool:
+    """Does the volunteer fit what this person asked for? (No wish: anyone fits.)"""
+    topic_ok = candidate.topic is None or candidate.topic in {t.casefold() for t in volunteer.tags}
+    lang = (candidate.language or "").split("-")[0].casefold()
+    lang_ok = not lang or not volunteer.languages or lang in {x.casefold() for x in volunteer.languages}
+    return topic_ok and lang_ok
+
+
+def pick_for(volunteer: StaffMember, waiting: Sequence[Candidate], now: float, match_wait: float) -> Candidate | None:
+    """The person `volunteer` should take next: urgent first, then the first who fits or has waited long
+    enough; if everyone is still waiting for a better fit, the head of the queue (nobody is refused)."""
+    for candidate in waiting:
+        if candidate.tier >= RiskTier.HIGH:
+            return candidate
+        if fits(volunteer, candidate) or now - candidate.arrival >= match_wait:
+            return candidate
+    return waiting[0] if waiting else None

@@ -1,0 +1,91 @@
+"""Peer matching at intake, its time bound, risk never delayed for a match, and anonymous feedback."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from redis.asyncio import Redis
+
+from routing.model import Audience, InboundKind, Platform, UserId, VolunteerId
+from routing.roster import StaffMember
+from routing.store.feedback import FeedbackCounts
+from tests.routing_harness import Harness, make_harness
+
+GRIEF = StaffMember(id=VolunteerId("ana"), name="Ana", tags=("grief",), identities={Platform.TELEGRAM: UserId("501")})
+VETERAN = StaffMember(
+    id=VolunteerId("ben"), name="Ben", tags=("veterans",), identities={Platform.TELEGRAM: UserId("502")}
+)
+
+
+async def _choose(h: Harness, person: str, topic: str) -> None:
+    await h.person(person, f"topic {topic}", kind=InboundKind.ACTION)
+
+
+async def _volunteer_of(h: Harness, person: str) -> str | None:
+    conv = await h.stack.conversations.get(await h.conversation_of(person))
+    assert conv is not None
+    return conv.volunteer
+
+
+async def test_intake_offers_topics_that_can_be_skipped(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("9001", "hello")
+    queued = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.SEEKER)
+    assert "number 1" in queued.text
+    assert "what you'd like to talk about" in queued.text
+    assert [b.action for b in queued.buttons][-1] == "topic -"
+    assert "topic grief" in [b.action for b in queued.buttons]
+    await _choose(h, "9001", "grief")
+    assert "knows about grief" in (await h.to_person())[-1]
+    await h.person("9002", "hi")
+    await _choose(h, "9002", "-")
+    assert "That's fine" in (await h.to_person())[-1]
+
+
+async def test_next_prefers_a_person_the_volunteer_fits(redis: Redis) -> None:
+    h = make_harness(redis, members=[GRIEF, VETERAN])
+    await h.person("9001", "I served and can't sleep")
+    await _choose(h, "9001", "veterans")
+    await h.person("9002", "hello")  # arrived later, no wish
+    await h.staff("501", "/next")  # Ana (grief) is given the person without a wish…
+    assert await _volunteer_of(h, "9002") == "ana"
+    assert await _volunteer_of(h, "9001") is None
+    await h.staff("502", "/next")  # …and the veteran waits for Ben
+    assert await _volunteer_of(h, "9001") == "ben"
+
+
+async def test_a_wish_never_makes_anyone_wait_longer_than_the_bound(redis: Redis) -> None:
+    h = make_harness(redis, members=[GRIEF], match_wait=0.3)
+    await h.person("9001", "hello")
+    await _choose(h, "9001", "veterans")
+    await h.person("9002", "hello")
+    await asyncio.sleep(0.4)  # the veteran has now waited longer than the matching bound
+    await h.staff("501", "/next")
+    assert await _volunteer_of(h, "9001") == "ana"
+
+
+async def test_risk_is_never_delayed_for_a_match(redis: Redis) -> None:
+    h = make_harness(redis, members=[GRIEF])
+    await h.person("9002", "hello")
+    await h.person("9001", "I served and I want to kill myself")
+    await _choose(h, "9001", "veterans")
+    await h.staff("501", "/next")
+    assert await _volunteer_of(h, "9001") == "ana"
+
+
+async def test_feedback_is_asked_at_the_end_and_kept_only_as_daily_counts(redis: Redis) -> None:
+    h = make_harness(redis, members=[GRIEF])
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    await h.open_thread(await h.conversation_of("9001"), "77")
+    await h.outbound(Platform.TELEGRAM)
+    await h.staff("501", "/end", thread="77")
+    question = next(m for m in await h.outbound(Platform.TELEGRAM) if m.buttons and m.audience == Audience.SEEKER)
+    assert [b.label for b in question.buttons] == ["Better", "About the same", "Worse"]
+    await h.person("9001", "feedback better", kind=InboundKind.ACTION)
+    assert "Thank you for telling us" in (await h.to_person())[-1]
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert await FeedbackCounts(redis).day(today) == {"better": 1}
+    keys = [k.decode() async for k in redis.scan_iter(match="pb:feedback:*")]
+    assert keys == [f"pb:feedback:{today}"]  # nothing ties the answer to a person or a conversation
