@@ -13,7 +13,7 @@ from routing import texts
 from routing.model import Audience, ConversationId, Platform, Priority
 from routing.outbox import Outbox
 from routing.rota import Rota
-from routing.rota_maths import GapKind, gaps, on_call, shift_ending_soon
+from routing.rota_maths import GapKind, gaps, on_call, over_weekly_limit, shift_ending_soon
 from routing.store.connection import STORE_ERRORS
 from routing.store.conversations import ConversationStore
 from routing.store.duty import DutyRoster
@@ -55,6 +55,10 @@ class CoverageWatch:
                     alerts.append((f"gap:{gap.start.isoformat()}", texts.COVERAGE_GAP.format(when=_hhmm(gap.start))))
             if on_call(rota, at).first is None:
                 alerts.append((f"oncall:{at:%Y%m%d%H}", texts.NO_ONCALL))
+            week = at.date().isocalendar()
+            for over in over_weekly_limit(rota, at.date()):
+                text = texts.OVER_HOURS.format(volunteer=over.volunteer, hours=over.hours, limit=over.limit)
+                alerts.append((f"hours:{over.volunteer}:{week.year}-{week.week}", text))
             await self._handover_prompts(rota, at)
         alerts += await self._long_waits(at)
         sent = []

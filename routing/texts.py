@@ -167,6 +167,10 @@ NO_ONCALL = (
     "No on-call professional is covering right now. Risk alerts still go to the escalation chat; please arrange "
     "cover (/oncall)."
 )
+OVER_HOURS = (
+    "Wellbeing: {volunteer} is scheduled {hours:.0f} hours this week, over their limit of {limit:.0f}. Please "
+    "rebalance the rota (/shift remove …) so nobody burns out."
+)
 LONG_WAIT = "{pseudonym} has been waiting {minutes} minutes. Can someone take them? (/next)"
 SHIFT_ENDING = (
     "Your shift ends at {when}. To hand over, use /release <note for the next volunteer>; to stay with them, "

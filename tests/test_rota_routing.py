@@ -186,3 +186,12 @@ async def test_a_volunteer_whose_shift_ends_is_asked_to_hand_over_each_conversat
         "Your shift ends at Mon 10:00 UTC. To hand over, use /release <note for the next volunteer>; to stay "
         "with them, just carry on."
     ]
+
+
+async def test_coordinators_are_warned_when_a_volunteer_is_scheduled_over_their_weekly_hours(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    data = _rota_data("mon", "08:00-20:00")
+    data["staff"][1]["weekly_hours"] = 10  # type: ignore[index]
+    await _import(redis, data)
+    sent = await h.stack.coverage.check(now=datetime(2031, 3, 3, 9, 0, tzinfo=UTC))
+    assert any("ana is scheduled 12 hours this week, over their limit of 10" in t for t in sent)
