@@ -8,6 +8,7 @@ no acknowledged write) and shutdown.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import socket
@@ -19,6 +20,14 @@ from pathlib import Path
 
 class EmbeddedRedisError(RuntimeError):
     """The embedded Redis could not be started; the message says why and what to do."""
+
+
+class AlreadyRunning(Exception):
+    """Another peerbridge process already runs the embedded Redis for this data directory: use `url`."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
 
 
 def redis_server_binary() -> str:
@@ -54,6 +63,7 @@ class EmbeddedRedis:
     persistent: bool = True
     extra_args: tuple[str, ...] = ()
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _lock: int | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -71,10 +81,17 @@ class EmbeddedRedis:
         ]  # fmt: skip
 
     def start(self, timeout: float = 10.0) -> None:
-        """Start the server and wait until it answers PING; raises EmbeddedRedisError if it does not."""
+        """Start the server and wait until it answers PING; raises EmbeddedRedisError if it does not.
+
+        One data directory, one server: a second peerbridge process (say `peerbridge rota import` while
+        `peerbridge run` is up) gets AlreadyRunning with the running server's URL instead of starting a second
+        redis-server on the same append-only file.
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
         if self.port == 0:
             self.port = free_port(self.host)
+        (self.data_dir / "redis.port").write_text(str(self.port))
         log_path = self.data_dir / "redis.log"
         with open(log_path, "ab") as log_file:
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
@@ -89,6 +106,24 @@ class EmbeddedRedis:
             time.sleep(0.02)
         self.stop()
         raise EmbeddedRedisError(f"redis-server did not answer on port {self.port} within {timeout:.0f} s")
+
+    def _take_lock(self) -> None:
+        if self._lock is not None:
+            return
+        fd = os.open(self.data_dir / "redis.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            port = (self.data_dir / "redis.port").read_text().strip()
+            raise AlreadyRunning(f"redis://{self.host}:{port}/0") from None
+        self._lock = fd
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+            self._lock = None
 
     def _answers_ping(self) -> bool:
         try:
@@ -108,6 +143,7 @@ class EmbeddedRedis:
         """Ask for a clean shutdown (SIGTERM: Redis flushes the AOF), then make sure it is gone."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
+            self._release_lock()
             return
         process.terminate()
         try:
@@ -116,6 +152,7 @@ class EmbeddedRedis:
             process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
+        self._release_lock()
 
     @property
     def running(self) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from bot import keys_at_rest
-from bot.embedded_redis import EmbeddedRedis
+from bot.embedded_redis import AlreadyRunning, EmbeddedRedis
 from bot.settings import Settings
 from routing.escalation import EscalationPolicy
 from routing.model import Role
@@ -98,9 +98,13 @@ def start_services(settings: Settings) -> Services:
     url = settings.redis.url
     if not url and not settings.redis.sentinels:
         embedded = EmbeddedRedis(data_dir=storage / "redis")
-        embedded.start()
-        url = embedded.url
-        log.info("embedded redis-server started on %s (AOF everysec, data in %s)", url, embedded.data_dir)
+        try:
+            embedded.start()
+            url = embedded.url
+            log.info("embedded redis-server started on %s (AOF everysec, data in %s)", url, embedded.data_dir)
+        except AlreadyRunning as running:
+            embedded, url = None, running.url  # another peerbridge process owns it: share, never start a second
+            log.info("using the embedded redis-server another peerbridge process runs (%s)", url)
     router_config = RouterConfig(
         staff_platform=settings.staff.platform, max_text_length=settings.routing.max_text_length,
         flood_limit=settings.routing.flood_limit, retention_days=settings.storage.retention_days,
