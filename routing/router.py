@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from routing import texts
 from routing.codec import MalformedEntry, decode_inbound, encode_inbound
@@ -36,6 +37,7 @@ from routing.pseudonyms import Pseudonymiser
 from routing.resources import CrisisResources
 from routing.risk.assessment import Assessment
 from routing.roster import Roster
+from routing.rota import roster_of
 from routing.staff_actions import StaffActions
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
@@ -93,6 +95,8 @@ class Router:
         self._feedback = FeedbackCounts(store.redis_client)
         self._duty = duty
         self._roster = roster
+        self._live_roster = roster
+        self._roster_source: object | None = None  # the rota the live roster was built from
         self._staff = StaffActions(
             config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait
         )
@@ -113,11 +117,21 @@ class Router:
         if message.origin == Origin.PRIVATE:
             await self._from_person(message, out, flood_count)
         else:
-            await self._staff.handle(message, out)
+            await self._staff.handle(message, out, await self._current_roster())
         for outbound in out.messages:
             await self._writer.emit(outbound)
         for action in out.after_emit:
             await action()
+
+    async def _current_roster(self) -> Roster:
+        """Staff as the live rota in Redis knows them (the source of truth once a rota is imported); the
+        roster file otherwise. Rebuilt only when the rota's version changes."""
+        rota = await self._duty.rota() if self._duty else None
+        if rota is None:
+            return self._roster
+        if rota is not self._roster_source:
+            self._live_roster, self._roster_source = roster_of(rota, self._pseudonyms), rota
+        return self._live_roster
 
     async def _from_person(self, message: InboundMessage, out: Outbox, flood_count: int) -> None:
         if message.kind == InboundKind.UNSUPPORTED:

@@ -74,7 +74,10 @@ class StaffActions:
         self._roster = roster
         self._escalations = escalations
 
-    async def handle(self, message: InboundMessage, out: Outbox) -> None:
+    async def handle(self, message: InboundMessage, out: Outbox, roster: Roster | None = None) -> None:
+        """Handle a staff message; `roster` is the live one (from the rota in Redis) when the router has it."""
+        if roster is not None:
+            self._roster = roster
         member = self._roster.member(message.platform, message.sender)
         conv = await self._store.conversation_of_thread(message.platform, message.thread) if message.thread else None
         parsed: ParsedCommand | None = None

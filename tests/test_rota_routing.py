@@ -32,9 +32,9 @@ def _rota_data(shift_day: str, time: str) -> dict[str, object]:
     return {
         "timezone": "UTC",
         "staff": [
-            {"id": "cleo", "name": "Cleo", "roles": ["coordinator"]},
-            {"id": "ana", "name": "Ana"},
-            {"id": "sue", "name": "Sue", "roles": ["supervisor"]},
+            {"id": "cleo", "name": "Cleo", "roles": ["coordinator"], "telegram": 510},
+            {"id": "ana", "name": "Ana", "telegram": 501},
+            {"id": "sue", "name": "Sue", "roles": ["supervisor"], "telegram": 503},
         ],
         "shift": [{"volunteer": "ana", "day": shift_day, "time": time}],
     }
@@ -195,3 +195,12 @@ async def test_coordinators_are_warned_when_a_volunteer_is_scheduled_over_their_
     await _import(redis, data)
     sent = await h.stack.coverage.check(now=datetime(2031, 3, 3, 9, 0, tzinfo=UTC))
     assert any("ana is scheduled 12 hours this week, over their limit of 10" in t for t in sent)
+
+
+async def test_roles_come_from_the_live_rota_once_imported(redis: Redis) -> None:
+    h = make_harness(redis, members=[])  # no roster file: the rota in Redis alone says who is a coordinator
+    await _import(redis, _rota_data("mon", "09:00-17:00"))
+    await h.staff("510", "/capacity ana 2")
+    stored = await RotaStore(redis).load()
+    assert stored is not None
+    assert next(m for m in stored.rota.staff if m.id == "ana").max_concurrent == 2
