@@ -12,6 +12,7 @@ from aiohttp import web
 from adapters.discord.adapter import DiscordAdapter
 from adapters.telegram.adapter import TelegramAdapter, TelegramOptions
 from adapters.telegram.normalise import StaffChats
+from bot.dashboard.wiring import build_dashboard
 from bot.discord_wiring import discord_file_fetcher, start_discord
 from bot.services import Services
 from bot.settings import Settings
@@ -79,8 +80,9 @@ async def start_gateway(settings: Settings, services: Services, name: str, *, ra
             gateway.telegram.deliverer.fetch_foreign = discord_file_fetcher(gateway.discord)
     secret = settings.telegram.webhook_secret.get_secret_value() if settings.telegram.webhook_secret else ""
     web_app = build_web_app(
-        services.redis, gateway.telegram.gateway if gateway.telegram else None, secret, gateway.ready
-    )
+        services.redis, gateway.telegram.gateway if gateway.telegram else None, secret, gateway.ready,
+        build_dashboard(settings, services),
+    )  # fmt: skip
     gateway.tasks.append(("web", _serve(web_app, settings.web.host, settings.web.port)))
     return gateway
 
@@ -109,7 +111,7 @@ def _serve(app: web.Application, host: str, port: int) -> Task:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
-        log.info("web server on http://%s:%d (healthz, readyz, webhooks)", host, port)
+        log.info("web server on http://%s:%d (healthz, readyz, metrics, dashboard, webhooks)", host, port)
         try:
             await stop.wait()
         finally:

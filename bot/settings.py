@@ -105,6 +105,7 @@ class RoutingSettings(_Section):
     position_update_minutes: float = Field(default=2, ge=0.5, le=60)
     topics: list[str] = Field(default_factory=lambda: list(DEFAULT_TOPICS))
     match_wait_minutes: float = Field(default=3, ge=0, le=60)
+    languages: list[str] = Field(default_factory=lambda: ["en", "es"])
 
 
 class EscalationSettings(_Section):

@@ -1,4 +1,4 @@
-"""The web server: Telegram webhooks, health and readiness (metrics and the dashboard come later)."""
+"""The web server: Telegram webhooks, health and readiness, Prometheus metrics and the staff dashboard."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from adapters.telegram.gateway import IngestUnavailable, TelegramGateway
+from bot.dashboard.app import Dashboard, add_dashboard
+from bot.dashboard.metrics import BridgeMetrics, metrics_handler
+from routing.store.views import DashboardViews
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +55,27 @@ def telegram_webhook(gateway: TelegramGateway, secret: str) -> Callable[[web.Req
 
 
 def build_web_app(
-    redis: Redis, telegram: TelegramGateway | None, webhook_secret: str, ready: ReadyCheck
+    redis: Redis,
+    telegram: TelegramGateway | None,
+    webhook_secret: str,
+    ready: ReadyCheck,
+    dashboard: Dashboard | None = None,
 ) -> web.Application:
+    """Webhooks, /healthz, /readyz and /metrics; the dashboard under /dashboard when `dashboard` is given."""
     app = web.Application(client_max_size=1024 * 1024)
+    views = DashboardViews(redis)
+    metrics = BridgeMetrics(redis, views)
+    app.router.add_get("/metrics", metrics_handler(metrics))
+    if dashboard is not None:
+        add_dashboard(app, dashboard, views)
+
+    async def start_metrics(_app: web.Application) -> None:
+        try:
+            await metrics.start()
+        except (RedisError, OSError):
+            log.warning("metrics: redis unavailable at start-up; counting starts at the first scrape")
+
+    app.on_startup.append(start_metrics)
     if telegram is not None and webhook_secret:
         app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook(telegram, webhook_secret))
 

@@ -29,9 +29,16 @@ class Candidate:
     language: str | None
 
 
-def topic_buttons(topics: Sequence[str]) -> tuple[Button, ...]:
-    """Buttons offering topics, plus a way to skip."""
-    return (*(Button(t.capitalize(), f"topic {t}") for t in topics), Button("Skip", "topic -"))
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch", "pt": "Português"}
+
+
+def topic_buttons(topics: Sequence[str], languages: Sequence[str] = ()) -> tuple[Button, ...]:
+    """Buttons offering topics and languages, plus a way to skip."""
+    return (
+        *(Button(t.capitalize(), f"topic {t}") for t in topics),
+        *(Button(LANGUAGE_NAMES.get(code, code), f"lang {code}") for code in languages),
+        Button("Skip", "topic -"),
+    )
 
 
 def feedback_buttons() -> tuple[Button, ...]:

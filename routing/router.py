@@ -11,7 +11,6 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
 
 from routing import texts
 from routing.codec import MalformedEntry, decode_inbound, encode_inbound
@@ -29,7 +28,6 @@ from routing.model import (
     Platform,
     Priority,
     RiskTier,
-    Role,
 )
 from routing.outbox import Outbox
 from routing.ports import RiskAssessor
@@ -62,6 +60,7 @@ class RouterConfig:
     retention_days: float = 30
     auto_assign: bool = False
     topics: tuple[str, ...] = DEFAULT_TOPICS  # offered at intake; empty: don't ask
+    languages: tuple[str, ...] = ("en", "es")  # offered at intake for matching volunteers' languages
     match_wait: float = DEFAULT_MATCH_WAIT  # seconds a person may wait extra for a volunteer who fits
 
 
@@ -114,10 +113,11 @@ class Router:
         out = Outbox(entry_id)
         if message.sender_is_bot:
             return  # our own echoes and other bots: never relayed (loop prevention)
+        self._staff.use_roster(await self._current_roster())
         if message.origin == Origin.PRIVATE:
             await self._from_person(message, out, flood_count)
         else:
-            await self._staff.handle(message, out, await self._current_roster())
+            await self._staff.handle(message, out)
         for outbound in out.messages:
             await self._writer.emit(outbound)
         for action in out.after_emit:
@@ -252,6 +252,11 @@ class Router:
         if name == "feedback" and value in {choice for _label, choice in FEEDBACK_CHOICES}:
             await self._feedback.count(value)
             self._reply(message, out, texts.FEEDBACK_THANKS)
+        elif name == "lang" and value in self._config.languages:
+            conv = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
+            if conv is not None:
+                await self._store.set_field(conv, "lang", value)
+                self._reply(message, out, texts.LANGUAGE_NOTED)
         elif name == "topic":
             conv = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
             if conv is None:
@@ -314,7 +319,7 @@ class Router:
             text = texts.QUEUED.format(position=position)
             await self._writer.audit("queued", conversation=conversation.id)
             log.info("conversation %s queued at position %d", conversation.id, position)
-        buttons = topic_buttons(self._config.topics) if self._config.topics else ()
+        buttons = topic_buttons(self._config.topics, self._config.languages) if self._config.topics else ()
         if buttons:
             text = f"{text}\n\n{texts.TOPIC_QUESTION}"
         out.add(message.platform, Audience.SEEKER, text, chat=message.chat, conversation=conversation.id,
@@ -338,7 +343,7 @@ class Router:
         resources = self._resources.for_language(message.language or conversation.language)
         self._reply(message, out, resources, priority=Priority.URGENT, conversation=conversation.id)
         await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id, text=message.text)
-        supervisors = [m.name for m in self._roster.members if m.has(Role.SUPERVISOR)]
+        supervisors = await self._staff.supervisors_on_duty()
         who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
         notice = texts.SUPERVISOR_NOTICE.format(
             conversation=conversation.id, pseudonym=conversation.pseudonym, tier=assessment.tier.label, who=who

@@ -32,6 +32,7 @@ from routing.roster import Roster, StaffMember
 from routing.rota import RotaError
 from routing.rota_changes import describe_change
 from routing.rota_commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
+from routing.rota_maths import on_shift
 from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.duty import DutyRoster
 from routing.store.rota_store import RotaStore
@@ -74,10 +75,11 @@ class StaffActions:
         self._roster = roster
         self._escalations = escalations
 
-    async def handle(self, message: InboundMessage, out: Outbox, roster: Roster | None = None) -> None:
-        """Handle a staff message; `roster` is the live one (from the rota in Redis) when the router has it."""
-        if roster is not None:
-            self._roster = roster
+    def use_roster(self, roster: Roster) -> None:
+        """The live roster (from the rota in Redis) for the next message."""
+        self._roster = roster
+
+    async def handle(self, message: InboundMessage, out: Outbox) -> None:
         member = self._roster.member(message.platform, message.sender)
         conv = await self._store.conversation_of_thread(message.platform, message.thread) if message.thread else None
         parsed: ParsedCommand | None = None
@@ -299,7 +301,7 @@ class StaffActions:
             await self._duty.cool_down(member.id, self._cooldown_minutes)
         minutes = int(self._cooldown_minutes)
         self._thread(conversation, texts.CHECK_IN.format(minutes=minutes), out)
-        supervisors = [m.name for m in self._roster.members if m.has(Role.SUPERVISOR)]
+        supervisors = await self.supervisors_on_duty()
         who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
         request = texts.DEBRIEF_REQUEST.format(
             volunteer=member.name, tier=conversation.tier.label, conversation=conversation.id, who=who
@@ -390,6 +392,16 @@ class StaffActions:
         out.add(conversation.platform, Audience.SEEKER, texts.PROFESSIONAL_JOINED, chat=conversation.chat,
                 conversation=conversation.id, priority=Priority.URGENT)  # fmt: skip
         await self._writer.audit("taken_over", conversation=conversation.id, by=member.id)
+
+    async def supervisors_on_duty(self) -> list[str]:
+        """Supervisors on shift now under the live rota; all supervisors when none is (or no rota exists)."""
+        supervisors = [m for m in self._roster.members if m.has(Role.SUPERVISOR)]
+        rota = await self._duty.rota() if self._duty else None
+        if rota is not None:
+            on = on_shift(rota, datetime.now(UTC))
+            on_shift_now = [m for m in supervisors if m.id in on]
+            supervisors = on_shift_now or supervisors
+        return [m.name for m in supervisors]
 
     async def _rota_command(self, command: RotaCommand | CommandError, member: StaffMember) -> str:
         """Coordinator commands (/rota, /shift, /cover, /capacity, /oncall, /volunteer, /absence)."""

@@ -42,6 +42,7 @@ TOPIC_QUESTION = (
 )
 TOPIC_NOTED = "Thank you. We'll look for a volunteer who knows about {topic}; it won't make you wait long."
 TOPIC_SKIPPED = "That's fine. A volunteer will be with you as soon as possible."
+LANGUAGE_NOTED = "Thank you. We'll look for a volunteer who speaks your language."
 FEEDBACK_QUESTION = "If you have a moment: how are you feeling now, compared to when you started? (anonymous)"
 FEEDBACK_THANKS = "Thank you for telling us. Take care of yourself; you can write here again at any time."
 CONNECTED = "A volunteer has joined the conversation. You can write to them here."

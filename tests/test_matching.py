@@ -89,3 +89,22 @@ async def test_feedback_is_asked_at_the_end_and_kept_only_as_daily_counts(redis:
     assert await FeedbackCounts(redis).day(today) == {"better": 1}
     keys = [k.decode() async for k in redis.scan_iter(match="pb:feedback:*")]
     assert keys == [f"pb:feedback:{today}"]  # nothing ties the answer to a person or a conversation
+
+
+async def test_a_person_can_pick_a_language_and_gets_a_volunteer_who_speaks_it(redis: Redis) -> None:
+    spanish = StaffMember(
+        id=VolunteerId("eva"), name="Eva", languages=("es",), identities={Platform.TELEGRAM: UserId("503")}
+    )
+    english = StaffMember(
+        id=VolunteerId("tom"), name="Tom", languages=("en",), identities={Platform.TELEGRAM: UserId("504")}
+    )
+    h = make_harness(redis, members=[spanish, english])
+    await h.person("9001", "hola")
+    queued = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.SEEKER)
+    assert "lang es" in [b.action for b in queued.buttons]
+    await h.person("9001", "lang es", kind=InboundKind.ACTION)
+    await h.person("9002", "hello")
+    await h.staff("504", "/next")  # Tom does not speak Spanish: he gets the next person
+    assert await _volunteer_of(h, "9002") == "tom"
+    await h.staff("503", "/next")
+    assert await _volunteer_of(h, "9001") == "eva"

@@ -1,0 +1,43 @@
+"""Adds the dashboard to the web app: routes, the session middleware and the static files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.dashboard.auth import session_middleware, signin_routes
+from bot.dashboard.charts import chart_routes
+from bot.dashboard.live import Acknowledge, live_routes
+from bot.dashboard.rota_page import rota_routes
+from routing.store.dashboard_access import DashboardSessions, SignInLinks
+from routing.store.rota_store import RotaStore
+from routing.store.views import DashboardViews
+
+STATIC = Path(__file__).parent / "static"
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """What the dashboard needs, built by the composition root."""
+
+    redis: Redis
+    links: SignInLinks
+    acknowledge: Acknowledge
+
+
+def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardViews) -> None:
+    sessions = DashboardSessions(dashboard.redis)
+    app.middlewares.append(session_middleware(sessions))
+    app.router.add_routes(signin_routes(dashboard.links, sessions))
+    app.router.add_routes(live_routes(views, dashboard.acknowledge))
+    app.router.add_routes(rota_routes(RotaStore(dashboard.redis)))
+    app.router.add_routes(chart_routes(dashboard.redis))
+    app.router.add_static("/dashboard/static/", STATIC, show_index=False)
+
+    async def to_live(_request: web.Request) -> web.Response:
+        raise web.HTTPFound("/dashboard/")
+
+    app.router.add_get("/dashboard", to_live)

@@ -1,0 +1,100 @@
+"""Page shell and small HTML builders (`string.Template`); every value passes through `esc`.
+
+Pages are served with a strict Content-Security-Policy: scripts and styles only from peerbridge itself, so
+nothing is fetched from a CDN and injected markup could not run.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Iterable, Sequence
+from string import Template
+
+from aiohttp import web
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+_PAGE = Template("""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>$title · peerbridge</title>
+<link rel="stylesheet" href="/dashboard/static/dashboard.css">
+</head>
+<body data-csrf="$csrf">
+<header class="top">
+<strong>peerbridge</strong>
+<nav>$nav</nav>
+</header>
+<main>
+<h1>$title</h1>
+$body
+</main>
+$scripts
+</body>
+</html>
+""")
+
+NAV = (("/dashboard/", "Live"), ("/dashboard/rota", "Rota"), ("/dashboard/charts", "Charts"))
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def page(title: str, body: str, *, csrf: str = "", signed_in: bool = True, scripts: Sequence[str] = ()) -> web.Response:
+    """A whole page as a response with the security headers every dashboard page carries."""
+    nav = ""
+    if signed_in:
+        links = "".join(f'<a href="{esc(href)}">{esc(label)}</a>' for href, label in NAV)
+        logout = (
+            f'<form method="post" action="/dashboard/signout" class="inline">'
+            f'<input type="hidden" name="csrf" value="{esc(csrf)}"><button type="submit">Sign out</button></form>'
+        )
+        nav = links + logout
+    tags = "".join(f'<script src="/dashboard/static/{esc(name)}" defer></script>' for name in scripts)
+    text = _PAGE.substitute(title=esc(title), nav=nav, body=body, csrf=esc(csrf), scripts=tags)
+    return web.Response(text=text, content_type="text/html", headers=security_headers())
+
+
+def security_headers() -> dict[str, str]:
+    return {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+
+
+def table(table_id: str, headings: Sequence[str], rows: Iterable[Sequence[str]], empty: str) -> str:
+    """A table whose cells are already-escaped HTML; `empty` shows when there are no rows."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headings)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    if not body:
+        body = f'<tr class="empty"><td colspan="{len(headings)}">{esc(empty)}</td></tr>'
+    return f'<table id="{esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def duration(seconds: float) -> str:
+    """ "4 min", "1 h 05 min": short enough for a phone."""
+    total = max(int(seconds), 0)
+    if total < 60:
+        return f"{total} s"
+    minutes = total // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def since(at: float, now: float | None = None) -> str:
+    return duration((now or time.time()) - at)
+
+
+def hidden_csrf(csrf: str) -> str:
+    return f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
