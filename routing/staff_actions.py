@@ -217,7 +217,10 @@ class StaffActions:
             self._thread(conversation, earlier.text, out, earlier)
         for note in await self._store.notes(conv):
             self._thread(conversation, f"Handover note: {note}", out)
-        self._thread(conversation, texts.TAKEN.format(pseudonym=conversation.pseudonym), out)
+        # One tap returns the person to the queue: nobody should stay in a conversation they cannot carry.
+        out.add(self._platform, Audience.STAFF_THREAD, texts.TAKEN.format(pseudonym=conversation.pseudonym),
+                conversation=conversation.id, pseudonym=conversation.pseudonym,
+                buttons=(Button("Hand off", "release handed off with one tap"),))  # fmt: skip
         out.add(
             conversation.platform,
             Audience.SEEKER,

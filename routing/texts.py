@@ -108,7 +108,10 @@ CARD_CLOSED = "{pseudonym} · left the queue"
 NOBODY_WAITING = "Nobody is waiting right now."
 AT_CAPACITY = "You already have {count} conversations, your limit. End or release one before taking another."
 ALREADY_TAKEN = "Someone else has already taken {pseudonym}."
-TAKEN = "You are now talking with {pseudonym}. Messages you write in this thread go to them."
+TAKEN = (
+    "You are now talking with {pseudonym}. Messages you write in this thread go to them. If this is more than "
+    "you can carry right now, tap Hand off (or /release <note>) and they go back to the queue."
+)
 THREAD_OPENED = "Conversation with {pseudonym} (risk: {tier}). What they sent while waiting follows."
 CLOSED_NOTE = "Conversation ended by {who}."
 RELEASED_NOTE = "Released back to the queue by {volunteer}. Handover note: {note}"

@@ -291,3 +291,15 @@ async def test_a_staff_edit_is_never_a_command(redis: Redis) -> None:
     still = await h.stack.conversations.get(conv)
     assert still is not None
     assert still.state == ConversationState.ACTIVE
+
+
+async def test_one_tap_hand_off_returns_the_person_to_the_queue(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    taken = next(m for m in await h.outbound(Platform.TELEGRAM) if m.buttons and m.audience == Audience.STAFF_THREAD)
+    await h.open_thread(conv, "77")
+    await h.staff("501", taken.buttons[0].action, thread="77", kind=InboundKind.ACTION)
+    assert await h.stack.conversations.waiting() == [conv]
+    assert any("back in the queue" in t for t in await h.to_person())
