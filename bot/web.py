@@ -40,7 +40,7 @@ def telegram_webhook(gateway: TelegramGateway, secret: str) -> Callable[[web.Req
             return web.Response(status=403, text="forbidden")
         try:
             raw: Any = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
             raw = None
         if not isinstance(raw, dict):
             log.error("telegram webhook: body is not a JSON object; ignored")

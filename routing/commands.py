@@ -56,7 +56,8 @@ def parse_command(text: str) -> ParsedCommand | None:
     stripped = text.strip()
     if len(stripped) < 2 or stripped[0] not in _PREFIXES or not stripped[1].isalpha():
         return None
-    word, _, rest = stripped[1:].partition(" ")
+    parts = stripped[1:].split(maxsplit=1)  # any whitespace: "/next\tnow", "/note\nline two"
+    word, rest = parts[0], parts[1] if len(parts) > 1 else ""
     word = word.split("@", 1)[0].lower()
     if len(word) > MAX_COMMAND_LENGTH:
         word = word[:MAX_COMMAND_LENGTH]
