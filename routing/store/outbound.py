@@ -66,6 +66,7 @@ class OutboundPump:
         self._group = f"deliver-{platform}"
         self._streams = [keys.outbound(platform, urgent=True), keys.outbound(platform)]
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._submitted: set[str] = set()  # entry ids handed to the scheduler and not yet finished
         self._claim_idle_ms = claim_idle_ms
         self._next_claim = 0.0
 
@@ -80,13 +81,13 @@ class OutboundPump:
     async def run(self, stop: asyncio.Event) -> None:
         """Pump until `stop`; Redis outages are waited out with back-off."""
         delay = 0.1
-        first = True
+        resume = True
         while not stop.is_set():
             try:
-                if first:
+                if resume:  # at start, and after Redis dropped: this consumer's unfinished entries first
                     await self.ensure_groups()
-                    await self.resume_own_pending()  # this consumer's unfinished entries first, all of them
-                    first = False
+                    await self.resume_own_pending()
+                    resume = False
                 await self.step()
                 delay = 0.1
             except (RedisError, OSError) as exc:
@@ -96,6 +97,7 @@ class OutboundPump:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                 delay = min(delay * 2, 2.0)
+                resume = True
         await self._scheduler.close()
 
     async def step(self, block_ms: int | None = 1000) -> int:
@@ -163,7 +165,10 @@ class OutboundPump:
         if await self._redis.exists(keys.delivered(self._platform, message.key)):
             await self._redis.xack(stream, self._group, entry_id)  # delivered before a crash: never twice
             return
+        if entry_id in self._submitted:
+            return  # already with the scheduler (re-read after a Redis drop): never twice
         await self._in_flight.acquire()
+        self._submitted.add(entry_id)
         self._scheduler.submit(message, self._on_done(stream, entry_id))
 
     def _on_done(
@@ -177,6 +182,7 @@ class OutboundPump:
                     await self._failed(stream, entry_id, message, error)
                 await self._redis.xack(stream, self._group, entry_id)
             finally:
+                self._submitted.discard(entry_id)
                 self._in_flight.release()
 
         return done

@@ -121,14 +121,19 @@ class StreamWorker:
         await self._with_backoff(stop, self.ensure_group)
         await self._with_backoff(stop, self.resume_own_pending)
         while not stop.is_set():
-            await self._with_backoff(stop, self.step)
+            if not await self._with_backoff(stop, self.step):
+                # Redis dropped mid-batch: entries this consumer had read are still pending for it; handle them
+                # now rather than after the reclaim idle time (a risk message must not wait 30 s).
+                await self._with_backoff(stop, self.resume_own_pending)
 
-    async def _with_backoff(self, stop: asyncio.Event, action: Callable[[], Awaitable[object]]) -> None:
+    async def _with_backoff(self, stop: asyncio.Event, action: Callable[[], Awaitable[object]]) -> bool:
+        """Run `action` until it succeeds (or `stop`); True when it succeeded at the first try."""
         delay = 0.1
+        first = True
         while not stop.is_set():
             try:
                 await action()
-                return
+                return first
             except (RedisError, OSError) as exc:
                 log.warning(
                     "stream %s: redis unavailable (%s); retrying in %.1fs", self.stream, type(exc).__name__, delay
@@ -136,6 +141,8 @@ class StreamWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                 delay = min(delay * 2, 2.0)
+                first = False
+        return first
 
     async def _reclaim(self) -> int:
         reply = await self._redis.xautoclaim(
