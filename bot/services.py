@@ -21,6 +21,7 @@ from routing.roster import Roster, parse_roster
 from routing.router import RouterConfig
 from routing.store.cipher import TextCipher
 from routing.store.connection import RedisOptions, connect
+from routing.store.connection import close as close_client
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class Services:
     embedded: EmbeddedRedis | None
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        await close_client(self.redis)
         if self.embedded is not None:
             self.embedded.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -34,6 +35,18 @@ def _retry(retries: int) -> Retry:
     return Retry(ExponentialBackoff(cap=0.5, base=0.05), retries, supported_errors=(RedisConnectionError,))
 
 
+_SENTINELS: weakref.WeakKeyDictionary[Redis, Sentinel] = weakref.WeakKeyDictionary()
+
+
+async def close(client: Redis) -> None:
+    """Close a client from `connect`, including its connections to the sentinels when it has them."""
+    await client.aclose()
+    sentinel = _SENTINELS.pop(client, None)
+    if sentinel is not None:
+        for connection in sentinel.sentinels:
+            await connection.aclose()
+
+
 def connect(options: RedisOptions) -> Redis:
     """Build a client (no I/O yet). RESP2 is pinned so reply shapes do not change under us."""
     common: dict[str, Any] = {
@@ -46,5 +59,7 @@ def connect(options: RedisOptions) -> Redis:
     }
     if options.sentinels:
         sentinel = Sentinel(list(options.sentinels), sentinel_kwargs={"socket_timeout": 1.0}, **common)  # type: ignore[no-untyped-call]
-        return cast(Redis, sentinel.master_for(options.master_name))
+        client = cast(Redis, sentinel.master_for(options.master_name))
+        _SENTINELS[client] = sentinel
+        return client
     return Redis.from_url(options.url, **common)
