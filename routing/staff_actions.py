@@ -13,6 +13,7 @@ from routing.commands import ParsedCommand, StaffCommand, parse_command, staff_c
 from routing.escalation import EscalationDesk
 from routing.intake import DEFAULT_MATCH_WAIT, Candidate, feedback_buttons, pick_for
 from routing.model import (
+    Attachment,
     Audience,
     Button,
     ConversationId,
@@ -221,14 +222,7 @@ class StaffActions:
         out.add(self._platform, Audience.STAFF_THREAD, texts.TAKEN.format(pseudonym=conversation.pseudonym),
                 conversation=conversation.id, pseudonym=conversation.pseudonym,
                 buttons=(Button("Hand off", "release handed off with one tap"),))  # fmt: skip
-        out.add(
-            conversation.platform,
-            Audience.SEEKER,
-            texts.CONNECTED,
-            chat=conversation.chat,
-            conversation=conversation.id,
-            priority=Priority.PERSON,
-        )
+        self._to_person(conversation, texts.CONNECTED, out=out)
         self._card(conversation, texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name), out)
         out.then(lambda: self._store.clear_pending(conv))
         await self._writer.audit("assigned", conversation=conv, volunteer=member.id)
@@ -262,29 +256,13 @@ class StaffActions:
         text = message.text
         if member.has(Role.PROFESSIONAL) and member.id != conversation.volunteer and text:
             text = texts.PROFESSIONAL_PREFIX.format(text=text)
-        out.add(
-            conversation.platform,
-            Audience.SEEKER,
-            text,
-            chat=conversation.chat,
-            conversation=conversation.id,
-            attachments=message.attachments,
-            source_platform=message.platform,
-            priority=Priority.PERSON,
-        )
+        self._to_person(conversation, text, attachments=message.attachments, source_platform=message.platform, out=out)
 
     async def _end(self, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
         await self._store.close(conversation.id)
-        out.add(
-            conversation.platform,
-            Audience.SEEKER,
-            texts.ENDED_BY_VOLUNTEER,
-            chat=conversation.chat,
-            conversation=conversation.id,
-            priority=Priority.PERSON,
-        )
-        out.add(conversation.platform, Audience.SEEKER, texts.FEEDBACK_QUESTION, chat=conversation.chat,
-                buttons=feedback_buttons(), priority=Priority.BACKGROUND)  # fmt: skip
+        self._to_person(conversation, texts.ENDED_BY_VOLUNTEER, out=out)
+        self._to_person(conversation, texts.FEEDBACK_QUESTION, buttons=feedback_buttons(), priority=Priority.BACKGROUND,
+                        out=out)  # fmt: skip
         self._thread(conversation, texts.CLOSED_NOTE.format(who=member.name), out)
         out.add(
             self._platform,
@@ -320,14 +298,7 @@ class StaffActions:
         if note:
             await self._store.add_note(conversation.id, note)
         self._thread(conversation, texts.RELEASED_NOTE.format(volunteer=member.name, note=note or "(none)"), out)
-        out.add(
-            conversation.platform,
-            Audience.SEEKER,
-            texts.VOLUNTEER_LEFT,
-            chat=conversation.chat,
-            conversation=conversation.id,
-            priority=Priority.PERSON,
-        )
+        self._to_person(conversation, texts.VOLUNTEER_LEFT, out=out)
         waiting = await self._store.get(conversation.id)
         if waiting is not None:
             self.queue_card(waiting, out)
@@ -392,8 +363,7 @@ class StaffActions:
         elif conversation.volunteer and conversation.volunteer != member.id:
             await self._store.transfer(conversation.id, conversation.volunteer, member.id, OVERRIDE_CAPACITY)
             self._thread(conversation, texts.TAKEN_OVER.format(name=member.name), out)
-        out.add(conversation.platform, Audience.SEEKER, texts.PROFESSIONAL_JOINED, chat=conversation.chat,
-                conversation=conversation.id, priority=Priority.URGENT)  # fmt: skip
+        self._to_person(conversation, texts.PROFESSIONAL_JOINED, priority=Priority.URGENT, out=out)
         await self._writer.audit("taken_over", conversation=conversation.id, by=member.id)
 
     async def supervisors_on_duty(self) -> list[str]:
@@ -430,27 +400,31 @@ class StaffActions:
         """Create or refresh the queue card of a waiting conversation, with a Take button."""
         since = dt.datetime.fromtimestamp(conversation.arrival, dt.UTC).strftime("%H:%M UTC")
         text = texts.CARD.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label, since=since)
-        out.add(
-            self._platform,
-            Audience.STAFF_QUEUE,
-            text,
-            kind=OutboundKind.UPSERT_CARD,
-            conversation=conversation.id,
-            pseudonym=conversation.pseudonym,
-            buttons=(Button("Take", f"take {conversation.id}"),),
-            priority=Priority.BACKGROUND,
-        )
+        self._card(conversation, text, out, buttons=(Button("Take", f"take {conversation.id}"),))
 
-    def _card(self, conversation: Conversation, text: str, out: Outbox) -> None:
+    def _to_person(
+        self,
+        conversation: Conversation,
+        text: str,
+        *,
+        out: Outbox,
+        priority: Priority = Priority.PERSON,
+        attachments: tuple[Attachment, ...] = (),
+        source_platform: Platform | None = None,
+        buttons: tuple[Button, ...] = (),
+    ) -> None:
+        """Say something to the person of `conversation` in their private chat."""
         out.add(
-            self._platform,
-            Audience.STAFF_QUEUE,
-            text,
-            kind=OutboundKind.UPSERT_CARD,
-            conversation=conversation.id,
-            pseudonym=conversation.pseudonym,
-            priority=Priority.BACKGROUND,
-        )
+            conversation.platform, Audience.SEEKER, text, chat=conversation.chat, conversation=conversation.id,
+            attachments=attachments, source_platform=source_platform, buttons=buttons, priority=priority,
+        )  # fmt: skip
+
+    def _card(self, conversation: Conversation, text: str, out: Outbox, buttons: tuple[Button, ...] = ()) -> None:
+        """Create or edit the conversation's queue card (no buttons: the card can no longer be taken)."""
+        out.add(
+            self._platform, Audience.STAFF_QUEUE, text, kind=OutboundKind.UPSERT_CARD, conversation=conversation.id,
+            pseudonym=conversation.pseudonym, buttons=buttons, priority=Priority.BACKGROUND,
+        )  # fmt: skip
 
     def _thread(
         self, conversation: Conversation, text: str, out: Outbox, relayed: InboundMessage | None = None
