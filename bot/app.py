@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
+from bot.dashboard.wiring import signin_links
 from bot.pager import Pager
 from bot.platforms import Gateway, start_gateway
 from bot.services import Services, escalation_policy, start_services
@@ -84,6 +85,7 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
             aging_seconds=settings.routing.aging_minutes * 60,
             policy=escalation_policy(settings, services.roster), resources=services.resources,
             position_gap=settings.routing.position_update_minutes * 60,
+            links=signin_links(settings, services.redis),
         )  # fmt: skip
         tasks += [
             ("inbound", stack.inbound_worker.run),

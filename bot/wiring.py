@@ -20,6 +20,7 @@ from routing.router import DEFAULT_RESOURCES, Router, RouterConfig
 from routing.store import keys
 from routing.store.cipher import TextCipher
 from routing.store.conversations import ConversationStore
+from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.escalations import EscalationStore
@@ -58,6 +59,7 @@ def build_routing(
     policy: EscalationPolicy = EscalationPolicy(),  # noqa: B008 - frozen value object
     resources: CrisisResources = DEFAULT_RESOURCES,
     position_gap: float = 120.0,
+    links: SignInLinks | None = None,
     worker_options: WorkerOptions = WorkerOptions(),  # noqa: B008 - frozen value object
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
@@ -67,8 +69,9 @@ def build_routing(
     rotas = RotaStore(redis)
     duty = DutyRoster(redis, rotas)
     router = Router(
-        config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources, eraser, duty, rotas
-    )
+        config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources, eraser, duty, rotas,
+        links,
+    )  # fmt: skip
     alert = _dead_letter_alert(writer, config.staff_platform)
     inbound = StreamWorker(
         redis, writer, keys.INBOUND, ROUTER_GROUP, consumer, router.handle_entry, worker_options, alert

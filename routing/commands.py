@@ -37,6 +37,7 @@ class StaffCommand(enum.StrEnum):
     ON = "on"
     OFF = "off"
     BREAK = "break"
+    DASHBOARD = "dashboard"
     HELP = "help"
 
 

@@ -176,6 +176,7 @@ class Audience(enum.StrEnum):
     STAFF_THREAD = "staff_thread"  # the conversation's own topic/thread, created on first use
     STAFF_LOBBY = "staff_lobby"  # a plain notice in the volunteers' lobby
     ESCALATION = "escalation"  # the on-call professionals' chat
+    STAFF_DIRECT = "staff_direct"  # a private message to one staff member; `chat` is their platform user id
 
 
 class OutboundKind(enum.StrEnum):

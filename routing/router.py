@@ -39,6 +39,7 @@ from routing.rota import roster_of
 from routing.staff_actions import StaffActions
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
+from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.feedback import FeedbackCounts
@@ -81,6 +82,7 @@ class Router:
         eraser: PersonEraser | None = None,
         duty: DutyRoster | None = None,
         rotas: RotaStore | None = None,
+        links: SignInLinks | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -97,8 +99,9 @@ class Router:
         self._live_roster = roster
         self._roster_source: object | None = None  # the rota the live roster was built from
         self._staff = StaffActions(
-            config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait
-        )
+            config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait,
+            links=links,
+        )  # fmt: skip
 
     async def handle_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """Stream-worker entry point: decrypt, decode (MalformedEntry → dead letter), handle."""

@@ -16,6 +16,7 @@ from routing.model import (
     Attachment,
     Audience,
     Button,
+    ChatId,
     ConversationId,
     ConversationState,
     EscalationId,
@@ -35,6 +36,7 @@ from routing.rota_changes import describe_change
 from routing.rota_commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
 from routing.rota_maths import on_shift
 from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
+from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
@@ -65,7 +67,9 @@ class StaffActions:
         rotas: RotaStore | None = None,
         cooldown_minutes: float = 15.0,
         match_wait: float = DEFAULT_MATCH_WAIT,
+        links: SignInLinks | None = None,
     ) -> None:
+        self._links = links
         self._match_wait = match_wait
         self._platform = platform
         self._duty = duty
@@ -128,6 +132,8 @@ class StaffActions:
                 await self._duty.end_break(member.id)
             state = "checked in and available" if command == StaffCommand.ON else "off duty"
             self._say(message, conv, f"{member.name} is now {state}.", out)
+        elif command == StaffCommand.DASHBOARD:
+            await self._dashboard_link(member, message, conv, out)
         elif command == StaffCommand.BREAK:
             minutes = int(argument) if argument.isdigit() and 0 < int(argument) <= 240 else 15
             if self._duty is not None:
@@ -365,6 +371,18 @@ class StaffActions:
             self._thread(conversation, texts.TAKEN_OVER.format(name=member.name), out)
         self._to_person(conversation, texts.PROFESSIONAL_JOINED, priority=Priority.URGENT, out=out)
         await self._writer.audit("taken_over", conversation=conversation.id, by=member.id)
+
+    async def _dashboard_link(
+        self, member: StaffMember, message: InboundMessage, conv: ConversationId | None, out: Outbox
+    ) -> None:
+        """A one-time sign-in link, sent privately: a link must never appear in a group."""
+        if self._links is None:
+            self._say(message, conv, texts.DASHBOARD_OFF, out)
+            return
+        url = await self._links.issue(member.id, member.roles)
+        link = texts.DASHBOARD_LINK.format(url=url)
+        out.add(message.platform, Audience.STAFF_DIRECT, link, chat=ChatId(message.sender), priority=Priority.STAFF)
+        self._say(message, conv, texts.DASHBOARD_SENT, out)
 
     async def supervisors_on_duty(self) -> list[str]:
         """Supervisors on shift now under the live rota; all supervisors when none is (or no rota exists)."""

@@ -181,6 +181,12 @@ SHIFT_ENDING = (
     "just carry on."
 )
 ON_BREAK = "{name} is on a break for {minutes} minutes. Enjoy it; /on ends it early."
+DASHBOARD_LINK = "Your dashboard sign-in link (works once, for 10 minutes; don't forward it): {url}"
+DASHBOARD_SENT = (
+    "I've sent you a private sign-in link. If it doesn't arrive, open a private chat with me, send /start, "
+    "and ask again."
+)
+DASHBOARD_OFF = "The dashboard is not enabled in this deployment."
 PROFESSIONAL_PREFIX = "Crisis professional: {text}"
 PROFESSIONAL_JOINED = "A crisis professional has joined and will talk with you now. You are not alone."
 TAKEN_OVER = "{name} (crisis professional) has taken over this conversation. Thank you — stay available to them."

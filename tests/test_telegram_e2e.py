@@ -323,3 +323,15 @@ async def test_webhook_answers_503_while_redis_is_down_and_loses_nothing(world: 
             await w.bot_says(lambda m: m.chat_id == w.person.id and "queue" in m.body, within=15)
     finally:
         own_redis.stop()
+
+
+async def test_dashboard_link_is_sent_privately_and_never_in_the_group(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.send_user_message(w.volunteer, "/start")  # a bot can only write to someone who started it
+    await w.bot_says(lambda m: m.chat_id == w.volunteer.id and "peer support" in m.body)
+    box.send_user_message(w.volunteer, "/dashboard", chat=w.staff)
+    link = await w.bot_says(lambda m: m.chat_id == w.volunteer.id and "sign-in link" in m.body)
+    assert f":{w.settings.web.port}/dashboard" in link.body
+    said = await w.bot_says(lambda m: m.chat_id == w.staff.id and "private sign-in link" in m.body)
+    assert "http" not in said.body
+    assert not [m for m in box.sent(chat=w.staff) if "/dashboard/" in m.body]  # never in the group

@@ -55,7 +55,7 @@ class DiscordDeliverer:
         thread is opened exactly once. The scheduler keeps a destination's windows while its worker lives,
         so per-person windows need no registry here.
         """
-        if message.audience == Audience.SEEKER:
+        if message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT):
             key = f"dm:{message.chat}"
         elif message.audience == Audience.STAFF_THREAD:
             key = f"thread:{message.conversation}"
@@ -88,6 +88,9 @@ class DiscordDeliverer:
                 text += await self._thread_link(message)
             if message.audience == Audience.STAFF_THREAD:
                 await self._threads_of(message).send(message, text, uploads)
+            elif message.audience == Audience.STAFF_DIRECT:  # chat is the staff member's user id
+                user = await self._client.fetch_user(int(message.chat or "0"))
+                await send_parts(await user.create_dm(), text, uploads, message.buttons)
             else:
                 target = self._client.get_partial_messageable(self._channel_of(message))
                 await send_parts(target, text, uploads, message.buttons)

@@ -52,7 +52,7 @@ class TelegramDeliverer:
     def destination(self, message: OutboundMessage) -> Destination:
         """Private chats: ~1 message/s each. Groups: ~20 messages/min shared by all their topics."""
         chat = self._chat_of(message)
-        if message.audience == Audience.SEEKER:
+        if message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT):
             windows = (SlidingWindow(1, 1.0),) if self._rate_limits else ()
             return Destination(f"chat:{chat}", windows)
         if not self._rate_limits:
@@ -92,9 +92,9 @@ class TelegramDeliverer:
             await self._send(message, ChatId(self._chat_of(message)), None)
 
     def _chat_of(self, message: OutboundMessage) -> str:
-        if message.audience == Audience.SEEKER:
+        if message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT):  # a private chat id is the user id
             if message.chat is None:
-                raise DeliveryError("message for a person without a chat", retryable=False)
+                raise DeliveryError("private message without a chat", retryable=False)
             return message.chat
         if message.audience == Audience.ESCALATION:
             return self._chats.escalation
