@@ -121,8 +121,7 @@ class Router:
             await self._from_person(message, out, flood_count)
         else:
             await self._staff.handle(message, out)
-        for outbound in out.messages:
-            await self._writer.emit(outbound)
+        await self._writer.emit_all(out.messages)
         for action in out.after_emit:
             await action()
 

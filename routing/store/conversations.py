@@ -227,12 +227,12 @@ class ConversationStore:
     async def remember_recent(self, conv: ConversationId, text: str) -> list[str]:
         """Add to the person's recent-message window; returns the window before this message, oldest first."""
         key = keys.recent(conv)
-        earlier = await self._redis.lrange(key, 0, -1)
-        pipe = self._redis.pipeline(transaction=True)
+        pipe = self._redis.pipeline(transaction=True)  # one round trip: read the window, then add to it
+        pipe.lrange(key, 0, -1)
         pipe.rpush(key, self._cipher.encrypt(text.encode()))
         pipe.ltrim(key, -RECENT_WINDOW, -1)
         pipe.expire(key, self._retention)
-        await pipe.execute()
+        earlier = (await pipe.execute())[0]
         return [self._cipher.decrypt(_bytes(item)).decode() for item in earlier]
 
     async def add_note(self, conv: ConversationId, note: str) -> None:

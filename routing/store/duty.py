@@ -5,6 +5,7 @@ Breaks and cool-downs are keys with a time-to-live, so they end by themselves ev
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +16,8 @@ from routing.rota import Rota
 from routing.rota_maths import next_available, on_shift
 from routing.store import keys
 from routing.store.rota_store import RotaStore
+
+ROTA_CHECK_SECONDS = 1.0
 
 
 def _break(volunteer: VolunteerId) -> str:
@@ -33,12 +36,17 @@ class DutyRoster:
         self._rotas = rotas
         self._rota: Rota | None = None
         self._version = -1
+        self._checked = 0.0
 
     async def rota(self) -> Rota | None:
-        """The live rota from Redis (re-read only when its version changed); None if none was imported."""
-        changed = await self._rotas.load_if_changed(self._version)
-        if changed is not None:
-            self._rota, self._version = changed.rota, changed.version
+        """The live rota from Redis; its version is checked at most once a second (not on every message), and
+        the rota re-read only when that version changed. None if no rota was imported."""
+        now = time.monotonic()
+        if now - self._checked >= ROTA_CHECK_SECONDS:
+            self._checked = now
+            changed = await self._rotas.load_if_changed(self._version)
+            if changed is not None:
+                self._rota, self._version = changed.rota, changed.version
         return self._rota
 
     async def take_break(self, volunteer: VolunteerId, minutes: int) -> None:

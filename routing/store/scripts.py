@@ -5,7 +5,8 @@ from __future__ import annotations
 
 # Ingest: dedupe by (platform, update id), count the sender's messages in a window, append to `inbound`.
 # KEYS: dedupe, flood, inbound stream.
-# ARGV: dedupe ttl s, flood window s, payload, retention min id ("0" = no trim).
+# ARGV: dedupe ttl s, flood window s, payload, retention min id ("0" = no trim), ordering key (the sender's
+#       opaque HMAC key: entries with the same key are handled in order, different keys concurrently).
 # Returns {"dup", existing entry id} or {"ok", new entry id, flood count}. A flooded message is still stored
 # (a risk message must never be dropped by a flood limit); the router decides what to do with it.
 INGEST = """
@@ -15,9 +16,9 @@ local count = redis.call('INCR', KEYS[2])
 if count == 1 then redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2])) end
 local id
 if ARGV[4] ~= '0' then
-  id = redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[4], '*', 'd', ARGV[3], 'flood', count)
+  id = redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[4], '*', 'd', ARGV[3], 'flood', count, 'k', ARGV[5])
 else
-  id = redis.call('XADD', KEYS[3], '*', 'd', ARGV[3], 'flood', count)
+  id = redis.call('XADD', KEYS[3], '*', 'd', ARGV[3], 'flood', count, 'k', ARGV[5])
 end
 redis.call('SET', KEYS[1], id, 'EX', tonumber(ARGV[1]))
 return {'ok', id, count}

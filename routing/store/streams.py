@@ -62,7 +62,7 @@ class StreamWriter:
         person = self._pseudonyms.key(message.platform, message.sender)
         status, entry_id, count = await self._ingest(
             keys=[keys.dedupe(message.platform, message.update_id), keys.flood(person), keys.INBOUND],
-            args=[self._dedupe_ttl, self._flood_window, payload, retention_min_id(self._retention_days)],
+            args=[self._dedupe_ttl, self._flood_window, payload, retention_min_id(self._retention_days), person],
         )
         return IngestResult(entry_id=_text(entry_id), duplicate=_text(status) == "dup", flood_count=int(count))
 
@@ -75,6 +75,24 @@ class StreamWriter:
             args=[2 * DAY, payload, retention_min_id(self._retention_days)],
         )
         return bool(added)
+
+    async def emit_all(self, messages: list[OutboundMessage]) -> None:
+        """Emit several messages in one round trip (each still once per idempotency key, in order)."""
+        if len(messages) <= 1:
+            for message in messages:
+                await self.emit(message)
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        min_id = retention_min_id(self._retention_days)
+        for message in messages:
+            urgent = message.priority == Priority.URGENT
+            payload = self._cipher.encrypt(encode_outbound(message))
+            await self._emit(
+                keys=[keys.emitted(message.key), keys.outbound(message.platform, urgent)],
+                args=[2 * DAY, payload, min_id],
+                client=pipe,
+            )
+        await pipe.execute()
 
     async def first_notice(self, name: str, ttl: int) -> bool:
         """True the first time `name` is asked for within `ttl` seconds (one notice per window)."""

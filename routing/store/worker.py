@@ -40,6 +40,7 @@ class WorkerOptions:
     block_ms: int = 1000
     claim_idle_ms: int = 30_000
     max_attempts: int = 5
+    concurrent: bool = True  # different senders' entries of a batch are handled concurrently
 
 
 class StreamWorker:
@@ -88,10 +89,28 @@ class StreamWorker:
             ),
         )
         for _stream, entries in reply or []:
-            for entry_id, fields in entries:
-                await self._process(_text(entry_id), fields)
-                handled += 1
+            await self._process_batch(entries)
+            handled += len(entries)
         return handled
+
+    async def _process_batch(self, entries: list[tuple[bytes, Fields]]) -> None:
+        """Entries of one sender (same ordering key `k`) in order; different senders concurrently, so their
+        Redis round trips overlap. Entries without a key (or with `concurrent` off) run one by one."""
+        lanes: dict[bytes, list[tuple[bytes, Fields]]] = {}
+        for entry_id, fields in entries:
+            lane_key = fields.get(b"k", b"") if self._options.concurrent else b""
+            lanes.setdefault(lane_key, []).append((entry_id, fields))
+
+        async def run_lane(lane: list[tuple[bytes, Fields]]) -> None:
+            for entry_id, fields in lane:
+                await self._process(_text(entry_id), fields)
+
+        if len(lanes) == 1:
+            await run_lane(next(iter(lanes.values())))
+            return
+        async with asyncio.TaskGroup() as group:
+            for each in lanes.values():
+                group.create_task(run_lane(each))
 
     async def resume_own_pending(self) -> int:
         """Handle entries this consumer read before a crash or restart (same consumer name) right away,
