@@ -158,18 +158,19 @@ class Router:
             return
         person_key = self._pseudonyms.key(message.platform, message.sender)
         pseudonym = self._pseudonyms.alias(message.platform, message.sender)
-        conv_id, created = await self._store.open(
+        opened, created = await self._store.open_record(
             message.platform, message.chat, person_key, pseudonym, message.language
         )
+        conv_id = opened.id
         context = await self._store.remember_recent(conv_id, message.text) if message.text else []
         assessment = self._detector.assess(message.text, context) if message.text else Assessment(RiskTier.NONE, None)
         if flood_count > self._config.flood_limit and assessment.tier < RiskTier.HIGH:
             await self._slow_down(message, person_key, out)
             return
-        previous = await self._store.raise_tier(conv_id, assessment.tier) if assessment.tier else RiskTier.NONE
-        conversation = await self._store.get(conv_id)
-        if conversation is None:  # expired between calls; the next message opens a fresh one
-            return
+        previous = opened.tier
+        if assessment.tier > opened.tier:
+            previous = await self._store.raise_tier(conv_id, assessment.tier, opened.arrival)
+        conversation = dataclasses.replace(opened, tier=max(opened.tier, assessment.tier))
         if assessment.tier >= RiskTier.HIGH:
             await self._escalate(conversation, assessment, message, out)
         elif assessment.tier == RiskTier.ELEVATED and previous < RiskTier.ELEVATED:

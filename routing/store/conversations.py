@@ -89,8 +89,15 @@ class ConversationStore:
         self, platform: Platform, chat: ChatId, person_key: str, pseudonym: Pseudonym, language: str | None
     ) -> tuple[ConversationId, bool]:
         """The person's open conversation, creating and queueing one if needed. Returns (id, created)."""
+        conversation, created = await self.open_record(platform, chat, person_key, pseudonym, language)
+        return conversation.id, created
+
+    async def open_record(
+        self, platform: Platform, chat: ChatId, person_key: str, pseudonym: Pseudonym, language: str | None
+    ) -> tuple[Conversation, bool]:
+        """Like `open`, returning the conversation record read in the same round trip."""
         now = time.time()
-        conv, created, _state = await self._open(
+        conv, created, _state, record = await self._open(
             keys=[keys.person(person_key), keys.CONVERSATION_SEQ, keys.QUEUE, keys.person_conversations(person_key)],
             args=[
                 keys.CONVERSATION_PREFIX,
@@ -104,7 +111,9 @@ class ConversationStore:
                 language or "",
             ],
         )
-        return ConversationId(_text(conv)), bool(int(created))
+        fields = [_text(item) for item in record]
+        conv_id = ConversationId(_text(conv))
+        return _conversation(conv_id, dict(zip(fields[::2], fields[1::2], strict=True))), bool(int(created))
 
     async def open_conversation_of(self, person_key: str) -> ConversationId | None:
         """The person's open conversation id, without creating one."""
@@ -191,10 +200,12 @@ class ConversationStore:
             await self._redis.expire(keys.conversation(conv), self._retention)
         return _text(result) == "ok"
 
-    async def raise_tier(self, conv: ConversationId, tier: RiskTier) -> RiskTier:
-        """Raise the conversation's tier if `tier` is higher; returns the tier it had before."""
-        found = await self.get(conv)
-        arrival = found.arrival if found else time.time()
+    async def raise_tier(self, conv: ConversationId, tier: RiskTier, arrival: float | None = None) -> RiskTier:
+        """Raise the conversation's tier if `tier` is higher; returns the tier it had before. Pass the
+        conversation's `arrival` when known (it sets the queue score), saving a read."""
+        if arrival is None:
+            found = await self.get(conv)
+            arrival = found.arrival if found else time.time()
         old = await self._raise(
             keys=[keys.conversation(conv), keys.QUEUE],
             args=[conv, int(tier), queue_score(tier, arrival, self._aging)],

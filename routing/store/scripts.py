@@ -28,12 +28,14 @@ return {'ok', id, count}
 # KEYS: person map, conversation sequence, queue, person's conversation set.
 # ARGV: conversation key prefix, now, platform, chat, pseudonym, person key, initial score, retention s,
 #       language.
-# Returns {conversation id, 1 if created else 0, state}.
+# Returns {conversation id, 1 if created else 0, state, the conversation hash as a flat field/value list}.
 OPEN_CONVERSATION = """
 local existing = redis.call('GET', KEYS[1])
 if existing then
   local state = redis.call('HGET', ARGV[1] .. existing, 'state')
-  if state == 'waiting' or state == 'active' then return {existing, 0, state} end
+  if state == 'waiting' or state == 'active' then
+    return {existing, 0, state, redis.call('HGETALL', ARGV[1] .. existing)}
+  end
 end
 local n = redis.call('INCR', KEYS[2])
 local conv = 'c-' .. n
@@ -44,7 +46,7 @@ redis.call('ZADD', KEYS[3], ARGV[7], conv)
 redis.call('SET', KEYS[1], conv, 'EX', tonumber(ARGV[8]))
 redis.call('SADD', KEYS[4], conv)
 redis.call('EXPIRE', KEYS[4], tonumber(ARGV[8]))
-return {conv, 1, 'waiting'}
+return {conv, 1, 'waiting', redis.call('HGETALL', ARGV[1] .. conv)}
 """
 
 # Assign a waiting conversation to a volunteer without exceeding their capacity.
