@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     demo_p.add_argument("--port", type=int, default=8081, help="sandbox port (default 8081)")
     demo_p.add_argument("--web-port", type=int, default=8080, help="bridge web port (default 8080)")
     demo_p.add_argument("--data", default="data/demo", help="demo data directory (default data/demo)")
+    demo_p.add_argument("--page-port", type=int, default=8082, help="sandbox chat page port (default 8082)")
+    demo_p.add_argument("--scenario", help="play scripted people and volunteers: quiet, busy or risk")
     check_p = sub.add_parser("check-config", help="validate the configuration and exit")
     check_p.add_argument("--config")
     risk_p = sub.add_parser("risk-check", help="show how a message would be rated")
@@ -53,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         return _run(args.config, ProcessRole(args.role), args.name)
     if args.command == "demo":
-        return _demo(Path(args.data), args.port, args.web_port)
+        return _demo(Path(args.data), args.port, args.web_port, args.page_port, args.scenario)
     if args.command == "rota":
         return rota_cli.main(args)
     from bot import risk_commands
@@ -100,15 +102,27 @@ def _run(explicit: str | None, role: ProcessRole, name: str | None) -> int:
     return 0
 
 
-def _demo(data: Path, port: int, web_port: int) -> int:
+def _demo(data: Path, port: int, web_port: int, page_port: int, scenario_name: str | None) -> int:
     from bot.demo import run_demo
+    from bot.demo_page.scenarios import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(scenario_name) if scenario_name else None
+    except ScenarioError as exc:
+        print(f"peerbridge demo: {exc}", file=sys.stderr)
+        return 2
 
     async def _main() -> None:
         stop = asyncio.Event()
         install_signal_handlers(stop)
-        await run_demo(data, port, web_port, stop)
+        await run_demo(data, port, web_port, stop, page_port=page_port, scenario=scenario)
 
-    asyncio.run(_main())
+    try:
+        asyncio.run(_main())
+    except OSError as exc:  # a port in use, most likely
+        print(f"peerbridge demo cannot start: {exc}. Choose other ports (--port, --web-port, --page-port).",
+              file=sys.stderr)  # fmt: skip
+        return 2
     return 0
 
 

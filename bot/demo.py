@@ -1,24 +1,44 @@
 """`peerbridge demo`: the whole bridge on this machine, with no bot tokens and no internet.
 
-Starts an embedded Redis, the Telegram sandbox (a local Bot API server that is part of peerbridge), and the
-bridge talking to it through the real python-telegram-bot, with a person, a volunteer, a forum group for
-volunteers and an on-call chat already set up. `--scenario` plays a short scripted evening.
+Starts an embedded Redis, the Telegram sandbox (a local Bot API server that is part of peerbridge), the
+bridge talking to it through the real python-telegram-bot, and the sandbox chat page (`bot.demo_page`): a
+person's phone and the volunteers' workspace in one browser page. A person, a volunteer, an on-call
+professional, a forum group for volunteers and an on-call chat are already set up. `--scenario` plays
+scripted people and volunteers (`config/scenarios/<name>.toml`) so the queue and the dashboard have life.
+
+The page has its own port (`--page-port`, default 8082) rather than living in the bridge's web server: it
+forwards calls to the sandbox, and that must never be part of what `peerbridge run` serves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import re
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.telegram.sandbox import TelegramSandbox
+from adapters.telegram.sandbox_model import User
+from bot import keys_at_rest
 from bot.app import ProcessRole, run
+from bot.demo_page.forwarder import DemoChats
+from bot.demo_page.scenarios import Scenario, ScenarioPlayer
+from bot.demo_page.server import DemoNames, DemoPage
 from bot.settings import Settings
+from routing.model import Platform, UserId
+from routing.pseudonyms import Pseudonymiser
 
 log = logging.getLogger(__name__)
 
 DEMO_TOKEN = "100001:peerbridge-demo-token"  # noqa: S105 - only valid against the local sandbox
+PERSON, VOLUNTEER, PROFESSIONAL = "Alex", "Jo", "Dr Rivera"
+STATE_MARKER = ".peerbridge-demo"
+DEMO_CAPACITY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,42 +46,105 @@ class DemoWorld:
     sandbox: TelegramSandbox
     person_id: int
     volunteer_id: int
+    professional_id: int
     staff_chat: int
     escalation_chat: int
+    staff: dict[str, User]  # by name: the volunteers and professionals (the newcomer's and the scenario's)
+    professionals: frozenset[str]
+
+    @property
+    def chats(self) -> DemoChats:
+        return DemoChats(self.person_id, self.volunteer_id, self.professional_id, self.staff_chat, self.escalation_chat)
 
 
-def _build_world(sandbox: TelegramSandbox) -> DemoWorld:
-    person = sandbox.create_user("Demo person")
-    volunteer = sandbox.create_user("Demo volunteer")
-    staff = sandbox.create_forum_group("Volunteers (demo)", members=[volunteer])
-    alerts = sandbox.create_group("On-call professionals (demo)", members=[volunteer])
-    return DemoWorld(sandbox, person.id, volunteer.id, staff.id, alerts.id)
+def build_world(sandbox: TelegramSandbox, scenario: Scenario | None = None) -> DemoWorld:
+    """The demo's people and chats, plus the staff a scenario plays."""
+    person = sandbox.create_user(PERSON, language_code="en")
+    volunteer = sandbox.create_user(VOLUNTEER)
+    professional = sandbox.create_user(PROFESSIONAL)
+    staff = {VOLUNTEER: volunteer, PROFESSIONAL: professional}
+    professionals = {PROFESSIONAL}
+    for role in ("volunteer", "professional"):
+        for name in scenario.staff(role) if scenario else []:
+            staff.setdefault(name, sandbox.create_user(name))
+            if role == "professional":
+                professionals.add(name)
+    group = sandbox.create_forum_group("Volunteers (demo)", members=[*staff.values()])
+    alerts = sandbox.create_group("On-call professionals (demo)", members=[*staff.values()])
+    return DemoWorld(
+        sandbox, person.id, volunteer.id, professional.id, group.id, alerts.id, staff, frozenset(professionals)
+    )
 
 
-def _settings(world: DemoWorld, data_dir: Path, web_port: int) -> Settings:
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "staff"
+
+
+def rota_toml(world: DemoWorld) -> str:
+    """A rota file naming the demo's staff, so names and roles show (professionals may take over)."""
+    lines = ['timezone = "UTC"', ""]
+    for name, user in world.staff.items():
+        lines += ["[[staff]]", f'id = "{_slug(name)}"', f"name = {json.dumps(name)}", f"telegram = {user.id}"]
+        if name in world.professionals:
+            lines += ['roles = ["professional"]', "max_concurrent = 2"]
+        else:
+            lines += ['languages = ["en"]', f"max_concurrent = {DEMO_CAPACITY}"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def fresh_state_dir(data_dir: Path) -> Path:
+    """`<data>/run`, emptied: the sandbox starts empty every time, so Redis must too (stale queue cards and
+    topic ids would point at messages that no longer exist). Only a directory the demo made is ever removed."""
+    state = data_dir / "run"
+    if state.exists():
+        if not (state / STATE_MARKER).exists():
+            raise SystemExit(f"{state} exists but was not made by peerbridge demo; pass another --data directory")
+        shutil.rmtree(state)
+    state.mkdir(parents=True)
+    (state / STATE_MARKER).write_text("made by peerbridge demo; emptied at every start\n")
+    return state
+
+
+def pseudonyms_for(settings: Settings) -> Callable[[int], str]:
+    """The pseudonym the bridge gives a Telegram user (a scenario finds its people's cards and topics by it).
+
+    Call it before the bridge starts: it creates the demo's pseudonym secret if there is none yet."""
+    secret = keys_at_rest.pseudonym_secret(settings.security.pseudonym_secret, settings.storage.dir)
+    pseudonyms = Pseudonymiser(secret)
+    return lambda user_id: pseudonyms.alias(Platform.TELEGRAM, UserId(str(user_id)))
+
+
+def demo_settings(world: DemoWorld, state_dir: Path, web_port: int) -> Settings:
     return Settings.model_validate(
         {
-            "storage": {"dir": str(data_dir)},
+            "storage": {"dir": str(state_dir)},
             "telegram": {"enabled": True, "token": DEMO_TOKEN, "api_url": world.sandbox.url},
             "staff": {
                 "platform": "telegram",
                 "volunteer_chat": str(world.staff_chat),
                 "escalation_chat": str(world.escalation_chat),
             },
+            "rota": {"file": str(state_dir / "rota.toml")},
             "web": {"port": web_port},
         }
     )
 
 
-def _instructions(world: DemoWorld, web_port: int) -> str:
+def instructions(world: DemoWorld, page_url: str, web_port: int, scenario: Scenario | None) -> str:
     api = world.sandbox.url
+    playing = f"\n  Playing the scenario: {scenario.title}. {scenario.summary}\n" if scenario else ""
     return f"""
 peerbridge demo is running — no tokens, no internet; everything is on this machine.
 
+  ▶ Open the sandbox chat page:       {page_url}
+    ({PERSON}'s phone on one side, the volunteers' workspace and the on-call chat on the other)
+{playing}
   Telegram sandbox (local Bot API):   {api}
   Bridge health:                      http://127.0.0.1:{web_port}/readyz
+  Dashboard:                          send /dashboard as {VOLUNTEER} on the page; the link arrives privately
 
-Write as the person (id {world.person_id}):
+Or drive it with curl. Write as the person (id {world.person_id}):
   curl -s {api}/_sandbox/messages -H 'Content-Type: application/json' \\
        -d '{{"user_id": {world.person_id}, "text": "hi, I could use someone to talk to"}}'
 See what the bot sent to the volunteers' forum group ({world.staff_chat}), including the queue card:
@@ -73,13 +156,58 @@ Risk alerts arrive in the on-call chat ({world.escalation_chat}).  Ctrl-C stops 
 """
 
 
-async def run_demo(data_dir: Path, port: int, web_port: int, stop: asyncio.Event) -> None:
-    """Run the sandbox and the bridge until `stop` is set."""
+async def play_when_ready(
+    world: DemoWorld, scenario: Scenario, pseudonym_of: Callable[[int], str], ready_timeout: float = 30
+) -> None:
+    """Wait until the bridge talks to the sandbox, then play the scenario; a failure is logged, never fatal.
+
+    (Updates wait in the sandbox until the bridge fetches them, so the script need not wait for polling.)"""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ready_timeout
+    while not world.sandbox.call_counts():
+        if loop.time() > deadline:
+            log.warning("scenario %s not played: the bridge did not start polling", scenario.name)
+            return
+        await asyncio.sleep(0.1)
+    player = ScenarioPlayer(world.sandbox, world.staff_chat, world.escalation_chat, world.staff, pseudonym_of)
+    try:
+        await player.play(scenario)
+    except Exception:
+        log.exception("scenario %s stopped", scenario.name)
+
+
+async def run_demo(
+    data_dir: Path,
+    port: int,
+    web_port: int,
+    stop: asyncio.Event,
+    *,
+    page_port: int = 8082,
+    scenario: Scenario | None = None,
+) -> None:
+    """Run the sandbox, the page and the bridge until `stop` is set."""
+    state_dir = fresh_state_dir(data_dir)
     sandbox = TelegramSandbox(tokens=[DEMO_TOKEN])
     await sandbox.start(host="127.0.0.1", port=port)
+    page: DemoPage | None = None
+    player: asyncio.Task[None] | None = None
     try:
-        world = _build_world(sandbox)
-        print(_instructions(world, web_port), flush=True)
-        await run(_settings(world, data_dir, web_port), ProcessRole.ALL, stop, name="demo")
+        world = build_world(sandbox, scenario)
+        (state_dir / "rota.toml").write_text(rota_toml(world))
+        names = DemoNames(PERSON, VOLUNTEER, PROFESSIONAL, scenario.title if scenario else "")
+        page = DemoPage(sandbox.url, world.chats, names)
+        url = await page.start(page_port)
+        print(instructions(world, url, web_port, scenario), flush=True)
+        settings = demo_settings(world, state_dir, web_port)
+        if scenario is not None:
+            task = play_when_ready(world, scenario, pseudonyms_for(settings))
+            player = asyncio.create_task(task, name="scenario")
+        await run(settings, ProcessRole.ALL, stop, name="demo")
     finally:
+        if player is not None:
+            player.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await player
+        if page is not None:
+            await page.stop()
         await sandbox.stop()

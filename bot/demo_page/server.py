@@ -1,0 +1,257 @@
+"""The demo page's own small web server (127.0.0.1 only): the page, its static files and a JSON API.
+
+It runs on its own port, apart from the bridge's web server, so `peerbridge run` never serves a sandbox
+forwarder. Every state-changing call is JSON (a cross-site form cannot send that without a CORS preflight,
+which this server never grants), a foreign `Origin` is refused, and so is any `Host` but the loopback one
+(against DNS rebinding). Message text passes through but is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot.dashboard.html import esc, security_headers
+from bot.demo_page.forwarder import DemoChats, NotAllowed, Pane, SandboxForwarder, SandboxRefused, pane_named
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+FORWARDER = web.AppKey("forwarder", SandboxForwarder)
+MAX_BODY = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DemoNames:
+    """Who the newcomer plays, shown on the page."""
+
+    person: str
+    volunteer: str
+    professional: str
+    scenario: str = ""
+
+
+_PAGE = Template("""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>peerbridge demo</title>
+<link rel="stylesheet" href="/demo/static/demo.css">
+</head>
+<body>
+<header class="top"><strong>peerbridge demo</strong>
+<span class="muted">everything runs on this machine: the Telegram sandbox, the real bot library, the real bridge</span>
+<span id="status" class="status">connecting…</span></header>
+<main>
+<p class="hint">You play <b>$person</b> on the phone, <b>$volunteer</b> in the volunteers' workspace and
+<b>$professional</b> on call. Write as $person, press <b>Take</b> on the queue card (or send <code>/next</code>),
+reply in the conversation's topic. Try a risk phrase such as <q>I want to kill myself</q>: crisis resources
+reach the phone and an alert reaches the on-call chat, where you can press <b>Acknowledge</b>.$scenario</p>
+<div class="demo">
+<section class="phone" aria-label="$person's phone">
+<h2>$person's phone · Telegram</h2>
+<div class="chat" id="phone-chat" aria-live="polite"></div>
+<form class="composer" id="phone-form" data-pane="phone">
+<input id="phone-input" autocomplete="off" maxlength="4096" placeholder="Write as $person"
+ aria-label="Message as $person">
+<button type="submit" id="phone-send">Send</button></form>
+</section>
+<section class="workspace" aria-label="Volunteers' workspace">
+<h2>Volunteers' workspace · forum group</h2>
+<nav class="topics" id="topics" aria-label="Topics"></nav>
+<div class="chat" id="staff-chat" aria-live="polite"></div>
+<form class="composer" id="staff-form" data-pane="staff">
+<input id="staff-input" autocomplete="off" maxlength="4096" placeholder="Write as $volunteer (try /next)"
+ aria-label="Message as $volunteer">
+<button type="submit" id="staff-send">Send</button></form>
+<h2>On-call chat · escalations</h2>
+<div class="chat short" id="alerts-chat" aria-live="polite"></div>
+<form class="composer" id="alerts-form" data-pane="alerts">
+<input id="alerts-input" autocomplete="off" maxlength="4096" placeholder="Write as $professional (e.g. /ack e-1)"
+ aria-label="Message as $professional">
+<button type="submit" id="alerts-send">Send</button></form>
+<details><summary>The bot's private messages to $volunteer</summary>
+<div class="chat short" id="direct-chat"></div></details>
+</section>
+</div>
+</main>
+<script src="/demo/static/demo.js" defer></script>
+</body>
+</html>
+""")
+
+
+def render_page(names: DemoNames) -> str:
+    scenario = f" A scripted scenario is playing: <b>{esc(names.scenario)}</b>." if names.scenario else ""
+    return _PAGE.substitute(
+        person=esc(names.person), volunteer=esc(names.volunteer), professional=esc(names.professional),
+        scenario=scenario,
+    )  # fmt: skip
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, headers=security_headers())
+
+
+def _guard(port_of: dict[str, int]) -> Any:
+    """Loopback Host only; JSON and same-origin for anything that changes state."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        port = port_of.get("port", 0)
+        if request.host not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return _json({"error": "unknown host"}, 421)
+        if request.method not in ("GET", "HEAD"):
+            origin = request.headers.get("Origin")
+            if origin is not None and origin != f"http://{request.host}":
+                return _json({"error": "cross-origin requests are refused"}, 403)
+            if request.content_type != "application/json":
+                return _json({"error": "send JSON"}, 415)
+        return await handler(request)
+
+    return guard
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise NotAllowed("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise NotAllowed("the body must be a JSON object")
+    return body
+
+
+def _int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise NotAllowed(f"{what} must be a whole number")
+    try:
+        return int(value)
+    except ValueError:
+        raise NotAllowed(f"{what} must be a whole number") from None
+
+
+def _routes(names: DemoNames) -> list[web.RouteDef]:
+    page = render_page(names)
+
+    async def index(_request: web.Request) -> web.Response:
+        raise web.HTTPFound("/demo/")
+
+    async def show(_request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html", headers=security_headers())
+
+    async def state(request: web.Request) -> web.Response:
+        forwarder = request.app[FORWARDER]
+        return _json({"messages": await forwarder.history(), "topics": await forwarder.topics()})
+
+    async def updates(request: web.Request) -> web.Response:
+        forwarder = request.app[FORWARDER]
+        since = _int(request.query.get("since", "0"), "since")
+        try:
+            timeout = float(request.query.get("timeout", "20"))
+        except ValueError:
+            raise NotAllowed("timeout must be a number") from None
+        after = _int(request.query.get("staff_after", "0"), "staff_after")
+        messages, mark = await forwarder.updates(since, timeout, after)
+        return _json({"messages": messages, "next": mark, "topics": await forwarder.topics()})
+
+    async def say(request: web.Request) -> web.Response:
+        body = await _body(request)
+        pane = pane_named(body.get("pane"), writable=True)
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise NotAllowed("text must be a string")
+        thread = body.get("thread")
+        thread_id = _int(thread, "thread") if thread is not None and pane is Pane.STAFF else None
+        message = await request.app[FORWARDER].say(pane, text, thread_id)
+        return _json({"ok": True, "message": message})
+
+    async def press(request: web.Request) -> web.Response:
+        body = await _body(request)
+        pane = pane_named(body.get("pane"), writable=True)
+        data = body.get("data")
+        if not isinstance(data, str) or not 0 < len(data) <= 64:
+            raise NotAllowed("data must be a button's callback data")
+        await request.app[FORWARDER].press(pane, _int(body.get("message_id"), "message_id"), data)
+        return _json({"ok": True})
+
+    return [
+        web.get("/", index),
+        web.get("/demo/", show),
+        web.get("/demo/api/state", _refusals(state)),
+        web.get("/demo/api/updates", _refusals(updates)),
+        web.post("/demo/api/say", _refusals(say)),
+        web.post("/demo/api/press", _refusals(press)),
+    ]
+
+
+def _refusals(handler: Handler) -> Handler:
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except NotAllowed as refused:
+            return _json({"ok": False, "error": str(refused)}, 400)
+        except SandboxRefused as refused:
+            return _json({"ok": False, "error": str(refused)}, 409)
+        except aiohttp.ClientError as exc:
+            log.warning("demo page: the sandbox did not answer (%s)", type(exc).__name__)
+            return _json({"ok": False, "error": "the sandbox did not answer"}, 502)
+
+    return wrapped
+
+
+class DemoPage:
+    """The running page server; `url` is what to open in a browser."""
+
+    def __init__(self, sandbox_url: str, chats: DemoChats, names: DemoNames) -> None:
+        self._sandbox_url = sandbox_url
+        self._chats = chats
+        self._names = names
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self.url = ""
+
+    def app(self, port_of: dict[str, int]) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[_guard(port_of)])
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=40))
+        app[FORWARDER] = SandboxForwarder(self._sandbox_url, self._chats, self._session)
+        app.router.add_routes(_routes(self._names))
+        app.router.add_static("/demo/static/", STATIC, show_index=False)
+        return app
+
+    async def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1:port (0 picks a free port); returns the page's url."""
+        port_of: dict[str, int] = {}
+        # A short shutdown timeout: an open long poll must not hold up Ctrl-C.
+        runner = web.AppRunner(self.app(port_of), access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+        except OSError:
+            await runner.cleanup()
+            await self._close_session()
+            raise
+        self._runner = runner
+        port_of["port"] = int(runner.addresses[0][1])
+        self.url = f"http://127.0.0.1:{port_of['port']}/demo/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self._close_session()
+
+    async def _close_session(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
