@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from pathlib import Path
 
@@ -41,13 +42,16 @@ async def test_a_coordinator_changes_the_rota_from_the_group_and_a_volunteer_is_
     )  # fmt: skip
     try:
         async with running_bridge(settings):
+            async with asyncio.timeout(20):  # start-up (getMe, commands, deleteWebhook) can be slow on a busy CI
+                while not sandbox.calls("deleteWebhook"):  # noqa: ASYNC110 - polling the sandbox's call log
+                    await asyncio.sleep(0.05)
             sandbox.send_user_message(volunteer, "/shift add ana tue 18:00-22:00", chat=staff)
-            await sandbox.wait_for(lambda m: m.chat_id == staff.id and "Only coordinators" in m.body, timeout=8)
+            await sandbox.wait_for(lambda m: m.chat_id == staff.id and "Only coordinators" in m.body, timeout=15)
             sandbox.send_user_message(coordinator, "/shift add ana tue 25:00-26:00", chat=staff)
-            await sandbox.wait_for(lambda m: m.chat_id == staff.id and "25:00" in m.body, timeout=8)
+            await sandbox.wait_for(lambda m: m.chat_id == staff.id and "25:00" in m.body, timeout=15)
             mark = sandbox.mark()
             sandbox.send_user_message(coordinator, "/shift add ana tue 18:00-22:00", chat=staff)
-            await sandbox.wait_for(lambda m: m.chat_id == staff.id and "18:00" in m.body, timeout=8, since=mark)
+            await sandbox.wait_for(lambda m: m.chat_id == staff.id and "18:00" in m.body, timeout=15, since=mark)
         stored = await RotaStore(redis).load()
         assert stored is not None
         assert len(stored.rota.shifts) == 2  # the refused and the invalid commands changed nothing
