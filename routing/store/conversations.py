@@ -22,6 +22,7 @@ from routing.model import (
 from routing.queue_policy import DEFAULT_AGING_SECONDS, queue_score
 from routing.store import keys, scripts
 from routing.store.cipher import TextCipher
+from routing.store.replies import as_bytes, text
 
 DAY = 24 * 3600
 RECENT_WINDOW = 6  # messages of context for the risk detector
@@ -111,8 +112,8 @@ class ConversationStore:
                 language or "",
             ],
         )
-        fields = [_text(item) for item in record]
-        conv_id = ConversationId(_text(conv))
+        fields = [text(item) for item in record]
+        conv_id = ConversationId(text(conv))
         return _conversation(conv_id, dict(zip(fields[::2], fields[1::2], strict=True))), bool(int(created))
 
     async def open_conversation_of(self, person_key: str) -> ConversationId | None:
@@ -120,7 +121,7 @@ class ConversationStore:
         conv = await self._redis.get(keys.person(person_key))
         if conv is None:
             return None
-        found = await self.get(ConversationId(_text(conv)))
+        found = await self.get(ConversationId(text(conv)))
         if found is None or found.state == ConversationState.CLOSED:
             return None
         return found.id
@@ -129,7 +130,7 @@ class ConversationStore:
         raw = await self._redis.hgetall(keys.conversation(conv))
         if not raw:
             return None
-        return _conversation(conv, {_text(k): _text(v) for k, v in raw.items()})
+        return _conversation(conv, {text(k): text(v) for k, v in raw.items()})
 
     async def position(self, conv: ConversationId) -> int | None:
         """1-based place in the queue, or None when not waiting."""
@@ -142,7 +143,7 @@ class ConversationStore:
     async def waiting(self, limit: int = 50) -> list[ConversationId]:
         """The most urgent waiting conversations, in serving order."""
         ids = cast(list[bytes], await self._redis.zrange(keys.QUEUE, 0, limit - 1))
-        return [ConversationId(_text(c)) for c in ids]
+        return [ConversationId(text(c)) for c in ids]
 
     async def candidates(self, limit: int = 50) -> list[tuple[Conversation, str | None]]:
         """The first `limit` waiting conversations in serving order, each with the topic the person chose."""
@@ -153,7 +154,7 @@ class ConversationStore:
         found = []
         for conv, raw in zip(ids, await pipe.execute(), strict=True):
             if raw:
-                d = {_text(k): _text(v) for k, v in raw.items()}
+                d = {text(k): text(v) for k, v in raw.items()}
                 found.append((_conversation(conv, d), d.get(TOPIC_FIELD) or None))
         return found
 
@@ -163,8 +164,8 @@ class ConversationStore:
             keys=[keys.QUEUE, keys.volunteer_active(volunteer)],
             args=[volunteer, capacity, time.time(), conv or "", keys.CONVERSATION_PREFIX],
         )
-        got_text = _text(got)
-        return Assignment(AssignOutcome(_text(outcome)), ConversationId(got_text) if got_text else None)
+        got_text = text(got)
+        return Assignment(AssignOutcome(text(outcome)), ConversationId(got_text) if got_text else None)
 
     async def transfer(self, conv: ConversationId, source: VolunteerId, target: VolunteerId, capacity: int) -> str:
         """Move an active conversation between volunteers; returns "ok" or why not."""
@@ -172,7 +173,7 @@ class ConversationStore:
             keys=[keys.conversation(conv), keys.volunteer_active(source), keys.volunteer_active(target)],
             args=[conv, source, target, capacity, time.time()],
         )
-        return _text(result)
+        return text(result)
 
     async def release(self, conv: ConversationId, volunteer: VolunteerId) -> str:
         """Return an active conversation to the queue at its original place for its tier."""
@@ -184,21 +185,21 @@ class ConversationStore:
             keys=[keys.conversation(conv), keys.volunteer_active(volunteer), keys.QUEUE],
             args=[conv, volunteer, score],
         )
-        return _text(result)
+        return text(result)
 
     async def close(self, conv: ConversationId) -> bool:
         """Close a waiting or active conversation. False if it was not open."""
         found = await self.get(conv)
         person = await self._redis.hget(keys.conversation(conv), "person")
-        person_key = keys.person(_text(person)) if person else keys.person("-")
+        person_key = keys.person(text(person)) if person else keys.person("-")
         result = await self._close(
             keys=[keys.conversation(conv), keys.QUEUE, person_key],
             args=[conv, time.time(), keys.PREFIX + "vol:"],
         )
-        if found is not None and _text(result) == "ok":
+        if found is not None and text(result) == "ok":
             await self._redis.delete(keys.pending(conv), keys.recent(conv), keys.notes(conv))
             await self._redis.expire(keys.conversation(conv), self._retention)
-        return _text(result) == "ok"
+        return text(result) == "ok"
 
     async def raise_tier(self, conv: ConversationId, tier: RiskTier, arrival: float | None = None) -> RiskTier:
         """Raise the conversation's tier if `tier` is higher; returns the tier it had before. Pass the
@@ -213,7 +214,7 @@ class ConversationStore:
         return RiskTier(int(old))
 
     async def active_of(self, volunteer: VolunteerId) -> set[ConversationId]:
-        return {ConversationId(_text(c)) for c in await self._redis.smembers(keys.volunteer_active(volunteer))}
+        return {ConversationId(text(c)) for c in await self._redis.smembers(keys.volunteer_active(volunteer))}
 
     async def keep_pending(self, conv: ConversationId, entry_id: str, encoded: bytes) -> None:
         """Keep a message the person sent while waiting (encrypted; expires with the retention limit).
@@ -229,8 +230,8 @@ class ConversationStore:
     async def take_pending(self, conv: ConversationId) -> list[bytes]:
         """The messages kept while waiting, oldest first (stream ids sort by time); kept until `clear_pending`."""
         raw = await self._redis.hgetall(keys.pending(conv))
-        ordered = sorted(raw.items(), key=lambda item: _stream_order(_text(item[0])))
-        return [self._cipher.decrypt(_bytes(value)) for _entry, value in ordered]
+        ordered = sorted(raw.items(), key=lambda item: _stream_order(text(item[0])))
+        return [self._cipher.decrypt(as_bytes(value)) for _entry, value in ordered]
 
     async def clear_pending(self, conv: ConversationId) -> None:
         await self._redis.delete(keys.pending(conv))
@@ -244,7 +245,7 @@ class ConversationStore:
         pipe.ltrim(key, -RECENT_WINDOW, -1)
         pipe.expire(key, self._retention)
         earlier = (await pipe.execute())[0]
-        return [self._cipher.decrypt(_bytes(item)).decode() for item in earlier]
+        return [self._cipher.decrypt(as_bytes(item)).decode() for item in earlier]
 
     async def add_note(self, conv: ConversationId, note: str) -> None:
         """Keep a staff-only note (encrypted); shown to whoever takes the conversation next."""
@@ -253,7 +254,7 @@ class ConversationStore:
         await self._redis.expire(key, self._retention)
 
     async def notes(self, conv: ConversationId) -> list[str]:
-        return [self._cipher.decrypt(_bytes(n)).decode() for n in await self._redis.lrange(keys.notes(conv), 0, -1)]
+        return [self._cipher.decrypt(as_bytes(n)).decode() for n in await self._redis.lrange(keys.notes(conv), 0, -1)]
 
     async def set_on_duty(self, volunteer: VolunteerId, on: bool) -> None:
         """Mark a volunteer available (or not) for automatic assignment."""
@@ -263,7 +264,7 @@ class ConversationStore:
             await self._redis.srem(keys.ON_DUTY, volunteer)
 
     async def on_duty(self) -> list[VolunteerId]:
-        return sorted(VolunteerId(_text(v)) for v in await self._redis.smembers(keys.ON_DUTY))
+        return sorted(VolunteerId(text(v)) for v in await self._redis.smembers(keys.ON_DUTY))
 
     async def bind_thread(self, conv: ConversationId, platform: Platform, thread: ThreadId) -> None:
         """Remember which staff topic/thread belongs to `conv` (both directions)."""
@@ -274,11 +275,11 @@ class ConversationStore:
 
     async def thread_of(self, conv: ConversationId, platform: Platform) -> ThreadId | None:
         value = await self._redis.hget(keys.conversation(conv), f"thread:{platform}")
-        return ThreadId(_text(value)) if value else None
+        return ThreadId(text(value)) if value else None
 
     async def conversation_of_thread(self, platform: Platform, thread: ThreadId) -> ConversationId | None:
         value = await self._redis.get(keys.thread(platform, thread))
-        return ConversationId(_text(value)) if value else None
+        return ConversationId(text(value)) if value else None
 
     async def set_field(self, conv: ConversationId, name: str, value: str) -> None:
         """Adapter-owned metadata on a conversation (e.g. the queue card's message id)."""
@@ -286,17 +287,7 @@ class ConversationStore:
 
     async def get_field(self, conv: ConversationId, name: str) -> str | None:
         value = await self._redis.hget(keys.conversation(conv), name)
-        return _text(value) if value is not None else None
-
-
-def _text(value: bytes | str | int) -> str:
-    if isinstance(value, bytes):
-        return value.decode()
-    return str(value)
-
-
-def _bytes(value: bytes | str) -> bytes:
-    return value if isinstance(value, bytes) else value.encode()
+        return text(value) if value is not None else None
 
 
 def _stream_order(entry_id: str) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from routing.model import Role, VolunteerId
 from routing.store import keys
+from routing.store.replies import text
 
 SIGNIN_TTL = 10 * 60
 SESSION_TTL = 12 * 3600
@@ -118,13 +119,9 @@ class DashboardSessions:
         raw = await self._redis.hgetall(_session_key(token))
         if not raw:
             return None
-        d = {_text(k): _text(v) for k, v in raw.items()}
+        d = {text(k): text(v) for k, v in raw.items()}
         identity = DashboardIdentity(VolunteerId(d["v"]), _roles(d.get("roles", "").split(",")))
         return DashboardSession(token, identity, d["csrf"])
 
     async def end(self, token: str) -> None:
         await self._redis.delete(_session_key(token))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

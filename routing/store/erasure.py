@@ -18,6 +18,7 @@ from routing.model import ChatId, ConversationId, Platform, UserId
 from routing.store import keys
 from routing.store.cipher import CipherError, TextCipher
 from routing.store.escalations import DEADLINES
+from routing.store.replies import text
 
 BATCH = 500
 TOMBSTONE_SECONDS = 3600  # long enough for the staff note and the topic close to be delivered
@@ -42,10 +43,10 @@ class PersonEraser:
 
     async def erase(self, platform: Platform, sender: UserId, chat: ChatId, person_key: str) -> ErasureReport:
         members = await self._redis.smembers(keys.person_conversations(person_key))
-        convs = {ConversationId(_text(c)) for c in members}
+        convs = {ConversationId(text(c)) for c in members}
         current = await self._redis.get(keys.person(person_key))
         if current:
-            convs.add(ConversationId(_text(current)))
+            convs.add(ConversationId(text(current)))
         for conv in convs:
             await self._erase_conversation(conv)
         await self._redis.delete(keys.person(person_key), keys.person_conversations(person_key), keys.flood(person_key))
@@ -56,7 +57,7 @@ class PersonEraser:
     async def _erase_conversation(self, conv: ConversationId) -> None:
         """Delete a conversation, leaving for TOMBSTONE_SECONDS only what closing its staff topic needs: the
         closed state and the topic ids (no chat id, no person key, no text)."""
-        record = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.conversation(conv))).items()}
+        record = {text(k): text(v) for k, v in (await self._redis.hgetall(keys.conversation(conv))).items()}
         tombstone = {k: v for k, v in record.items() if k.startswith("thread:") or k == "pseudonym"}
         pipe = self._redis.pipeline(transaction=True)
         if record.get("volunteer"):
@@ -116,13 +117,9 @@ class PersonEraser:
         count = 0
         async for key in self._redis.scan_iter(match=f"{keys.PREFIX}esc:e-*", count=500):
             conv = await self._redis.hget(key, "conversation")
-            if conv is not None and ConversationId(_text(conv)) in convs:
-                esc = _text(key).rsplit(":", 1)[-1]
+            if conv is not None and ConversationId(text(conv)) in convs:
+                esc = text(key).rsplit(":", 1)[-1]
                 await self._redis.delete(key)
                 await self._redis.zrem(DEADLINES, esc)
                 count += 1
         return count
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from routing.model import ConversationId, EscalationId, RiskCategory, RiskTier, VolunteerId
 from routing.store import keys
+from routing.store.replies import text
 
 RECORD_TTL = 90 * 24 * 3600
 DEADLINES = keys.PREFIX + "esc:deadlines"
@@ -99,7 +100,7 @@ class EscalationStore:
         raw = await self._redis.hgetall(_record(esc))
         if not raw:
             return None
-        d = {_text(k): _text(v) for k, v in raw.items() if k not in (b"text", "text")}  # text: ciphertext
+        d = {text(k): text(v) for k, v in raw.items() if k not in (b"text", "text")}  # text: ciphertext
         return Escalation(
             id=esc,
             conversation=ConversationId(d["conversation"]),
@@ -123,19 +124,15 @@ class EscalationStore:
         claimed = await self._claim(
             keys=[DEADLINES, keys.ESCALATIONS], args=[now or time.time(), limit, keys.PREFIX + "esc:"]
         )
-        return [(EscalationId(_text(esc)), int(level)) for esc, level in claimed]
+        return [(EscalationId(text(esc)), int(level)) for esc, level in claimed]
 
     async def acknowledge(self, esc: EscalationId, by: VolunteerId) -> bool:
         """Mark acknowledged and stop its deadline; False if unknown or already acknowledged."""
         state = await self._redis.hget(_record(esc), "state")
-        if state is None or _text(state) == "acknowledged":
+        if state is None or text(state) == "acknowledged":
             return False
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(_record(esc), mapping={"state": "acknowledged", "ack_by": by, "ack_at": f"{time.time():.3f}"})
         pipe.zrem(DEADLINES, esc)
         await pipe.execute()
         return True
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -12,6 +12,7 @@ from routing.model import InboundMessage, OutboundMessage, Priority
 from routing.pseudonyms import Pseudonymiser
 from routing.store import keys, scripts
 from routing.store.cipher import TextCipher
+from routing.store.replies import text
 
 DAY = 24 * 3600
 
@@ -64,7 +65,7 @@ class StreamWriter:
             keys=[keys.dedupe(message.platform, message.update_id), keys.flood(person), keys.INBOUND],
             args=[self._dedupe_ttl, self._flood_window, payload, retention_min_id(self._retention_days), person],
         )
-        return IngestResult(entry_id=_text(entry_id), duplicate=_text(status) == "dup", flood_count=int(count))
+        return IngestResult(entry_id=text(entry_id), duplicate=text(status) == "dup", flood_count=int(count))
 
     async def emit(self, message: OutboundMessage) -> bool:
         """Append to the platform's outbound stream once per idempotency key; False if already emitted."""
@@ -109,7 +110,3 @@ class StreamWriter:
         if payload is not None:
             entry["d"] = payload
         await self._redis.xadd(keys.DEAD_LETTER, entry, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError, ResponseError
 from routing.codec import MalformedEntry
 from routing.store import keys
 from routing.store.cipher import CipherError
+from routing.store.replies import text
 from routing.store.streams import StreamWriter
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class StreamWorker:
 
         async def run_lane(lane: list[tuple[bytes, Fields]]) -> None:
             for entry_id, fields in lane:
-                await self._process(_text(entry_id), fields)
+                await self._process(text(entry_id), fields)
 
         if len(lanes) == 1:
             await run_lane(next(iter(lanes.values())))
@@ -129,11 +130,11 @@ class StreamWorker:
                 return handled
             for entry_id, fields in entries:
                 if fields:
-                    await self._process(_text(entry_id), fields)
+                    await self._process(text(entry_id), fields)
                 else:
                     await self._redis.xack(self.stream, self._group, entry_id)
                 handled += 1
-            cursor = _text(entries[-1][0])
+            cursor = text(entries[-1][0])
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; Redis outages are waited out with back-off, never crash the worker."""
@@ -178,7 +179,7 @@ class StreamWorker:
             if fields is None:  # deleted while pending (trimmed by retention)
                 await self._redis.xack(self.stream, self._group, entry_id)
                 continue
-            await self._process(_text(entry_id), fields)
+            await self._process(text(entry_id), fields)
             count += 1
         return count
 
@@ -213,7 +214,3 @@ class StreamWorker:
         await self._redis.hdel(keys.ATTEMPTS_PREFIX + self.stream, entry_id)
         if self._on_dead_letter is not None:
             await self._on_dead_letter(self.stream, entry_id, reason)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
