@@ -85,7 +85,7 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
             aging_seconds=settings.routing.aging_minutes * 60,
             policy=escalation_policy(settings, services.roster), resources=services.resources,
             position_gap=settings.routing.position_update_minutes * 60,
-            links=signin_links(settings, services.redis),
+            links=signin_links(settings, services.redis), scenarios=services.scenarios,
         )  # fmt: skip
         tasks += [
             ("inbound", stack.inbound_worker.run),
@@ -93,6 +93,7 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
             ("escalation-deadlines", stack.escalations.run_deadlines),
             ("queue-positions", stack.positions.run),
             ("coverage-watch", stack.coverage.run),
+            ("training-steps", stack.training.run_deadlines),
         ]
         if settings.escalation.webhook_url:
             tasks.append(("pager", _pager_task(settings, services, stack, name)))

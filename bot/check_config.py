@@ -7,13 +7,14 @@ from pathlib import Path
 
 from bot import keys_at_rest
 from bot.services import load_resources, load_roster
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, is_loopback, load_settings
 from routing.model import Platform
 from routing.pseudonyms import Pseudonymiser
 from routing.resources import ResourceFileError
 from routing.risk.detector import RiskDetector
 from routing.risk.phrases import PhraseFileError
 from routing.roster import RosterError
+from routing.training.scenario_file import load_library
 
 _TOKEN_ENV = {Platform.TELEGRAM: "PEERBRIDGE_TELEGRAM__TOKEN", Platform.DISCORD: "PEERBRIDGE_DISCORD__TOKEN"}
 
@@ -52,8 +53,26 @@ def _deeper_problems(s: Settings) -> list[str]:
         problems.append(
             "escalation.webhook_url is set but PEERBRIDGE_ESCALATION__WEBHOOK_SECRET is not (calls are signed)"
         )
+    problems += _web_problems(s)
     problems += _file_problems(s)
     return problems
+
+
+def _web_problems(s: Settings) -> list[str]:
+    """Sign-in links must reach staff, and must not cross a network unencrypted."""
+    web = s.web
+    if not web.public_url and not is_loopback(web.host):
+        return [
+            f"web.host is {web.host}, so staff reach the dashboard from other machines, but web.public_url is "
+            f"empty: /dashboard sign-in links would point at {web.link_base}. Set web.public_url to the https:// "
+            "address staff open (for example https://peerbridge.example.org)"
+        ]
+    if web.public_url.startswith("http://") and not web.public_is_local:
+        return [
+            f"web.public_url {web.public_url} is not encrypted: sign-in links and dashboard sessions would cross "
+            "the network in clear text. Use an https:// address (TLS at a reverse proxy in front of peerbridge)"
+        ]
+    return []
 
 
 def _file_problems(s: Settings) -> list[str]:
@@ -72,6 +91,7 @@ def _file_problems(s: Settings) -> list[str]:
         load_resources(s.escalation.resources_dir)
     except (ResourceFileError, OSError) as exc:
         problems.append(f"crisis resources in {s.escalation.resources_dir}: {exc}")
+    problems += [f"training scenario {problem}" for problem in load_library(s.training.scenarios_dir).problems.values()]
     if s.security.encryption_key is not None:
         try:
             keys_at_rest.encryption_keys(s.security.encryption_key, s.security.previous_encryption_keys, Path("."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -22,6 +22,7 @@ from routing.router import RouterConfig
 from routing.store.cipher import TextCipher
 from routing.store.connection import RedisOptions, connect
 from routing.store.connection import close as close_client
+from routing.training.scenario_file import ScenarioLibrary, load_library
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Services:
     resources: CrisisResources
     router_config: RouterConfig
     embedded: EmbeddedRedis | None
+    scenarios: ScenarioLibrary = field(default_factory=ScenarioLibrary)  # practice sessions (/train)
 
     async def close(self) -> None:
         await close_client(self.redis)
@@ -74,6 +76,15 @@ def load_resources(directory: Path) -> CrisisResources:
     return parse_resources(files)
 
 
+def load_training(directory: Path) -> ScenarioLibrary:
+    """Practice scenarios. A bad file does not stop a crisis service: it is left out, named in the log, and
+    /train explains it when asked for (`peerbridge check-config` lists the problems)."""
+    library = load_library(directory)
+    for problem in library.problems.values():
+        log.error("training scenario left out: %s", problem)
+    return library
+
+
 def escalation_policy(settings: Settings, roster: Roster) -> EscalationPolicy:
     """Who is named on re-escalation, from the roster's roles."""
     return EscalationPolicy(
@@ -95,6 +106,7 @@ def start_services(settings: Settings) -> Services:
     detector = RiskDetector.from_directory(settings.risk.phrases_dir)
     roster = load_roster(settings.rota.file, pseudonyms)
     resources = load_resources(settings.escalation.resources_dir)
+    scenarios = load_training(settings.training.scenarios_dir)
     embedded = None
     url = settings.redis.url
     if not url and not settings.redis.sentinels:
@@ -122,4 +134,5 @@ def start_services(settings: Settings) -> Services:
         resources=resources,
         router_config=router_config,
         embedded=embedded,
+        scenarios=scenarios,
     )

@@ -6,11 +6,13 @@ so `peerbridge check-config` and `peerbridge run` tell a coordinator exactly wha
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -125,6 +127,10 @@ class RotaSettings(_Section):
     file: Path = Path("config/rota.toml")
 
 
+class TrainingSettings(_Section):
+    scenarios_dir: Path = Path("config/training")  # practice scenarios, `<name>.toml` each
+
+
 class SecuritySettings(_Section):
     pseudonym_secret: SecretStr | None = None  # default: generated once and kept in storage.dir
     encryption_key: SecretStr | None = None  # default: generated once and kept in storage.dir
@@ -134,6 +140,46 @@ class SecuritySettings(_Section):
 class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""  # where staff open the dashboard; empty: http://<host>:<port> on this machine
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str) -> str:
+        # The messages never repeat the value: a URL with user:password@ in it would leak a credential.
+        v = v.strip()
+        if not v:
+            return v
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// address, such as https://peerbridge.example.org")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must be a plain address, without ?query, #fragment or user:password@")
+        if parts.path.strip("/"):
+            raise ValueError("must not have a path: the dashboard is served at /dashboard of that address")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def link_base(self) -> str:
+        """The address dashboard sign-in links start with: `public_url`, else this machine's own address."""
+        if self.public_url:
+            return self.public_url
+        host = self.host if self.host not in ("", "0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    @property
+    def public_is_local(self) -> bool:
+        """True when sign-in links point at this machine only (a loopback address or localhost)."""
+        return is_loopback(urlsplit(self.link_base).hostname or "")
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.x.x.x or ::1."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -155,6 +201,7 @@ class Settings(BaseSettings):
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     rota: RotaSettings = Field(default_factory=RotaSettings)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     web: WebSettings = Field(default_factory=WebSettings)
 

@@ -26,7 +26,10 @@ from routing.store.erasure import PersonEraser
 from routing.store.escalations import EscalationStore
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
+from routing.store.training import TrainingStore
 from routing.store.worker import DeadLetterHook, StreamWorker, WorkerOptions
+from routing.training.desk import TrainingDesk
+from routing.training.scenario_file import ScenarioLibrary
 
 ROUTER_GROUP = "router"
 ESCALATION_GROUP = "escalation"
@@ -44,6 +47,7 @@ class RoutingStack:
     escalation_worker: StreamWorker
     positions: QueuePositionNotifier
     coverage: CoverageWatch
+    training: TrainingDesk
 
 
 def build_routing(
@@ -61,6 +65,7 @@ def build_routing(
     position_gap: float = 120.0,
     links: SignInLinks | None = None,
     worker_options: WorkerOptions = WorkerOptions(),  # noqa: B008 - frozen value object
+    scenarios: ScenarioLibrary | None = None,
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
     conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
@@ -68,9 +73,11 @@ def build_routing(
     eraser = PersonEraser(redis, cipher)
     rotas = RotaStore(redis)
     duty = DutyRoster(redis, rotas)
+    training_store = TrainingStore(redis, retention_days=config.retention_days)
+    training = TrainingDesk(config.staff_platform, training_store, writer, scenarios or ScenarioLibrary())
     router = Router(
         config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources, eraser, duty, rotas,
-        links,
+        links, training,
     )  # fmt: skip
     alert = _dead_letter_alert(writer, config.staff_platform)
     inbound = StreamWorker(
@@ -81,7 +88,7 @@ def build_routing(
     )
     positions = QueuePositionNotifier(conversations, writer, min_gap=position_gap)
     coverage = CoverageWatch(config.staff_platform, duty, conversations, writer)
-    return RoutingStack(writer, conversations, desk, router, inbound, escalation, positions, coverage)
+    return RoutingStack(writer, conversations, desk, router, inbound, escalation, positions, coverage, training)
 
 
 def _dead_letter_alert(writer: StreamWriter, platform: Platform) -> DeadLetterHook:

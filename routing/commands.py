@@ -38,6 +38,7 @@ class StaffCommand(enum.StrEnum):
     OFF = "off"
     BREAK = "break"
     DASHBOARD = "dashboard"
+    TRAIN = "train"  # coordinators: /train <volunteer> <scenario> starts a practice session
     HELP = "help"
 
 

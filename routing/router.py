@@ -45,6 +45,7 @@ from routing.store.erasure import PersonEraser
 from routing.store.feedback import FeedbackCounts
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
+from routing.training.desk import TrainingDesk
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class Router:
         duty: DutyRoster | None = None,
         rotas: RotaStore | None = None,
         links: SignInLinks | None = None,
+        training: TrainingDesk | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -100,7 +102,7 @@ class Router:
         self._roster_source: object | None = None  # the rota the live roster was built from
         self._staff = StaffActions(
             config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait,
-            links=links,
+            links=links, training=training,
         )  # fmt: skip
 
     async def handle_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:

@@ -40,6 +40,8 @@ from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
+from routing.training import is_training_session
+from routing.training.desk import TrainingDesk
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +70,10 @@ class StaffActions:
         cooldown_minutes: float = 15.0,
         match_wait: float = DEFAULT_MATCH_WAIT,
         links: SignInLinks | None = None,
+        training: TrainingDesk | None = None,
     ) -> None:
         self._links = links
+        self._training = training
         self._match_wait = match_wait
         self._platform = platform
         self._duty = duty
@@ -87,6 +91,10 @@ class StaffActions:
     async def handle(self, message: InboundMessage, out: Outbox) -> None:
         member = self._roster.member(message.platform, message.sender)
         conv = await self._store.conversation_of_thread(message.platform, message.thread) if message.thread else None
+        if conv is not None and is_training_session(conv):  # a practice session's thread: never a real person
+            if self._training is not None:
+                await self._training.handle(message, member, conv, out)
+            return
         parsed: ParsedCommand | None = None
         if message.kind == InboundKind.ACTION:
             parsed = _action(message)
@@ -132,6 +140,9 @@ class StaffActions:
                 await self._duty.end_break(member.id)
             state = "checked in and available" if command == StaffCommand.ON else "off duty"
             self._say(message, conv, f"{member.name} is now {state}.", out)
+        elif command == StaffCommand.TRAIN:
+            answer = await self._training.start(argument, member, self._roster, out) if self._training else None
+            self._say(message, conv, answer or texts.TRAIN_OFF, out)
         elif command == StaffCommand.DASHBOARD:
             await self._dashboard_link(member, message, conv, out)
         elif command == StaffCommand.BREAK:
@@ -263,6 +274,10 @@ class StaffActions:
         if member.has(Role.PROFESSIONAL) and member.id != conversation.volunteer and text:
             text = texts.PROFESSIONAL_PREFIX.format(text=text)
         self._to_person(conversation, text, attachments=message.attachments, source_platform=message.platform, out=out)
+        waited = await self._store.first_reply(conv)  # once per assignment: the "time to first reply" chart
+        if waited is not None:
+            await self._writer.audit("first_reply", conversation=conv, volunteer=conversation.volunteer or "",
+                                     seconds=f"{waited:.3f}")  # fmt: skip
 
     async def _end(self, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
         await self._store.close(conversation.id)

@@ -193,6 +193,58 @@ TAKEN_OVER = "{name} (crisis professional) has taken over this conversation. Tha
 TAKEOVER_REFUSED = "Only on-call professionals and supervisors can take over a conversation."
 STAFF_DEAD_LETTER = "A message could not be processed and was set aside for review (entry {entry})."
 
+# Training conversations: practice with a scripted person. Never a real person, queue, alert or metric.
+TRAIN_OFF = "Practice sessions are not available in this deployment."
+TRAIN_REFUSED = "Only coordinators can start practice sessions (/train <volunteer> <scenario>)."
+TRAIN_USAGE = "/train needs a volunteer and a scenario, for example: /train ana {example}. Scenarios: {scenarios}."
+TRAIN_NO_SCENARIOS = (
+    "No training scenarios are installed: put <name>.toml files in the directory training.scenarios_dir "
+    "(config/training by default) and restart."
+)
+TRAIN_UNKNOWN_SCENARIO = "There is no training scenario '{name}'. Scenarios: {scenarios}."
+TRAIN_BROKEN_SCENARIO = (
+    "The training scenario '{name}' cannot be used until its file is fixed: {problem}. "
+    "`peerbridge check-config` lists every problem."
+)
+TRAIN_UNKNOWN_VOLUNTEER = "I don't know a volunteer called '{name}'. Volunteers: {volunteers}."
+TRAIN_NO_IDENTITY = (
+    "{name} has no {platform} account in the rota, so their replies in a practice topic could not be "
+    "recognised. Add `{platform} = <their user id>` to their [[staff]] entry first."
+)
+TRAIN_BUSY = "{name} already has a practice session running ({session}); it must end first (/end in its topic)."
+TRAIN_STARTED = (
+    'Practice session {session} started for {volunteer}: {title}. Their topic is "{topic}". '
+    "The debrief will come here when it ends."
+)
+TRAINING_TOPIC = "TRAINING · {scenario} · {volunteer}"
+TRAINING_INTRO = (
+    "TRAINING · practice only. {volunteer}, you are practising with a scripted person: {title}. Nothing here "
+    "reaches a real person, the queue or the on-call professionals.\n\n{brief}\n\nReply here as you would for "
+    "real. /escalate practises escalating (nothing is sent); /end finishes and gives you a debrief."
+)
+TRAINING_ESCALATE_NOTED = (
+    "TRAINING: escalation noted. In a real conversation the on-call professional would be alerted now and you "
+    "would stay with the person; in practice nothing is sent."
+)
+TRAINING_COMMANDS = "TRAINING: in a practice topic only /escalate, /end and /help work."
+TRAINING_HELP = (
+    "TRAINING: reply as you would to a real person. /escalate practises escalating to the on-call professional "
+    "(nothing is sent); /end finishes the session and gives you and the coordinator a debrief."
+)
+TRAINING_NOT_YOURS = "TRAINING: this practice session is {volunteer}'s; only they or a coordinator can end it."
+TRAINING_OVER = "TRAINING: this practice session has ended."
+TRAINING_SCENARIO_GONE = "the scenario's file was removed or broken while the session ran"
+TRAINING_SCRIPT_DONE = "the script finished"
+TRAINING_ENDED_BY = "ended with /end by {name}"
+TRAINING_FOR_COORDINATOR = "For {coordinator}, who started this practice session:\n{debrief}"
+DEBRIEF_HEADER = "TRAINING DEBRIEF · {title} · {volunteer}"
+DEBRIEF_ENDING = "How it ended: {ending}, after {duration}."
+DEBRIEF_COUNTS = "Messages: {replies} from you, {person} from the person."
+DEBRIEF_TIMES = "Response times: first reply {first}, median {median}."
+DEBRIEF_NO_REPLIES = "Response times: no replies to time."
+DEBRIEF_CHECKLIST = "Key steps ({met} of {total}):"
+DEBRIEF_PATH = "The script's path: {path}"
+
 
 def tier_label(tier: RiskTier) -> str:
     return tier.label

@@ -34,6 +34,7 @@ from routing.roster import Roster, StaffMember
 from routing.router import RouterConfig
 from routing.store import keys
 from routing.store.cipher import TextCipher
+from routing.training.scenario_file import ScenarioLibrary
 
 SECRET = b"test-secret-0123456789abcdef"
 KEY = bytes(range(32))
@@ -135,6 +136,7 @@ def make_harness(
     detector: RiskAssessor | None = None,
     consumer: str = "router-1",
     policy: EscalationPolicy | None = None,
+    scenarios: ScenarioLibrary | None = None,
     **config: object,
 ) -> Harness:
     cipher = TextCipher([KEY])
@@ -142,6 +144,6 @@ def make_harness(
     router_config = RouterConfig(staff_platform=staff_platform, **config)  # type: ignore[arg-type]
     stack = build_routing(
         redis, router_config, cipher, pseudonyms, detector or real_detector(), Roster(members or [], pseudonyms),
-        consumer=consumer, policy=policy or EscalationPolicy(),
+        consumer=consumer, policy=policy or EscalationPolicy(), scenarios=scenarios,
     )  # fmt: skip
     return Harness(redis, stack, cipher, pseudonyms, staff_platform)

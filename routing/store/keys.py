@@ -15,6 +15,9 @@ CONVERSATION_SEQ = PREFIX + "seq:conversation"
 CONVERSATION_PREFIX = PREFIX + "conv:"
 ATTEMPTS_PREFIX = PREFIX + "attempts:"
 ON_DUTY = PREFIX + "onduty"
+# Messages relayed between a person and staff and delivered, a hash of counters "<platform>:<direction>"
+# (direction: to_person | to_staff). Counted on delivery, so /metrics reports what really arrived.
+RELAYED = PREFIX + "stats:relayed"
 
 
 def outbound(platform: Platform, urgent: bool = False) -> str:
@@ -81,3 +84,28 @@ def delivered(platform: Platform, key: str) -> str:
 def notice(name: str) -> str:
     """Rate-limits repeated notices (e.g. one "slow down" per person per window)."""
     return f"{PREFIX}notice:{name}"
+
+
+# Training (practice sessions with a scripted person): kept apart from every real-conversation key.
+TRAINING_SEQ = PREFIX + "seq:training"
+TRAINING_DUE = PREFIX + "training:due"  # sorted set: session id -> when its next timed step is due
+
+
+def training(session: ConversationId) -> str:
+    """A practice session's state (scenario, volunteer, coordinator, position in the script)."""
+    return f"{PREFIX}training:{session}"
+
+
+def training_log(session: ConversationId) -> str:
+    """A practice session's events (times, who, checks met; never message text), keyed idempotently."""
+    return f"{PREFIX}training:{session}:log"
+
+
+def training_of(volunteer: VolunteerId) -> str:
+    """The practice session a volunteer has running (one at a time)."""
+    return f"{PREFIX}training:volunteer:{volunteer}"
+
+
+def training_started(entry_id: str) -> str:
+    """The session a `/train` inbound entry created, so handling it again after a crash creates none."""
+    return f"{PREFIX}training:started:{entry_id}"
