@@ -1,10 +1,12 @@
 """`peerbridge demo`: the whole bridge on this machine, with no bot tokens and no internet.
 
-Starts an embedded Redis, the Telegram sandbox (a local Bot API server that is part of peerbridge), the
-bridge talking to it through the real python-telegram-bot, and the sandbox chat page (`bot.demo_page`): a
-person's phone and the volunteers' workspace in one browser page. A person, a volunteer, an on-call
-professional, a forum group for volunteers and an on-call chat are already set up. `--scenario` plays
-scripted people and volunteers (`config/scenarios/<name>.toml`) so the queue and the dashboard have life.
+Starts an embedded Redis, both platform sandboxes (a local Telegram Bot API server and a local Discord REST +
+gateway server, both part of peerbridge), the bridge talking to them through the real python-telegram-bot and
+discord.py, and the sandbox chat page (`bot.demo_page`): a person's phone (Telegram or Discord, the newcomer
+chooses) and the volunteers' workspace in one browser page. A person on each platform, a volunteer, an on-call
+professional, a Telegram forum group for volunteers and an on-call chat are already set up: the volunteers
+work in Telegram and serve people from both platforms. `--scenario` plays scripted people (on either platform)
+and volunteers (`config/scenarios/<name>.toml`) so the queue and the dashboard have life.
 
 The page has its own port (`--page-port`, default 8082) rather than living in the bridge's web server: it
 forwards calls to the sandbox, and that must never be part of what `peerbridge run` serves.
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.discord.sandbox import DiscordSandbox
 from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import User
 from bot import keys_at_rest
@@ -36,6 +39,7 @@ from routing.pseudonyms import Pseudonymiser
 log = logging.getLogger(__name__)
 
 DEMO_TOKEN = "100001:peerbridge-demo-token"  # noqa: S105 - only valid against the local sandbox
+DEMO_DISCORD_TOKEN = "peerbridge-demo-discord-token"  # noqa: S105 - only valid against the local sandbox
 PERSON, VOLUNTEER, PROFESSIONAL = "Alex", "Jo", "Dr Rivera"
 STATE_MARKER = ".peerbridge-demo"
 DEMO_CAPACITY = 5
@@ -51,14 +55,21 @@ class DemoWorld:
     escalation_chat: int
     staff: dict[str, User]  # by name: the volunteers and professionals (the newcomer's and the scenario's)
     professionals: frozenset[str]
+    discord: DiscordSandbox | None = None
+    discord_person_id: int | None = None  # the demo person's own account on Discord
 
     @property
     def chats(self) -> DemoChats:
-        return DemoChats(self.person_id, self.volunteer_id, self.professional_id, self.staff_chat, self.escalation_chat)
+        return DemoChats(
+            self.person_id, self.volunteer_id, self.professional_id, self.staff_chat, self.escalation_chat,
+            self.discord_person_id,
+        )  # fmt: skip
 
 
-def build_world(sandbox: TelegramSandbox, scenario: Scenario | None = None) -> DemoWorld:
-    """The demo's people and chats, plus the staff a scenario plays."""
+def build_world(
+    sandbox: TelegramSandbox, scenario: Scenario | None = None, discord: DiscordSandbox | None = None
+) -> DemoWorld:
+    """The demo's people and chats, plus the staff a scenario plays; with `discord`, the person there too."""
     person = sandbox.create_user(PERSON, language_code="en")
     volunteer = sandbox.create_user(VOLUNTEER)
     professional = sandbox.create_user(PROFESSIONAL)
@@ -69,11 +80,16 @@ def build_world(sandbox: TelegramSandbox, scenario: Scenario | None = None) -> D
             staff.setdefault(name, sandbox.create_user(name))
             if role == "professional":
                 professionals.add(name)
+    # The newcomer's volunteer has a private chat with the bot open (staff open it once, with /start), so the
+    # private sign-in link that /dashboard sends can reach them: Telegram never lets a bot write first.
+    sandbox.block_bot(volunteer, blocked=False)
     group = sandbox.create_forum_group("Volunteers (demo)", members=[*staff.values()])
     alerts = sandbox.create_group("On-call professionals (demo)", members=[*staff.values()])
+    discord_person = discord.create_user(PERSON) if discord is not None else None
     return DemoWorld(
-        sandbox, person.id, volunteer.id, professional.id, group.id, alerts.id, staff, frozenset(professionals)
-    )
+        sandbox, person.id, volunteer.id, professional.id, group.id, alerts.id, staff, frozenset(professionals),
+        discord, int(discord_person.id) if discord_person is not None else None,
+    )  # fmt: skip
 
 
 def _slug(name: str) -> str:
@@ -106,41 +122,54 @@ def fresh_state_dir(data_dir: Path) -> Path:
     return state
 
 
-def pseudonyms_for(settings: Settings) -> Callable[[int], str]:
-    """The pseudonym the bridge gives a Telegram user (a scenario finds its people's cards and topics by it).
+def pseudonyms_for(settings: Settings) -> Callable[[Platform, int], str]:
+    """The pseudonym the bridge gives a user of a platform (a scenario finds its people's cards and topics by it).
 
     Call it before the bridge starts: it creates the demo's pseudonym secret if there is none yet."""
     secret = keys_at_rest.pseudonym_secret(settings.security.pseudonym_secret, settings.storage.dir)
     pseudonyms = Pseudonymiser(secret)
-    return lambda user_id: pseudonyms.alias(Platform.TELEGRAM, UserId(str(user_id)))
+    return lambda platform, user_id: pseudonyms.alias(platform, UserId(str(user_id)))
+
+
+def discord_settings(box: DiscordSandbox, token: str = DEMO_DISCORD_TOKEN) -> dict[str, object]:
+    """The bridge's [discord] section for a local Discord sandbox."""
+    return {"enabled": True, "token": token, "api_url": box.api_url, "gateway_url": box.gateway_url}
 
 
 def demo_settings(world: DemoWorld, state_dir: Path, web_port: int) -> Settings:
-    return Settings.model_validate(
-        {
-            "storage": {"dir": str(state_dir)},
-            "telegram": {"enabled": True, "token": DEMO_TOKEN, "api_url": world.sandbox.url},
-            "staff": {
-                "platform": "telegram",
-                "volunteer_chat": str(world.staff_chat),
-                "escalation_chat": str(world.escalation_chat),
-            },
-            "rota": {"file": str(state_dir / "rota.toml")},
-            "web": {"port": web_port},
-        }
-    )
+    data: dict[str, object] = {
+        "storage": {"dir": str(state_dir)},
+        "telegram": {"enabled": True, "token": DEMO_TOKEN, "api_url": world.sandbox.url},
+        "staff": {
+            "platform": "telegram",
+            "volunteer_chat": str(world.staff_chat),
+            "escalation_chat": str(world.escalation_chat),
+        },
+        "rota": {"file": str(state_dir / "rota.toml")},
+        "web": {"port": web_port},
+    }
+    if world.discord is not None:
+        data["discord"] = discord_settings(world.discord)
+    return Settings.model_validate(data)
 
 
 def instructions(world: DemoWorld, page_url: str, web_port: int, scenario: Scenario | None) -> str:
     api = world.sandbox.url
     playing = f"\n  Playing the scenario: {scenario.title}. {scenario.summary}\n" if scenario else ""
+    discord_line = discord_curl = ""
+    if world.discord is not None:
+        discord_line = f"\n  Discord sandbox (REST, gateway):    {world.discord.url}"
+        discord_curl = f"""Or write as the person on Discord (user {world.discord_person_id}; the bot answers in DMs):
+  curl -s {world.discord.url}/_sandbox/dms -H 'Content-Type: application/json' \\
+       -d '{{"user_id": "{world.discord_person_id}", "content": "hi from Discord"}}'
+"""
     return f"""
 peerbridge demo is running — no tokens, no internet; everything is on this machine.
 
   ▶ Open the sandbox chat page:       {page_url}
     ({PERSON}'s phone on one side, the volunteers' workspace and the on-call chat on the other)
 {playing}
-  Telegram sandbox (local Bot API):   {api}
+  Telegram sandbox (local Bot API):   {api}{discord_line}
   Bridge health:                      http://127.0.0.1:{web_port}/readyz
   Dashboard:                          send /dashboard as {VOLUNTEER} on the page; the link arrives privately
 
@@ -152,24 +181,33 @@ See what the bot sent to the volunteers' forum group ({world.staff_chat}), inclu
 Take the person as the volunteer: send /next in the group ({world.staff_chat}):
   curl -s {api}/_sandbox/messages -H 'Content-Type: application/json' \\
        -d '{{"user_id": {world.volunteer_id}, "chat_id": {world.staff_chat}, "text": "/next"}}'
-Risk alerts arrive in the on-call chat ({world.escalation_chat}).  Ctrl-C stops everything.
+{discord_curl}Risk alerts arrive in the on-call chat ({world.escalation_chat}).  Ctrl-C stops everything.
 """
 
 
-async def play_when_ready(
-    world: DemoWorld, scenario: Scenario, pseudonym_of: Callable[[int], str], ready_timeout: float = 30
-) -> None:
-    """Wait until the bridge talks to the sandbox, then play the scenario; a failure is logged, never fatal.
+def bridge_connected(world: DemoWorld) -> bool:
+    """The bridge talks to the Telegram sandbox and, when there is one, holds a Discord gateway session.
 
-    (Updates wait in the sandbox until the bridge fetches them, so the script need not wait for polling.)"""
+    (Telegram updates wait in the sandbox until the bridge fetches them, but Discord, like the real one, only
+    dispatches events to a connected bot.)"""
+    discord_ok = world.discord is None or world.discord.gateway_stats().identifies > 0
+    return bool(world.sandbox.call_counts()) and discord_ok
+
+
+async def play_when_ready(
+    world: DemoWorld, scenario: Scenario, pseudonym_of: Callable[[Platform, int], str], ready_timeout: float = 30
+) -> None:
+    """Wait until the bridge talks to the sandboxes, then play the scenario; a failure is logged, never fatal."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + ready_timeout
-    while not world.sandbox.call_counts():
+    while not bridge_connected(world):
         if loop.time() > deadline:
-            log.warning("scenario %s not played: the bridge did not start polling", scenario.name)
+            log.warning("scenario %s not played: the bridge did not connect to the sandboxes", scenario.name)
             return
         await asyncio.sleep(0.1)
-    player = ScenarioPlayer(world.sandbox, world.staff_chat, world.escalation_chat, world.staff, pseudonym_of)
+    player = ScenarioPlayer(
+        world.sandbox, world.staff_chat, world.escalation_chat, world.staff, pseudonym_of, discord=world.discord
+    )
     try:
         await player.play(scenario)
     except Exception:
@@ -184,18 +222,21 @@ async def run_demo(
     *,
     page_port: int = 8082,
     scenario: Scenario | None = None,
+    discord_port: int = 0,
 ) -> None:
-    """Run the sandbox, the page and the bridge until `stop` is set."""
+    """Run both sandboxes, the page and the bridge until `stop` is set (`discord_port` 0: any free port)."""
     state_dir = fresh_state_dir(data_dir)
     sandbox = TelegramSandbox(tokens=[DEMO_TOKEN])
     await sandbox.start(host="127.0.0.1", port=port)
+    discord = DiscordSandbox(tokens=[DEMO_DISCORD_TOKEN], bot_names=["peerbridge"])
     page: DemoPage | None = None
     player: asyncio.Task[None] | None = None
     try:
-        world = build_world(sandbox, scenario)
+        await discord.start(host="127.0.0.1", port=discord_port)
+        world = build_world(sandbox, scenario, discord)
         (state_dir / "rota.toml").write_text(rota_toml(world))
         names = DemoNames(PERSON, VOLUNTEER, PROFESSIONAL, scenario.title if scenario else "")
-        page = DemoPage(sandbox.url, world.chats, names)
+        page = DemoPage(sandbox.url, world.chats, names, discord_url=discord.url)
         url = await page.start(page_port)
         print(instructions(world, url, web_port, scenario), flush=True)
         settings = demo_settings(world, state_dir, web_port)
@@ -210,4 +251,5 @@ async def run_demo(
                 await player
         if page is not None:
             await page.stop()
+        await discord.stop()
         await sandbox.stop()

@@ -1,7 +1,8 @@
 """The dashboard in a real headless Chromium (Playwright, Debian's /usr/bin/chromium) against the whole bridge.
 
 A person writes through the Telegram sandbox; the coordinator signs in by a one-time link (the test plays the
-router's part and issues it), watches the queue update live, edits the rota and acknowledges an escalation.
+router's part and issues it), watches the queue update live, edits the rota, acknowledges an escalation and
+watches a volunteer's load and wellbeing change live; a volunteer sees only their own week.
 """
 
 from __future__ import annotations
@@ -9,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from adapters.telegram.sandbox import TelegramSandbox
+from adapters.telegram.sandbox_model import User
 from bot.dashboard.wiring import signin_links
 from bot.embedded_redis import EmbeddedRedis
+from bot.settings import Settings
 from routing.model import Role, VolunteerId
 from routing.rota_file import parse_rota
 from routing.store.connection import RedisOptions, connect
@@ -38,10 +43,20 @@ ROTA = {
     "timezone": "Europe/London",
     "staff": [
         {"id": "cora", "name": "Cora", "roles": ["coordinator", "professional"]},
-        {"id": "ana", "name": "Ana"},
+        {"id": "ana", "name": "Ana", "weekly_hours": 6, "max_concurrent": 1},  # Vee in the sandbox
+        {"id": "ben", "name": "Ben", "weekly_hours": 20},
     ],
-    "shift": [{"volunteer": "ana", "day": "mon", "time": "09:00-17:00"}],
+    "shift": [{"volunteer": "ana", "day": "mon", "time": "09:00-17:00"}],  # 8 h every week: over her 6
 }
+
+
+@dataclass(frozen=True)
+class Stack:
+    sandbox: TelegramSandbox
+    settings: Settings
+    redis: Redis
+    volunteer: User  # Vee, who is "ana" in the rota
+    staff_chat: int
 
 
 @pytest.fixture
@@ -55,9 +70,7 @@ async def browser() -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def stack(
-    sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis
-) -> AsyncIterator[tuple[TelegramSandbox, object, object]]:
+async def stack(sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis) -> AsyncIterator[Stack]:
     redis = connect(RedisOptions(url=redis_server.url))
     volunteer = sandbox.create_user("Vee")
     staff = sandbox.create_forum_group("Volunteers", members=[volunteer])
@@ -67,17 +80,34 @@ async def stack(
         telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
         staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
     )  # fmt: skip
+    rota = {**ROTA, "staff": [{**m, "telegram": volunteer.id} if m["id"] == "ana" else m for m in ROTA["staff"]]}
     try:
         await redis.flushall()
-        await RotaStore(redis).save(parse_rota(ROTA))
+        await RotaStore(redis).save(parse_rota(rota))
         async with running_bridge(settings):
-            yield sandbox, settings, redis
+            await _web_up(settings)
+            yield Stack(sandbox, settings, redis, volunteer, staff.id)
     finally:
         await redis.aclose()
 
 
-async def _signed_in_page(browser: object, settings: object, redis: object, roles: set[Role]) -> object:
-    link = await signin_links(settings, redis).issue(VolunteerId("cora"), roles)  # type: ignore[arg-type]
+async def _web_up(settings: Settings) -> None:
+    """The bridge's web server answers (it starts a moment after the bridge task)."""
+    async with aiohttp.ClientSession() as http, asyncio.timeout(10):
+        while True:
+            try:
+                async with http.get(f"{settings.web.link_base}/healthz") as answer:
+                    if answer.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+
+
+async def _signed_in_page(
+    browser: object, settings: object, redis: object, roles: set[Role], who: str = "cora"
+) -> object:
+    link = await signin_links(settings, redis).issue(VolunteerId(who), roles)  # type: ignore[arg-type]
     context = await browser.new_context(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
     page = await context.new_page()
     page.set_default_timeout(10_000)
@@ -87,8 +117,8 @@ async def _signed_in_page(browser: object, settings: object, redis: object, role
     return page
 
 
-async def test_sign_in_queue_live_escalation_ack_and_privacy(browser: object, stack: tuple) -> None:  # type: ignore[type-arg]
-    sandbox, settings, redis = stack
+async def test_sign_in_queue_live_escalation_ack_and_privacy(browser: object, stack: Stack) -> None:
+    sandbox, settings, redis = stack.sandbox, stack.settings, stack.redis
     async with asyncio.timeout(60):
         page = await _signed_in_page(browser, settings, redis, {Role.COORDINATOR, Role.PROFESSIONAL})
         cookie = next(c for c in await page.context.cookies() if c["name"] == "pb_dashboard")
@@ -117,8 +147,8 @@ async def test_sign_in_queue_live_escalation_ack_and_privacy(browser: object, st
         await page.context.close()
 
 
-async def test_a_used_link_does_not_sign_in_twice(browser: object, stack: tuple) -> None:  # type: ignore[type-arg]
-    _sandbox, settings, redis = stack
+async def test_a_used_link_does_not_sign_in_twice(browser: object, stack: Stack) -> None:
+    settings, redis = stack.settings, stack.redis
     link = await signin_links(settings, redis).issue(VolunteerId("cora"), {Role.VOLUNTEER})
     async with aiohttp.ClientSession() as http:
         first = await http.post(link.split("?")[0], data={"token": link.split("token=")[1]}, allow_redirects=False)
@@ -132,8 +162,8 @@ async def test_a_used_link_does_not_sign_in_twice(browser: object, stack: tuple)
         assert anonymous.status in (200, 401)  # the first session cookie may still be in this jar
 
 
-async def test_a_coordinator_edits_a_shift_and_a_volunteer_cannot(browser: object, stack: tuple) -> None:  # type: ignore[type-arg]
-    _sandbox, settings, redis = stack
+async def test_a_coordinator_edits_a_shift_and_a_volunteer_cannot(browser: object, stack: Stack) -> None:
+    settings, redis = stack.settings, stack.redis
     async with asyncio.timeout(60):
         page = await _signed_in_page(browser, settings, redis, {Role.COORDINATOR})
         await page.goto(page.url + "rota?week=2030-01-07")
@@ -164,3 +194,50 @@ async def test_a_coordinator_edits_a_shift_and_a_volunteer_cannot(browser: objec
         )
         assert answer.status == 403
         await viewer.context.close()
+
+
+async def test_volunteers_load_and_wellbeing_update_live_and_a_volunteer_sees_only_their_week(
+    browser: object, stack: Stack
+) -> None:
+    sandbox, settings, redis, vee = stack.sandbox, stack.settings, stack.redis, stack.volunteer
+    async with asyncio.timeout(60):
+        page = await _signed_in_page(browser, settings, redis, {Role.COORDINATOR})
+        await page.goto(page.url + "volunteers")
+        ana = page.locator("#volunteers tr[data-volunteer=ana]")
+        row = await ana.inner_text()
+        assert "8.0 h scheduled" in row and "6 h · over by 2.0 h" in row  # her Monday shift, every week
+        assert "0 of 1" in row and ("off shift" in row or "on shift" in row)
+        assert "over-hours" in (await ana.get_attribute("class") or "")
+        assert "20 h" in await page.inner_text("#volunteers tr[data-volunteer=ben]")  # within his limit
+        assert "1 over their weekly hours" in await page.inner_text("#volunteers-summary")
+
+        person = sandbox.create_user("Alex Realname", language_code="en")
+        sandbox.send_user_message(person, "please, someone")
+        await sandbox.wait_for(lambda m: m.chat_id == stack.staff_chat and "is waiting" in m.text, 10)
+        sandbox.send_user_message(vee, "/next", chat=stack.staff_chat)  # Vee is ana: she takes the person
+        opened = await sandbox.wait_for(lambda m: "You are now talking with" in m.text, 10)
+        await page.locator("#volunteers tr[data-volunteer=ana]", has_text="1 of 1 · full").wait_for()  # live
+        assert "full" in (await ana.get_attribute("class") or "").split()
+        sandbox.send_user_message(vee, "/break 10", chat=stack.staff_chat)
+        await page.locator("#volunteers tr[data-volunteer=ana]", has_text="on a break, 10 min left").wait_for()
+        assert "on a break" in await page.inner_text("#volunteers-summary")
+
+        sandbox.send_user_message(vee, "Hi, I'm here", chat=stack.staff_chat, thread=opened.thread_id)
+        await sandbox.wait_for(lambda m: m.chat_id == person.id and m.text == "Hi, I'm here", 10)
+        html = await page.content()
+        for secret in ("Vee", str(vee.id), "Alex Realname", str(person.id), "please, someone", "Ana"):
+            assert secret not in html  # staff ids only: no names, platform ids or message text
+        await page.goto(page.url.replace("/volunteers", "/charts"))
+        assert "over 1 conversation" in await page.inner_text("#first-reply-summary")  # first reply, timed
+        await page.context.close()
+
+        own = await _signed_in_page(browser, settings, redis, {Role.VOLUNTEER}, who="ana")
+        await own.goto(own.url + "volunteers")
+        assert await own.inner_text("h1") == "Your week"
+        assert await own.locator("#volunteers tbody tr").count() == 1
+        assert await own.get_attribute("#volunteers tbody tr", "data-volunteer") == "ana"
+        assert await own.locator("#volunteers-summary").count() == 0
+        assert "ben" not in await own.inner_text("#volunteers")
+        answer = await own.request.get(own.url.split("/dashboard")[0] + "/dashboard/api/volunteers")
+        assert [r["volunteer"] for r in (await answer.json())["rows"]] == ["ana"]
+        await own.context.close()

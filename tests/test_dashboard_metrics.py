@@ -1,7 +1,13 @@
-"""`/metrics`, `/healthz`, `/readyz` against real Redis, and the 7-day chart series from audit events."""
+"""`/metrics`, `/healthz`, `/readyz` against real Redis, and the 7-day chart series from audit events.
+
+Also the two numbers that come from the relay path: messages relayed (counted by the outbound pump once
+delivered) and the time from a volunteer taking a person to the first reply that reached them (one audit event
+per assignment, written by the router).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -9,15 +15,28 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from bot.dashboard.charts import week_series
+from bot.dashboard.charts import render_charts, week_series
 from bot.web import build_web_app
-from routing.model import ChatId, Platform, Pseudonym, RiskCategory, RiskTier, VolunteerId
+from routing.delivery import DeliveryError, DeliveryScheduler, Destination
+from routing.model import (
+    ChatId,
+    OutboundMessage,
+    Platform,
+    Pseudonym,
+    RiskCategory,
+    RiskTier,
+    UserId,
+    VolunteerId,
+)
 from routing.pseudonyms import Pseudonymiser
+from routing.roster import StaffMember
 from routing.store.cipher import TextCipher
 from routing.store.conversations import ConversationStore
 from routing.store.escalations import EscalationStore
+from routing.store.outbound import OutboundPump
 from routing.store.streams import StreamWriter
-from routing.store.views import AuditEvent
+from routing.store.views import AuditEvent, audit_since
+from tests.routing_harness import make_harness
 
 KEY = bytes(range(32))
 
@@ -31,6 +50,11 @@ async def client(redis: Redis) -> AsyncIterator[TestClient]:  # type: ignore[typ
     app = build_web_app(redis, None, "", _ready)
     async with TestClient(TestServer(app)) as http:
         yield http
+
+
+def _names(text: str) -> str:
+    """The exposition without sample values (a timestamp may contain any digits): names, labels and help."""
+    return "\n".join(line if line.startswith("#") else line.rsplit(" ", 1)[0] for line in text.splitlines())
 
 
 def _value(text: str, name: str) -> float:
@@ -70,7 +94,7 @@ async def test_metrics_count_queue_waits_and_escalations(client: TestClient, red
     assert _value(text, "peerbridge_escalation_ack_seconds_count") == 1
     assert _value(text, 'peerbridge_escalations_raised_total{kind="escalation"}') == 1
     assert _value(text, "peerbridge_escalations_acknowledged_total") == 1
-    assert "Calm Otter" not in text and "555" not in text  # no pseudonyms or platform ids in labels
+    assert "Calm Otter" not in _names(text) and "555" not in _names(text)  # no pseudonyms or platform ids
 
     again = await (await client.get("/metrics")).text()  # a second scrape counts nothing twice
     assert _value(again, "peerbridge_escalations_acknowledged_total") == 1
@@ -86,11 +110,13 @@ async def test_dashboard_pages_need_a_session_when_enabled(redis: Redis) -> None
     links = SignInLinks(redis, b"k" * 32, "http://test")
     app = build_web_app(redis, None, "", _ready, Dashboard(redis, links, ack))
     async with TestClient(TestServer(app)) as http:
-        for path in ("/dashboard/", "/dashboard/rota", "/dashboard/charts"):
+        for path in ("/dashboard/", "/dashboard/rota", "/dashboard/charts", "/dashboard/volunteers"):
             answer = await http.get(path)
             assert answer.status == 401
             assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
         assert (await http.get("/dashboard/api/live")).status == 401
+        assert (await http.get("/dashboard/api/volunteers")).status == 401
+        assert (await http.get("/dashboard/static/volunteers.js")).status == 200
         assert (await http.get("/dashboard/static/dashboard.css")).status == 200
 
 
@@ -110,3 +136,84 @@ def test_week_series_from_audit_events() -> None:
     assert series.wait_by_tier["high"][6] == 100
     assert series.ack_per_day[6] == 60
     assert sum(series.started_per_hour) == 2
+
+
+class Deliverer:
+    """Records what would be sent; refuses for good the texts it is told to (our own port: a fake is fine)."""
+
+    def __init__(self, refuse: set[str]) -> None:
+        self.sent: list[OutboundMessage] = []
+        self.refuse = refuse
+
+    def destination(self, message: OutboundMessage) -> Destination:
+        return Destination(f"chat:{message.chat}")
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        if message.text in self.refuse:
+            raise DeliveryError("refused", retryable=False)
+        self.sent.append(message)
+
+
+async def _deliver_all(pump: OutboundPump) -> None:
+    await pump.ensure_groups()
+    for _ in range(25):
+        await pump.step(block_ms=0)
+        await asyncio.sleep(0.02)
+
+
+async def test_relays_count_once_delivered_and_the_first_reply_is_timed_once_per_assignment(
+    client: TestClient,  # type: ignore[type-arg]
+    redis: Redis,
+) -> None:
+    ana = StaffMember(id=VolunteerId("ana"), name="Ana", identities={Platform.TELEGRAM: UserId("900")})
+    h = make_harness(redis, members=[ana])
+    await h.person("555", "words kept while waiting")
+    conv = await h.conversation_of("555")
+    await h.staff("900", "/next")
+    await h.open_thread(conv, "77")
+    await h.staff("900", "hello, I'm Ana", thread="77")
+    await h.staff("900", "a reply that never arrives", thread="77")
+    await h.person("555", "thank you")
+    deliverer = Deliverer(refuse={"a reply that never arrives"})
+    pump = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw")
+    await _deliver_all(pump)
+    assert "hello, I'm Ana" in [m.text for m in deliverer.sent]
+
+    text = await (await client.get("/metrics")).text()
+    relayed = 'peerbridge_messages_relayed_total{direction="%s",platform="%s"}'
+    assert _value(text, relayed % ("to_person", "telegram")) == 1  # the refused reply is not counted
+    assert _value(text, relayed % ("to_staff", "telegram")) == 2  # the kept message, then "thank you"
+    assert _value(text, relayed % ("to_person", "discord")) == 0
+    assert _value(text, "peerbridge_first_reply_seconds_count") == 1  # two replies, one first reply
+
+    await h.staff("900", "/release back to the queue", thread="77")
+    await h.staff("900", "/next")
+    await h.staff("900", "I'm back", thread="77")
+    await h.staff("900", "still here", thread="77")
+    firsts = [e for e in await audit_since(redis, 0) if e.event == "first_reply"]
+    assert [e.fields["conversation"] for e in firsts] == [conv, conv]  # once per assignment
+    assert all(set(e.fields) == {"conversation", "volunteer", "seconds"} for e in firsts)  # never any text
+    assert all(e.fields["volunteer"] == "ana" and 0 <= float(e.fields["seconds"]) < 30 for e in firsts)
+    again = await (await client.get("/metrics")).text()
+    assert _value(again, "peerbridge_first_reply_seconds_count") == 2
+    assert "hello" not in _names(again) and "555" not in _names(again)
+
+
+def test_first_reply_chart_from_audit_events() -> None:
+    now = time.time()
+    day = 24 * 3600
+    events = [
+        AuditEvent("1-0", "first_reply", now - 3 * day, {"conversation": "c-1", "seconds": "40"}),
+        AuditEvent("2-0", "first_reply", now - 60, {"conversation": "c-2", "seconds": "90.5"}),
+        AuditEvent("3-0", "first_reply", now - 30, {"conversation": "c-3", "seconds": "150.5"}),
+        AuditEvent("4-0", "first_reply", now - 20, {"conversation": "c-4", "seconds": "not a number"}),
+        AuditEvent("5-0", "queued_out_of_hours", now - 900, {"conversation": "c-5"}),
+        AuditEvent("6-0", "assigned", now - 600, {"conversation": "c-5"}),
+    ]
+    series = week_series(events, now)
+    assert series.first_reply_per_day[4] == 40 and series.first_reply_per_day[6] == 120.5
+    assert series.first_replies == 3 and series.first_reply_week == 90.5
+    assert series.wait_by_tier["none"][6] == 300  # someone who arrived out of hours still waited
+    page = render_charts(series, now)
+    assert "Median 1 min from taking a person to the first reply that reached them, over 3" in page
+    assert "No volunteer replied" in render_charts(week_series([], now), now)

@@ -1,13 +1,16 @@
 """The sandbox chat page of `peerbridge demo`, in headless Debian chromium, against the whole bridge.
 
-The page talks only to its own server, which forwards a fixed allow-list of control calls to the Telegram
-sandbox; the real python-telegram-bot and the real bridge do the work. Also: the forwarder refuses anything
-outside its allow-list, and the `risk` scenario ends in an acknowledged escalation.
+The page talks only to its own server, which forwards a fixed allow-list of control calls to the Telegram and
+Discord sandboxes; the real python-telegram-bot, the real discord.py and the real bridge do the work. The person's
+phone offers Telegram or Discord; volunteers work in the Telegram forum group either way. Also: the forwarders
+refuse anything outside their allow-lists, the `risk` scenario ends in an acknowledged escalation, and a scripted
+person on Discord is served from the Telegram group.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +18,17 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters.discord.sandbox import DiscordSandbox, RateLimits, SandboxSettings
 from adapters.telegram.sandbox import TelegramSandbox
-from bot.demo import build_world, pseudonyms_for, rota_toml
-from bot.demo_page.forwarder import NotAllowed, Pane, SandboxForwarder
+from bot.demo import bridge_connected, build_world, discord_settings, pseudonyms_for, rota_toml
+from bot.demo_page.forwarder import DiscordPhone, NotAllowed, Pane, SandboxForwarder
 from bot.demo_page.scenarios import ScenarioError, ScenarioPlayer, load_scenario, parse_scenario
 from bot.demo_page.server import DemoNames, DemoPage
 from bot.embedded_redis import EmbeddedRedis
+from routing.model import Platform
 from routing.store.connection import RedisOptions, connect
 from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.discord_fixtures import BRIDGE_TOKEN, eventually, running_sandbox
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
@@ -36,24 +42,43 @@ BOT_TOKEN = "123456:sandbox-test-token"  # the first bot of the `sandbox` fixtur
 
 
 @pytest.fixture
-async def demo(
-    sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis
-) -> AsyncIterator[tuple[TelegramSandbox, Any, str]]:
-    """The demo's world in the sandbox, the bridge on it, and the page server; yields (sandbox, world, url)."""
-    redis = connect(RedisOptions(url=redis_server.url))
-    world = build_world(sandbox, load_scenario("risk"))
-    (tmp_path / "rota.toml").write_text(rota_toml(world))
-    settings = bridge_settings(
-        tmp_path, redis_server.url,
+async def discord_box(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordSandbox]:
+    """The Discord sandbox, as the demo starts it (limits relaxed so two browsers' worth of tests stay quick)."""
+    relaxed = SandboxSettings(rate_limits=RateLimits.relaxed())
+    async with running_sandbox(monkeypatch, relaxed) as box:
+        yield box
+
+
+def _settings(tmp_path: Path, redis_url: str, sandbox: TelegramSandbox, world: Any) -> Any:
+    return bridge_settings(
+        tmp_path, redis_url,
         telegram={"enabled": True, "token": BOT_TOKEN, "api_url": sandbox.url},
+        discord=discord_settings(world.discord, BRIDGE_TOKEN),
         staff={"platform": "telegram", "volunteer_chat": str(world.staff_chat),
                "escalation_chat": str(world.escalation_chat)},
     )  # fmt: skip
-    page = DemoPage(sandbox.url, world.chats, DemoNames("Alex", "Jo", "Dr Rivera"))
+
+
+async def _connected(world: Any, seconds: float = 15) -> None:
+    """Until the bridge polls Telegram and holds a Discord gateway session (Discord drops events otherwise)."""
+    await eventually(lambda: bridge_connected(world), seconds)
+
+
+@pytest.fixture
+async def demo(
+    sandbox: TelegramSandbox, discord_box: DiscordSandbox, tmp_path: Path, redis_server: EmbeddedRedis
+) -> AsyncIterator[tuple[TelegramSandbox, Any, str]]:
+    """The demo's world in both sandboxes, the bridge on them, and the page server; yields (sandbox, world, url)."""
+    redis = connect(RedisOptions(url=redis_server.url))
+    world = build_world(sandbox, load_scenario("risk"), discord_box)
+    (tmp_path / "rota.toml").write_text(rota_toml(world))
+    settings = _settings(tmp_path, redis_server.url, sandbox, world)
+    page = DemoPage(sandbox.url, world.chats, DemoNames("Alex", "Jo", "Dr Rivera"), discord_url=discord_box.url)
     try:
         await redis.flushall()
         url = await page.start()
         async with running_bridge(settings):
+            await _connected(world)
             yield sandbox, world, url
     finally:
         await page.stop()
@@ -64,7 +89,7 @@ async def demo(
 async def test_newcomer_writes_takes_replies_and_sees_risk_escalate(demo: tuple[TelegramSandbox, Any, str]) -> None:
     playwright_api = pytest.importorskip("playwright.async_api")
     sandbox, world, url = demo
-    async with asyncio.timeout(30), playwright_api.async_playwright() as pw:
+    async with asyncio.timeout(45), playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=15_000)
         try:
             page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
@@ -96,11 +121,73 @@ async def test_newcomer_writes_takes_replies_and_sees_risk_escalate(demo: tuple[
             await alert.first.wait_for()
             await alert.first.locator("button", has_text="Acknowledge").click()
             await page.locator("#alerts-chat .bubble", has_text="acknowledged by Dr Rivera").wait_for()
+
+            # Jo asks for the dashboard: the link arrives privately, on this machine's address, and signs in.
+            await page.locator("#topics button", has_text="General").click()
+            await page.fill("#staff-input", "/dashboard")
+            await page.click("#staff-send")
+            await page.click("details summary")
+            link = page.locator("#direct-chat .bubble", has_text="sign-in link")
+            await link.wait_for()
+            found = re.search(r"http://127\.0\.0\.1:\d+/dashboard/signin\?token=\S+", await link.inner_text())
+            assert found is not None
+            await page.goto(found.group(0))
+            await page.click("#signin")
+            await page.locator("h1", has_text="Live").wait_for()
+            await page.locator("#active tbody tr", has_text="jo").wait_for()  # Jo's conversation, by staff id
             assert not errors
         finally:
             await browser.close()
     acknowledged = [m for m in sandbox.sent(world.escalation_chat) if "acknowledged by Dr Rivera" in m.text]
     assert acknowledged
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: run .ci/browser.sh")
+async def test_a_person_on_discord_is_taken_and_answered_from_the_telegram_workspace(
+    demo: tuple[TelegramSandbox, Any, str],
+) -> None:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    sandbox, world, url = demo
+    async with asyncio.timeout(40), playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=15_000)
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.goto(url)
+            await page.locator("#status", has_text="live").wait_for()
+            assert await page.is_hidden("#discord-app")  # Telegram first; the newcomer chooses
+
+            await page.click("#app-discord")
+            await page.locator("#phone-title", has_text="Alex's phone · Discord").wait_for()
+            assert await page.is_hidden("#telegram-app")
+            assert await page.get_attribute("#app-discord", "aria-pressed") == "true"
+            await page.fill("#discord-input", "hello from discord, I could use someone")
+            await page.click("#discord-send")
+            await page.locator("#discord-chat .bubble.from-you", has_text="hello from discord").wait_for()
+            queued = page.locator("#discord-chat .bubble.from-bot", has_text="You are in the queue")
+            await queued.wait_for()  # the bot's answer in Alex's Discord DMs, by long poll
+            await queued.locator("button", has_text="Loneliness").click()  # a Discord button, pressed as Alex
+            await page.locator("#discord-chat .bubble.from-bot", has_text="who knows about loneliness").wait_for()
+
+            card = page.locator("#staff-chat .bubble", has_text="is waiting")  # in the Telegram forum group
+            await card.wait_for()
+            await card.locator("button", has_text="Take").click()
+            await page.locator("#topics button.current", has_text="c-1").wait_for()
+            await page.locator("#staff-chat .bubble", has_text="hello from discord, I could use someone").wait_for()
+            await page.fill("#staff-input", "Hi, I'm Jo. I'm here with you on Discord.")
+            await page.click("#staff-send")
+            reply = page.locator("#discord-chat .bubble.from-bot", has_text="I'm here with you on Discord.")
+            await reply.wait_for()
+            assert "I'm here with you" not in (await page.text_content("#phone-chat") or "")  # not on Telegram
+            assert not errors
+        finally:
+            await browser.close()
+    box: DiscordSandbox = world.discord
+    dm = box.dm_channel(box.state.user(world.discord_person_id))
+    assert dm is not None and any("I'm here with you on Discord." in m.content for m in box.bot_messages(dm))
+    assert not sandbox.sent(world.person_id)  # Alex on Telegram was never written to
 
 
 async def test_the_forwarder_refuses_anything_outside_its_allow_list(demo: tuple[TelegramSandbox, Any, str]) -> None:
@@ -119,6 +206,19 @@ async def test_the_forwarder_refuses_anything_outside_its_allow_list(demo: tuple
             await forwarder.forward("GET", "/_sandbox/chats/{chat}/topics", chat=12345)
         with pytest.raises(NotAllowed):
             await forwarder.say(Pane.DIRECT, "hello")
+        box: DiscordSandbox = world.discord
+        phone = DiscordPhone(box.url, world.discord_person_id, http)
+        for method, route in [
+            ("GET", "/_sandbox/state"), ("POST", "/_sandbox/users"), ("POST", "/_sandbox/faults"),
+            ("POST", "/_sandbox/channels/{channel}/messages"), ("POST", "/_sandbox/interactions/slash"),
+            ("GET", "/_sandbox/calls"), ("POST", "/_sandbox/gateway/disconnect"), ("GET", "/api/v10/users/@me"),
+        ]:  # fmt: skip
+            with pytest.raises(NotAllowed):
+                await phone.forward(method, route)
+        with pytest.raises(NotAllowed):  # an allowed route, but not the person's own DM
+            await phone.forward("GET", "/_sandbox/channels/{channel}/messages", channel=world.staff_chat)
+        with pytest.raises(NotAllowed):  # a button on a message the person was never shown
+            await phone.press(12345, "take c-1")
 
         json_headers = {"Content-Type": "application/json"}
         refused = [
@@ -126,6 +226,8 @@ async def test_the_forwarder_refuses_anything_outside_its_allow_list(demo: tuple
             ("POST", "/demo/api/say", {"pane": "direct", "text": "hi"}),
             ("POST", "/demo/api/say", {"pane": "phone", "text": ""}),
             ("POST", "/demo/api/press", {"pane": "staff", "message_id": "x", "data": "take c-1"}),
+            ("POST", "/demo/api/say", {"pane": "discord", "text": " "}),
+            ("POST", "/demo/api/press", {"pane": "discord", "message_id": "123", "data": "take c-1"}),
         ]
         for method, path, body in refused:
             async with http.request(method, base + path, json=body, headers=json_headers) as answer:
@@ -138,6 +240,12 @@ async def test_the_forwarder_refuses_anything_outside_its_allow_list(demo: tuple
         async with http.post(base + "/demo/api/say", json=body) as answer:
             assert answer.status == 200
         assert sandbox.transcript(world.person_id)[-1].sender_id == world.person_id
+        body = {"pane": "discord", "text": "hello", "user_id": str(world.volunteer_id), "channel_id": "1"}
+        async with http.post(base + "/demo/api/say", json=body) as answer:
+            assert answer.status == 200
+        person = box.state.user(world.discord_person_id)
+        dm = box.dm_channel(person)
+        assert dm is not None and box.messages(dm)[-1].author_id == person.id
         # Cross-site: a form post, a foreign Origin, a rebinding Host.
         async with http.post(base + "/demo/api/say", data={"pane": "phone", "text": "hi"}) as answer:
             assert answer.status == 415
@@ -177,10 +285,55 @@ async def test_the_risk_scenario_ends_in_an_acknowledged_escalation(sandbox: Tel
         await redis.aclose()
 
 
+async def test_a_scripted_person_on_discord_is_served_from_the_telegram_group(
+    sandbox: TelegramSandbox, discord_box: DiscordSandbox, tmp_path: Path, redis_server: EmbeddedRedis
+) -> None:
+    redis = connect(RedisOptions(url=redis_server.url))
+    scenario = load_scenario("quiet")  # Lee writes on Discord; Ana takes and answers Lee in the Telegram group
+    world = build_world(sandbox, scenario, discord_box)
+    (tmp_path / "rota.toml").write_text(rota_toml(world))
+    settings = _settings(tmp_path, redis_server.url, sandbox, world)
+    try:
+        await redis.flushall()
+        async with running_bridge(settings), asyncio.timeout(40):
+            await _connected(world)
+            player = ScenarioPlayer(
+                sandbox, world.staff_chat, world.escalation_chat, world.staff, pseudonyms_for(settings), speed=6.0,
+                discord=discord_box,
+            )  # fmt: skip
+            report = await player.play(scenario)
+            assert report.skipped == 0
+            await discord_box.wait_until(lambda: _lee_heard(discord_box, "I'm Ana. I'm here."), 8)
+        lee = pseudonyms_for(settings)(Platform.DISCORD, int(_user(discord_box, "Lee").id))
+        topics = [t.name for t in sandbox.topics(world.staff_chat)]
+        assert any(name.startswith(f"{lee} · ") for name in topics)  # Lee's topic, under their pseudonym
+        relayed = [m.text for m in sandbox.transcript(world.staff_chat)]
+        assert "Hello, is anyone there? I've had a rough week" in relayed  # Lee's words, relayed from Discord
+        assert not any(u.first_name == "Lee" for u in sandbox.world.users.values())  # never a Telegram user
+    finally:
+        await redis.aclose()
+
+
+def _user(box: DiscordSandbox, name: str) -> Any:
+    return next(u for u in box.state.users.values() if u.username == name)
+
+
+def _lee_heard(box: DiscordSandbox, text: str) -> bool:
+    dm = box.dm_channel(_user(box, "Lee"))
+    return dm is not None and any(text in m.content for m in box.bot_messages(dm))
+
+
 def test_scenario_files_parse_and_bad_ones_are_explained() -> None:
-    assert len(load_scenario("quiet").actions) == 8
+    quiet = load_scenario("quiet")
+    assert len(quiet.actions) == 8
+    assert {a.actor for a in quiet.actions if a.platform == "discord"} == {"Lee"}
     busy = load_scenario("busy")
     assert len({a.actor for a in busy.actions if a.role == "person"}) == 30
+    assert len({a.actor for a in busy.actions if a.platform == "discord"}) == 10  # every third guest
+    with pytest.raises(ScenarioError, match="telegram or discord"):
+        parse_scenario("x", {"step": [{"person": "A", "say": "hi", "platform": "myspace"}]})
+    with pytest.raises(ScenarioError, match="only a person step"):
+        parse_scenario("x", {"step": [{"volunteer": "A", "next": True, "platform": "discord"}]})
     assert busy.staff("volunteer") == ["Ana", "Ben", "Chi"]
     with pytest.raises(ScenarioError, match="choose one of"):
         load_scenario("../etc/passwd")

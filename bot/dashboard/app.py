@@ -12,6 +12,7 @@ from bot.dashboard.auth import session_middleware, signin_routes
 from bot.dashboard.charts import chart_routes
 from bot.dashboard.live import Acknowledge, live_routes
 from bot.dashboard.rota_page import rota_routes
+from bot.dashboard.volunteers import volunteer_routes
 from routing.store.dashboard_access import DashboardSessions, SignInLinks
 from routing.store.rota_store import RotaStore
 from routing.store.views import DashboardViews
@@ -35,6 +36,7 @@ def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardVi
     app.router.add_routes(live_routes(views, dashboard.acknowledge))
     app.router.add_routes(rota_routes(RotaStore(dashboard.redis)))
     app.router.add_routes(chart_routes(dashboard.redis))
+    app.router.add_routes(volunteer_routes(dashboard.redis, views))
     app.router.add_static("/dashboard/static/", STATIC, show_index=False)
 
     async def to_live(_request: web.Request) -> web.Response:

@@ -41,7 +41,10 @@ $scripts
 </html>
 """)
 
-NAV = (("/dashboard/", "Live"), ("/dashboard/rota", "Rota"), ("/dashboard/charts", "Charts"))
+NAV = (
+    ("/dashboard/", "Live"), ("/dashboard/rota", "Rota"), ("/dashboard/volunteers", "Volunteers"),
+    ("/dashboard/charts", "Charts"),
+)  # fmt: skip
 
 
 def esc(value: object) -> str:

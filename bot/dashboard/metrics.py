@@ -1,27 +1,33 @@
 """`/metrics` in the Prometheus text format, computed from Redis at scrape time.
 
 Gauges (queue length by tier, volunteers on duty, unacknowledged escalations, stream lengths) are read fresh
-on each scrape with a few pipelined calls. Counters and histograms follow the audit and dead-letter streams
-from where they were when this process started (Prometheus treats a restart as a counter reset), reading
-only what is new since the last scrape. Never a label with text, a name or a platform id.
+on each scrape with a few pipelined calls. `peerbridge_messages_relayed_total` is a true counter kept in Redis
+by the outbound pumps: each relay (a person's message to staff, a staff reply to a person) counts once it was
+delivered, by the platform it was delivered on, so it survives restarts and covers every gateway process.
+Other counters and histograms follow the audit and dead-letter streams from where they were when this process
+started (Prometheus treats a restart as a counter reset), reading only what is new since the last scrape.
+Never a label with text, a name or a platform id.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
-from routing.model import ConversationId, EscalationId, RiskTier
+from bot.dashboard.charts import QUEUED_EVENTS
+from routing.model import ConversationId, EscalationId, Platform, RiskTier
 from routing.store import keys
 from routing.store.views import AuditEvent, AuditFollower, DashboardViews
 
 WAIT_BUCKETS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 ACK_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1800)
+FIRST_REPLY_BUCKETS = (15, 30, 60, 120, 300, 600, 1200, 1800)
 
 
 class _LiveGauges(Collector):
@@ -32,8 +38,9 @@ class _LiveGauges(Collector):
         self.on_duty = 0
         self.unacknowledged = 0
         self.streams: dict[str, int] = {}
+        self.relayed: dict[tuple[Platform, str], int] = {}
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         queue = GaugeMetricFamily("peerbridge_queue_length", "People waiting, by risk tier", labels=["tier"])
         for tier, count in self.queue.items():
             queue.add_metric([tier.label], count)
@@ -46,12 +53,20 @@ class _LiveGauges(Collector):
         )
         streams = GaugeMetricFamily(
             "peerbridge_stream_entries",
-            "Entries held in a stream (outbound: messages relayed within the retention window)",
+            "Entries held in a stream now (a backlog gauge; relays are counted by peerbridge_messages_relayed_total)",
             labels=["stream"],
         )
         for name, count in self.streams.items():
             streams.add_metric([name], count)
         yield streams
+        relayed = CounterMetricFamily(
+            "peerbridge_messages_relayed",
+            "Messages relayed between a person and staff and delivered, by the platform delivered on and direction",
+            labels=["platform", "direction"],
+        )
+        for (platform, direction), count in sorted(self.relayed.items()):
+            relayed.add_metric([platform.value, direction], count)
+        yield relayed
 
 
 class BridgeMetrics:
@@ -75,6 +90,10 @@ class BridgeMetrics:
         self.ack = Histogram(
             "peerbridge_escalation_ack_seconds", "Time from an escalation to its acknowledgement",
             buckets=ACK_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.first_reply = Histogram(
+            "peerbridge_first_reply_seconds", "Time from a volunteer taking a person to the first reply they got",
+            buckets=FIRST_REPLY_BUCKETS, registry=r,
         )  # fmt: skip
         self.raised = Counter("peerbridge_escalations_raised", "Escalations raised", ["kind"], registry=r)
         self.acknowledged = Counter("peerbridge_escalations_acknowledged", "Escalations acknowledged", registry=r)
@@ -109,11 +128,12 @@ class BridgeMetrics:
         self._live.on_duty = await self._views.on_duty_count()
         self._live.unacknowledged = await self._views.unacknowledged_count()
         self._live.streams = await self._views.stream_lengths()
+        self._live.relayed = await self._views.relayed_counts()
 
     async def _count(self, event: AuditEvent) -> None:
         self.events.labels(event.event).inc()
         conv = event.fields.get("conversation", "")
-        if event.event == "queued":
+        if event.event in QUEUED_EVENTS:
             self._queued_at[conv] = event.at
         elif event.event == "assigned" and conv:
             queued = self._queued_at.pop(conv, None)
@@ -128,8 +148,14 @@ class BridgeMetrics:
             raised, acked = await self._views.escalation_times(EscalationId(event.fields.get("escalation", "")))
             if raised is not None:
                 self.ack.observe(max((acked or event.at) - raised, 0.0))
+        elif event.event == "first_reply":
+            self._first_reply(event)
         elif event.event == "closed":
             self._queued_at.pop(conv, None)
+
+    def _first_reply(self, event: AuditEvent) -> None:
+        with contextlib.suppress(ValueError):  # a malformed entry is not worth failing a scrape over
+            self.first_reply.observe(max(float(event.fields.get("seconds", "")), 0.0))
 
 
 def metrics_handler(metrics: BridgeMetrics) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -28,8 +28,8 @@ def signin_key(settings: Settings) -> bytes:
 
 
 def dashboard_url(settings: Settings) -> str:
-    host = settings.web.host if settings.web.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
-    return f"http://{host}:{settings.web.port}"
+    """Where sign-in links point: `web.public_url`, or this machine's own address for a local run."""
+    return settings.web.link_base
 
 
 def signin_links(settings: Settings, redis: Redis) -> SignInLinks:

@@ -1,10 +1,11 @@
-"""Forwards a fixed allow-list of control calls from the demo page to the Telegram sandbox, server-side.
+"""Forwards a fixed allow-list of control calls from the demo page to the platform sandboxes, server-side.
 
-The sandbox's control API sends no CORS headers and has no authentication, so the browser never talks to it:
-the page asks its own server, which knows the demo's four chats and the three people the newcomer plays, and
-builds every sandbox request itself. The browser names a *pane* ("phone", "staff", "alerts"), never a user or
-chat id, so it can only write as the demo person, the demo volunteer or the on-call professional, only into
-the demo's chats, and only through the calls in `ALLOWED`. It is never an open proxy.
+The sandboxes' control APIs send no CORS headers and have no authentication, so the browser never talks to
+them: the page asks its own server, which knows the demo's chats and the people the newcomer plays, and builds
+every sandbox request itself. The browser names a *pane* ("phone", "discord", "staff", "alerts"), never a user
+or chat id, so it can only write as the demo person (on Telegram or on Discord), the demo volunteer or the
+on-call professional, only into the demo's chats, and only through the calls in `ALLOWED` (Telegram sandbox)
+and `DISCORD_ALLOWED` (Discord sandbox). It is never an open proxy.
 """
 
 from __future__ import annotations
@@ -31,7 +32,21 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("GET", TRANSCRIPT),  # a demo chat's messages, both sides (first paint)
     }
 )
+# The Discord sandbox: the demo person's direct messages with the bot, nothing else.
+DISCORD_DMS = "/_sandbox/dms"
+DISCORD_BUTTON = "/_sandbox/interactions/button"
+DISCORD_ACTIONS = "/_sandbox/actions"
+DISCORD_MESSAGES = "/_sandbox/channels/{channel}/messages"
+DISCORD_ALLOWED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", DISCORD_DMS),  # write to the bot as the demo person
+        ("POST", DISCORD_BUTTON),  # press a button on a bot message in their DM
+        ("GET", DISCORD_ACTIONS),  # what the bot did (long poll), filtered here to their DM
+        ("GET", DISCORD_MESSAGES),  # their DM's messages, both sides (first paint)
+    }
+)
 MAX_TEXT = 4096
+MAX_BUTTON_DATA = 100  # Discord's custom_id limit (Telegram's callback data is shorter still)
 LONG_POLL_LIMIT = 25.0
 
 
@@ -42,10 +57,14 @@ class NotAllowed(Exception):
 class Pane(enum.StrEnum):
     """The chats the page shows; the browser refers to chats only by these names."""
 
-    PHONE = "phone"  # the demo person's private chat with the bot
+    PHONE = "phone"  # the demo person's private chat with the bot on Telegram
+    DISCORD = "discord"  # the demo person's direct messages with the bot on Discord
     STAFF = "staff"  # the volunteers' forum group (General and one topic per conversation)
     ALERTS = "alerts"  # the on-call professionals' escalation chat
     DIRECT = "direct"  # the bot's private messages to the demo volunteer (e.g. a dashboard sign-in link)
+
+
+TELEGRAM_PANES = (Pane.PHONE, Pane.STAFF, Pane.ALERTS, Pane.DIRECT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +76,10 @@ class DemoChats:
     professional_id: int
     staff_chat: int
     escalation_chat: int
+    discord_person_id: int | None = None  # the same person on Discord (a separate user there), if offered
 
     def chat_of(self, pane: Pane) -> int:
-        """The chat id behind a pane (a private chat's id is the person's user id)."""
+        """The Telegram chat id behind a pane (a private chat's id is the person's user id)."""
         return {
             Pane.PHONE: self.person_id,
             Pane.STAFF: self.staff_chat,
@@ -68,7 +88,7 @@ class DemoChats:
         }[pane]
 
     def pane_of(self, chat_id: int) -> Pane | None:
-        return next((pane for pane in Pane if self.chat_of(pane) == chat_id), None)
+        return next((pane for pane in TELEGRAM_PANES if self.chat_of(pane) == chat_id), None)
 
     def writer(self, pane: Pane) -> int | None:
         """Who the newcomer plays in a pane; None where they only read."""
@@ -200,10 +220,102 @@ class SandboxForwarder:
     async def history(self) -> list[JsonObject]:
         """The demo chats' current messages, both sides, for the first paint."""
         messages: list[JsonObject] = []
-        for pane in Pane:
+        for pane in TELEGRAM_PANES:
             found = await self.forward("GET", TRANSCRIPT, chat=self.chats.chat_of(pane))
             messages += [m for m in (simplify(view, self.chats) for view in found) if m is not None]
         return messages
+
+
+def discord_view(message: JsonObject, person_id: int) -> JsonObject:
+    """A Discord sandbox message as the page shows it on the phone (ids are strings: snowflakes outgrow JS)."""
+    author = message.get("author") or {}
+    who = "bot" if author.get("bot") else "you" if str(author.get("id")) == str(person_id) else "other"
+    text = str(message.get("content") or "") or ("[attachment]" if message.get("attachments") else "")
+    buttons = [
+        [str(c.get("label", "")), str(c["custom_id"])]
+        for row in message.get("components") or []
+        for c in row.get("components") or []
+        if c.get("custom_id")
+    ]
+    return {
+        "pane": Pane.DISCORD.value,
+        "id": str(message.get("id", "0")),
+        "version": int(message.get("revision", 1)),
+        "thread": None,
+        "from": who,
+        "text": text,
+        "buttons": buttons,
+    }
+
+
+class DiscordPhone:
+    """The demo person's direct messages with the bot in the Discord sandbox, over `DISCORD_ALLOWED` only.
+
+    The DM channel exists once the person first writes (as on Discord); its id is learnt from that answer,
+    and only that channel's messages ever reach the page.
+    """
+
+    def __init__(self, sandbox_url: str, person_id: int, session: aiohttp.ClientSession) -> None:
+        self._base = sandbox_url.rstrip("/")
+        self._person = person_id
+        self._session = session
+        self._dm: int | None = None
+        self._seen: set[str] = set()  # bot messages shown in the DM: the only ones whose buttons can be pressed
+
+    async def forward(
+        self, method: str, route: str, *, channel: int | None = None, query: dict[str, str] | None = None,
+        body: JsonObject | None = None,
+    ) -> Any:  # fmt: skip
+        """One control call; refuses routes outside `DISCORD_ALLOWED` and any channel but the person's DM."""
+        if (method, route) not in DISCORD_ALLOWED:
+            raise NotAllowed(f"{method} {route} is not forwarded")
+        if "{channel}" in route:
+            if channel is None or channel != self._dm:
+                raise NotAllowed("that channel is not the demo person's")
+            route = route.replace("{channel}", str(channel))
+        async with self._session.request(method, self._base + route, params=query, json=body) as response:
+            answer = await response.json(content_type=None)
+            if response.status >= 400:
+                problem = answer.get("error") or answer.get("message") if isinstance(answer, dict) else None
+                raise SandboxRefused(str(problem or "failed"))
+        return answer
+
+    def _view(self, message: JsonObject) -> JsonObject:
+        view = discord_view(message, self._person)
+        if view["from"] == "bot":
+            self._seen.add(view["id"])
+        return view
+
+    async def say(self, text: str) -> JsonObject:
+        """Write `text` to the bot as the demo person."""
+        if not text.strip() or len(text) > MAX_TEXT:
+            raise NotAllowed(f"write between 1 and {MAX_TEXT} characters")
+        sent = await self.forward("POST", DISCORD_DMS, body={"user_id": str(self._person), "content": text})
+        self._dm = int(sent["channel_id"])
+        return self._view(sent)
+
+    async def press(self, message_id: int, data: str) -> None:
+        """Press the button carrying `data` on a bot message in the person's DM."""
+        if str(message_id) not in self._seen:
+            raise NotAllowed("that message is not in the demo person's chat")
+        body = {"user_id": str(self._person), "message_id": str(message_id), "custom_id": data}
+        await self.forward("POST", DISCORD_BUTTON, body=body)
+
+    async def updates(self, after: int, wait_seconds: float) -> tuple[list[JsonObject], int]:
+        """What the bot sent or edited in the person's DM after action `after` (waits for anything new)."""
+        wait = min(max(wait_seconds, 0.0), LONG_POLL_LIMIT)
+        actions = await self.forward("GET", DISCORD_ACTIONS, query={"after": str(max(after, 0)), "timeout": str(wait)})
+        dm = str(self._dm)
+        found = [
+            self._view(a["message"]) for a in actions if a.get("message") and str(a["message"].get("channel_id")) == dm
+        ]
+        return found, max(after, 0) + len(actions)
+
+    async def history(self) -> list[JsonObject]:
+        """The DM's current messages, both sides (nothing before the person first wrote)."""
+        if self._dm is None:
+            return []
+        return [self._view(m) for m in await self.forward("GET", DISCORD_MESSAGES, channel=self._dm)]
 
 
 class SandboxRefused(Exception):

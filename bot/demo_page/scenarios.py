@@ -1,19 +1,22 @@
-"""Scripted people and volunteers for `peerbridge demo --scenario`, played through the Telegram sandbox.
+"""Scripted people and volunteers for `peerbridge demo --scenario`, played through the platform sandboxes.
 
 A scenario is data: `config/scenarios/<name>.toml` with a `title`, a `summary` and `[[step]]` tables. A step
 happens `at` seconds after the start; `repeat = N` with `every = S` makes N copies S seconds apart, and in a
 copy any value given as a list is taken in turn and `{n}` is replaced by the copy's number (1..N). A step is
 one of:
 
-    person = "Robin", say = "..."                    the person writes to the bot
+    person = "Robin", say = "..."                    the person writes to the bot (on Telegram)
+    person = "Robin", say = "...", platform = "discord"  ... or in a direct message on Discord
     volunteer = "Ana", take = "Robin"                press Take on Robin's queue card
     volunteer = "Ana", next = true                   /next in the General topic
     volunteer = "Ana", reply = "Robin", say = "..."  write in Robin's conversation topic
     volunteer = "Ana", end = "Robin"                 /end in Robin's topic
     professional = "Dr Rivera", acknowledge = "Robin"  press Acknowledge on Robin's alert
 
-Everything goes through the sandbox, so the real python-telegram-bot and the real bridge do the work. A step
-that cannot happen (say, the topic never opened) is skipped with a warning that names no text.
+A person stays on the platform of their first message. Staff always work in the Telegram forum group (the
+demo's staff workspace), whichever platform the person wrote on. Everything goes through the sandboxes, so
+the real python-telegram-bot, discord.py and the real bridge do the work. A step that cannot happen (say, the
+topic never opened, or there is no Discord sandbox) is skipped with a warning that names no text.
 """
 
 from __future__ import annotations
@@ -27,13 +30,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adapters.discord.sandbox import DiscordSandbox
+from adapters.discord.sandbox import SandboxError as DiscordSandboxError
+from adapters.discord.sandbox_model import User as DiscordUser
 from adapters.telegram.sandbox import SandboxError, TelegramSandbox
 from adapters.telegram.sandbox_model import Message, User
+from routing.model import Platform
 
 log = logging.getLogger(__name__)
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "config" / "scenarios"
 ACTIONS = ("say", "take", "next", "reply", "end", "acknowledge")
+PLATFORMS = (Platform.TELEGRAM.value, Platform.DISCORD.value)
 _CONV = re.compile(r"^take (c-\d+)$")
 
 
@@ -49,6 +57,7 @@ class Action:
     kind: str  # one of ACTIONS
     target: str = ""  # the person a staff action is about
     text: str = ""
+    platform: str = Platform.TELEGRAM.value  # where a person writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +120,16 @@ def _action(step: Mapping[str, Any], n: int, at: float, where: str) -> Action:
         raise ScenarioError(f"{where}: names and messages are text")
     if kind in ("say", "reply") and not text:
         raise ScenarioError(f"{where}: say what?")
-    return Action(at, role, actor, kind, target, text)
+    return Action(at, role, actor, kind, target, text, _platform(step, n, role, where))
+
+
+def _platform(step: Mapping[str, Any], n: int, role: str, where: str) -> str:
+    if "platform" in step and role != "person":
+        raise ScenarioError(f"{where}: only a person step names a platform (staff work in the Telegram group)")
+    platform = _pick(step.get("platform", Platform.TELEGRAM.value), n, where)
+    if platform not in PLATFORMS:
+        raise ScenarioError(f"{where}: platform is telegram or discord")
+    return str(platform)
 
 
 def parse_scenario(name: str, data: Mapping[str, Any]) -> Scenario:
@@ -151,10 +169,11 @@ class ScenarioPlayer:
         staff_chat: int,
         escalation_chat: int,
         staff: Mapping[str, User],
-        pseudonym_of: Callable[[int], str],
+        pseudonym_of: Callable[[Platform, int], str],
         *,
         speed: float = 1.0,
         step_timeout: float = 120.0,
+        discord: DiscordSandbox | None = None,
     ) -> None:
         self._sandbox = sandbox
         self._staff_chat = staff_chat
@@ -163,7 +182,9 @@ class ScenarioPlayer:
         self._pseudonym_of = pseudonym_of
         self._speed = speed
         self._timeout = step_timeout
-        self._people: dict[str, User] = {}
+        self._discord = discord
+        self._on_telegram: dict[str, User] = {}  # scripted people by name, on the platform they write on
+        self._on_discord: dict[str, DiscordUser] = {}
 
     async def play(self, scenario: Scenario) -> PlayReport:
         """Start each step at its time; a step waiting for the bridge (a card, a topic) never holds up the next."""
@@ -181,7 +202,7 @@ class ScenarioPlayer:
         try:
             await self._do(action)
             report.done += 1
-        except (TimeoutError, SandboxError, KeyError) as exc:
+        except (TimeoutError, SandboxError, DiscordSandboxError, KeyError) as exc:
             report.skipped += 1
             log.warning(
                 "scenario %s: step %d (%s %s) skipped: %s", name, index, action.role, action.kind, type(exc).__name__
@@ -189,15 +210,13 @@ class ScenarioPlayer:
 
     async def _do(self, action: Action) -> None:
         if action.kind == "say":
-            if action.actor not in self._people:
-                self._people[action.actor] = self._sandbox.create_user(action.actor, language_code="en")
-            self._sandbox.send_user_message(self._people[action.actor], action.text)
+            self._say(action)
             return
         user = self._staff[action.actor]
         if action.kind == "next":
             self._sandbox.send_user_message(user, "/next", chat=self._staff_chat)
             return
-        pseudonym = self._pseudonym_of(self._people[action.target].id)
+        pseudonym = self._pseudonym_of(*self._who(action.target))
         if action.kind == "take":
             card = await self._wait(lambda m: self._take_data(m, pseudonym) is not None)
             data = str(self._take_data(card, pseudonym))
@@ -210,6 +229,26 @@ class ScenarioPlayer:
             alert = await self._wait(lambda m: self._ack_data(m, pseudonym) is not None)
             data = str(self._ack_data(alert, pseudonym))
             self._sandbox.press_button(user, self._current(self._escalation_chat, alert.message_id), data)
+
+    def _say(self, action: Action) -> None:
+        """The person writes to the bot on their platform (where they first wrote; created there then)."""
+        name = action.actor
+        if name in self._on_discord or (name not in self._on_telegram and action.platform == Platform.DISCORD):
+            if self._discord is None:
+                raise KeyError("no Discord sandbox")
+            if name not in self._on_discord:
+                self._on_discord[name] = self._discord.create_user(name)
+            self._discord.send_dm(self._on_discord[name], action.text)
+            return
+        if name not in self._on_telegram:
+            self._on_telegram[name] = self._sandbox.create_user(name, language_code="en")
+        self._sandbox.send_user_message(self._on_telegram[name], action.text)
+
+    def _who(self, name: str) -> tuple[Platform, int]:
+        """Where a scripted person writes, and their user id there (KeyError if they never wrote)."""
+        if name in self._on_discord:
+            return Platform.DISCORD, int(self._on_discord[name].id)
+        return Platform.TELEGRAM, self._on_telegram[name].id
 
     async def _wait(self, predicate: Callable[[Message], bool]) -> Message:
         return await self._sandbox.wait_for(predicate, self._timeout)

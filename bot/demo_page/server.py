@@ -19,12 +19,22 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.dashboard.html import esc, security_headers
-from bot.demo_page.forwarder import DemoChats, NotAllowed, Pane, SandboxForwarder, SandboxRefused, pane_named
+from bot.demo_page.forwarder import (
+    MAX_BUTTON_DATA,
+    DemoChats,
+    DiscordPhone,
+    NotAllowed,
+    Pane,
+    SandboxForwarder,
+    SandboxRefused,
+    pane_named,
+)
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 FORWARDER = web.AppKey("forwarder", SandboxForwarder)
+DISCORD = web.AppKey("discord", DiscordPhone)
 MAX_BODY = 64 * 1024
 
 
@@ -49,21 +59,23 @@ _PAGE = Template("""<!doctype html>
 </head>
 <body>
 <header class="top"><strong>peerbridge demo</strong>
-<span class="muted">everything runs on this machine: the Telegram sandbox, the real bot library, the real bridge</span>
+<span class="muted">everything runs on this machine: platform sandboxes, the real bot libraries, the bridge</span>
 <span id="status" class="status">connecting…</span></header>
 <main>
 <p class="hint">You play <b>$person</b> on the phone, <b>$volunteer</b> in the volunteers' workspace and
 <b>$professional</b> on call. Write as $person, press <b>Take</b> on the queue card (or send <code>/next</code>),
 reply in the conversation's topic. Try a risk phrase such as <q>I want to kill myself</q>: crisis resources
-reach the phone and an alert reaches the on-call chat, where you can press <b>Acknowledge</b>.$scenario</p>
+reach the phone and an alert reaches the on-call chat, where you can press <b>Acknowledge</b>.$apps_hint$scenario</p>
 <div class="demo">
 <section class="phone" aria-label="$person's phone">
-<h2>$person's phone · Telegram</h2>
+$apps<h2 id="phone-title">$person's phone · Telegram</h2>
+<div class="app-pane" id="telegram-app">
 <div class="chat" id="phone-chat" aria-live="polite"></div>
 <form class="composer" id="phone-form" data-pane="phone">
-<input id="phone-input" autocomplete="off" maxlength="4096" placeholder="Write as $person"
- aria-label="Message as $person">
+<input id="phone-input" autocomplete="off" maxlength="4096" placeholder="Write as $person on Telegram"
+ aria-label="Message as $person on Telegram">
 <button type="submit" id="phone-send">Send</button></form>
+</div>$discord_app
 </section>
 <section class="workspace" aria-label="Volunteers' workspace">
 <h2>Volunteers' workspace · forum group</h2>
@@ -90,11 +102,31 @@ reach the phone and an alert reaches the on-call chat, where you can press <b>Ac
 """)
 
 
-def render_page(names: DemoNames) -> str:
+_APPS = """<div class="apps" role="group" aria-label="Messaging app on the phone">
+<button type="button" class="app current" id="app-telegram" data-app="telegram" aria-pressed="true">Telegram</button>
+<button type="button" class="app" id="app-discord" data-app="discord" aria-pressed="false">Discord</button></div>
+"""
+
+_DISCORD_APP = Template("""
+<div class="app-pane" id="discord-app" hidden>
+<div class="chat" id="discord-chat" aria-live="polite"></div>
+<form class="composer" id="discord-form" data-pane="discord">
+<input id="discord-input" autocomplete="off" maxlength="4096" placeholder="Write as $person on Discord"
+ aria-label="Message as $person on Discord">
+<button type="submit" id="discord-send">Send</button></form>
+</div>""")
+
+
+def render_page(names: DemoNames, discord: bool = False) -> str:
     scenario = f" A scripted scenario is playing: <b>{esc(names.scenario)}</b>." if names.scenario else ""
+    hint = (
+        f" On the phone, choose <b>Telegram</b> or <b>Discord</b>: the same volunteers serve people on both. "
+        f"To the bridge, {esc(names.person)} on Discord is a different person (a new conversation)."
+    )
     return _PAGE.substitute(
         person=esc(names.person), volunteer=esc(names.volunteer), professional=esc(names.professional),
-        scenario=scenario,
+        scenario=scenario, apps=_APPS if discord else "", apps_hint=hint if discord else "",
+        discord_app=_DISCORD_APP.substitute(person=esc(names.person)) if discord else "",
     )  # fmt: skip
 
 
@@ -140,8 +172,15 @@ def _int(value: object, what: str) -> int:
         raise NotAllowed(f"{what} must be a whole number") from None
 
 
-def _routes(names: DemoNames) -> list[web.RouteDef]:
-    page = render_page(names)
+def _discord(request: web.Request) -> DiscordPhone:
+    phone = request.app.get(DISCORD)
+    if phone is None:
+        raise NotAllowed("this demo runs without the Discord sandbox")
+    return phone
+
+
+def _routes(names: DemoNames, discord: bool) -> list[web.RouteDef]:
+    page = render_page(names, discord)
 
     async def index(_request: web.Request) -> web.Response:
         raise web.HTTPFound("/demo/")
@@ -151,7 +190,10 @@ def _routes(names: DemoNames) -> list[web.RouteDef]:
 
     async def state(request: web.Request) -> web.Response:
         forwarder = request.app[FORWARDER]
-        return _json({"messages": await forwarder.history(), "topics": await forwarder.topics()})
+        messages = await forwarder.history()
+        if discord:
+            messages += await _discord(request).history()
+        return _json({"messages": messages, "topics": await forwarder.topics(), "discord": discord})
 
     async def updates(request: web.Request) -> web.Response:
         forwarder = request.app[FORWARDER]
@@ -164,12 +206,23 @@ def _routes(names: DemoNames) -> list[web.RouteDef]:
         messages, mark = await forwarder.updates(since, timeout, after)
         return _json({"messages": messages, "next": mark, "topics": await forwarder.topics()})
 
+    async def discord_updates(request: web.Request) -> web.Response:
+        after = _int(request.query.get("after", "0"), "after")
+        try:
+            timeout = float(request.query.get("timeout", "20"))
+        except ValueError:
+            raise NotAllowed("timeout must be a number") from None
+        messages, mark = await _discord(request).updates(after, timeout)
+        return _json({"messages": messages, "next": mark})
+
     async def say(request: web.Request) -> web.Response:
         body = await _body(request)
         pane = pane_named(body.get("pane"), writable=True)
         text = body.get("text")
         if not isinstance(text, str):
             raise NotAllowed("text must be a string")
+        if pane is Pane.DISCORD:
+            return _json({"ok": True, "message": await _discord(request).say(text)})
         thread = body.get("thread")
         thread_id = _int(thread, "thread") if thread is not None and pane is Pane.STAFF else None
         message = await request.app[FORWARDER].say(pane, text, thread_id)
@@ -179,9 +232,13 @@ def _routes(names: DemoNames) -> list[web.RouteDef]:
         body = await _body(request)
         pane = pane_named(body.get("pane"), writable=True)
         data = body.get("data")
-        if not isinstance(data, str) or not 0 < len(data) <= 64:
+        if not isinstance(data, str) or not 0 < len(data) <= MAX_BUTTON_DATA:
             raise NotAllowed("data must be a button's callback data")
-        await request.app[FORWARDER].press(pane, _int(body.get("message_id"), "message_id"), data)
+        message_id = _int(body.get("message_id"), "message_id")
+        if pane is Pane.DISCORD:
+            await _discord(request).press(message_id, data)
+        else:
+            await request.app[FORWARDER].press(pane, message_id, data)
         return _json({"ok": True})
 
     return [
@@ -189,6 +246,7 @@ def _routes(names: DemoNames) -> list[web.RouteDef]:
         web.get("/demo/", show),
         web.get("/demo/api/state", _refusals(state)),
         web.get("/demo/api/updates", _refusals(updates)),
+        web.get("/demo/api/discord/updates", _refusals(discord_updates)),
         web.post("/demo/api/say", _refusals(say)),
         web.post("/demo/api/press", _refusals(press)),
     ]
@@ -212,8 +270,10 @@ def _refusals(handler: Handler) -> Handler:
 class DemoPage:
     """The running page server; `url` is what to open in a browser."""
 
-    def __init__(self, sandbox_url: str, chats: DemoChats, names: DemoNames) -> None:
+    def __init__(self, sandbox_url: str, chats: DemoChats, names: DemoNames, *, discord_url: str = "") -> None:
+        """`discord_url`: the Discord sandbox, when the demo person may also write on Discord."""
         self._sandbox_url = sandbox_url
+        self._discord_url = discord_url if chats.discord_person_id is not None else ""
         self._chats = chats
         self._names = names
         self._runner: web.AppRunner | None = None
@@ -224,7 +284,9 @@ class DemoPage:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[_guard(port_of)])
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=40))
         app[FORWARDER] = SandboxForwarder(self._sandbox_url, self._chats, self._session)
-        app.router.add_routes(_routes(self._names))
+        if self._discord_url and self._chats.discord_person_id is not None:
+            app[DISCORD] = DiscordPhone(self._discord_url, self._chats.discord_person_id, self._session)
+        app.router.add_routes(_routes(self._names, bool(self._discord_url)))
         app.router.add_static("/demo/static/", STATIC, show_index=False)
         return app
 

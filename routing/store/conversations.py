@@ -80,6 +80,7 @@ class ConversationStore:
         self._release = redis.register_script(scripts.RELEASE)
         self._close = redis.register_script(scripts.CLOSE)
         self._raise = redis.register_script(scripts.RAISE_TIER)
+        self._first_reply = redis.register_script(scripts.FIRST_REPLY)
 
     @property
     def redis_client(self) -> Redis:
@@ -212,6 +213,12 @@ class ConversationStore:
             args=[conv, int(tier), queue_score(tier, arrival, self._aging)],
         )
         return RiskTier(int(old))
+
+    async def first_reply(self, conv: ConversationId) -> float | None:
+        """Seconds from the current assignment to now, the first time a staff reply is relayed to the person
+        after it; None afterwards (once per assignment, atomically) and when the conversation is not assigned."""
+        waited = await self._first_reply(keys=[keys.conversation(conv)], args=[time.time()])
+        return None if waited is None else float(text(waited))
 
     async def active_of(self, volunteer: VolunteerId) -> set[ConversationId]:
         return {ConversationId(text(c)) for c in await self._redis.smembers(keys.volunteer_active(volunteer))}

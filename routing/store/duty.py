@@ -6,6 +6,7 @@ Breaks and cool-downs are keys with a time-to-live, so they end by themselves ev
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -62,6 +63,19 @@ class DutyRoster:
         """Seconds of cool-down left (0 when none)."""
         return max(0, int(await self._redis.ttl(_cooldown(volunteer))))
 
+    async def states(self, volunteers: Sequence[VolunteerId]) -> dict[VolunteerId, DutyState]:
+        """Check-in, break and cool-down of each volunteer now, in one round trip (for the dashboard)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for volunteer in volunteers:
+            pipe.sismember(keys.ON_DUTY, volunteer)
+            pipe.ttl(_break(volunteer))
+            pipe.ttl(_cooldown(volunteer))
+        raw = await pipe.execute()
+        return {
+            v: DutyState(bool(raw[3 * i]), max(0, int(raw[3 * i + 1])), max(0, int(raw[3 * i + 2])))
+            for i, v in enumerate(volunteers)
+        }
+
     async def available(self, volunteer: VolunteerId) -> bool:
         """Not on a break and not cooling down (the rota and check-in are separate questions)."""
         return not await self._redis.exists(_break(volunteer), _cooldown(volunteer))
@@ -80,6 +94,15 @@ class DutyRoster:
         if rota is None or on_shift(rota, at):
             return None
         return OutOfHours(next_open=next_available(rota, at))
+
+
+@dataclass(frozen=True, slots=True)
+class DutyState:
+    """A volunteer's check-in (/on) and wellbeing pauses right now; seconds left, 0 when there is none."""
+
+    checked_in: bool
+    break_left: int
+    cooldown_left: int
 
 
 @dataclass(frozen=True, slots=True)

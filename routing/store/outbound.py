@@ -40,6 +40,8 @@ from routing.store.streams import DAY, StreamWriter
 log = logging.getLogger(__name__)
 
 StreamReply = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None
+# A relay is an outbound message with a `source_platform` (what a person or a volunteer wrote, carried over).
+_RELAY_DIRECTIONS = {Audience.SEEKER: "to_person", Audience.STAFF_THREAD: "to_staff"}
 
 
 class OutboundPump:
@@ -177,7 +179,7 @@ class OutboundPump:
         async def done(message: OutboundMessage, error: DeliveryError | None) -> None:
             try:
                 if error is None:
-                    await self._redis.set(keys.delivered(self._platform, message.key), 1, ex=2 * DAY)
+                    await self._delivered(message)
                 else:
                     await self._failed(stream, entry_id, message, error)
                 await self._redis.xack(stream, self._group, entry_id)
@@ -186,6 +188,15 @@ class OutboundPump:
                 self._in_flight.release()
 
         return done
+
+    async def _delivered(self, message: OutboundMessage) -> None:
+        """Mark the key delivered and, for a relay (a message carried over from the other side), count it."""
+        pipe = self._redis.pipeline(transaction=False)  # two keys, two cluster slots: one round trip, no MULTI
+        pipe.set(keys.delivered(self._platform, message.key), 1, ex=2 * DAY)
+        direction = _RELAY_DIRECTIONS.get(message.audience) if message.source_platform is not None else None
+        if direction is not None:
+            pipe.hincrby(keys.RELAYED, f"{self._platform}:{direction}", 1)
+        await pipe.execute()
 
     async def _failed(self, stream: str, entry_id: str, message: OutboundMessage, error: DeliveryError) -> None:
         if error.unreachable and message.audience == Audience.SEEKER:

@@ -137,3 +137,14 @@ else
 end
 return 1
 """
+
+# The first staff reply relayed to the person since the conversation was last assigned: once per assignment
+# (a transfer or a new take sets a new assigned_at, and its first reply counts again).
+# KEYS: conversation.  ARGV: now.
+# Returns the seconds from assignment to now as a string the first time per assignment, else nil.
+FIRST_REPLY = """
+local assigned = redis.call('HGET', KEYS[1], 'assigned_at')
+if not assigned or redis.call('HGET', KEYS[1], 'first_reply_for') == assigned then return false end
+redis.call('HSET', KEYS[1], 'first_reply_for', assigned)
+return tostring(math.max(tonumber(ARGV[1]) - tonumber(assigned), 0))
+"""

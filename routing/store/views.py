@@ -23,6 +23,8 @@ _ESC_FIELDS = (
     "conversation", "tier", "category", "state", "raised_at", "ack_by", "ack_at", "level", "review",
 )  # fmt: skip
 _ASSIGNING = frozenset({"assigned", "transferred", "taken_over"})
+RELAY_DIRECTIONS = ("to_person", "to_staff")
+_RECEIVER = {"assigned": "volunteer", "transferred": "to", "taken_over": "by"}  # who was given the conversation
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,28 @@ class AuditFollower:
             if len(rows) < batch:
                 break
         return found
+
+
+class WeeklyConversations:
+    """Distinct conversations each staff member was given (taken, transferred to, taken over) since a week
+    began; the audit stream is followed incrementally, and read again from the start when a new week begins."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._since: float | None = None
+        self._follower = AuditFollower(redis)
+        self._given: dict[VolunteerId, set[str]] = {}
+
+    async def counts(self, since: float) -> dict[VolunteerId, int]:
+        """Conversations per staff id since `since` (epoch seconds; the start of the week)."""
+        if since != self._since:
+            self._since, self._given = since, {}
+            self._follower = AuditFollower(self._redis, f"{int(since * 1000)}-0")
+        for event in await self._follower.read():
+            who = event.fields.get(_RECEIVER.get(event.event, ""), "")
+            if who and event.fields.get("conversation"):
+                self._given.setdefault(VolunteerId(who), set()).add(event.fields["conversation"])
+        return {volunteer: len(conversations) for volunteer, conversations in self._given.items()}
 
 
 async def audit_since(redis: Redis, since: float, limit: int = 100_000) -> list[AuditEvent]:
@@ -229,6 +253,22 @@ class DashboardViews:
         for key in names.values():
             pipe.xlen(key)
         return dict(zip(names, (int(n) for n in await pipe.execute()), strict=True))
+
+    async def relayed_counts(self) -> dict[tuple[Platform, str], int]:
+        """Relays delivered since the counters began, by (platform delivered on, direction); zero when none."""
+        counts = {(p, d): 0 for p in Platform for d in RELAY_DIRECTIONS}
+        for field_name, value in (await self._redis.hgetall(keys.RELAYED)).items():
+            platform, _, direction = _text(field_name).partition(":")
+            if platform in Platform.__members__.values() and direction in RELAY_DIRECTIONS:
+                counts[(Platform(platform), direction)] = int(value)
+        return counts
+
+    async def open_counts(self, volunteers: Sequence[VolunteerId]) -> dict[VolunteerId, int]:
+        """How many conversations each volunteer has open now (their active set)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for volunteer in volunteers:
+            pipe.scard(keys.volunteer_active(volunteer))
+        return {v: int(n) for v, n in zip(volunteers, await pipe.execute(), strict=True)}
 
     async def dead_letters_since(self, cursor: str, batch: int = 1000) -> tuple[list[str], str]:
         """Reasons of dead-lettered entries after `cursor`, and the new cursor."""

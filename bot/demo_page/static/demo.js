@@ -1,5 +1,6 @@
-// The demo page: the person's phone and the volunteers' workspace, kept live by long-polling the page's own
-// server (which forwards to the Telegram sandbox). Text is always set with textContent, never as markup.
+// The demo page: the person's phone (Telegram or Discord) and the volunteers' workspace, kept live by
+// long-polling the page's own server (which forwards to the sandboxes). Text is always set with textContent,
+// never as markup.
 "use strict";
 (function () {
   const messages = new Map(); // "pane:id" -> newest version seen
@@ -7,6 +8,7 @@
   let current = null; // the staff thread shown; null is General
   let follow = null; // a conversation id whose topic to open once it exists ("" for the next new topic)
   let since = 0;
+  let discordAfter = 0; // Discord sandbox actions seen
   const known = new Set(); // topic threads seen, to notice new ones
 
   function status(text, bad) {
@@ -37,7 +39,7 @@
     const div = document.createElement("div");
     div.className = "bubble from-" + (m.from === "you" || m.from === "bot" || m.from === "service" ? m.from : "other");
     div.dataset.id = String(m.id);
-    if (m.pane !== "phone" && m.from !== "you" && m.from !== "service") {
+    if (m.pane !== "phone" && m.pane !== "discord" && m.from !== "you" && m.from !== "service") {
       const who = document.createElement("span");
       who.className = "who";
       who.textContent = m.from === "bot" ? "peerbridge bot" : m.from;
@@ -63,17 +65,26 @@
     return div;
   }
 
+  // Telegram message ids are numbers; Discord's are snowflake strings, too large for a JS number.
+  function order(a, b) {
+    if (typeof a.id === "string" || typeof b.id === "string") {
+      const x = BigInt(a.id), y = BigInt(b.id);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    return a.id - b.id;
+  }
+
   function draw(pane, filter) {
     const box = document.getElementById(pane + "-chat");
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
     const list = Array.from(messages.values())
       .filter(function (m) { return m.pane === pane && (!filter || filter(m)); })
-      .sort(function (a, b) { return a.id - b.id; });
+      .sort(order);
     box.replaceChildren.apply(box, list.map(bubble));
     if (!list.length) {
       const empty = document.createElement("p");
       empty.className = "empty";
-      empty.textContent = pane === "phone" ? "Say hello to the bot." : "Nothing here yet.";
+      empty.textContent = pane === "phone" || pane === "discord" ? "Say hello to the bot." : "Nothing here yet.";
       box.appendChild(empty);
     }
     if (atBottom) box.scrollTop = box.scrollHeight;
@@ -96,6 +107,7 @@
   function render() {
     drawTopics();
     draw("phone");
+    if (document.getElementById("discord-chat")) draw("discord");
     draw("staff", function (m) {
       const threads = topics.map(function (t) { return t.thread; });
       return current === null ? !m.thread || threads.indexOf(m.thread) < 0 : m.thread === current;
@@ -140,6 +152,34 @@
     return last;
   }
 
+  function chooseApp(app) {
+    document.querySelectorAll("button.app").forEach(function (button) {
+      const on = button.dataset.app === app;
+      button.classList.toggle("current", on);
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    document.getElementById("telegram-app").hidden = app !== "telegram";
+    document.getElementById("discord-app").hidden = app !== "discord";
+    const title = document.getElementById("phone-title");
+    title.textContent = title.textContent.replace(/· .*$/, "· " + (app === "discord" ? "Discord" : "Telegram"));
+  }
+
+  async function pollDiscord() {
+    for (;;) {
+      try {
+        const response = await fetch("/demo/api/discord/updates?timeout=20&after=" + discordAfter, { cache: "no-store" });
+        if (!response.ok) throw new Error("status " + response.status);
+        const update = await response.json();
+        discordAfter = update.next;
+        merge(update.messages);
+        render();
+      } catch (error) {
+        status("reconnecting…", true);
+        await new Promise(function (resolve) { setTimeout(resolve, 1500); });
+      }
+    }
+  }
+
   async function poll() {
     for (;;) {
       try {
@@ -173,7 +213,11 @@
     } catch (error) {
       status("the demo server is not answering", true);
     }
+    document.querySelectorAll("button.app").forEach(function (button) {
+      button.addEventListener("click", function () { chooseApp(button.dataset.app); });
+    });
     render();
+    if (document.getElementById("discord-chat")) pollDiscord();
     poll();
   }
 
