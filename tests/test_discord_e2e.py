@@ -181,3 +181,18 @@ async def test_edits_and_files_too_large_to_carry(bridge: World) -> None:
     noted = await w.seen(lambda m: m.channel_id == thread.id and "too large" in m.content)
     assert noted.content.startswith("a video of my day\n") and "(limit 8 MB)" in noted.content
     assert noted.attachments == ()
+
+
+async def test_the_intake_question_offers_every_topic_language_and_skip(bridge: World) -> None:
+    """Discord allows 5 buttons a row and 5 rows: all nine intake choices arrive (they were once cut to five)."""
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "hello")
+    ack = await w.seen(w.in_dm("queue"))
+    labels = [b["label"] for b in ack.buttons]
+    assert labels[:2] == ["Grief", "Loneliness"] and labels[-3:] == ["English", "Español", "Skip"]
+    assert len(labels) == 9 and len(ack.components) == 2  # two action rows
+    mark = w.mark()
+    box.press_button(w.person, ack, "lang es")
+    await w.seen(w.in_dm("speaks your language"), since=mark)
+    box.press_button(w.person, ack, "topic -")
+    await w.seen(w.in_dm("as soon as possible"), since=mark)

@@ -415,3 +415,23 @@ async def test_unknown_channel_and_empty_message_answer_like_discord(sandbox: Di
             empty = (response.status, await response.json())
     assert unknown == (404, "application/json", {"message": "Unknown Channel", "code": 10003})
     assert empty == (400, {"message": "Cannot send an empty message", "code": 50006})
+
+
+async def test_more_than_five_rows_or_five_buttons_in_a_row_is_refused(sandbox: DiscordSandbox, staff: Staff) -> None:
+    def rows(count: int, per_row: int) -> list[dict[str, object]]:
+        return [
+            {"type": 1, "components": [
+                {"type": 2, "style": 1, "label": "b", "custom_id": f"b{r}-{i}"} for i in range(per_row)
+            ]}
+            for r in range(count)
+        ]  # fmt: skip
+
+    url = f"{sandbox.api_url}/channels/{staff.channel.id}/messages"
+    headers = {"Authorization": f"Bot {BRIDGE_TOKEN}"}
+    statuses = []
+    async with aiohttp.ClientSession(headers=headers) as http:
+        for count, per_row in ((5, 5), (6, 1), (1, 6)):
+            async with http.post(url, json={"content": "pick", "components": rows(count, per_row)}) as response:
+                statuses.append(response.status)
+    assert statuses == [200, 400, 400]
+    assert [len(m.buttons) for m in sandbox.bot_messages()] == [25]  # the refused ones were not posted

@@ -27,6 +27,7 @@ from adapters.discord.sandbox_model import (
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 MAX_CUSTOM_ID = 100
+MAX_ROWS = 5  # action rows per message, and buttons per row
 _FILE_FIELD = re.compile(r"^files\[(\d+)\]$")
 _MENTION = re.compile(r"<@!?(\d+)>")
 
@@ -98,6 +99,9 @@ def _object_list(payload: JsonObject, key: str) -> tuple[JsonObject, ...] | None
 
 
 def _check_components(components: tuple[JsonObject, ...]) -> None:
+    """Discord's limits: at most 5 action rows, at most 5 buttons in a row, custom ids unique and short."""
+    if len(components) > MAX_ROWS or any(len(row.get("components") or []) > MAX_ROWS for row in components):
+        raise errors.invalid_form("components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
     seen: set[str] = set()
     for component in walk_components(components):
         custom_id = component.get("custom_id")

@@ -11,6 +11,7 @@ from routing.model import Button
 
 MAX_TEXT = 2000  # Discord's limit per message; longer texts are sent in parts
 MAX_BUTTON_LABEL = 80
+MAX_BUTTONS = 25  # Discord: at most 5 action rows of 5 buttons; discord.py's View fills the rows in order
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -31,7 +32,7 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 def buttons_view(buttons: Sequence[Button]) -> discord.ui.View | None:
-    """A row of buttons whose custom_id is the action the router expects back ("take c-3", "ack e-1").
+    """Rows of buttons whose custom_id is the action the router expects back ("take c-3", "ack e-1").
 
     The view is stopped at once: presses reach the bridge through `on_interaction`, and a live view would
     stay in discord.py's view store for as long as the process runs.
@@ -39,7 +40,7 @@ def buttons_view(buttons: Sequence[Button]) -> discord.ui.View | None:
     if not buttons:
         return None
     view = discord.ui.View(timeout=None)
-    for button in buttons[:5]:
+    for button in buttons[:MAX_BUTTONS]:
         view.add_item(
             discord.ui.Button(
                 label=button.label[:MAX_BUTTON_LABEL], custom_id=button.action[:100], style=discord.ButtonStyle.primary
