@@ -160,11 +160,11 @@ class Router:
             return
         person_key = self._pseudonyms.key(message.platform, message.sender)
         pseudonym = self._pseudonyms.alias(message.platform, message.sender)
-        opened, created = await self._store.open_record(
-            message.platform, message.chat, person_key, pseudonym, message.language
+        found = await self._store.open_record(  # one round trip: open or find, and add to the recent window
+            message.platform, message.chat, person_key, pseudonym, message.language, remember=message.text
         )
+        opened, created, context = found.conversation, found.created, found.earlier
         conv_id = opened.id
-        context = await self._store.remember_recent(conv_id, message.text) if message.text else []
         assessment = self._detector.assess(message.text, context) if message.text else Assessment(RiskTier.NONE, None)
         if flood_count > self._config.flood_limit and assessment.tier < RiskTier.HIGH:
             await self._slow_down(message, person_key, out)

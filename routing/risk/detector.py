@@ -56,7 +56,8 @@ class RiskDetector:
         protected = [c.text for f in files for c in f.cues if c.kind is CueKind.NOT_TYPOS]
         self._matcher = PhraseMatcher(entries, plain.tokens, protected)
         self._normaliser = Normaliser(slang, pairs, self._matcher.vocabulary)
-        self._context_analysis = functools.lru_cache(maxsize=2048)(self._normaliser.analyse)
+        # One cache for new messages and context: a person's next message finds its predecessor analysed.
+        self._analysis = functools.lru_cache(maxsize=8192)(self._normaliser.analyse)
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> RiskDetector:
@@ -82,7 +83,7 @@ class RiskDetector:
     def assess(self, text: str, context: Sequence[str] = ()) -> Assessment:
         """Assess the newest message `text`, given the same person's earlier messages (oldest first)."""
         tail, tail_breaks = self._tail(context[-1]) if context else ((), frozenset[int]())
-        tokens, breaks = self._normaliser.analyse(text)
+        tokens, breaks = self._analysis(text)
         window = (*tail, *tokens)
         offset = len(tail)
         hits = self._matcher.find(window, fuzzy_from=offset)
@@ -99,7 +100,7 @@ class RiskDetector:
 
     def _tail(self, previous: str) -> tuple[tuple[str, ...], frozenset[int]]:
         """The end of the previous message's last sentence, joined to the new one, and its soft breaks."""
-        tokens, breaks = self._context_analysis(previous)
+        tokens, breaks = self._analysis(previous)
         start = max(0, len(tokens) - WINDOW_TAIL)
         if BOUNDARY in tokens[start:]:
             start = len(tokens) - tokens[::-1].index(BOUNDARY)
@@ -108,7 +109,7 @@ class RiskDetector:
     def _context_risk(self, context: Sequence[str]) -> ContextRisk:
         judged = []
         for message in context[-CONTEXT_MESSAGES:]:
-            tokens, breaks = self._context_analysis(message)
+            tokens, breaks = self._analysis(message)
             hits: list[Hit] = self._matcher.find(tokens)
             judged.append(judge(tokens, hits, CueMap(hits, breaks)))
         return context_risk(judged)

@@ -59,6 +59,15 @@ class Assignment:
     conversation: ConversationId | None
 
 
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A person's open conversation as `open_record` found or created it."""
+
+    conversation: Conversation
+    created: bool
+    earlier: list[str]  # the recent-message window before the remembered message, oldest first
+
+
 class ConversationStore:
     """Reads and changes conversation state; all state lives here, so a restarted router carries on."""
 
@@ -91,15 +100,24 @@ class ConversationStore:
         self, platform: Platform, chat: ChatId, person_key: str, pseudonym: Pseudonym, language: str | None
     ) -> tuple[ConversationId, bool]:
         """The person's open conversation, creating and queueing one if needed. Returns (id, created)."""
-        conversation, created = await self.open_record(platform, chat, person_key, pseudonym, language)
-        return conversation.id, created
+        opened = await self.open_record(platform, chat, person_key, pseudonym, language)
+        return opened.conversation.id, opened.created
 
     async def open_record(
-        self, platform: Platform, chat: ChatId, person_key: str, pseudonym: Pseudonym, language: str | None
-    ) -> tuple[Conversation, bool]:
-        """Like `open`, returning the conversation record read in the same round trip."""
+        self,
+        platform: Platform,
+        chat: ChatId,
+        person_key: str,
+        pseudonym: Pseudonym,
+        language: str | None,
+        remember: str = "",
+    ) -> Opened:
+        """Like `open`, returning the conversation record read in the same round trip; a non-empty `remember`
+        joins the person's recent-message window (the risk detector's context: the last RECENT_WINDOW
+        messages, encrypted, expiring with the retention limit), whose earlier messages come back too."""
         now = time.time()
-        conv, created, _state, record = await self._open(
+        entry = self._cipher.encrypt(remember.encode()) if remember else b""
+        conv, created, _state, record, earlier = await self._open(
             keys=[keys.person(person_key), keys.CONVERSATION_SEQ, keys.QUEUE, keys.person_conversations(person_key)],
             args=[
                 keys.CONVERSATION_PREFIX,
@@ -111,11 +129,14 @@ class ConversationStore:
                 queue_score(RiskTier.NONE, now, self._aging),
                 self._retention,
                 language or "",
+                entry,
+                RECENT_WINDOW,
             ],
         )
         fields = [text(item) for item in record]
-        conv_id = ConversationId(text(conv))
-        return _conversation(conv_id, dict(zip(fields[::2], fields[1::2], strict=True))), bool(int(created))
+        conversation = _conversation(ConversationId(text(conv)), dict(zip(fields[::2], fields[1::2], strict=True)))
+        window = [self._cipher.decrypt(as_bytes(item)).decode() for item in earlier]
+        return Opened(conversation, bool(int(created)), window)
 
     async def open_conversation_of(self, person_key: str) -> ConversationId | None:
         """The person's open conversation id, without creating one."""
@@ -242,17 +263,6 @@ class ConversationStore:
 
     async def clear_pending(self, conv: ConversationId) -> None:
         await self._redis.delete(keys.pending(conv))
-
-    async def remember_recent(self, conv: ConversationId, text: str) -> list[str]:
-        """Add to the person's recent-message window; returns the window before this message, oldest first."""
-        key = keys.recent(conv)
-        pipe = self._redis.pipeline(transaction=True)  # one round trip: read the window, then add to it
-        pipe.lrange(key, 0, -1)
-        pipe.rpush(key, self._cipher.encrypt(text.encode()))
-        pipe.ltrim(key, -RECENT_WINDOW, -1)
-        pipe.expire(key, self._retention)
-        earlier = (await pipe.execute())[0]
-        return [self._cipher.decrypt(as_bytes(item)).decode() for item in earlier]
 
     async def add_note(self, conv: ConversationId, note: str) -> None:
         """Keep a staff-only note (encrypted); shown to whoever takes the conversation next."""

@@ -24,17 +24,28 @@ redis.call('SET', KEYS[1], id, 'EX', tonumber(ARGV[1]))
 return {'ok', id, count}
 """
 
-# Open (or find) a person's conversation and queue it.
+# Open (or find) a person's conversation and queue it; optionally add a message to its recent-message window
+# (the risk detector's context) in the same round trip.
 # KEYS: person map, conversation sequence, queue, person's conversation set.
 # ARGV: conversation key prefix, now, platform, chat, pseudonym, person key, initial score, retention s,
-#       language.
-# Returns {conversation id, 1 if created else 0, state, the conversation hash as a flat field/value list}.
+#       language, encrypted message for the recent window ("" = none), window size.
+# Returns {conversation id, 1 if created else 0, state, the conversation hash as a flat field/value list,
+#          the recent window before this message, oldest first}.
 OPEN_CONVERSATION = """
+local function remember(conv)
+  if ARGV[10] == '' then return {} end
+  local key = ARGV[1] .. conv .. ':recent'
+  local earlier = redis.call('LRANGE', key, 0, -1)
+  redis.call('RPUSH', key, ARGV[10])
+  redis.call('LTRIM', key, -tonumber(ARGV[11]), -1)
+  redis.call('EXPIRE', key, tonumber(ARGV[8]))
+  return earlier
+end
 local existing = redis.call('GET', KEYS[1])
 if existing then
   local state = redis.call('HGET', ARGV[1] .. existing, 'state')
   if state == 'waiting' or state == 'active' then
-    return {existing, 0, state, redis.call('HGETALL', ARGV[1] .. existing)}
+    return {existing, 0, state, redis.call('HGETALL', ARGV[1] .. existing), remember(existing)}
   end
 end
 local n = redis.call('INCR', KEYS[2])
@@ -46,7 +57,7 @@ redis.call('ZADD', KEYS[3], ARGV[7], conv)
 redis.call('SET', KEYS[1], conv, 'EX', tonumber(ARGV[8]))
 redis.call('SADD', KEYS[4], conv)
 redis.call('EXPIRE', KEYS[4], tonumber(ARGV[8]))
-return {conv, 1, 'waiting', redis.call('HGETALL', ARGV[1] .. conv)}
+return {conv, 1, 'waiting', redis.call('HGETALL', ARGV[1] .. conv), remember(conv)}
 """
 
 # Assign a waiting conversation to a volunteer without exceeding their capacity.

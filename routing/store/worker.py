@@ -96,22 +96,26 @@ class StreamWorker:
 
     async def _process_batch(self, entries: list[tuple[bytes, Fields]]) -> None:
         """Entries of one sender (same ordering key `k`) in order; different senders concurrently, so their
-        Redis round trips overlap. Entries without a key (or with `concurrent` off) run one by one."""
+        Redis round trips overlap. Entries without a key (or with `concurrent` off) run one by one. The handled
+        entries are acknowledged together, in one XACK."""
         lanes: dict[bytes, list[tuple[bytes, Fields]]] = {}
         for entry_id, fields in entries:
             lane_key = fields.get(b"k", b"") if self._options.concurrent else b""
             lanes.setdefault(lane_key, []).append((entry_id, fields))
+        done: list[bytes] = []
 
         async def run_lane(lane: list[tuple[bytes, Fields]]) -> None:
             for entry_id, fields in lane:
-                await self._process(text(entry_id), fields)
+                if await self._process(text(entry_id), fields):
+                    done.append(entry_id)
 
-        if len(lanes) == 1:
-            await run_lane(next(iter(lanes.values())))
-            return
-        async with asyncio.TaskGroup() as group:
-            for each in lanes.values():
-                group.create_task(run_lane(each))
+        # gather, not a TaskGroup: a Redis error in one lane must reach the back-off as itself (a TaskGroup
+        # would wrap it in an ExceptionGroup and stop the process), and the other lanes finish their entries.
+        results = await asyncio.gather(*(run_lane(lane) for lane in lanes.values()), return_exceptions=True)
+        await self._ack(done)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def resume_own_pending(self) -> int:
         """Handle entries this consumer read before a crash or restart (same consumer name) right away,
@@ -128,12 +132,12 @@ class StreamWorker:
             entries = reply[0][1] if reply else []
             if not entries:
                 return handled
+            done = []
             for entry_id, fields in entries:
-                if fields:
-                    await self._process(text(entry_id), fields)
-                else:
-                    await self._redis.xack(self.stream, self._group, entry_id)
+                if not fields or await self._process(text(entry_id), fields):  # no fields: trimmed meanwhile
+                    done.append(entry_id)
                 handled += 1
+            await self._ack(done)
             cursor = text(entries[-1][0])
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -174,32 +178,40 @@ class StreamWorker:
         )
         # 6.2 answers [next, entries]; 7.x adds deleted ids as a third element: never unpack exactly.
         entries = reply[1] if reply else []
-        count = 0
+        count, done = 0, []
         for entry_id, fields in entries:
             if fields is None:  # deleted while pending (trimmed by retention)
-                await self._redis.xack(self.stream, self._group, entry_id)
+                done.append(entry_id)
                 continue
-            await self._process(text(entry_id), fields)
+            if await self._process(text(entry_id), fields):
+                done.append(entry_id)
             count += 1
+        await self._ack(done)
         return count
 
-    async def _process(self, entry_id: str, fields: Fields) -> None:
+    async def _process(self, entry_id: str, fields: Fields) -> bool:
+        """Handle one entry; True when it is done and may be acknowledged (the caller acks in bulk), False
+        when it stays pending for another attempt. A dead-lettered entry is acknowledged here."""
         try:
             await self._handler(entry_id, fields)
         except (MalformedEntry, CipherError) as exc:
             await self._dead_letter(entry_id, fields, f"malformed: {exc}")
-            return
+            return False
         except (RedisError, OSError):
             raise  # infrastructure trouble: leave the entry pending; it is retried after back-off
         except Exception as exc:
             if await self._attempts(entry_id) < self._options.max_attempts:
                 log.exception("stream %s entry %s failed (%s); will retry", self.stream, entry_id, type(exc).__name__)
-                return
+                return False
             await self._dead_letter(
                 entry_id, fields, f"failed {self._options.max_attempts} times: {type(exc).__name__}"
             )
-            return
-        await self._redis.xack(self.stream, self._group, entry_id)
+            return False
+        return True
+
+    async def _ack(self, entry_ids: list[bytes]) -> None:
+        if entry_ids:
+            await self._redis.xack(self.stream, self._group, *entry_ids)
 
     async def _attempts(self, entry_id: str) -> int:
         key = keys.ATTEMPTS_PREFIX + self.stream
