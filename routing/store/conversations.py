@@ -90,6 +90,7 @@ class ConversationStore:
         self._close = redis.register_script(scripts.CLOSE)
         self._raise = redis.register_script(scripts.RAISE_TIER)
         self._first_reply = redis.register_script(scripts.FIRST_REPLY)
+        self._keep = redis.register_script(scripts.KEEP_EXPIRING)
 
     @property
     def redis_client(self) -> Redis:
@@ -249,11 +250,7 @@ class ConversationStore:
 
         Keyed by its inbound stream entry id, so handling the same entry again after a crash keeps it once.
         """
-        key = keys.pending(conv)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, entry_id, self._cipher.encrypt(encoded))
-        pipe.expire(key, self._retention)
-        await pipe.execute()
+        await self._keep(keys=[keys.pending(conv)], args=[entry_id, self._cipher.encrypt(encoded), self._retention])
 
     async def take_pending(self, conv: ConversationId) -> list[bytes]:
         """The messages kept while waiting, oldest first (stream ids sort by time); kept until `clear_pending`."""

@@ -60,6 +60,14 @@ redis.call('EXPIRE', KEYS[4], tonumber(ARGV[8]))
 return {conv, 1, 'waiting', redis.call('HGETALL', ARGV[1] .. conv), remember(conv)}
 """
 
+# Keep one field of a hash that expires as a whole (a message kept while waiting): cheaper than MULTI/EXEC.
+# KEYS: hash.  ARGV: field, value, ttl seconds.
+KEEP_EXPIRING = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+"""
+
 # Assign a waiting conversation to a volunteer without exceeding their capacity.
 # KEYS: queue, volunteer's active set.
 # ARGV: volunteer id, capacity, now, conversation id ("" = the most urgent waiting person), conv key prefix.
