@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.telegram.adapter import AdapterStartError
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     demo_p.add_argument("--web-port", type=int, default=8080, help="bridge web port (default 8080)")
     demo_p.add_argument("--data", default="data/demo", help="demo data directory (default data/demo)")
     demo_p.add_argument("--page-port", type=int, default=8082, help="sandbox chat page port (default 8082)")
+    demo_p.add_argument("--discord-port", type=int, default=0, help="Discord sandbox port (default: any free port)")
     demo_p.add_argument("--scenario", help="play scripted people and volunteers: quiet, busy or risk")
     check_p = sub.add_parser("check-config", help="validate the configuration and exit")
     check_p.add_argument("--config")
@@ -55,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         return _run(args.config, ProcessRole(args.role), args.name)
     if args.command == "demo":
-        return _demo(Path(args.data), args.port, args.web_port, args.page_port, args.scenario)
+        return _demo(
+            Path(args.data), DemoPorts(args.port, args.web_port, args.page_port, args.discord_port), args.scenario
+        )
     if args.command == "rota":
         return rota_cli.main(args)
     from bot import risk_commands
@@ -102,7 +106,17 @@ def _run(explicit: str | None, role: ProcessRole, name: str | None) -> int:
     return 0
 
 
-def _demo(data: Path, port: int, web_port: int, page_port: int, scenario_name: str | None) -> int:
+@dataclass(frozen=True, slots=True)
+class DemoPorts:
+    """Where `peerbridge demo` listens: Telegram sandbox, bridge web server, chat page, Discord sandbox (0: any)."""
+
+    telegram: int
+    web: int
+    page: int
+    discord: int
+
+
+def _demo(data: Path, ports: DemoPorts, scenario_name: str | None) -> int:
     from bot.demo import run_demo
     from bot.demo_page.scenarios import ScenarioError, load_scenario
 
@@ -115,13 +129,15 @@ def _demo(data: Path, port: int, web_port: int, page_port: int, scenario_name: s
     async def _main() -> None:
         stop = asyncio.Event()
         install_signal_handlers(stop)
-        await run_demo(data, port, web_port, stop, page_port=page_port, scenario=scenario)
+        await run_demo(
+            data, ports.telegram, ports.web, stop, page_port=ports.page, scenario=scenario, discord_port=ports.discord
+        )
 
     try:
         asyncio.run(_main())
     except OSError as exc:  # a port in use, most likely
-        print(f"peerbridge demo cannot start: {exc}. Choose other ports (--port, --web-port, --page-port).",
-              file=sys.stderr)  # fmt: skip
+        ports_hint = "Choose other ports (--port, --web-port, --page-port, --discord-port)."
+        print(f"peerbridge demo cannot start: {exc}. {ports_hint}", file=sys.stderr)
         return 2
     return 0
 

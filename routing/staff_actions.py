@@ -250,7 +250,10 @@ class StaffActions:
         candidates: list[tuple[int, StaffMember]] = []
         checked_in = await self._store.on_duty()
         on_duty = await self._duty.on_duty(checked_in) if self._duty else checked_in
+        practising = await self._training.practising(on_duty) if self._training else frozenset()
         for volunteer in on_duty:
+            if volunteer in practising:
+                continue  # a practice session is running: their attention is on it, not on a real person
             member = self._roster.by_id(volunteer) or StaffMember(id=volunteer, name=volunteer)
             free = member.max_concurrent - len(await self._store.active_of(volunteer))
             if free > 0:

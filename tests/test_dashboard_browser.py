@@ -2,7 +2,8 @@
 
 A person writes through the Telegram sandbox; the coordinator signs in by a one-time link (the test plays the
 router's part and issues it), watches the queue update live, edits the rota, acknowledges an escalation and
-watches a volunteer's load and wellbeing change live; a volunteer sees only their own week.
+watches a volunteer's load and wellbeing change live, watches the charts refresh, and starts a practice session
+whose scripted person then writes in a TRAINING topic; a volunteer sees only their own week and no training form.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 TOKEN = "123456:sandbox-test-token"
+ROOT = Path(__file__).parent.parent
 RISK = "I want to kill myself tonight"
 ROTA = {
     "timezone": "Europe/London",
@@ -79,6 +81,7 @@ async def stack(sandbox: TelegramSandbox, tmp_path: Path, redis_server: Embedded
         tmp_path, redis_server.url,
         telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
         staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
+        training={"scenarios_dir": str(ROOT / "config" / "training")},
     )  # fmt: skip
     rota = {**ROTA, "staff": [{**m, "telegram": volunteer.id} if m["id"] == "ana" else m for m in ROTA["staff"]]}
     try:
@@ -241,3 +244,59 @@ async def test_volunteers_load_and_wellbeing_update_live_and_a_volunteer_sees_on
         answer = await own.request.get(own.url.split("/dashboard")[0] + "/dashboard/api/volunteers")
         assert [r["volunteer"] for r in (await answer.json())["rows"]] == ["ana"]
         await own.context.close()
+
+
+async def test_a_coordinator_starts_practice_and_the_scripted_person_writes_in_a_training_topic(
+    browser: object, stack: Stack
+) -> None:
+    sandbox, settings, redis = stack.sandbox, stack.settings, stack.redis
+    async with asyncio.timeout(60):
+        page = await _signed_in_page(browser, settings, redis, {Role.COORDINATOR})
+        await page.click("nav a[href='/dashboard/training']")
+        assert "Loneliness: new in town (loneliness)" in await page.inner_text("#scenarios")
+        assert "No practice sessions yet." in await page.inner_text("#practice")
+        await page.select_option("#train-volunteer", "ana")
+        await page.select_option("#train-scenario", "loneliness")
+        await page.click("#train-start")
+        assert "Practice session t-1 started for ana" in await page.inner_text("#notice")
+        assert "running" in await page.inner_text("#practice tbody tr")
+
+        first = await sandbox.wait_for(lambda m: m.chat_id == stack.staff_chat and m.text == "hi", 15)
+        topic = next(t for t in sandbox.topics(stack.staff_chat) if t.thread_id == first.thread_id)
+        assert topic.name == "TRAINING · loneliness · Ana · t-1"  # the scripted person, in a TRAINING topic
+        html = await page.content()
+        for secret in ("Ana", "Vee", str(stack.volunteer.id)):
+            assert secret not in html  # staff ids only
+        await page.context.close()
+
+        viewer = await _signed_in_page(browser, settings, redis, {Role.VOLUNTEER}, who="ana")
+        await viewer.goto(viewer.url + "training")
+        assert await viewer.locator("#train-start").count() == 0
+        assert "t-1" in await viewer.inner_text("#practice")  # her own session
+        csrf = await viewer.get_attribute("body", "data-csrf")
+        answer = await viewer.request.post(
+            viewer.url.split("/dashboard")[0] + "/dashboard/training/sessions",
+            form={"csrf": csrf or "", "volunteer": "ben", "scenario": "loneliness"},
+        )
+        assert answer.status == 403
+        await viewer.context.close()
+
+
+async def test_the_charts_refresh_without_a_reload(browser: object, stack: Stack) -> None:
+    sandbox, settings, redis = stack.sandbox, stack.settings, stack.redis
+    async with asyncio.timeout(60):
+        page = await _signed_in_page(browser, settings, redis, {Role.SUPERVISOR})
+        await page.goto(page.url + "charts")
+        assert await page.locator("#started rect").count() == 0
+        assert "Nobody was taken from the queue" in await page.inner_text("#wait-charts")
+        await page.evaluate("window.stillTheSamePage = true")
+
+        person = sandbox.create_user("Alex Realname", language_code="en")
+        sandbox.send_user_message(person, "is anyone there?")
+        await sandbox.wait_for(lambda m: m.chat_id == stack.staff_chat and "is waiting" in m.text, 10)
+        sandbox.send_user_message(stack.volunteer, "/next", chat=stack.staff_chat)
+        await page.locator("#started rect").first.wait_for()  # a conversation started: a bar appears
+        await page.locator("#wait-charts svg#wait-none rect").first.wait_for()  # and its wait, once taken
+        assert "1" in await page.inner_text("#started-caption")
+        assert await page.evaluate("window.stillTheSamePage") is True  # no reload happened
+        await page.context.close()

@@ -110,13 +110,22 @@ async def test_dashboard_pages_need_a_session_when_enabled(redis: Redis) -> None
     links = SignInLinks(redis, b"k" * 32, "http://test")
     app = build_web_app(redis, None, "", _ready, Dashboard(redis, links, ack))
     async with TestClient(TestServer(app)) as http:
-        for path in ("/dashboard/", "/dashboard/rota", "/dashboard/charts", "/dashboard/volunteers"):
+        for path in (
+            "/dashboard/",
+            "/dashboard/rota",
+            "/dashboard/charts",
+            "/dashboard/volunteers",
+            "/dashboard/training",
+        ):
             answer = await http.get(path)
             assert answer.status == 401
             assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
         assert (await http.get("/dashboard/api/live")).status == 401
         assert (await http.get("/dashboard/api/volunteers")).status == 401
+        assert (await http.get("/dashboard/api/charts")).status == 401
+        assert (await http.post("/dashboard/training/sessions", data={"volunteer": "ana"})).status == 401
         assert (await http.get("/dashboard/static/volunteers.js")).status == 200
+        assert (await http.get("/dashboard/static/charts.js")).status == 200
         assert (await http.get("/dashboard/static/dashboard.css")).status == 200
 
 
@@ -217,3 +226,29 @@ def test_first_reply_chart_from_audit_events() -> None:
     page = render_charts(series, now)
     assert "Median 1 min from taking a person to the first reply that reached them, over 3" in page
     assert "No volunteer replied" in render_charts(week_series([], now), now)
+
+
+async def test_the_charts_api_gives_the_bars_the_page_first_draws(redis: Redis) -> None:
+    from bot.dashboard.app import Dashboard
+    from routing.model import Role
+    from routing.store.dashboard_access import SignInLinks
+
+    async def ack(*_args: object) -> bool:
+        return True
+
+    writer = StreamWriter(redis, TextCipher([KEY]), Pseudonymiser(b"0123456789abcdef0123"))
+    await writer.audit("queued", conversation="c-1")
+    await writer.audit("assigned", conversation="c-1", volunteer="ana")
+    links = SignInLinks(redis, b"k" * 32, "http://test")
+    app = build_web_app(redis, None, "", _ready, Dashboard(redis, links, ack))
+    async with TestClient(TestServer(app)) as http:
+        token = (await links.issue(VolunteerId("sam"), {Role.SUPERVISOR})).split("token=")[1]
+        await http.post("/dashboard/signin", data={"token": token})
+        page = await (await http.get("/dashboard/charts")).text()
+        state = await (await http.get("/dashboard/api/charts")).json()
+    assert '<script src="/dashboard/static/charts.js" defer></script>' in page
+    assert state["tiers"] == ["none"] and set(state["charts"]) == {"wait-none", "first-reply", "ack", "started"}
+    (started,) = state["charts"]["started"]["bars"]
+    assert started["tip"].endswith(": 1") and f'height="{started["height"]:.1f}"' in page
+    assert state["charts"]["started"]["caption"].startswith("highest: 1 · ")
+    assert state["first_reply_summary"].startswith("No volunteer replied")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from routing import texts
 from routing.model import (
     Audience,
     ConversationId,
@@ -20,8 +21,11 @@ from routing.model import (
     UserId,
     VolunteerId,
 )
-from routing.roster import StaffMember
+from routing.outbox import Outbox
+from routing.roster import Roster, StaffMember
 from routing.store import keys
+from routing.store.training import TrainingStore
+from routing.training.desk import Started, staff_id
 from routing.training.scenario_file import ScenarioLibrary, load_library, load_scenario
 from tests.routing_harness import Harness, make_harness, real_detector
 
@@ -276,3 +280,41 @@ async def test_handling_an_entry_again_after_a_crash_changes_nothing(redis: Redi
     session = await redis.hgetall(keys.training(T1))
     assert session[b"step"] == b"share"
     assert await redis.hlen(keys.training_log(T1)) == 4  # the person's 3 lines and the reply, each once
+
+
+async def test_automatic_assignment_passes_over_a_volunteer_in_practice_until_it_ends(redis: Redis) -> None:
+    h = make_harness(redis, members=STAFF, scenarios=load_library(SHIPPED), auto_assign=True)
+    await h.staff("501", "/on")
+    await h.staff("502", "/on")
+    await start(h, "ana loneliness")
+    await h.person("9001", "hello")
+    first = await h.stack.conversations.get(await h.conversation_of("9001"))
+    assert first is not None and first.volunteer == "ben"  # Ana has more room, but she is practising
+
+    await h.staff("501", "/end", thread="900")
+    await h.person("9002", "hello")
+    second = await h.stack.conversations.get(await h.conversation_of("9002"))
+    assert second is not None and second.volunteer == "ana"  # her practice is over: she takes people again
+    assert await h.stack.training.practising([VolunteerId("ana"), VolunteerId("ben")]) == frozenset()
+
+
+async def test_the_dashboard_names_staff_by_id_with_the_same_checks_as_the_command(redis: Redis) -> None:
+    h = harness(redis)
+    roster = Roster(STAFF, h.pseudonyms)
+    desk, out = h.stack.training, Outbox("dashboard-1")
+    refused = await desk.start_session("dee loneliness", CORA, roster, out, name_of=staff_id)
+    assert refused == (
+        "dee has no telegram account in the rota, so their replies in a practice topic could not be recognised. "
+        "Add `telegram = <their user id>` to their [[staff]] entry first."
+    )
+    unknown = await desk.start_session("zed loneliness", CORA, roster, out, name_of=staff_id)
+    assert unknown == "I don't know a volunteer called 'zed'. Volunteers: cora, ana, ben."
+    assert await desk.start_session("ana loneliness", ANA, roster, out, name_of=staff_id) == texts.TRAIN_REFUSED
+    started = await desk.start_session("ana loneliness", CORA, roster, out, name_of=staff_id)
+    assert isinstance(started, Started) and started.session == T1 and started.trainee == ANA
+    await h.stack.writer.emit_all(out.messages)
+    assert await desk.practising([VolunteerId("ana"), VolunteerId("ben")]) == {"ana"}
+    busy = await desk.start_session("ana goes-silent", CORA, roster, Outbox("dashboard-2"), name_of=staff_id)
+    assert busy == "ana already has a practice session running (t-1); it must end first (/end in its topic)."
+    (recent,) = await TrainingStore(redis).recent()
+    assert (recent.id, recent.volunteer, recent.coordinator, recent.scenario) == (T1, "ana", "cora", "loneliness")

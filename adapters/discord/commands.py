@@ -22,12 +22,13 @@ GUILD_INSTALL = 0
 CommandPayload = dict[str, Any]
 
 
-def _command(name: str, description: str, option: tuple[str, str, bool] | None = None) -> CommandPayload:
+def _command(name: str, description: str, *options: tuple[str, str, bool]) -> CommandPayload:
+    """A chat-input command; string options in order (the router reads their values as the command's words)."""
     payload: CommandPayload = {"name": name, "description": description, "type": 1}
-    if option is not None:
-        option_name, option_description, required = option
+    if options:
         payload["options"] = [
             {"name": option_name, "description": option_description, "type": STRING, "required": required}
+            for option_name, option_description, required in options
         ]
     return payload
 
@@ -41,6 +42,12 @@ STAFF_COMMANDS: list[CommandPayload] = [
     _command("on", "Available for automatic assignment"),
     _command("off", "Not available for automatic assignment"),
     _command("ack", "Acknowledge an escalation", ("escalation", "Escalation id, e.g. e-1", True)),
+    _command(
+        "train",
+        "Coordinators: start a practice session with a scripted person",
+        ("volunteer", "Roster id or name of the volunteer who practises", True),
+        ("scenario", "Scenario name, e.g. loneliness", True),
+    ),
 ]
 PERSON_COMMANDS: list[CommandPayload] = [
     {**_command(name, description), "contexts": [BOT_DM], "integration_types": [GUILD_INSTALL]}

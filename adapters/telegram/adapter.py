@@ -38,6 +38,7 @@ STAFF_COMMANDS = [
     BotCommand("note", "Staff-only note on this conversation"),
     BotCommand("on", "Available for automatic assignment"),
     BotCommand("off", "Not available for automatic assignment"),
+    BotCommand("train", "Coordinators: practice session, /train <volunteer> <scenario>"),
 ]
 
 

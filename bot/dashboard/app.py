@@ -11,7 +11,9 @@ from redis.asyncio import Redis
 from bot.dashboard.auth import session_middleware, signin_routes
 from bot.dashboard.charts import chart_routes
 from bot.dashboard.live import Acknowledge, live_routes
+from bot.dashboard.practice import PracticeBoard
 from bot.dashboard.rota_page import rota_routes
+from bot.dashboard.training_page import training_routes
 from bot.dashboard.volunteers import volunteer_routes
 from routing.store.dashboard_access import DashboardSessions, SignInLinks
 from routing.store.rota_store import RotaStore
@@ -27,6 +29,7 @@ class Dashboard:
     redis: Redis
     links: SignInLinks
     acknowledge: Acknowledge
+    practice: PracticeBoard | None = None  # None: practice sessions are not offered
 
 
 def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardViews) -> None:
@@ -37,6 +40,7 @@ def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardVi
     app.router.add_routes(rota_routes(RotaStore(dashboard.redis)))
     app.router.add_routes(chart_routes(dashboard.redis))
     app.router.add_routes(volunteer_routes(dashboard.redis, views))
+    app.router.add_routes(training_routes(dashboard.practice))
     app.router.add_static("/dashboard/static/", STATIC, show_index=False)
 
     async def to_live(_request: web.Request) -> web.Response:

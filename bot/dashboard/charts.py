@@ -2,7 +2,8 @@
 
 Series: median wait (queued -> assigned) by tier per day, median time from a volunteer taking a person to
 the first reply that reached them (the `first_reply` audit event, once per assignment) per day, escalation
-acknowledgement time per day, and conversations started per hour.
+acknowledgement time per day, and conversations started per hour. The page script polls `/dashboard/api/charts`
+and redraws the bars from numbers (SVG elements built with DOM calls, tooltips as text), as the Live page does.
 """
 
 from __future__ import annotations
@@ -10,19 +11,21 @@ from __future__ import annotations
 import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.dashboard.auth import session_of
-from bot.dashboard.html import duration, esc, page
+from bot.dashboard.html import duration, esc, page, security_headers
 from routing.model import RiskTier
 from routing.store.views import AuditEvent, audit_since
 
 DAY = 24 * 3600
 HOUR = 3600
 DAYS = 7
+WIDTH, HEIGHT = 700, 160  # the SVG's own coordinates; CSS scales it to the page
+NO_WAITS = "Nobody was taken from the queue in the last 7 days."
 QUEUED_EVENTS = frozenset({"queued", "queued_out_of_hours"})  # out of hours, people still wait and are taken
 
 
@@ -84,8 +87,28 @@ def _seconds(value: str | None) -> float | None:
         return None
 
 
-def _bars(values: list[float | None], labels: list[str], unit_seconds: bool, chart_id: str) -> str:
-    width, height, gap = 700, 160, 2
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a chart, in the SVG's own coordinates, with its tooltip."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    tip: str
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    """A chart as numbers: the server draws it as SVG for the first paint, the page script redraws it."""
+
+    id: str
+    bars: tuple[Bar, ...]
+    caption: str
+
+
+def bar_chart(values: list[float | None], labels: list[str], unit_seconds: bool, chart_id: str) -> BarChart:
+    width, height, gap = WIDTH, HEIGHT, 2
     top = max((v for v in values if v is not None), default=0) or 1
     step = width / max(len(values), 1)
     bars = []
@@ -94,50 +117,85 @@ def _bars(values: list[float | None], labels: list[str], unit_seconds: bool, cha
             continue
         h = max(value / top * (height - 20), 1)
         tip = duration(value) if unit_seconds else f"{value:g}"
-        bars.append(
-            f'<rect x="{i * step:.1f}" y="{height - h:.1f}" width="{max(step - gap, 1):.1f}" height="{h:.1f}">'
-            f"<title>{esc(labels[i])}: {esc(tip)}</title></rect>"
-        )
+        bars.append(Bar(round(i * step, 1), round(height - h, 1), round(max(step - gap, 1), 1), round(h, 1),
+                        f"{labels[i]}: {tip}"))  # fmt: skip
     peak = duration(top) if unit_seconds else f"{top:g}"
+    return BarChart(chart_id, tuple(bars), f"highest: {peak} · {labels[0]} to {labels[-1]}")
+
+
+def _svg(chart: BarChart) -> str:
+    bars = "".join(
+        f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.width:.1f}" height="{b.height:.1f}"><title>{esc(b.tip)}</title>'
+        "</rect>"
+        for b in chart.bars
+    )
     return (
-        f'<figure><svg id="{esc(chart_id)}" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="none">'
-        f"{''.join(bars)}</svg><figcaption>highest: {esc(peak)} · {esc(labels[0])} to {esc(labels[-1])}"
-        "</figcaption></figure>"
+        f'<figure><svg id="{esc(chart.id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" preserveAspectRatio="none">'
+        f'{bars}</svg><figcaption id="{esc(chart.id)}-caption">{esc(chart.caption)}</figcaption></figure>'
+    )
+
+
+def _first_reply_summary(series: WeekSeries) -> str:
+    if series.first_reply_week is None:
+        return "No volunteer replied to a person they took in the last 7 days."
+    return (
+        f"Median {duration(series.first_reply_week)} from taking a person to the first reply that reached them, "
+        f"over {series.first_replies} conversation(s)."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPage:
+    """Everything the charts page shows, as plain values: its first paint, and the JSON its script polls."""
+
+    tiers: tuple[str, ...]
+    charts: dict[str, BarChart]
+    first_reply_summary: str
+    updated: str
+
+
+def chart_page(series: WeekSeries, now: float) -> ChartPage:
+    start = now - DAYS * DAY
+    days = [time.strftime("%a %d", time.localtime(start + i * DAY)) for i in range(DAYS)]
+    hours = [time.strftime("%a %H:00", time.localtime(start + i * HOUR)) for i in range(DAYS * 24)]
+    charts = [
+        *(bar_chart(values, days, True, f"wait-{tier}") for tier, values in series.wait_by_tier.items()),
+        bar_chart(series.first_reply_per_day, days, True, "first-reply"),
+        bar_chart(series.ack_per_day, days, True, "ack"),
+        bar_chart([float(n) for n in series.started_per_hour], hours, False, "started"),
+    ]
+    return ChartPage(
+        tuple(series.wait_by_tier), {c.id: c for c in charts}, _first_reply_summary(series), time.strftime("%H:%M:%S")
+    )
+
+
+def _render(p: ChartPage) -> str:
+    waits = "".join(f"<h3>{esc(tier)}</h3>" + _svg(p.charts[f"wait-{tier}"]) for tier in p.tiers)
+    empty = f'<p class="muted">{esc(NO_WAITS)}</p>'
+    return (
+        f'<p class="muted">Updated <span id="updated">{esc(p.updated)}</span> · refreshes by itself</p>'
+        "<section><h2>Median wait by tier (per day)</h2>"
+        f'<div id="wait-charts" data-empty="{esc(NO_WAITS)}">{waits or empty}</div></section>'
+        "<section><h2>Time to first volunteer reply (median per day)</h2>"
+        f'<p id="first-reply-summary">{esc(p.first_reply_summary)}</p>{_svg(p.charts["first-reply"])}</section>'
+        f"<section><h2>Escalation acknowledgement time (median per day)</h2>{_svg(p.charts['ack'])}</section>"
+        f"<section><h2>Conversations started per hour</h2>{_svg(p.charts['started'])}</section>"
     )
 
 
 def render_charts(series: WeekSeries, now: float) -> str:
-    start = now - DAYS * DAY
-    days = [time.strftime("%a %d", time.localtime(start + i * DAY)) for i in range(DAYS)]
-    hours = [time.strftime("%a %H:00", time.localtime(start + i * HOUR)) for i in range(DAYS * 24)]
-    parts = ["<section><h2>Median wait by tier (per day)</h2>"]
-    if not series.wait_by_tier:
-        parts.append("<p class='muted'>Nobody was taken from the queue in the last 7 days.</p>")
-    for tier, values in series.wait_by_tier.items():
-        parts.append(f"<h3>{esc(tier)}</h3>" + _bars(values, days, True, f"wait-{tier}"))
-    parts.append("</section><section><h2>Time to first volunteer reply (median per day)</h2>")
-    if series.first_reply_week is None:
-        parts.append("<p class='muted' id='first-reply-summary'>No volunteer replied to a person they took in the "
-                     "last 7 days.</p>")  # fmt: skip
-    else:
-        parts.append(
-            f"<p id='first-reply-summary'>Median {esc(duration(series.first_reply_week))} from taking a person to "
-            f"the first reply that reached them, over {series.first_replies} conversation(s).</p>"
-        )
-    parts.append(_bars(series.first_reply_per_day, days, True, "first-reply"))
-    parts.append("</section><section><h2>Escalation acknowledgement time (median per day)</h2>")
-    parts.append(_bars(series.ack_per_day, days, True, "ack"))
-    parts.append("</section><section><h2>Conversations started per hour</h2>")
-    parts.append(_bars([float(n) for n in series.started_per_hour], hours, False, "started"))
-    parts.append("</section>")
-    return "".join(parts)
+    return _render(chart_page(series, now))
 
 
 def chart_routes(redis: Redis) -> list[web.RouteDef]:
-    async def show(request: web.Request) -> web.Response:
-        session = session_of(request)
+    async def state() -> ChartPage:
         now = time.time()
-        events = await audit_since(redis, now - DAYS * DAY)
-        return page("Last 7 days", render_charts(week_series(events, now), now), csrf=session.csrf)
+        return chart_page(week_series(await audit_since(redis, now - DAYS * DAY), now), now)
 
-    return [web.get("/dashboard/charts", show)]
+    async def show(request: web.Request) -> web.Response:
+        return page("Last 7 days", _render(await state()), csrf=session_of(request).csrf, scripts=["charts.js"])
+
+    async def api(_request: web.Request) -> web.Response:
+        return web.json_response(asdict(await state()), headers=security_headers())
+
+    return [web.get("/dashboard/charts", show), web.get("/dashboard/api/charts", api)]

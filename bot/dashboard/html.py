@@ -43,7 +43,7 @@ $scripts
 
 NAV = (
     ("/dashboard/", "Live"), ("/dashboard/rota", "Rota"), ("/dashboard/volunteers", "Volunteers"),
-    ("/dashboard/charts", "Charts"),
+    ("/dashboard/charts", "Charts"), ("/dashboard/training", "Training"),
 )  # fmt: skip
 
 
@@ -75,10 +75,19 @@ def security_headers() -> dict[str, str]:
     }
 
 
-def table(table_id: str, headings: Sequence[str], rows: Iterable[Sequence[str]], empty: str) -> str:
-    """A table whose cells are already-escaped HTML; `empty` shows when there are no rows."""
+def table(
+    table_id: str, headings: Sequence[str], rows: Iterable[Sequence[str]], empty: str, *, labelled: bool = False
+) -> str:
+    """A table whose cells are already-escaped HTML; `empty` shows when there are no rows. `labelled` gives each
+    cell its heading as `data-label`, so a stylesheet can show it when the table becomes cards on a phone."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headings)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    labels = [f' data-label="{esc(h)}"' if labelled else "" for h in headings]
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td{labels[i] if i < len(labels) else ''}>{cell}</td>" for i, cell in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
     if not body:
         body = f'<tr class="empty"><td colspan="{len(headings)}">{esc(empty)}</td></tr>'
     return f'<table id="{esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

@@ -10,15 +10,22 @@ from redis.asyncio import Redis
 from bot import keys_at_rest
 from bot.dashboard.app import Dashboard
 from bot.dashboard.live import Acknowledge
+from bot.dashboard.practice import PracticeBoard
 from bot.services import Services, escalation_policy
 from bot.settings import Settings
 from routing.escalation import EscalationDesk
 from routing.model import EscalationId, VolunteerId
 from routing.outbox import Outbox
+from routing.roster import Roster
+from routing.rota import roster_of
 from routing.store.conversations import ConversationStore
 from routing.store.dashboard_access import SignInLinks
+from routing.store.duty import DutyRoster
 from routing.store.escalations import EscalationStore
+from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
+from routing.store.training import TrainingStore
+from routing.training.desk import TrainingDesk
 
 
 def signin_key(settings: Settings) -> bytes:
@@ -38,7 +45,23 @@ def signin_links(settings: Settings, redis: Redis) -> SignInLinks:
 
 
 def build_dashboard(settings: Settings, services: Services) -> Dashboard:
-    return Dashboard(services.redis, signin_links(settings, services.redis), _acknowledger(settings, services))
+    links = signin_links(settings, services.redis)
+    return Dashboard(services.redis, links, _acknowledger(settings, services), _practice(settings, services))
+
+
+def _practice(settings: Settings, services: Services) -> PracticeBoard:
+    """Practice sessions started from the dashboard, with the same desk and live roster as the routers'."""
+    days = settings.storage.retention_days
+    writer = StreamWriter(services.redis, services.cipher, services.pseudonyms, retention_days=days)
+    store = TrainingStore(services.redis, retention_days=days)
+    desk = TrainingDesk(settings.staff.platform, store, writer, services.scenarios)
+    duty = DutyRoster(services.redis, RotaStore(services.redis))
+
+    async def roster() -> Roster:
+        rota = await duty.rota()  # the live rota, as the routers read it; the roster file until one is imported
+        return roster_of(rota, services.pseudonyms) if rota is not None else services.roster
+
+    return PracticeBoard(settings.staff.platform, desk, store, services.scenarios, writer, roster)
 
 
 def _acknowledger(settings: Settings, services: Services) -> Acknowledge:

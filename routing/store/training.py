@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -130,23 +130,32 @@ class TrainingStore:
         return CreateOutcome(text(status)), ConversationId(text(session))
 
     async def get(self, session: ConversationId) -> TrainingSession | None:
-        raw = await self._redis.hgetall(keys.training(session))
-        if not raw:
-            return None
-        d = {text(k): text(v) for k, v in raw.items()}
-        return TrainingSession(
-            id=session,
-            scenario=d["scenario"],
-            volunteer=VolunteerId(d["volunteer"]),
-            volunteer_name=d["volunteer_name"],
-            coordinator=VolunteerId(d["coordinator"]),
-            coordinator_name=d["coordinator_name"],
-            started_at=float(d["started_at"]),
-            position=Position(d["step"], Phase(d["phase"])),
-            path=tuple(s for s in d.get("path", "").split(",") if s),
-            seq=int(d.get("seq", "0")),
-            moved_by=d.get("moved_by", ""),
-        )
+        return _session(session, await self._redis.hgetall(keys.training(session)))
+
+    async def recent(self, limit: int = 20) -> list[TrainingSession]:
+        """The latest sessions still kept, running or finished, newest first (for the dashboard)."""
+        last = int(text(await self._redis.get(keys.TRAINING_SEQ) or b"0"))
+        ids = [ConversationId(f"{SESSION_PREFIX}{n}") for n in range(last, max(last - limit, 0), -1)]
+        pipe = self._redis.pipeline(transaction=False)
+        for session in ids:
+            pipe.hgetall(keys.training(session))
+        found = [_session(session, raw) for session, raw in zip(ids, await pipe.execute(), strict=True)]
+        return [s for s in found if s is not None]
+
+    async def running_for(self, volunteers: Iterable[VolunteerId]) -> frozenset[VolunteerId]:
+        """Those of `volunteers` with a session running now (the same test `create` uses to refuse a second)."""
+        wanted = list(volunteers)
+        if not wanted:
+            return frozenset()
+        running = await self._redis.mget([keys.training_of(v) for v in wanted])
+        held = [(v, ConversationId(text(s))) for v, s in zip(wanted, running, strict=True) if s]
+        if not held:
+            return frozenset()
+        pipe = self._redis.pipeline(transaction=False)
+        for _volunteer, session in held:
+            pipe.exists(keys.training(session))
+        exists = await pipe.execute()
+        return frozenset(v for (v, _session_id), there in zip(held, exists, strict=True) if there)
 
     async def record(self, session: ConversationId, events: Mapping[str, Event]) -> None:
         """Log events, each under its key (an inbound entry id or an outbound key). The first write wins, so
@@ -207,6 +216,25 @@ class TrainingStore:
                   *_flat({key: _encode(event) for key, event in said.items()})],
         )  # fmt: skip
         return bool(moved)
+
+
+def _session(session: ConversationId, raw: Mapping[bytes | str, bytes | str]) -> TrainingSession | None:
+    if not raw:
+        return None
+    d = {text(k): text(v) for k, v in raw.items()}
+    return TrainingSession(
+        id=session,
+        scenario=d["scenario"],
+        volunteer=VolunteerId(d["volunteer"]),
+        volunteer_name=d["volunteer_name"],
+        coordinator=VolunteerId(d["coordinator"]),
+        coordinator_name=d["coordinator_name"],
+        started_at=float(d["started_at"]),
+        position=Position(d["step"], Phase(d["phase"])),
+        path=tuple(s for s in d.get("path", "").split(",") if s),
+        seq=int(d.get("seq", "0")),
+        moved_by=d.get("moved_by", ""),
+    )
 
 
 def _position_fields(position: Position, path: tuple[str, ...]) -> dict[str, str]:

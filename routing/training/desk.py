@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 from routing import texts
 from routing.commands import parse_command
@@ -27,6 +28,7 @@ from routing.model import (
     Priority,
     Pseudonym,
     Role,
+    VolunteerId,
 )
 from routing.outbox import Outbox
 from routing.roster import Roster, StaffMember
@@ -43,6 +45,28 @@ log = logging.getLogger(__name__)
 _TIMED = (Phase.DELAY, Phase.SILENT)
 _MAY_END = (Role.COORDINATOR, Role.SUPERVISOR)
 _LISTED = 40  # volunteers named in an "unknown volunteer" answer
+
+NameOf = Callable[[StaffMember], str]
+
+
+def display_name(member: StaffMember) -> str:
+    """How the staff workspace names a member."""
+    return member.name
+
+
+def staff_id(member: StaffMember) -> str:
+    """How the dashboard names a member: by staff id only."""
+    return member.id
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A practice session that was just started."""
+
+    session: ConversationId
+    scenario: Scenario
+    trainee: StaffMember
+    topic: Pseudonym  # the name of its TRAINING topic/thread
 
 
 class TrainingDesk:
@@ -65,7 +89,19 @@ class TrainingDesk:
 
     async def start(self, argument: str, member: StaffMember, roster: Roster, out: Outbox) -> str:
         """`/train <volunteer> <scenario>` from a coordinator; returns the answer for them."""
-        chosen = self._choose(argument, member, roster)
+        started = await self.start_session(argument, member, roster, out)
+        if isinstance(started, str):
+            return started
+        return texts.TRAIN_STARTED.format(
+            session=started.session, volunteer=started.trainee.name, title=started.scenario.title, topic=started.topic
+        )
+
+    async def start_session(
+        self, argument: str, member: StaffMember, roster: Roster, out: Outbox, *, name_of: NameOf = display_name
+    ) -> Started | str:
+        """Start a session as `/train <argument>` does, or return why not: the same checks and answers, naming
+        staff by `name_of` (the dashboard passes `staff_id`: a web page shows staff ids, never names)."""
+        chosen = self._choose(argument, member, roster, name_of)
         if isinstance(chosen, str):
             return chosen
         scenario, trainee = chosen
@@ -76,7 +112,7 @@ class TrainingDesk:
         )  # fmt: skip
         outcome, session_id = await self._store.create(out.entry_id, new)
         if outcome == CreateOutcome.BUSY:
-            return texts.TRAIN_BUSY.format(name=trainee.name, session=session_id)
+            return texts.TRAIN_BUSY.format(name=name_of(trainee), session=session_id)
         session = TrainingSession(
             session_id, scenario.name, trainee.id, trainee.name, member.id, member.name, now, move.position,
             move.entered, 0,
@@ -89,9 +125,11 @@ class TrainingDesk:
         else:
             out.then(lambda: self._store.record(session_id, said))
         log.info("practice session %s (%s) started for %s by %s", session_id, scenario.name, trainee.id, member.id)
-        return texts.TRAIN_STARTED.format(
-            session=session_id, volunteer=trainee.name, title=scenario.title, topic=_topic(session)
-        )
+        return Started(session_id, scenario, trainee, _topic(session))
+
+    async def practising(self, volunteers: Iterable[VolunteerId]) -> frozenset[VolunteerId]:
+        """Those of `volunteers` with a practice session running now (never handed a real person meanwhile)."""
+        return await self._store.running_for(volunteers)
 
     async def handle(
         self, message: InboundMessage, member: StaffMember, session_id: ConversationId, out: Outbox
@@ -141,7 +179,9 @@ class TrainingDesk:
                 async with asyncio.timeout(interval):
                     await stop.wait()
 
-    def _choose(self, argument: str, member: StaffMember, roster: Roster) -> str | tuple[Scenario, StaffMember]:
+    def _choose(
+        self, argument: str, member: StaffMember, roster: Roster, name_of: NameOf
+    ) -> str | tuple[Scenario, StaffMember]:
         """The scenario and volunteer `/train` names, or the answer explaining why not."""
         if not member.has(Role.COORDINATOR):
             return texts.TRAIN_REFUSED
@@ -154,9 +194,10 @@ class TrainingDesk:
         problems: list[str] = []
         trainee = roster.resolve(reference)
         if trainee is None:
-            problems.append(texts.TRAIN_UNKNOWN_VOLUNTEER.format(name=reference[:40], volunteers=self._who(roster)))
+            volunteers = self._who(roster, name_of)
+            problems.append(texts.TRAIN_UNKNOWN_VOLUNTEER.format(name=reference[:40], volunteers=volunteers))
         elif self._platform not in trainee.identities:
-            problems.append(texts.TRAIN_NO_IDENTITY.format(name=trainee.name, platform=self._platform))
+            problems.append(texts.TRAIN_NO_IDENTITY.format(name=name_of(trainee), platform=self._platform))
         scenario = self._library.scenarios.get(name.lower())
         if name.lower() in self._library.problems:
             problem = self._library.problems[name.lower()]
@@ -167,9 +208,9 @@ class TrainingDesk:
             return " ".join(problems)
         return scenario, trainee
 
-    def _who(self, roster: Roster) -> str:
+    def _who(self, roster: Roster, name_of: NameOf) -> str:
         able = [m for m in roster.members if self._platform in m.identities]
-        named = [m.id if m.name == m.id else f"{m.id} ({m.name})" for m in able[:_LISTED]]
+        named = [m.id if name_of(m) == m.id else f"{m.id} ({name_of(m)})" for m in able[:_LISTED]]
         more = f" and {len(able) - _LISTED} more" if len(able) > _LISTED else ""
         return ", ".join(named) + more if named else f"nobody in the rota has a {self._platform} account"
 
