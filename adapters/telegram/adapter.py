@@ -38,6 +38,11 @@ STAFF_COMMANDS = [
     BotCommand("note", "Staff-only note on this conversation"),
     BotCommand("on", "Available for automatic assignment"),
     BotCommand("off", "Not available for automatic assignment"),
+    BotCommand("break", "A break: no new people for N minutes (default 15)"),
+    BotCommand("takeover", "Supervisors and on-call: take over this conversation"),
+    BotCommand("ack", "Acknowledge an escalation, /ack <escalation id>"),
+    BotCommand("dashboard", "A private sign-in link to the dashboard"),
+    BotCommand("rota", "Today's and tomorrow's coverage with gaps"),
     BotCommand("train", "Coordinators: practice session, /train <volunteer> <scenario>"),
 ]
 
