@@ -1,18 +1,24 @@
-"""Router core on real Redis (no SDKs): messages/s through ingest -> router -> outbound, and `next` cost
-as the queue grows. A benchmark, not a test: prints a table and writes bench/results/router.json.
+"""Router core on real Redis (no SDKs): messages/s through ingest -> router -> outbound, `next` cost as the
+queue grows, and routing throughput per added router process (separate OS processes, `peerbridge run --role
+router`, sharing the inbound stream through the consumer group). A benchmark, not a test: prints a table and
+writes bench/results/router.json.
 
-    .venv/bin/python bench/bench_router.py [--messages 3000]
+    .venv/bin/python bench/bench_router.py [--messages 3000] [--process-messages 9000] [--processes 1 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
+import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.wiring import build_routing
@@ -25,8 +31,14 @@ from routing.router import RouterConfig
 from routing.store import keys
 from routing.store.cipher import TextCipher
 from routing.store.connection import RedisOptions, connect
+from routing.store.streams import StreamWriter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from relay_bots import Proc, parallel_capacity, router_settings, start_proc
 
 ROOT = Path(__file__).parent.parent
+PROCESS_SECRET = "bench-pseudonym-secret-0123456789"
+PROCESS_KEY = base64.b64encode(bytes(range(32))).decode()  # benchmark data only
 
 
 def _message(i: int, sender: str) -> InboundMessage:
@@ -87,7 +99,63 @@ async def next_cost(url: str, waiting: int, samples: int = 500) -> dict[str, flo
     return {"p50_us": statistics.median(timings), "p99_us": timings[int(len(timings) * 0.99) - 1]}
 
 
-async def main(messages: int) -> None:
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def router_processes(url: str, messages: int, people: int, count: int, tmp: Path) -> dict[str, Any]:
+    """Route `messages` already waiting in the inbound stream with `count` router processes started together;
+    the rate is the slope between 10% and 90% done (start-up of the processes is left out)."""
+    redis = connect(RedisOptions(url=url))
+    await redis.flushall()
+    cipher = TextCipher([base64.b64decode(PROCESS_KEY)])
+    writer = StreamWriter(redis, cipher, Pseudonymiser(PROCESS_SECRET.encode()))
+    await redis.xgroup_create(keys.INBOUND, "router", id="0", mkstream=True)
+    order: dict[bytes, int] = {}
+    for i in range(messages):
+        result = await writer.ingest(_message(i, str(1000 + i % people)))
+        order[result.entry_id.encode()] = i
+    settings = router_settings(url, tmp, PROCESS_SECRET, PROCESS_KEY, flood_limit=10_000)
+    starts = [
+        start_proc(
+            f"router-{count}-{k}", "bridge", {"settings": settings, "name": f"router-{k}", "role": "router"}, tmp
+        )
+        for k in range(count)
+    ]
+    procs: list[Proc] = list(await asyncio.gather(*starts))
+    pids = [p.pid for p in procs] + [int((await redis.info("server"))["process_id"])]
+    cpu0 = [_cpu_seconds(pid) for pid in pids]
+    marks: dict[int, float] = {}
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < 120:
+            group = next(g for g in await redis.xinfo_groups(keys.INBOUND) if g["name"] in (b"router", "router"))
+            last = group["last-delivered-id"]
+            done = order.get(last if isinstance(last, bytes) else last.encode(), -1) + 1 - int(group["pending"])
+            now = time.monotonic()
+            for fraction in (10, 90, 100):
+                if fraction not in marks and done >= messages * fraction // 100:
+                    marks[fraction] = now
+            if 100 in marks:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        cpu = [
+            round(100 * (_cpu_seconds(pid) - c) / (time.monotonic() - started))
+            for pid, c in zip(pids, cpu0, strict=True)
+        ]
+        for proc in procs:
+            await proc.stop()
+        await redis.aclose()
+    rate = messages * 0.8 / (marks[90] - marks[10])
+    return {"route_per_s": rate, "cpu_percent_routers": cpu[:-1], "cpu_percent_redis": cpu[-1]}
+
+
+async def main(messages: int, process_messages: int, processes: list[int]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedRedis(data_dir=Path(tmp), persistent=False)
         server.start()
@@ -96,6 +164,14 @@ async def main(messages: int) -> None:
                 "router": await router_throughput(server.url, messages, people=messages // 3),
                 "next": {str(n): await next_cost(server.url, n) for n in (1_000, 10_000, 100_000)},
             }
+            capacity_before = await parallel_capacity()
+            per_process = {
+                str(k): await router_processes(server.url, process_messages, process_messages // 3, k, Path(tmp))
+                for k in processes
+            }
+            capacity = [capacity_before, await parallel_capacity()]
+            results["processes"] = per_process
+            results["parallel_capacity_cores"] = capacity
         finally:
             server.stop()
     router = results["router"]
@@ -106,6 +182,16 @@ async def main(messages: int) -> None:
     print(f"{'waiting':>10} {'p50 µs':>10} {'p99 µs':>10}")
     for n, cost in results["next"].items():  # type: ignore[attr-defined]
         print(f"{n:>10} {cost['p50_us']:>10.0f} {cost['p99_us']:>10.0f}")
+    print(
+        "routing with router processes (`peerbridge run --role router`, one consumer group, real Redis); "
+        f"two busy processes got {capacity[0]} / {capacity[1]} cores before / after (2.0 = two free cores):"
+    )
+    print(f"{'processes':>10} {'msg/s':>8} {'vs one':>7} {'router cpu%':>14} {'redis cpu%':>10}")
+    first = per_process[str(processes[0])]["route_per_s"]
+    for k, row in per_process.items():
+        cpus = "/".join(str(c) for c in row["cpu_percent_routers"])
+        gain = f"{row['route_per_s'] / first:.2f}x"
+        print(f"{k:>10} {row['route_per_s']:>8.0f} {gain:>7} {cpus:>14} {row['cpu_percent_redis']:>10}")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "router.json").write_text(json.dumps(results, indent=2))
@@ -114,4 +200,7 @@ async def main(messages: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=3000)
-    asyncio.run(main(parser.parse_args().messages))
+    parser.add_argument("--process-messages", type=int, default=9000, help="messages for the per-process runs")
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="router process counts to run")
+    args = parser.parse_args()
+    asyncio.run(main(args.messages, args.process_messages, args.processes))

@@ -1,0 +1,327 @@
+"""The processes the benchmarks start, each as its own OS process (and `start_proc` to start them):
+
+    python bench/relay_bots.py bridge CONFIG.json          # the bridge (`peerbridge run`; "role" in CONFIG)
+    python bench/relay_bots.py echo-telegram CONFIG.json   # a bare python-telegram-bot echo bot
+    python bench/relay_bots.py echo-discord CONFIG.json    # a bare discord.py echo bot
+
+CONFIG.json is written by bench_relay.py, bench_growth.py or bench_router.py. The bridge runs with platform
+rate limiting switched off (`bot.app.run(..., rate_limits=False)`): for benchmark runs against the local
+sandboxes only. Each process prints `ready` on stdout once it can receive, and stops cleanly on SIGTERM.
+
+Set BENCH_PROFILE=path.txt to run the process under pyinstrument (if installed) and write a text profile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import warnings
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(__file__).resolve()
+ROOT = SCRIPT.parent.parent
+
+
+@dataclass
+class Proc:
+    """A process started from this script."""
+
+    name: str
+    process: asyncio.subprocess.Process
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def stop(self) -> None:
+        if self.process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(20):
+                await self.process.wait()
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+
+async def start_proc(
+    name: str, kind: str, config: dict[str, Any], tmp: Path, env: dict[str, str] | None = None
+) -> Proc:
+    """Start `relay_bots.py KIND` with CONFIG (written to tmp), its stderr to tmp/NAME.log; wait for `ready`."""
+    path = tmp / f"{name}.json"
+    path.write_text(json.dumps(config))
+    log = tmp / f"{name}.log"
+    with log.open("wb") as err:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(SCRIPT), kind, str(path), stdout=asyncio.subprocess.PIPE, stderr=err,
+            env={**os.environ, **(env or {})}, cwd=str(ROOT),
+        )  # fmt: skip
+    proc = Proc(name, process, log)
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(60):
+            while (line := await process.stdout.readline()) != b"ready\n":
+                if not line:
+                    raise RuntimeError(f"{name} exited before it was ready; see {log}")
+    except BaseException:
+        await proc.stop()
+        raise
+    return proc
+
+
+_SPIN = "import time\nend = time.perf_counter() + {s}\nn = 0\nwhile time.perf_counter() < end:\n    n += 1\nprint(n)"
+
+
+async def parallel_capacity(seconds: float = 1.0) -> float:
+    """How many cores two busy processes really get together, relative to one alone (2.0 on two idle cores).
+
+    The machine is shared: when other work runs, two of our processes do not get two cores, and a second
+    router process (or the sandbox beside the bridge) gains correspondingly less."""
+
+    async def spin(count: int) -> list[int]:
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-c", _SPIN.format(s=seconds), stdout=asyncio.subprocess.PIPE
+            )
+            for _ in range(count)
+        ]
+        return [int((await p.communicate())[0]) for p in procs]
+
+    alone = (await spin(1))[0]
+    together = await spin(2)
+    return round(sum(together) / max(alone, 1), 2)
+
+
+def router_settings(
+    redis_url: str, tmp: Path, secret: str, key: str, volunteers: int = 0, capacity: int = 20, **routing: Any
+) -> dict[str, Any]:
+    """Settings for a router-only process (no platform): volunteers vol0.. with Telegram ids 900000000.."""
+    rota = tmp / "rota.toml"
+    rota.write_text(
+        "".join(
+            f'[[staff]]\nid = "vol{i}"\ntelegram = {900_000_000 + i}\nmax_concurrent = {capacity}\n\n'
+            for i in range(volunteers)
+        )
+    )
+    return {
+        "redis": {"url": redis_url},
+        "storage": {"dir": str(tmp / "data")},
+        "risk": {"phrases_dir": str(ROOT / "config" / "risk")},
+        "rota": {"file": str(rota)},
+        "security": {"pseudonym_secret": secret, "encryption_key": key},
+        "routing": {"topics": [], "match_wait_minutes": 0, **routing},
+        "escalation": {"resources_dir": str(ROOT / "config" / "resources")},
+        "staff": {"platform": "telegram", "volunteer_chat": "-1001000000001", "escalation_chat": "-1001000000002"},
+    }
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def _ready() -> None:
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+
+
+def _experiment(name: str) -> None:
+    """Bottleneck experiments (BENCH_EXPERIMENT, comma-separated), applied to this process only. They change
+    the product's behaviour on purpose, to confirm a suspected cause; never use them for the real numbers.
+
+    per-topic-destinations: Telegram thread messages get one delivery queue per conversation instead of one
+        for the whole staff group (only meaningful with rate limits off; ordering per topic is kept).
+    no-ingest-lock: the Discord gateway ingests up to 32 events at once instead of one at a time under its
+        global FIFO lock (per-person order is then not guaranteed).
+    """
+    if "per-topic-destinations" in name:
+        from adapters.telegram.render import TelegramDeliverer
+        from routing.delivery import Destination
+        from routing.model import Audience, OutboundMessage
+
+        original = TelegramDeliverer.destination
+
+        def per_topic(self: TelegramDeliverer, message: OutboundMessage) -> Destination:
+            found = original(self, message)
+            if message.audience == Audience.STAFF_THREAD and message.conversation is not None:
+                return Destination(f"{found.key}:{message.conversation}", found.windows)
+            return found
+
+        TelegramDeliverer.destination = per_topic  # type: ignore[method-assign]
+    if "no-ingest-lock" in name:
+        from adapters.discord.gateway import DiscordGateway
+
+        init = DiscordGateway.__init__
+
+        def unlocked(self: DiscordGateway, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+            # at most 32 ingests at once instead of one: unbounded, a burst exhausts redis-py's 100-connection pool
+            self._order = asyncio.Semaphore(32)  # type: ignore[assignment]
+
+        DiscordGateway.__init__ = unlocked  # type: ignore[method-assign]
+
+
+async def run_bridge(config: dict[str, Any]) -> None:
+    """`peerbridge run` in this process, platform rate limits off (sandbox benchmarks only)."""
+    from bot.app import ProcessRole, run
+    from bot.settings import Settings
+
+    if os.environ.get("BENCH_EXPERIMENT"):
+        _experiment(os.environ["BENCH_EXPERIMENT"])
+
+    settings = Settings(**config["settings"])
+    stop = _stop_event()
+    task = asyncio.create_task(
+        run(settings, ProcessRole(config.get("role", "all")), stop, config["name"], rate_limits=False)
+    )
+    await asyncio.sleep(0.2)
+    if not task.done():
+        _ready()  # the driver still waits for /readyz and the first poll before it sends anything
+    await task
+
+
+async def run_echo_telegram(config: dict[str, Any]) -> None:
+    """A minimal PTB Application: a private message is answered in the person's forum topic, and a message
+    in a topic is answered in that person's private chat. Static routing, nothing else."""
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    api = config["api_url"].rstrip("/")
+    group = int(config["group"])
+    topic_of: dict[int, int] = {int(k): int(v) for k, v in config["topics"].items()}
+    person_of = {topic: person for person, topic in topic_of.items()}
+    builder = ApplicationBuilder().token(config["token"]).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+    if config.get("concurrent"):
+        builder = builder.concurrent_updates(int(config["concurrent"]))
+    app = builder.build()
+
+    async def private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is not None and message.text and message.chat_id in topic_of:
+            await context.bot.send_message(group, message.text, message_thread_id=topic_of[message.chat_id])
+
+    async def in_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        person = person_of.get(message.message_thread_id or 0) if message is not None else None
+        if message is not None and message.text and person is not None:
+            await context.bot.send_message(person, message.text)
+
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, private))
+    app.add_handler(MessageHandler(filters.ChatType.SUPERGROUP & filters.TEXT, in_topic))
+    stop = _stop_event()
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=10)
+        _ready()
+        await stop.wait()
+        await app.updater.stop()
+        await app.stop()
+
+
+async def run_echo_discord(config: dict[str, Any]) -> None:
+    """A minimal discord.py Client: a DM is answered in the person's thread (opened at start-up), and a
+    message in such a thread is answered in that person's DM channel. Static routing, nothing else."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop (voice)
+        import discord
+        import discord.gateway
+        import discord.http
+        import yarl
+
+    discord.http.Route.BASE = config["api_url"]
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config["gateway_url"])
+    people: list[int] = [int(p) for p in config["people"]]
+    thread_of: dict[int, int] = {}
+    person_of: dict[int, int] = {}
+    dm_of: dict[int, int] = {}
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = True
+    client = discord.Client(intents=intents, guild_ready_timeout=0.1)
+    opened = asyncio.Event()
+
+    @client.event
+    async def on_ready() -> None:
+        if thread_of:
+            return
+        for index, person in enumerate(people):
+            created = await client.http.start_thread_without_message(
+                int(config["channel"]),
+                name=f"echo-{index}",
+                auto_archive_duration=1440,
+                type=discord.ChannelType.public_thread.value,
+            )
+            thread_of[person] = int(created["id"])
+            person_of[int(created["id"])] = person
+        opened.set()
+
+    @client.event
+    async def on_message(message: discord.Message) -> None:
+        if message.author.bot:
+            return  # our own messages come back on the gateway
+        if message.guild is None:
+            dm_of[message.author.id] = message.channel.id
+            thread = thread_of.get(message.author.id)
+            if thread is not None:
+                await client.get_partial_messageable(thread).send(message.content)
+            return
+        person = person_of.get(message.channel.id)
+        if person is not None and person in dm_of:
+            await client.get_partial_messageable(dm_of[person]).send(message.content)
+
+    stop = _stop_event()
+    await client.login(config["token"])
+    connection = asyncio.create_task(client.connect())
+    await opened.wait()
+    _ready()
+    await stop.wait()
+    await client.close()
+    await connection
+
+
+ENTRIES: dict[str, Callable[[dict[str, Any]], Coroutine[Any, Any, None]]] = {
+    "bridge": run_bridge,
+    "echo-telegram": run_echo_telegram,
+    "echo-discord": run_echo_discord,
+}
+
+
+def main() -> None:
+    kind, path = sys.argv[1], Path(sys.argv[2])
+    config = json.loads(path.read_text())
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    profile = os.environ.get("BENCH_PROFILE")
+    if not profile:
+        asyncio.run(ENTRIES[kind](config))
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001, async_mode="disabled")
+    profiler.start()
+    try:
+        asyncio.run(ENTRIES[kind](config))
+    finally:
+        profiler.stop()
+        Path(profile).write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    main()
