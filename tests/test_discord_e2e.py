@@ -196,3 +196,21 @@ async def test_the_intake_question_offers_every_topic_language_and_skip(bridge: 
     await w.seen(w.in_dm("speaks your language"), since=mark)
     box.press_button(w.person, ack, "topic -")
     await w.seen(w.in_dm("as soon as possible"), since=mark)
+
+
+async def test_two_peoples_quick_messages_each_arrive_in_the_order_written(bridge: World) -> None:
+    """Events of different DMs are stored concurrently; each person's own messages must keep their order."""
+    w, box = bridge, bridge.box
+    other = box.create_user("bo")
+    for n in range(8):
+        box.send_dm(w.person, f"first person {n}")
+        box.send_dm(other, f"second person {n}")
+    thread = await w.take_first_card()
+    last = await w.seen(lambda m: m.channel_id == thread.id and m.content.endswith(" 7"))
+    shown = [
+        a.message.content
+        for a in box.actions
+        if a.message and a.message.channel_id == thread.id and "person" in a.message.content
+    ]
+    prefix = last.content.rsplit(" ", 1)[0]
+    assert shown == [f"{prefix} {n}" for n in range(8)]

@@ -3,8 +3,10 @@
 Discord does not redeliver gateway events (a RESUME replays what a dropped connection missed, nothing
 more). So an event that cannot be stored because Redis is down is lost: it is logged and counted, a
 person who wrote is asked (directly, bypassing the queue) to send it again, and a volunteer's button press
-or slash command is told to try again. Events are stored in the order discord.py
-dispatched them (one lock, FIFO): a person's quick messages must reach the volunteer in the order written.
+or slash command is told to try again. Events of one channel (a person's DM, a conversation's thread) are
+stored in the order discord.py dispatched them, so a person's quick messages reach the volunteer in the order
+written; different channels are stored concurrently (bounded), so nobody's risk message waits behind a
+busy stranger's (see `lanes.py`).
 Interactions must be answered within 3 s, so they are acknowledged right after they are stored.
 """
 
@@ -16,6 +18,7 @@ import time
 
 import discord
 
+from adapters.discord.lanes import Lanes
 from adapters.discord.normalise import (
     ChannelPlace,
     StaffChannels,
@@ -46,7 +49,7 @@ class DiscordGateway:
         self._client = client
         self._staff = staff
         self._writer = writer
-        self._order = asyncio.Lock()
+        self._order = Lanes()
         self.events_ingested = 0
         self.events_lost = 0
 
@@ -63,7 +66,7 @@ class DiscordGateway:
         if self._is_own(message.author.id):
             return  # Discord echoes the bot's own messages (loop prevention)
         try:
-            async with self._order:
+            async with self._order.hold(message.channel.id):
                 place = await self._resolve(message.channel)
                 inbound = normalise_message(message, place, self._staff, time.time(), edited=edited) if place else None
                 if inbound is not None and not await self._store(inbound) and inbound.origin == Origin.PRIVATE:
@@ -85,7 +88,7 @@ class DiscordGateway:
         if inbound is None:
             return None
         try:
-            async with asyncio.timeout(INTERACTION_INGEST_SECONDS), self._order:
+            async with asyncio.timeout(INTERACTION_INGEST_SECONDS), self._order.hold(interaction.channel_id):
                 return await self._store(inbound)
         except TimeoutError:
             self.events_lost += 1
