@@ -10,6 +10,7 @@ person on Discord is served from the Telegram group.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -85,59 +86,65 @@ async def demo(
         await redis.aclose()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: run .ci/browser.sh")
-async def test_newcomer_writes_takes_replies_and_sees_risk_escalate(demo: tuple[TelegramSandbox, Any, str]) -> None:
+@contextlib.asynccontextmanager
+async def _phone_page(url: str, default_timeout_ms: int) -> AsyncIterator[tuple[Any, list[str]]]:
+    """The demo page in headless chromium at a phone's size, once it is live; yields (page, its script errors)."""
     playwright_api = pytest.importorskip("playwright.async_api")
-    sandbox, world, url = demo
-    async with asyncio.timeout(45), playwright_api.async_playwright() as pw:
+    async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=15_000)
         try:
             page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-            page.set_default_timeout(8_000)
+            page.set_default_timeout(default_timeout_ms)
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
             await page.goto(url)
             await page.locator("#status", has_text="live").wait_for()
-
-            await page.fill("#phone-input", "hi, I could use someone to talk to")
-            await page.click("#phone-send")
-            await page.locator("#phone-chat .bubble.from-bot", has_text="You are in the queue").wait_for()
-            card = page.locator("#staff-chat .bubble", has_text="is waiting")
-            await card.wait_for()  # the queue card in General, by long poll, no reload
-            await card.locator("button", has_text="Take").click()
-
-            # Take opens the conversation's topic and the page follows it.
-            await page.locator("#topics button.current", has_text="c-1").wait_for()
-            await page.locator("#staff-chat .bubble", has_text="You are now talking with").wait_for()
-            await page.locator("#phone-chat .bubble", has_text="A volunteer has joined").wait_for()
-            await page.fill("#staff-input", "Hi Alex, I'm Jo. I'm here with you.")
-            await page.click("#staff-send")
-            await page.locator("#phone-chat .bubble.from-bot", has_text="I'm Jo. I'm here with you.").wait_for()
-
-            await page.fill("#phone-input", RISK)
-            await page.click("#phone-send")
-            await page.locator("#phone-chat .bubble.from-bot", has_text="You matter").wait_for()  # resources
-            alert = page.locator("#alerts-chat .bubble", has_text="RISK")
-            await alert.first.wait_for()
-            await alert.first.locator("button", has_text="Acknowledge").click()
-            await page.locator("#alerts-chat .bubble", has_text="acknowledged by Dr Rivera").wait_for()
-
-            # Jo asks for the dashboard: the link arrives privately, on this machine's address, and signs in.
-            await page.locator("#topics button", has_text="General").click()
-            await page.fill("#staff-input", "/dashboard")
-            await page.click("#staff-send")
-            await page.click("details summary")
-            link = page.locator("#direct-chat .bubble", has_text="sign-in link")
-            await link.wait_for()
-            found = re.search(r"http://127\.0\.0\.1:\d+/dashboard/signin\?token=\S+", await link.inner_text())
-            assert found is not None
-            await page.goto(found.group(0))
-            await page.click("#signin")
-            await page.locator("h1", has_text="Live").wait_for()
-            await page.locator("#active tbody tr", has_text="jo").wait_for()  # Jo's conversation, by staff id
-            assert not errors
+            yield page, errors
         finally:
             await browser.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: run .ci/browser.sh")
+async def test_newcomer_writes_takes_replies_and_sees_risk_escalate(demo: tuple[TelegramSandbox, Any, str]) -> None:
+    sandbox, world, url = demo
+    async with asyncio.timeout(45), _phone_page(url, 8_000) as (page, errors):
+        await page.fill("#phone-input", "hi, I could use someone to talk to")
+        await page.click("#phone-send")
+        await page.locator("#phone-chat .bubble.from-bot", has_text="You are in the queue").wait_for()
+        card = page.locator("#staff-chat .bubble", has_text="is waiting")
+        await card.wait_for()  # the queue card in General, by long poll, no reload
+        await card.locator("button", has_text="Take").click()
+
+        # Take opens the conversation's topic and the page follows it.
+        await page.locator("#topics button.current", has_text="c-1").wait_for()
+        await page.locator("#staff-chat .bubble", has_text="You are now talking with").wait_for()
+        await page.locator("#phone-chat .bubble", has_text="A volunteer has joined").wait_for()
+        await page.fill("#staff-input", "Hi Alex, I'm Jo. I'm here with you.")
+        await page.click("#staff-send")
+        await page.locator("#phone-chat .bubble.from-bot", has_text="I'm Jo. I'm here with you.").wait_for()
+
+        await page.fill("#phone-input", RISK)
+        await page.click("#phone-send")
+        await page.locator("#phone-chat .bubble.from-bot", has_text="You matter").wait_for()  # resources
+        alert = page.locator("#alerts-chat .bubble", has_text="RISK")
+        await alert.first.wait_for()
+        await alert.first.locator("button", has_text="Acknowledge").click()
+        await page.locator("#alerts-chat .bubble", has_text="acknowledged by Dr Rivera").wait_for()
+
+        # Jo asks for the dashboard: the link arrives privately, on this machine's address, and signs in.
+        await page.locator("#topics button", has_text="General").click()
+        await page.fill("#staff-input", "/dashboard")
+        await page.click("#staff-send")
+        await page.click("details summary")
+        link = page.locator("#direct-chat .bubble", has_text="sign-in link")
+        await link.wait_for()
+        found = re.search(r"http://127\.0\.0\.1:\d+/dashboard/signin\?token=\S+", await link.inner_text())
+        assert found is not None
+        await page.goto(found.group(0))
+        await page.click("#signin")
+        await page.locator("h1", has_text="Live").wait_for()
+        await page.locator("#active tbody tr", has_text="jo").wait_for()  # Jo's conversation, by staff id
+        assert not errors
     acknowledged = [m for m in sandbox.sent(world.escalation_chat) if "acknowledged by Dr Rivera" in m.text]
     assert acknowledged
 
@@ -146,44 +153,33 @@ async def test_newcomer_writes_takes_replies_and_sees_risk_escalate(demo: tuple[
 async def test_a_person_on_discord_is_taken_and_answered_from_the_telegram_workspace(
     demo: tuple[TelegramSandbox, Any, str],
 ) -> None:
-    playwright_api = pytest.importorskip("playwright.async_api")
     sandbox, world, url = demo
-    async with asyncio.timeout(40), playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=15_000)
-        try:
-            page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-            page.set_default_timeout(10_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            await page.goto(url)
-            await page.locator("#status", has_text="live").wait_for()
-            assert await page.is_hidden("#discord-app")  # Telegram first; the newcomer chooses
+    async with asyncio.timeout(40), _phone_page(url, 10_000) as (page, errors):
+        assert await page.is_hidden("#discord-app")  # Telegram first; the newcomer chooses
 
-            await page.click("#app-discord")
-            await page.locator("#phone-title", has_text="Alex's phone · Discord").wait_for()
-            assert await page.is_hidden("#telegram-app")
-            assert await page.get_attribute("#app-discord", "aria-pressed") == "true"
-            await page.fill("#discord-input", "hello from discord, I could use someone")
-            await page.click("#discord-send")
-            await page.locator("#discord-chat .bubble.from-you", has_text="hello from discord").wait_for()
-            queued = page.locator("#discord-chat .bubble.from-bot", has_text="You are in the queue")
-            await queued.wait_for()  # the bot's answer in Alex's Discord DMs, by long poll
-            await queued.locator("button", has_text="Loneliness").click()  # a Discord button, pressed as Alex
-            await page.locator("#discord-chat .bubble.from-bot", has_text="who knows about loneliness").wait_for()
+        await page.click("#app-discord")
+        await page.locator("#phone-title", has_text="Alex's phone · Discord").wait_for()
+        assert await page.is_hidden("#telegram-app")
+        assert await page.get_attribute("#app-discord", "aria-pressed") == "true"
+        await page.fill("#discord-input", "hello from discord, I could use someone")
+        await page.click("#discord-send")
+        await page.locator("#discord-chat .bubble.from-you", has_text="hello from discord").wait_for()
+        queued = page.locator("#discord-chat .bubble.from-bot", has_text="You are in the queue")
+        await queued.wait_for()  # the bot's answer in Alex's Discord DMs, by long poll
+        await queued.locator("button", has_text="Loneliness").click()  # a Discord button, pressed as Alex
+        await page.locator("#discord-chat .bubble.from-bot", has_text="who knows about loneliness").wait_for()
 
-            card = page.locator("#staff-chat .bubble", has_text="is waiting")  # in the Telegram forum group
-            await card.wait_for()
-            await card.locator("button", has_text="Take").click()
-            await page.locator("#topics button.current", has_text="c-1").wait_for()
-            await page.locator("#staff-chat .bubble", has_text="hello from discord, I could use someone").wait_for()
-            await page.fill("#staff-input", "Hi, I'm Jo. I'm here with you on Discord.")
-            await page.click("#staff-send")
-            reply = page.locator("#discord-chat .bubble.from-bot", has_text="I'm here with you on Discord.")
-            await reply.wait_for()
-            assert "I'm here with you" not in (await page.text_content("#phone-chat") or "")  # not on Telegram
-            assert not errors
-        finally:
-            await browser.close()
+        card = page.locator("#staff-chat .bubble", has_text="is waiting")  # in the Telegram forum group
+        await card.wait_for()
+        await card.locator("button", has_text="Take").click()
+        await page.locator("#topics button.current", has_text="c-1").wait_for()
+        await page.locator("#staff-chat .bubble", has_text="hello from discord, I could use someone").wait_for()
+        await page.fill("#staff-input", "Hi, I'm Jo. I'm here with you on Discord.")
+        await page.click("#staff-send")
+        reply = page.locator("#discord-chat .bubble.from-bot", has_text="I'm here with you on Discord.")
+        await reply.wait_for()
+        assert "I'm here with you" not in (await page.text_content("#phone-chat") or "")  # not on Telegram
+        assert not errors
     box: DiscordSandbox = world.discord
     dm = box.dm_channel(box.state.user(world.discord_person_id))
     assert dm is not None and any("I'm here with you on Discord." in m.content for m in box.bot_messages(dm))
