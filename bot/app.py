@@ -89,6 +89,7 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
         )  # fmt: skip
         tasks += [
             ("inbound", stack.inbound_worker.run),
+            ("inbound-urgent", stack.urgent_worker.run),
             ("escalations", stack.escalation_worker.run),
             ("escalation-deadlines", stack.escalations.run_deadlines),
             ("queue-positions", stack.positions.run),

@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.web import build_web_app
 from routing.delivery import DeliveryScheduler, ForeignFileFetcher, SlidingWindow
 from routing.model import Attachment, ChatId, Platform
+from routing.risk.screen import urgent_screen
 from routing.store.conversations import ConversationStore
 from routing.store.outbound import OutboundPump
 from routing.store.streams import StreamWriter
@@ -50,8 +51,9 @@ class Gateway:
 
 async def start_gateway(settings: Settings, services: Services, name: str, *, rate_limits: bool = True) -> Gateway:
     writer = StreamWriter(
-        services.redis, services.cipher, services.pseudonyms, retention_days=settings.storage.retention_days
-    )
+        services.redis, services.cipher, services.pseudonyms, retention_days=settings.storage.retention_days,
+        urgent_screen=urgent_screen(services.detector),
+    )  # fmt: skip
     conversations = ConversationStore(services.redis, services.cipher, retention_days=settings.storage.retention_days)
     gateway = Gateway()
     if settings.telegram.enabled and settings.telegram.token is not None:

@@ -44,6 +44,7 @@ class RoutingStack:
     escalations: EscalationDesk
     router: Router
     inbound_worker: StreamWorker
+    urgent_worker: StreamWorker  # the urgent inbound lane (keys.INBOUND_URGENT), same handler
     escalation_worker: StreamWorker
     positions: QueuePositionNotifier
     coverage: CoverageWatch
@@ -83,12 +84,15 @@ def build_routing(
     inbound = StreamWorker(
         redis, writer, keys.INBOUND, ROUTER_GROUP, consumer, router.handle_entry, worker_options, alert
     )
+    urgent = StreamWorker(
+        redis, writer, keys.INBOUND_URGENT, ROUTER_GROUP, consumer, router.handle_entry, worker_options, alert
+    )
     escalation = StreamWorker(
         redis, writer, keys.ESCALATIONS, ESCALATION_GROUP, consumer, desk.deliver, worker_options, alert
     )
     positions = QueuePositionNotifier(conversations, writer, min_gap=position_gap)
     coverage = CoverageWatch(config.staff_platform, duty, conversations, writer)
-    return RoutingStack(writer, conversations, desk, router, inbound, escalation, positions, coverage, training)
+    return RoutingStack(writer, conversations, desk, router, inbound, urgent, escalation, positions, coverage, training)
 
 
 def _dead_letter_alert(writer: StreamWriter, platform: Platform) -> DeadLetterHook:

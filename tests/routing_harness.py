@@ -95,9 +95,10 @@ class Harness:
         await self.send(message)
 
     async def pump(self) -> None:
-        for worker in (self.stack.inbound_worker, self.stack.escalation_worker):
+        workers = (self.stack.urgent_worker, self.stack.inbound_worker, self.stack.escalation_worker)
+        for worker in workers:
             await worker.ensure_group()
-        while await self.stack.inbound_worker.step(block_ms=0) + await self.stack.escalation_worker.step(block_ms=0):
+        while sum([await worker.step(block_ms=0) for worker in workers]):
             pass
 
     async def outbound(self, platform: Platform, urgent: bool | None = None) -> list[OutboundMessage]:

@@ -86,7 +86,9 @@ class PersonEraser:
 
         # (The erasure's own staff note and topic close are emitted after this scan, so they survive.)
 
-        deleted = await self._scan(keys.INBOUND, inbound_match)
+        deleted = 0
+        for inbound in keys.INBOUND_STREAMS:
+            deleted += await self._scan(inbound, inbound_match)
         for target in Platform:
             for urgent in (False, True):
                 deleted += await self._scan(keys.outbound(target, urgent), outbound_match)

@@ -7,6 +7,10 @@ from routing.model import ConversationId, Platform, VolunteerId
 PREFIX = "pb:"
 
 INBOUND = PREFIX + "stream:inbound"
+# A person's message that already reads as high risk at ingest skips any backlog in `INBOUND`; the router reads
+# both with the same handler and group name.
+INBOUND_URGENT = PREFIX + "stream:inbound:urgent"
+INBOUND_STREAMS = (INBOUND_URGENT, INBOUND)
 ESCALATIONS = PREFIX + "stream:escalations"
 AUDIT = PREFIX + "stream:audit"
 DEAD_LETTER = PREFIX + "stream:deadletter"

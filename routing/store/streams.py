@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -14,6 +16,8 @@ from routing.store import keys, scripts
 from routing.store.cipher import TextCipher
 from routing.store.replies import text
 
+log = logging.getLogger(__name__)
+
 DAY = 24 * 3600
 
 
@@ -24,6 +28,11 @@ class IngestResult:
     entry_id: str
     duplicate: bool
     flood_count: int
+    urgent: bool = False  # stored in the urgent inbound lane
+
+
+# Decides at ingest whether a message goes to the urgent inbound lane (see keys.INBOUND_URGENT).
+UrgentScreen = Callable[[InboundMessage], bool]
 
 
 def retention_min_id(retention_days: float, now: float | None = None) -> str:
@@ -44,8 +53,10 @@ class StreamWriter:
         retention_days: float = 30,
         flood_window: int = 10,
         dedupe_ttl: int = 2 * DAY,
+        urgent_screen: UrgentScreen | None = None,
     ) -> None:
         self._redis = redis
+        self._urgent_screen = urgent_screen
         self._cipher = cipher
         self._pseudonyms = pseudonyms
         self._retention_days = retention_days
@@ -58,14 +69,32 @@ class StreamWriter:
         """Store an inbound message durably (dedupe + flood count + XADD in one script).
 
         Acknowledge the platform only after this returns: a crash before it means the platform redelivers.
+        A message the urgent screen flags goes to the urgent lane, ahead of any backlog (the router still
+        assesses it with the person's context; the screen only decides which lane it waits in).
         """
         payload = self._cipher.encrypt(encode_inbound(message))
         person = self._pseudonyms.key(message.platform, message.sender)
+        urgent = self._is_urgent(message)
         status, entry_id, count = await self._ingest(
-            keys=[keys.dedupe(message.platform, message.update_id), keys.flood(person), keys.INBOUND],
+            keys=[
+                keys.dedupe(message.platform, message.update_id),
+                keys.flood(person),
+                keys.INBOUND_URGENT if urgent else keys.INBOUND,
+            ],
             args=[self._dedupe_ttl, self._flood_window, payload, retention_min_id(self._retention_days), person],
         )
-        return IngestResult(entry_id=text(entry_id), duplicate=text(status) == "dup", flood_count=int(count))
+        return IngestResult(
+            entry_id=text(entry_id), duplicate=text(status) == "dup", flood_count=int(count), urgent=urgent
+        )
+
+    def _is_urgent(self, message: InboundMessage) -> bool:
+        if self._urgent_screen is None:
+            return False
+        try:
+            return self._urgent_screen(message)
+        except Exception as exc:  # the ordinary lane is always safe: a screening bug must not lose a message
+            log.error("urgent screen failed (%s); the message takes the ordinary lane", type(exc).__name__)
+            return False
 
     async def emit(self, message: OutboundMessage) -> bool:
         """Append to the platform's outbound stream once per idempotency key; False if already emitted."""

@@ -1,0 +1,61 @@
+"""A message that is clearly high risk on its own skips the backlog: the urgent inbound lane, on real Redis."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from routing.model import Audience, InboundKind, Origin, Platform
+from routing.risk.screen import urgent_screen
+from routing.store import keys
+from routing.store.streams import StreamWriter
+from tests.routing_harness import Harness, make_harness, real_detector
+
+RISK = "I want to kill myself"
+
+
+def _gateway_writer(h: Harness) -> StreamWriter:
+    """The writer the gateways use (bot/platforms.py): with the urgent screen."""
+    return StreamWriter(h.redis, h.cipher, h.pseudonyms, urgent_screen=urgent_screen(real_detector()))
+
+
+def test_the_screen_takes_only_a_persons_clear_risk_messages(redis: Redis) -> None:
+    h = make_harness(redis)
+    screen = urgent_screen(real_detector())
+    assert screen(h.inbound("200", RISK))
+    assert screen(h.inbound("200", RISK, kind=InboundKind.EDIT))
+    assert not screen(h.inbound("200", "I can't sleep and everything feels heavy"))
+    assert not screen(h.inbound("v1", RISK, origin=Origin.STAFF))  # a volunteer quoting: not a person at risk
+    assert not screen(h.inbound("200", "", kind=InboundKind.UNSUPPORTED))
+    assert screen(h.inbound("200", RISK + " " + "x" * 100_000))  # a huge paste is screened by its start
+
+
+async def test_a_risk_message_is_escalated_before_a_backlog_of_ordinary_ones(redis: Redis) -> None:
+    h = make_harness(redis)
+    writer = _gateway_writer(h)
+    for i in range(30):
+        assert not (await writer.ingest(h.inbound(f"{100 + i % 3}", f"just chatting, message {i}"))).urgent
+    assert (await writer.ingest(h.inbound("200", RISK))).urgent
+
+    await h.stack.urgent_worker.ensure_group()
+    await h.stack.inbound_worker.ensure_group()
+    assert await h.stack.urgent_worker.step(block_ms=0) == 1  # the router's urgent lane: one entry
+    resources = [m for m in await h.outbound(Platform.TELEGRAM, urgent=True) if m.audience == Audience.SEEKER]
+    assert [m.chat for m in resources] == ["200"]  # crisis resources are already on their way
+    assert await redis.xlen(keys.ESCALATIONS) == 1  # and the on-call alert raised
+    ordinary = (await redis.xinfo_groups(keys.INBOUND))[0]
+    assert ordinary["last-delivered-id"] in (b"0-0", "0-0")  # while all 30 ordinary messages still wait
+
+    await h.pump()
+    assert {m.chat for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.SEEKER} >= {
+        "100", "101", "102"
+    }  # fmt: skip
+    assert (await redis.xpending(keys.INBOUND_URGENT, "router"))["pending"] == 0
+
+
+async def test_forget_erases_the_urgent_lane_too(redis: Redis) -> None:
+    h = make_harness(redis)
+    await _gateway_writer(h).ingest(h.inbound("200", RISK))
+    await h.pump()
+    assert await redis.xlen(keys.INBOUND_URGENT) == 1
+    await h.person("200", "/forget yes")
+    assert await redis.xlen(keys.INBOUND_URGENT) == 0
