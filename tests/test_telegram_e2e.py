@@ -335,3 +335,17 @@ async def test_dashboard_link_is_sent_privately_and_never_in_the_group(bridge: W
     said = await w.bot_says(lambda m: m.chat_id == w.staff.id and "private sign-in link" in m.body)
     assert "http" not in said.body
     assert not [m for m in box.sent(chat=w.staff) if "/dashboard/" in m.body]  # never in the group
+
+
+async def test_a_batch_from_two_people_keeps_each_persons_order(world: World) -> None:
+    """Updates of one getUpdates batch are stored concurrently per chat; each person's order must hold."""
+    other = world.sandbox.create_user("Bo", language_code="en")
+    for n in range(8):  # written before the bridge polls, so they come in one batch
+        world.sandbox.send_user_message(world.person, f"first person {n}")
+        world.sandbox.send_user_message(other, f"second person {n}")
+    async with running_bridge(world.settings):
+        topic = await world.take_first_card()
+        last = await world.bot_says(lambda m: m.thread_id == topic and m.body.endswith(" 7"))
+        prefix = last.body.rsplit(" ", 1)[0]
+        shown = [m.body for m in world.sandbox.sent() if m.thread_id == topic and " person " in m.body]
+        assert shown == [f"{prefix} {n}" for n in range(8)]

@@ -18,7 +18,6 @@ import time
 
 import discord
 
-from adapters.discord.lanes import Lanes
 from adapters.discord.normalise import (
     ChannelPlace,
     StaffChannels,
@@ -26,6 +25,7 @@ from adapters.discord.normalise import (
     normalise_message,
     place_of,
 )
+from routing.lanes import Lanes
 from routing.model import InboundMessage, Origin
 from routing.store.connection import STORE_ERRORS
 from routing.store.streams import StreamWriter

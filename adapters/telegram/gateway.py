@@ -23,6 +23,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.warnings import PTBUserWarning
 
 from adapters.telegram.normalise import StaffChats, normalise
+from routing.lanes import Lanes
 from routing.model import InboundKind
 from routing.store.streams import IngestResult, StreamWriter
 
@@ -43,6 +44,7 @@ class TelegramGateway:
         self._chats = chats
         self._writer = writer
         self._poll_timeout = poll_timeout
+        self._lanes = Lanes()
         self.updates_ingested = 0
 
     async def ingest_raw(self, raw: dict[str, Any]) -> IngestResult | None:
@@ -121,10 +123,19 @@ class TelegramGateway:
         except (TelegramError, ValueError, KeyError, TypeError) as exc:
             log.error("telegram sent a batch PTB cannot parse (%s); parsing it update by update", type(exc).__name__)
             return await self._poll_raw(offset)
-        for update in updates:
+        # Each chat's updates in order, different chats concurrently (a risk message need not wait behind a busy
+        # stranger's batch). The offset moves past the batch only when all of it is stored; otherwise the whole
+        # batch comes again and ingest's dedupe drops what was already stored.
+        results = await asyncio.gather(*(self._ingest_in_order(u) for u in updates), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return updates[-1].update_id + 1 if updates else offset
+
+    async def _ingest_in_order(self, update: Update) -> None:
+        chat = update.effective_chat
+        async with self._lanes.hold(chat.id if chat is not None else update.update_id):
             await self.ingest_update(update)
-            offset = update.update_id + 1
-        return offset
 
     async def _poll_raw(self, offset: int | None) -> int | None:
         with warnings.catch_warnings():

@@ -1,9 +1,10 @@
-"""Per-key order with bounded concurrency, for storing gateway events.
+"""Per-key order with bounded concurrency, for storing platform events (both gateways use it).
 
-Discord dispatches every event as its own task. Events with the same key (a DM channel, a thread) must be
-stored in the order Discord sent them, so a person's quick messages reach the volunteer as written; events
-with different keys need not wait for each other, so one busy person (or a slow store) never holds up a risk
-message from someone else. A global bound keeps a flood from opening unbounded Redis connections.
+Events arrive concurrently: Discord dispatches each as its own task, a Telegram poll returns a batch. Events
+with the same key (a private chat, a topic or thread) must be stored in the order the platform sent them, so a
+person's quick messages reach the volunteer as written; events with different keys need not wait for each
+other, so one busy person (or a slow store) never holds up a risk message from someone else. A global bound
+keeps a flood from opening unbounded Redis connections.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Storing Discord events: one channel's events in dispatch order, other channels not held up by it."""
+"""Storing platform events: one chat's events in dispatch order, other chats not held up by it."""
 
 from __future__ import annotations
 
 import asyncio
 
-from adapters.discord.lanes import Lanes
+from routing.lanes import Lanes
 
 
 async def test_one_keys_events_keep_dispatch_order_while_other_keys_pass() -> None:
