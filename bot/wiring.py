@@ -85,8 +85,9 @@ def build_routing(
         redis, writer, keys.INBOUND, ROUTER_GROUP, consumer, router.handle_entry, worker_options, alert
     )
     urgent = StreamWorker(
-        redis, writer, keys.INBOUND_URGENT, ROUTER_GROUP, consumer, router.handle_entry, worker_options, alert
-    )
+        redis, writer, keys.INBOUND_URGENT, ROUTER_GROUP, consumer, router.handle_urgent_entry, worker_options,
+        alert,
+    )  # fmt: skip
     escalation = StreamWorker(
         redis, writer, keys.ESCALATIONS, ESCALATION_GROUP, consumer, desk.deliver, worker_options, alert
     )

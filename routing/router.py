@@ -49,6 +49,8 @@ from routing.training.desk import TrainingDesk
 
 log = logging.getLogger(__name__)
 
+URGENT_ENTRY_PREFIX = "urgent:"
+
 DEFAULT_RESOURCES = CrisisResources(default=texts.RESOURCES, by_language={})
 
 
@@ -104,6 +106,11 @@ class Router:
             config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait,
             links=links, training=training,
         )  # fmt: skip
+
+    async def handle_urgent_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
+        """An entry of the urgent inbound lane. Stream ids are per stream, so the same id can exist in both
+        lanes: the prefix keeps its outbound keys, escalation dedupe and kept-message key its own."""
+        await self.handle_entry(URGENT_ENTRY_PREFIX + entry_id, fields)
 
     async def handle_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """Stream-worker entry point: decrypt, decode (MalformedEntry → dead letter), handle."""

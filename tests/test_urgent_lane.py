@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from routing.codec import encode_inbound
 from routing.model import Audience, InboundKind, Origin, Platform
 from routing.risk.screen import urgent_screen
 from routing.store import keys
@@ -59,3 +60,17 @@ async def test_forget_erases_the_urgent_lane_too(redis: Redis) -> None:
     assert await redis.xlen(keys.INBOUND_URGENT) == 1
     await h.person("200", "/forget yes")
     assert await redis.xlen(keys.INBOUND_URGENT) == 0
+
+
+async def test_the_same_entry_id_in_both_lanes_loses_nothing(redis: Redis) -> None:
+    """Stream ids are per stream: an ordinary and an urgent entry can share one (the same millisecond). Their
+    outbound keys and escalation dedupe must not collide, or a relay or an alert would silently vanish."""
+    h = make_harness(redis)
+    ordinary, risky = h.inbound("100", "just chatting"), h.inbound("200", RISK)
+    for stream, message in ((keys.INBOUND, ordinary), (keys.INBOUND_URGENT, risky)):
+        payload = h.cipher.encrypt(encode_inbound(message))
+        await redis.xadd(stream, {"d": payload, "k": h.pseudonyms.key(Platform.TELEGRAM, message.sender)}, id="5-1")
+    await h.pump()
+    to_people = {m.chat for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.SEEKER}
+    assert to_people == {"100", "200"}  # both were answered (queue place; crisis resources)
+    assert await redis.xlen(keys.ESCALATIONS) == 1

@@ -305,8 +305,9 @@ class ConversationStore:
 
 
 def _stream_order(entry_id: str) -> tuple[int, int]:
-    """Sort key of a stream id "ms-seq"; ids that are not stream ids (tests, tools) sort first."""
-    ms, _, seq = entry_id.partition("-")
+    """Sort key of a stream id "ms-seq" (either inbound lane's: "urgent:ms-seq" sorts by its time too); ids
+    that are not stream ids (tests, tools) sort first."""
+    ms, _, seq = entry_id.rpartition(":")[2].partition("-")
     return (int(ms), int(seq or 0)) if ms.isdigit() and (seq or "0").isdigit() else (0, 0)
 
 
