@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from redis.asyncio import Redis
 
+from routing.codec import encode_outbound
 from routing.delivery import DeliveryError, DeliveryScheduler, Destination, RetryPolicy, SlidingWindow
 from routing.model import Audience, ChatId, ConversationId, OutboundMessage, Platform, Priority
 from routing.store import keys
@@ -169,3 +170,18 @@ async def test_a_person_who_cannot_be_reached_is_reported_to_the_router(redis: R
     assert conv is not None
     assert conv.state == "closed"
     assert any("can no longer be reached" in m.text for m in await h.outbound(Platform.TELEGRAM))
+
+
+async def test_the_same_entry_id_in_the_urgent_and_the_ordinary_lane_are_both_delivered(redis: Redis) -> None:
+    """Stream ids are per stream; two writers can produce the same one in the same millisecond. Both must go
+    out at once (an id-only in-flight set once skipped the second until the 30 s reclaim)."""
+    h = make_harness(redis)
+    slow = RecordingDeliverer()
+    for urgent, text in ((True, "crisis resources"), (False, "an ordinary relay")):
+        payload = h.cipher.encrypt(encode_outbound(_message(text, chat="7", key=text)))
+        await redis.xadd(keys.outbound(Platform.TELEGRAM, urgent), {"d": payload}, id="5-1")
+    pump = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(slow, None), "gw")
+    await _pump_until_quiet(pump, slow, rounds=10)
+    assert sorted(m.text for _, m in slow.sent) == ["an ordinary relay", "crisis resources"]
+    for urgent in (True, False):
+        assert (await redis.xpending(keys.outbound(Platform.TELEGRAM, urgent), "deliver-telegram"))["pending"] == 0

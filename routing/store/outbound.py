@@ -68,7 +68,9 @@ class OutboundPump:
         self._group = f"deliver-{platform}"
         self._streams = [keys.outbound(platform, urgent=True), keys.outbound(platform)]
         self._in_flight = asyncio.Semaphore(max_in_flight)
-        self._submitted: set[str] = set()  # entry ids handed to the scheduler and not yet finished
+        # (stream, entry id) handed to the scheduler and not yet finished. Ids are per stream: the urgent and the
+        # ordinary lane can both hold "1700000000000-0", and an id alone once made the second look "already sent".
+        self._submitted: set[tuple[str, str]] = set()
         self._claim_idle_ms = claim_idle_ms
         self._next_claim = 0.0
 
@@ -167,10 +169,10 @@ class OutboundPump:
         if await self._redis.exists(keys.delivered(self._platform, message.key)):
             await self._redis.xack(stream, self._group, entry_id)  # delivered before a crash: never twice
             return
-        if entry_id in self._submitted:
+        if (stream, entry_id) in self._submitted:
             return  # already with the scheduler (re-read after a Redis drop): never twice
         await self._in_flight.acquire()
-        self._submitted.add(entry_id)
+        self._submitted.add((stream, entry_id))
         self._scheduler.submit(message, self._on_done(stream, entry_id))
 
     def _on_done(
@@ -184,7 +186,7 @@ class OutboundPump:
                     await self._failed(stream, entry_id, message, error)
                 await self._redis.xack(stream, self._group, entry_id)
             finally:
-                self._submitted.discard(entry_id)
+                self._submitted.discard((stream, entry_id))
                 self._in_flight.release()
 
         return done
