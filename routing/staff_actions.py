@@ -277,7 +277,9 @@ class StaffActions:
         if member.has(Role.PROFESSIONAL) and member.id != conversation.volunteer and text:
             text = texts.PROFESSIONAL_PREFIX.format(text=text)
         self._to_person(conversation, text, attachments=message.attachments, source_platform=message.platform, out=out)
-        waited = await self._store.first_reply(conv)  # once per assignment: the "time to first reply" chart
+        if conversation.first_reply_counted:
+            return  # the record already says so: no round trip for every later reply
+        waited = await self._store.first_reply(conv)  # once per assignment (atomic): "time to first reply" chart
         if waited is not None:
             await self._writer.audit("first_reply", conversation=conv, volunteer=conversation.volunteer or "",
                                      seconds=f"{waited:.3f}")  # fmt: skip

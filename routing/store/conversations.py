@@ -42,6 +42,7 @@ class Conversation:
     arrival: float
     volunteer: VolunteerId | None
     language: str | None
+    first_reply_counted: bool = False  # this assignment's first staff reply is already in the audit stream
 
 
 class AssignOutcome(enum.StrEnum):
@@ -326,4 +327,5 @@ def _conversation(conv: ConversationId, d: dict[str, str]) -> Conversation:
         arrival=float(d["arrival"]),
         volunteer=VolunteerId(d["volunteer"]) if d.get("volunteer") else None,
         language=d.get("lang") or None,
+        first_reply_counted=bool(d.get("assigned_at")) and d.get("first_reply_for") == d.get("assigned_at"),
     )
