@@ -28,16 +28,11 @@ from routing.rota_file import parse_rota
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
 from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.browser import chromium, needs_chromium
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
-playwright_api = pytest.importorskip("playwright.async_api")
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: run .ci/browser.sh")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]  # fmt: skip
+pytestmark = needs_chromium
 TOKEN = "123456:sandbox-test-token"
 ROOT = Path(__file__).parent.parent
 RISK = "I want to kill myself tonight"
@@ -63,12 +58,8 @@ class Stack:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[object]:
-    async with playwright_api.async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -29,15 +29,11 @@ from bot.embedded_redis import EmbeddedRedis
 from routing.model import Platform
 from routing.store.connection import RedisOptions, connect
 from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.browser import chromium, needs_chromium
 from tests.discord_fixtures import BRIDGE_TOKEN, eventually, running_sandbox
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]  # fmt: skip
 RISK = "I want to kill myself"
 BOT_TOKEN = "123456:sandbox-test-token"  # the first bot of the `sandbox` fixture
 
@@ -89,22 +85,17 @@ async def demo(
 @contextlib.asynccontextmanager
 async def _phone_page(url: str, default_timeout_ms: int) -> AsyncIterator[tuple[Any, list[str]]]:
     """The demo page in headless chromium at a phone's size, once it is live; yields (page, its script errors)."""
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=15_000)
-        try:
-            page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-            page.set_default_timeout(default_timeout_ms)
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            await page.goto(url)
-            await page.locator("#status", has_text="live").wait_for()
-            yield page, errors
-        finally:
-            await browser.close()
+    async with chromium(launch_timeout_ms=15_000) as browser:
+        page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        page.set_default_timeout(default_timeout_ms)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(url)
+        await page.locator("#status", has_text="live").wait_for()
+        yield page, errors
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: run .ci/browser.sh")
+@needs_chromium
 async def test_newcomer_writes_takes_replies_and_sees_risk_escalate(demo: tuple[TelegramSandbox, Any, str]) -> None:
     sandbox, world, url = demo
     async with asyncio.timeout(45), _phone_page(url, 8_000) as (page, errors):
@@ -149,7 +140,7 @@ async def test_newcomer_writes_takes_replies_and_sees_risk_escalate(demo: tuple[
     assert acknowledged
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: run .ci/browser.sh")
+@needs_chromium
 async def test_a_person_on_discord_is_taken_and_answered_from_the_telegram_workspace(
     demo: tuple[TelegramSandbox, Any, str],
 ) -> None:
