@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -26,3 +27,11 @@ async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
     await client.flushall()
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def no_peerbridge_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No PEERBRIDGE_* variable from the environment running the tests reaches the settings under test."""
+    for name in list(os.environ):
+        if name.startswith("PEERBRIDGE_"):
+            monkeypatch.delenv(name)

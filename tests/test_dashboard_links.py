@@ -28,12 +28,8 @@ TOKEN = "123456:sandbox-test-token"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("PEERBRIDGE_"):
-            monkeypatch.delenv(name)
+def _clean_env(no_peerbridge_env: None) -> None:
+    """Settings read PEERBRIDGE_* variables: none from the shell running the tests."""
 
 
 def test_links_default_to_this_machine_for_local_runs() -> None:

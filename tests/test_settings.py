@@ -16,12 +16,8 @@ EXAMPLE = ROOT / "config" / "peerbridge.example.toml"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("PEERBRIDGE_"):
-            monkeypatch.delenv(name)
+def _clean_env(no_peerbridge_env: None) -> None:
+    """Settings read PEERBRIDGE_* variables: none from the shell running the tests."""
 
 
 def test_example_documents_every_setting() -> None:
