@@ -14,6 +14,7 @@ from bot.settings import Settings
 
 ROOT = Path(__file__).parent.parent
 ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # bytes 0..31, tests only
+SANDBOX_BOT_TOKEN = "123456:sandbox-test-token"  # the first bot of the Telegram `sandbox` fixture
 
 
 def bridge_settings(tmp_path: Path, redis_url: str, **sections: dict[str, Any]) -> Settings:
@@ -29,6 +30,19 @@ def bridge_settings(tmp_path: Path, redis_url: str, **sections: dict[str, Any]) 
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
     return Settings(**data)
+
+
+def telegram_bridge_settings(
+    tmp_path: Path, redis_url: str, sandbox: Any, staff_chat: int, escalation_chat: int, **sections: dict[str, Any]
+) -> Settings:
+    """Settings for a test bridge on the Telegram sandbox (`sandbox`: a TelegramSandbox), its first bot's token,
+    with `staff_chat` as the volunteers' forum group and `escalation_chat` as the on-call chat."""
+    return bridge_settings(
+        tmp_path, redis_url,
+        telegram={"enabled": True, "token": SANDBOX_BOT_TOKEN, "api_url": sandbox.url},
+        staff={"platform": "telegram", "volunteer_chat": str(staff_chat), "escalation_chat": str(escalation_chat)},
+        **sections,
+    )  # fmt: skip
 
 
 @contextlib.asynccontextmanager

@@ -27,7 +27,7 @@ from routing.model import Role, VolunteerId
 from routing.rota_file import parse_rota
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
-from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 from tests.browser import chromium, needs_chromium
 
 pytest_plugins = ["tests.telegram_fixtures"]
@@ -68,10 +68,8 @@ async def stack(sandbox: TelegramSandbox, tmp_path: Path, redis_server: Embedded
     volunteer = sandbox.create_user("Vee")
     staff = sandbox.create_forum_group("Volunteers", members=[volunteer])
     alerts = sandbox.create_group("On call", members=[volunteer])
-    settings = bridge_settings(
-        tmp_path, redis_server.url,
-        telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
-        staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
+    settings = telegram_bridge_settings(
+        tmp_path, redis_server.url, sandbox, staff.id, alerts.id,
         training={"scenarios_dir": str(ROOT / "config" / "training")},
     )  # fmt: skip
     rota = {**ROTA, "staff": [{**m, "telegram": volunteer.id} if m["id"] == "ana" else m for m in ROTA["staff"]]}

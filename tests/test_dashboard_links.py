@@ -20,7 +20,7 @@ from bot.dashboard.wiring import signin_links
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import ConfigError, Settings, WebSettings, load_settings
 from routing.model import Role, VolunteerId
-from tests.bridge_fixtures import ROOT, bridge_settings, running_bridge
+from tests.bridge_fixtures import ROOT, running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
@@ -91,10 +91,8 @@ async def test_dashboard_command_sends_a_private_link_on_the_public_address(
     volunteer = sandbox.create_user("Vee")
     staff = sandbox.create_forum_group("Volunteers", members=[volunteer])
     alerts = sandbox.create_group("On call", members=[volunteer])
-    settings = bridge_settings(
-        tmp_path, redis_server.url,
-        telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
-        staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
+    settings = telegram_bridge_settings(
+        tmp_path, redis_server.url, sandbox, staff.id, alerts.id,
     )  # fmt: skip
     settings = settings.model_copy(update={"web": settings.web.model_copy(update={"public_url": "https://pb.example"})})
     sandbox.block_bot(volunteer, blocked=False)  # Vee has opened a private chat with the bot (Telegram's rule)

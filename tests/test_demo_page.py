@@ -28,7 +28,7 @@ from bot.demo_page.server import DemoNames, DemoPage
 from bot.embedded_redis import EmbeddedRedis
 from routing.model import Platform
 from routing.store.connection import RedisOptions, connect
-from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.bridge_fixtures import bridge_settings, running_bridge, telegram_bridge_settings
 from tests.browser import chromium, needs_chromium
 from tests.discord_fixtures import BRIDGE_TOKEN, eventually, running_sandbox
 
@@ -248,11 +248,8 @@ async def test_the_risk_scenario_ends_in_an_acknowledged_escalation(sandbox: Tel
     scenario = load_scenario("risk")
     world = build_world(sandbox, scenario)
     (tmp_path / "rota.toml").write_text(rota_toml(world))
-    settings = bridge_settings(
-        tmp_path, redis_server.url,
-        telegram={"enabled": True, "token": BOT_TOKEN, "api_url": sandbox.url},
-        staff={"platform": "telegram", "volunteer_chat": str(world.staff_chat),
-               "escalation_chat": str(world.escalation_chat)},
+    settings = telegram_bridge_settings(
+        tmp_path, redis_server.url, sandbox, world.staff_chat, world.escalation_chat,
     )  # fmt: skip
     try:
         await redis.flushall()

@@ -20,7 +20,7 @@ from adapters.telegram.sandbox_model import Chat, Message, User
 from bot.embedded_redis import EmbeddedRedis
 from routing import texts
 from routing.store import keys
-from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
@@ -56,11 +56,12 @@ async def world(
     volunteer = sandbox.create_user("Vee")
     staff = sandbox.create_forum_group("Volunteers", members=[volunteer])
     alerts = sandbox.create_group("On call", members=[volunteer])
-    settings = bridge_settings(
+    settings = telegram_bridge_settings(
         tmp_path,
         redis_server.url,
-        telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
-        staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
+        sandbox,
+        staff.id,
+        alerts.id,
     )
     async with running_bridge(settings):
         yield World(sandbox, person, volunteer, staff)

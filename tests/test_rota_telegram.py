@@ -18,7 +18,7 @@ from routing.rota_file import parse_rota
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
-from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
@@ -56,10 +56,8 @@ async def test_a_coordinator_changes_the_rota_from_the_group_and_a_volunteer_is_
     redis = connect(RedisOptions(url=redis_server.url))
     await redis.flushall()
     await RotaStore(redis).save(parse_rota(tomllib.loads(rota_file.read_text())), by="test")
-    settings = bridge_settings(
-        tmp_path, redis_server.url,
-        telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
-        staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
+    settings = telegram_bridge_settings(
+        tmp_path, redis_server.url, sandbox, staff.id, alerts.id,
         rota={"file": str(rota_file)},
     )  # fmt: skip
 

@@ -23,7 +23,7 @@ from adapters.telegram.sandbox_inbound import Attachment
 from adapters.telegram.sandbox_model import Chat, Message, User
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
-from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
@@ -77,11 +77,12 @@ async def world(sandbox: TelegramSandbox, tmp_path: Path, redis_server: Embedded
     volunteer = sandbox.create_user("Vee")
     staff = sandbox.create_forum_group("Volunteers", members=[volunteer])
     alerts = sandbox.create_group("On call", members=[volunteer])
-    settings = bridge_settings(
+    settings = telegram_bridge_settings(
         tmp_path,
         redis_server.url,
-        telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
-        staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
+        sandbox,
+        staff.id,
+        alerts.id,
     )
     return World(sandbox, person, volunteer, staff, alerts, settings)
 

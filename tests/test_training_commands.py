@@ -13,7 +13,7 @@ from telegram import Bot, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from adapters.telegram.sandbox import TelegramSandbox
 from bot.embedded_redis import EmbeddedRedis
-from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 from tests.discord_bridge_fixtures import World, box, until_ready, world
 
 __all__ = ["box", "world"]  # fixtures used by name, not by reference
@@ -27,10 +27,8 @@ async def test_the_staff_group_menu_offers_train_and_private_chats_do_not(
 ) -> None:
     staff = sandbox.create_forum_group("Volunteers", members=[sandbox.create_user("Vee")])
     alerts = sandbox.create_group("On call")
-    settings = bridge_settings(
-        tmp_path, redis_server.url,
-        telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
-        staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
+    settings = telegram_bridge_settings(
+        tmp_path, redis_server.url, sandbox, staff.id, alerts.id,
     )  # fmt: skip
     async with running_bridge(settings), Bot(TOKEN, base_url=sandbox.bot_api_url) as bot:
         async with asyncio.timeout(10):

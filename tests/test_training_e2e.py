@@ -13,7 +13,7 @@ from adapters.telegram.sandbox_model import Message
 from bot.embedded_redis import EmbeddedRedis
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
-from tests.bridge_fixtures import bridge_settings, running_bridge
+from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
@@ -35,10 +35,8 @@ async def test_a_coordinator_trains_a_volunteer_in_a_training_topic(
         f'[[staff]]\nid = "vee"\nname = "Vee"\ntelegram = {volunteer.id}\n\n'
         f'[[staff]]\nid = "cora"\nname = "Cora"\ntelegram = {coordinator.id}\nroles = ["coordinator"]\n'
     )
-    settings = bridge_settings(
-        tmp_path, redis_server.url,
-        telegram={"enabled": True, "token": TOKEN, "api_url": sandbox.url},
-        staff={"platform": "telegram", "volunteer_chat": str(staff.id), "escalation_chat": str(alerts.id)},
+    settings = telegram_bridge_settings(
+        tmp_path, redis_server.url, sandbox, staff.id, alerts.id,
         training={"scenarios_dir": str(ROOT / "config" / "training")},
     )  # fmt: skip
 
