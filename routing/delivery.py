@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
+import heapq
 import itertools
 import logging
 import time
@@ -68,10 +68,18 @@ class SlidingWindow:
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where a message goes, and which windows limit it (the bot-wide window is added by the scheduler)."""
+    """Where a message goes, and which windows limit it (the bot-wide window is added by the scheduler).
+
+    `lane`: messages of one lane (a topic of a forum group, say) are sent one at a time, in queue order;
+    different lanes of one destination may each have a send in flight, at most `parallel` together. The
+    windows and the priority order are the destination's: a free lane never lets a background message past
+    an urgent one that fits, and every send still waits for room in the shared windows.
+    """
 
     key: str
     windows: tuple[SlidingWindow, ...] = ()
+    lane: str = ""
+    parallel: int = 1
 
 
 class Deliverer(Protocol):
@@ -92,6 +100,7 @@ class _Job:
     seq: int
     message: OutboundMessage = field(compare=False)
     done: Done = field(compare=False)
+    lane: str = field(compare=False, default="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,53 @@ class RetryPolicy:
     attempts: int = 6
     first_delay: float = 0.5
     max_delay: float = 30.0
+
+
+class _Queue:
+    """One destination's jobs: a priority heap per lane, and a heap of the lanes that are free to send,
+    ordered by their most urgent job (entries there are checked when taken: a lane's head may have changed)."""
+
+    def __init__(self, destination: Destination) -> None:
+        self.destination = destination
+        self.lanes: dict[str, list[_Job]] = {}
+        self.free: list[tuple[int, int, str]] = []
+        self.busy: set[str] = set()
+        self.sending: set[asyncio.Task[None]] = set()
+        self.changed = asyncio.Event()
+        self.size = 0
+        self.hold_until = 0.0  # the platform asked this destination to pause (429 retry-after)
+
+    def put(self, job: _Job) -> None:
+        lane = self.lanes.setdefault(job.lane, [])
+        heapq.heappush(lane, job)
+        self.size += 1
+        if job.lane not in self.busy and lane[0] is job:
+            heapq.heappush(self.free, (job.priority, job.seq, job.lane))
+        self.changed.set()
+
+    def peek(self) -> _Job | None:
+        """The most urgent job whose lane has nothing in flight, or None."""
+        while self.free:
+            priority, seq, lane = self.free[0]
+            jobs = self.lanes.get(lane)
+            if lane not in self.busy and jobs and (jobs[0].priority, jobs[0].seq) == (priority, seq):
+                return jobs[0]
+            heapq.heappop(self.free)  # stale: that lane is busy, empty, or has a more urgent head now
+        return None
+
+    def take(self, job: _Job) -> None:
+        heapq.heappop(self.lanes[job.lane])
+        self.size -= 1
+        if not self.lanes[job.lane]:
+            del self.lanes[job.lane]
+        self.busy.add(job.lane)
+
+    def release(self, lane: str) -> None:
+        self.busy.discard(lane)
+        jobs = self.lanes.get(lane)
+        if jobs:
+            heapq.heappush(self.free, (jobs[0].priority, jobs[0].seq, lane))
+        self.changed.set()
 
 
 class DeliveryScheduler:
@@ -115,10 +171,8 @@ class DeliveryScheduler:
         self._bot_window = bot_window
         self._retry = retry
         self._clock = clock
-        self._queues: dict[str, asyncio.PriorityQueue[_Job]] = {}
+        self._queues: dict[str, _Queue] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._windows: dict[str, Destination] = {}
-        self._arrivals: dict[str, asyncio.Event] = {}
         self._seq = itertools.count()
 
     def submit(self, message: OutboundMessage, done: Done) -> None:
@@ -126,67 +180,64 @@ class DeliveryScheduler:
         destination = self._deliverer.destination(message)
         queue = self._queues.get(destination.key)
         if queue is None:
-            queue = self._queues[destination.key] = asyncio.PriorityQueue()
-            self._windows[destination.key] = destination
-            self._arrivals[destination.key] = asyncio.Event()
+            queue = self._queues[destination.key] = _Queue(destination)
             self._workers[destination.key] = asyncio.create_task(self._drain(destination.key, queue))
-        queue.put_nowait(_Job(int(message.priority), next(self._seq), message, done))
-        self._arrivals[destination.key].set()
+        queue.put(_Job(int(message.priority), next(self._seq), message, done, destination.lane))
 
     @property
     def queued(self) -> int:
-        return sum(q.qsize() for q in self._queues.values())
+        return sum(q.size for q in self._queues.values())
 
     async def close(self) -> None:
         """Stop all workers (queued messages stay pending in the stream and are redelivered later)."""
-        for task in self._workers.values():
+        tasks = [*self._workers.values(), *(t for q in self._queues.values() for t in q.sending)]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._workers.clear()
         self._queues.clear()
 
-    async def _drain(self, key: str, queue: asyncio.PriorityQueue[_Job]) -> None:
-        destination = self._windows[key]
+    async def _drain(self, key: str, queue: _Queue) -> None:
+        """Hand the most urgent job that fits the windows to a send, re-choosing whenever a job arrives or a
+        send finishes, so an urgent message never waits behind a background one that is waiting for room."""
+        destination = queue.destination
         while True:
+            job = queue.peek() if len(queue.busy) < max(1, destination.parallel) else None
+            wait = IDLE_WORKER_SECONDS if job is None else self._room_wait(queue, job.priority)
+            if wait <= 0 and job is not None:
+                self._record(destination)
+                queue.take(job)
+                task = asyncio.create_task(self._send(queue, job))
+                queue.sending.add(task)
+                task.add_done_callback(queue.sending.discard)
+                continue
+            queue.changed.clear()
             try:
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races with
-                # the queue handing out an item, leaving close() waiting for a worker that never stops.
-                async with asyncio.timeout(IDLE_WORKER_SECONDS):
-                    job = await queue.get()
+                # an event being set, leaving close() waiting for a worker that never stops.
+                async with asyncio.timeout(wait):
+                    await queue.changed.wait()
             except TimeoutError:
-                if queue.empty():  # no await between this check and the removal: submit() cannot interleave
-                    del self._queues[key], self._windows[key], self._workers[key], self._arrivals[key]
+                if job is None and queue.size == 0 and not queue.busy:
+                    # no await between this check and the removal: submit() cannot interleave
+                    del self._queues[key], self._workers[key]
                     return
-                continue
-            job = await self._best_job_with_room(job, queue, destination, self._arrivals[key])
-            error = await self._send_with_retries(job.message, destination)
+
+    async def _send(self, queue: _Queue, job: _Job) -> None:
+        try:
+            error = await self._send_with_retries(job.message, queue)
             try:
                 await job.done(job.message, error)
             except Exception:
                 log.exception("delivery bookkeeping failed for %s; the entry stays pending", job.message.key)
+        finally:
+            queue.release(job.lane)
 
-    async def _best_job_with_room(
-        self, job: _Job, queue: asyncio.PriorityQueue[_Job], destination: Destination, arrived: asyncio.Event
-    ) -> _Job:
-        """Wait until the most urgent queued job fits the windows, re-choosing whenever a new job arrives,
-        so an urgent message never waits behind a background one that is waiting for room."""
-        while True:
-            wait = self._room_wait(destination, job.priority)
-            if wait <= 0:
-                self._record(destination)
-                return job
-            queue.put_nowait(job)
-            arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await arrived.wait()
-            job = queue.get_nowait()
-
-    async def _send_with_retries(self, message: OutboundMessage, destination: Destination) -> DeliveryError | None:
+    async def _send_with_retries(self, message: OutboundMessage, queue: _Queue) -> DeliveryError | None:
         delay = self._retry.first_delay
         for attempt in range(1, self._retry.attempts + 1):
             if attempt > 1:
-                await self._wait_for_room(destination, message.priority)
+                await self._wait_for_room(queue, message.priority)
             try:
                 await self._deliverer.deliver(message)
                 return None
@@ -194,6 +245,8 @@ class DeliveryScheduler:
                 if not exc.retryable or attempt == self._retry.attempts:
                     return exc
                 pause = exc.retry_after if exc.retry_after is not None else delay
+                if exc.retry_after is not None:  # the platform's pause is for the whole chat: hold its other lanes
+                    queue.hold_until = max(queue.hold_until, self._clock() + exc.retry_after)
                 log.warning("delivery %s failed (%s), retry %d in %.1fs", message.key, exc, attempt, pause)
                 await asyncio.sleep(pause)
                 delay = min(delay * 2, self._retry.max_delay)
@@ -202,20 +255,21 @@ class DeliveryScheduler:
     def _windows_of(self, destination: Destination) -> tuple[SlidingWindow, ...]:
         return (*destination.windows, *((self._bot_window,) if self._bot_window else ()))
 
-    def _room_wait(self, destination: Destination, priority: int) -> float:
+    def _room_wait(self, queue: _Queue, priority: int) -> float:
         share = BACKGROUND_SHARE if priority >= Priority.BACKGROUND else 1.0
         now = self._clock()
-        return max((w.wait_time(now, share) for w in self._windows_of(destination)), default=0.0)
+        windows = (w.wait_time(now, share) for w in self._windows_of(queue.destination))
+        return max(queue.hold_until - now, *windows, 0.0)
 
     def _record(self, destination: Destination) -> None:
         now = self._clock()
         for window in self._windows_of(destination):
             window.record(now)
 
-    async def _wait_for_room(self, destination: Destination, priority: int) -> None:
-        while (wait := self._room_wait(destination, priority)) > 0:  # noqa: ASYNC110 - waiting for time
+    async def _wait_for_room(self, queue: _Queue, priority: int) -> None:
+        while (wait := self._room_wait(queue, priority)) > 0:  # noqa: ASYNC110 - waiting for time
             await asyncio.sleep(wait)
-        self._record(destination)
+        self._record(queue.destination)
 
 
 MAX_FOREIGN_FILE_BYTES = 8 * 1024 * 1024  # fits Discord's default upload limit and Telegram's bot limits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -107,6 +108,114 @@ async def test_a_slow_destination_does_not_hold_up_another() -> None:
     assert done.texts.index("person") <= 1
 
 
+class TopicDeliverer:
+    """One forum group whose topics are lanes; each send waits until the test releases it (our own port)."""
+
+    def __init__(self, parallel: int, fail: dict[str, list[DeliveryError]] | None = None) -> None:
+        self.parallel = parallel
+        self.fail = fail or {}
+        self.started: list[str] = []
+        self.started_at: dict[str, float] = {}
+        self.in_flight: set[str] = set()
+        self.most_in_flight = 0
+        self.release: dict[str, asyncio.Event] = {}
+
+    def destination(self, message: OutboundMessage) -> Destination:
+        return Destination("group:staff", lane=f"topic:{message.conversation}", parallel=self.parallel)
+
+    def gate(self, text: str) -> asyncio.Event:
+        return self.release.setdefault(text, asyncio.Event())
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        self.started.append(message.text)
+        self.started_at[message.text] = time.monotonic()
+        self.in_flight.add(message.text)
+        self.most_in_flight = max(self.most_in_flight, len(self.in_flight))
+        try:
+            errors = self.fail.get(message.text)
+            if errors:
+                raise errors.pop(0)
+            await self.gate(message.text).wait()
+        finally:
+            self.in_flight.discard(message.text)
+
+
+def _in_topic(text: str, conversation: str, priority: Priority = Priority.STAFF) -> OutboundMessage:
+    return OutboundMessage(
+        platform=Platform.TELEGRAM, audience=Audience.STAFF_THREAD, key=text, text=text, chat=ChatId("staff"),
+        priority=priority, conversation=ConversationId(conversation),
+    )  # fmt: skip
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110 - polling the test's own fake, which has no event to wait on
+            await asyncio.sleep(0.005)
+
+
+async def test_topics_of_one_group_send_together_and_each_topic_stays_in_order() -> None:
+    """A slow send in one person's topic does not hold up the others; within a topic, strictly in order."""
+    deliverer = TopicDeliverer(parallel=8)
+    scheduler = DeliveryScheduler(deliverer, None)
+    done = Finished()
+    for i in range(3):
+        for conversation in ("c-1", "c-2", "c-3"):
+            scheduler.submit(_in_topic(f"{conversation} #{i}", conversation), done)
+    await _until(lambda: len(deliverer.in_flight) == 3)
+    assert sorted(deliverer.in_flight) == ["c-1 #0", "c-2 #0", "c-3 #0"]  # one per topic, never two
+    for i in range(3):  # c-1 finishes everything while c-2 and c-3 still hang on their first message
+        deliverer.gate(f"c-1 #{i}").set()
+    await done.wait_for(lambda texts: texts[-1:] == ["c-1 #2"])
+    assert [t for t in done.texts if t.startswith("c-1")] == ["c-1 #0", "c-1 #1", "c-1 #2"]
+    for text in [f"{c} #{i}" for c in ("c-2", "c-3") for i in range(3)]:
+        deliverer.gate(text).set()
+    await done.wait_for(lambda texts: len(texts) == 9)
+    await scheduler.close()
+    for conversation in ("c-2", "c-3"):
+        assert [t for t in done.texts if t.startswith(conversation)] == [f"{conversation} #{i}" for i in range(3)]
+    assert deliverer.most_in_flight == 3
+
+
+async def test_a_group_keeps_its_priority_order_and_its_limit_of_sends_in_flight() -> None:
+    deliverer = TopicDeliverer(parallel=2)
+    scheduler = DeliveryScheduler(deliverer, None)
+    done = Finished()
+    for conversation in ("c-1", "c-2", "c-3", "c-4"):
+        scheduler.submit(_in_topic(f"relay {conversation}", conversation), done)
+    await _until(lambda: len(deliverer.started) == 2)
+    scheduler.submit(_in_topic("alert c-5", "c-5", Priority.URGENT), done)  # queued after c-3 and c-4
+    await asyncio.sleep(0.05)
+    assert deliverer.started == ["relay c-1", "relay c-2"]  # two in flight is the limit
+    deliverer.gate("relay c-1").set()
+    await _until(lambda: len(deliverer.started) == 3)
+    assert deliverer.started[2] == "alert c-5"  # the first free slot goes to the most urgent message
+    for text in ("relay c-2", "alert c-5", "relay c-3", "relay c-4"):
+        deliverer.gate(text).set()
+    await done.wait_for(lambda texts: len(texts) == 5)
+    await scheduler.close()
+    assert deliverer.most_in_flight == 2
+
+
+async def test_a_flood_pause_from_the_platform_holds_every_topic_of_the_group() -> None:
+    flood = DeliveryError("flood", retryable=True, retry_after=0.3)
+    deliverer = TopicDeliverer(parallel=8, fail={"c-1 first": [flood]})
+    scheduler = DeliveryScheduler(deliverer, None, RetryPolicy(attempts=3, first_delay=0.01))
+    done = Finished()
+    for text in ("c-1 first", "c-2 later", "c-3 later"):
+        deliverer.gate(text).set()
+    scheduler.submit(_in_topic("c-1 first", "c-1"), done)
+    await _until(lambda: deliverer.started == ["c-1 first"])
+    paused_at = time.monotonic()
+    scheduler.submit(_in_topic("c-2 later", "c-2"), done)
+    scheduler.submit(_in_topic("c-3 later", "c-3"), done)
+    await done.wait_for(lambda texts: len(texts) == 3)
+    await scheduler.close()
+    assert done.errors == [None, None, None]
+    for text in ("c-2 later", "c-3 later"):  # nobody sent into the group during Telegram's pause
+        assert deliverer.started_at[text] - paused_at >= 0.25
+    assert deliverer.started.count("c-1 first") == 2
+
+
 async def test_retry_after_is_honoured_then_delivered() -> None:
     flood = DeliveryError("flood", retryable=True, retry_after=0.2)
     deliverer = RecordingDeliverer(fail={"hello": [flood]})
@@ -185,3 +294,31 @@ async def test_the_same_entry_id_in_the_urgent_and_the_ordinary_lane_are_both_de
     assert sorted(m.text for _, m in slow.sent) == ["an ordinary relay", "crisis resources"]
     for urgent in (True, False):
         assert (await redis.xpending(keys.outbound(Platform.TELEGRAM, urgent), "deliver-telegram"))["pending"] == 0
+
+
+async def test_deliveries_that_finish_together_share_one_bookkeeping_round_trip(redis: Redis) -> None:
+    """Marked delivered, counted and acknowledged, every one of them; under load that is written in one
+    pipeline (one XACK for the batch), not two round trips per message."""
+    h = make_harness(redis)
+    deliverer = TopicDeliverer(parallel=32)
+    for i in range(20):
+        relay = dataclasses.replace(_in_topic(f"relay {i}", f"c-{i}"), source_platform=Platform.TELEGRAM)
+        await redis.xadd(keys.outbound(Platform.TELEGRAM), {"d": h.cipher.encrypt(encode_outbound(relay))})
+    pump = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw")
+    await pump.ensure_groups()
+    await pump.step(block_ms=0)
+    await _until(lambda: len(deliverer.in_flight) == 20)
+    acks_before = await _calls(redis, "xack")
+    for i in range(20):
+        deliverer.gate(f"relay {i}").set()
+    await _until(lambda: not deliverer.in_flight)
+    await pump.settle()
+    assert (await redis.xpending(keys.outbound(Platform.TELEGRAM), "deliver-telegram"))["pending"] == 0
+    assert await redis.hget(keys.RELAYED, "telegram:to_staff") == b"20"
+    assert all([await redis.exists(keys.delivered(Platform.TELEGRAM, f"relay {i}")) for i in range(20)])
+    assert await _calls(redis, "xack") - acks_before == 1
+
+
+async def _calls(redis: Redis, command: str) -> int:
+    stats = await redis.info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))

@@ -31,6 +31,9 @@ from routing.store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
 
+# Sends to one staff group in flight together (different topics). With Telegram's ~20 messages/min per group
+# this rarely matters; it stops one slow request from holding up every other conversation's topic.
+GROUP_SENDS_IN_FLIGHT = 8
 MAX_TEXT = 4096  # Telegram's limit per message; longer texts are sent in parts
 CARD_FIELD = "card:telegram"
 _THREAD_GONE = ("message thread not found", "topic_deleted", "topic_id_invalid")
@@ -50,15 +53,17 @@ class TelegramDeliverer:
         self.fetch_foreign: ForeignFileFetcher | None = None  # set by the composition root when both run
 
     def destination(self, message: OutboundMessage) -> Destination:
-        """Private chats: ~1 message/s each. Groups: ~20 messages/min shared by all their topics."""
+        """Private chats: ~1 message/s each. Groups: ~20 messages/min shared by all their topics, one
+        priority queue per group; each conversation's topic is a lane of it (in order within the topic,
+        several topics' sends in flight together), everything else in the group shares one lane."""
         chat = self._chat_of(message)
         if message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT):
             windows = (SlidingWindow(1, 1.0),) if self._rate_limits else ()
             return Destination(f"chat:{chat}", windows)
-        if not self._rate_limits:
-            return Destination(f"group:{chat}")
-        window = self._group_windows.setdefault(chat, SlidingWindow(20, 60.0))
-        return Destination(f"group:{chat}", (window,))
+        topic = message.audience == Audience.STAFF_THREAD and message.conversation is not None
+        lane = f"topic:{message.conversation}" if topic else ""
+        windows = (self._group_windows.setdefault(chat, SlidingWindow(20, 60.0)),) if self._rate_limits else ()
+        return Destination(f"group:{chat}", windows, lane=lane, parallel=GROUP_SENDS_IN_FLIGHT)
 
     async def deliver(self, message: OutboundMessage) -> None:
         try:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import cast
 
 from redis.asyncio import Redis
@@ -44,6 +45,15 @@ StreamReply = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None
 _RELAY_DIRECTIONS = {Audience.SEEKER: "to_person", Audience.STAFF_THREAD: "to_staff"}
 
 
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    """A delivered entry waiting for its bookkeeping round trip."""
+
+    stream: str
+    entry_id: str
+    message: OutboundMessage
+
+
 class OutboundPump:
     """Feeds one platform's outbound streams (urgent lane first) into a DeliveryScheduler."""
 
@@ -73,6 +83,9 @@ class OutboundPump:
         self._submitted: set[tuple[str, str]] = set()
         self._claim_idle_ms = claim_idle_ms
         self._next_claim = 0.0
+        # Deliveries finished since the last bookkeeping round trip; written together (see _finish).
+        self._finished: list[_Finished] = []
+        self._bookkeeping: asyncio.Task[None] | None = None
 
     async def ensure_groups(self) -> None:
         for stream in self._streams:
@@ -103,6 +116,12 @@ class OutboundPump:
                 delay = min(delay * 2, 2.0)
                 resume = True
         await self._scheduler.close()
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Wait until every finished delivery's bookkeeping (mark, count, ack) reached Redis or failed."""
+        while self._bookkeeping is not None:
+            await asyncio.shield(self._bookkeeping)
 
     async def step(self, block_ms: int | None = 1000) -> int:
         """Reclaim stale entries when due, then read one batch. Returns entries submitted."""
@@ -125,9 +144,8 @@ class OutboundPump:
                 entries = reply[0][1] if reply else []
                 if not entries:
                     break
-                for entry_id, fields in entries:
-                    await self._submit(stream, entry_id.decode(), fields or {})
-                    count += 1
+                await self._submit_all([(stream, entry_id.decode(), fields or {}) for entry_id, fields in entries])
+                count += len(entries)
                 cursor = entries[-1][0].decode()
         return count
 
@@ -139,12 +157,13 @@ class OutboundPump:
                 self._group, self._consumer, dict.fromkeys(self._streams, start), count=100, block=block_ms or None
             ),
         )
-        count = 0
-        for stream, entries in reply or []:
-            for entry_id, fields in entries:
-                await self._submit(stream.decode(), entry_id.decode(), fields)
-                count += 1
-        return count
+        batch = [
+            (stream.decode(), entry_id.decode(), fields)
+            for stream, entries in reply or []
+            for entry_id, fields in entries
+        ]
+        await self._submit_all(batch)
+        return len(batch)
 
     async def _reclaim(self) -> int:
         count = 0
@@ -152,38 +171,45 @@ class OutboundPump:
             reply = await self._redis.xautoclaim(
                 stream, self._group, self._consumer, min_idle_time=self._claim_idle_ms, count=100
             )
-            for entry_id, fields in reply[1] if reply else []:
-                await self._submit(stream, entry_id.decode(), fields or {})
-                count += 1
+            batch = [(stream, entry_id.decode(), fields or {}) for entry_id, fields in (reply[1] if reply else [])]
+            await self._submit_all(batch)
+            count += len(batch)
         return count
 
-    async def _submit(self, stream: str, entry_id: str, fields: dict[bytes, bytes]) -> None:
-        try:
-            message = decode_outbound(self._cipher.decrypt(fields[b"d"]))
-        except (KeyError, MalformedEntry, CipherError) as exc:
-            await self._writer.dead_letter(
-                stream, entry_id, f"malformed outbound: {type(exc).__name__}", fields.get(b"d")
-            )
-            await self._redis.xack(stream, self._group, entry_id)
+    async def _submit_all(self, batch: list[tuple[str, str, dict[bytes, bytes]]]) -> None:
+        """Hand a batch of entries to the scheduler, asking Redis once which were delivered before a crash."""
+        decoded: list[tuple[str, str, OutboundMessage]] = []
+        for stream, entry_id, fields in batch:
+            try:
+                decoded.append((stream, entry_id, decode_outbound(self._cipher.decrypt(fields[b"d"]))))
+            except (KeyError, MalformedEntry, CipherError) as exc:
+                await self._writer.dead_letter(
+                    stream, entry_id, f"malformed outbound: {type(exc).__name__}", fields.get(b"d")
+                )
+                await self._redis.xack(stream, self._group, entry_id)
+        if not decoded:
             return
-        if await self._redis.exists(keys.delivered(self._platform, message.key)):
-            await self._redis.xack(stream, self._group, entry_id)  # delivered before a crash: never twice
-            return
-        if (stream, entry_id) in self._submitted:
-            return  # already with the scheduler (re-read after a Redis drop): never twice
-        await self._in_flight.acquire()
-        self._submitted.add((stream, entry_id))
-        self._scheduler.submit(message, self._on_done(stream, entry_id))
+        pipe = self._redis.pipeline(transaction=False)  # keys in many cluster slots: no MULTI
+        for _stream, _entry_id, message in decoded:
+            pipe.exists(keys.delivered(self._platform, message.key))
+        delivered = await pipe.execute()
+        for (stream, entry_id, message), before in zip(decoded, delivered, strict=True):
+            if before:
+                await self._redis.xack(stream, self._group, entry_id)  # delivered before a crash: never twice
+            elif (stream, entry_id) not in self._submitted:  # else: already with the scheduler, never twice
+                await self._in_flight.acquire()
+                self._submitted.add((stream, entry_id))
+                self._scheduler.submit(message, self._on_done(stream, entry_id))
 
     def _on_done(
         self, stream: str, entry_id: str
     ) -> Callable[[OutboundMessage, DeliveryError | None], Awaitable[None]]:
         async def done(message: OutboundMessage, error: DeliveryError | None) -> None:
+            if error is None:
+                self._finish(_Finished(stream, entry_id, message))
+                return
             try:
-                if error is None:
-                    await self._delivered(message)
-                else:
-                    await self._failed(stream, entry_id, message, error)
+                await self._failed(stream, entry_id, message, error)
                 await self._redis.xack(stream, self._group, entry_id)
             finally:
                 self._submitted.discard((stream, entry_id))
@@ -191,13 +217,46 @@ class OutboundPump:
 
         return done
 
-    async def _delivered(self, message: OutboundMessage) -> None:
-        """Mark the key delivered and, for a relay (a message carried over from the other side), count it."""
-        pipe = self._redis.pipeline(transaction=False)  # two keys, two cluster slots: one round trip, no MULTI
-        pipe.set(keys.delivered(self._platform, message.key), 1, ex=2 * DAY)
-        direction = _RELAY_DIRECTIONS.get(message.audience) if message.source_platform is not None else None
-        if direction is not None:
-            pipe.hincrby(keys.RELAYED, f"{self._platform}:{direction}", 1)
+    def _finish(self, finished: _Finished) -> None:
+        """Queue a delivered entry's bookkeeping. Deliveries that finish while one round trip is under way
+        share the next one: under load that is one pipeline for many messages instead of two round trips each
+        (the mark still precedes the ack for every entry, so a crash in between never sends twice)."""
+        self._finished.append(finished)
+        if self._bookkeeping is None:
+            self._bookkeeping = asyncio.create_task(self._write_bookkeeping())
+
+    async def _write_bookkeeping(self) -> None:
+        try:
+            while self._finished:
+                batch, self._finished = self._finished, []
+                try:
+                    await self._delivered(batch)
+                except (RedisError, OSError) as exc:  # the entries stay pending and are re-read, not re-sent
+                    log.warning("outbound %s: delivery bookkeeping failed (%s)", self._platform, type(exc).__name__)
+                except Exception:
+                    log.exception("outbound %s: delivery bookkeeping failed; the entries stay pending", self._platform)
+                finally:
+                    for done in batch:
+                        self._submitted.discard((done.stream, done.entry_id))
+                        self._in_flight.release()
+        finally:
+            self._bookkeeping = None
+
+    async def _delivered(self, batch: list[_Finished]) -> None:
+        """Mark each key delivered, count relays (messages carried over from the other side), then ack."""
+        pipe = self._redis.pipeline(transaction=False)  # keys in many cluster slots: one round trip, no MULTI
+        relayed: dict[str, int] = {}
+        acks: dict[str, list[str]] = {}
+        for done in batch:
+            pipe.set(keys.delivered(self._platform, done.message.key), 1, ex=2 * DAY)
+            direction = _RELAY_DIRECTIONS.get(done.message.audience) if done.message.source_platform else None
+            if direction is not None:
+                relayed[direction] = relayed.get(direction, 0) + 1
+            acks.setdefault(done.stream, []).append(done.entry_id)
+        for direction, count in relayed.items():
+            pipe.hincrby(keys.RELAYED, f"{self._platform}:{direction}", count)
+        for stream, entry_ids in acks.items():
+            pipe.xack(stream, self._group, *entry_ids)
         await pipe.execute()
 
     async def _failed(self, stream: str, entry_id: str, message: OutboundMessage, error: DeliveryError) -> None:
