@@ -645,7 +645,13 @@ class Bench:
         return int(info.get("aof_delayed_fsync", 0))
 
     def _cpu(self) -> dict[str, float]:
-        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        """CPU seconds per process; "bridge" is all of the bridge's processes, "bridge_router" its router
+        process when the bridge is split."""
+        cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        if self.bridge.router is not None:
+            cpu["bridge_router"] = cpu_seconds(self.bridge.router.pid)
+            cpu["bridge"] += cpu["bridge_router"]
+        return cpu
 
     async def run(
         self, system: str, direction: str, rate: float, duration: float, label: str = "", risk_rate: float = 0.0
@@ -902,31 +908,47 @@ class BridgeHandle:
     env: dict[str, str]
     port: int
     procs: list[Proc]
+    split: bool = False  # two processes: `--role gateway` (adapters, web) and `--role router`
     proc: Proc | None = None
+    router: Proc | None = None
     starts: int = 0
 
     async def start(self) -> int:
+        """Start the bridge (both processes when split); returns the gateway's (or the only) pid."""
         self.starts += 1
-        name = "bridge" if self.starts == 1 else f"bridge-restart{self.starts - 1}"
-        self.proc = await start_proc(name, "bridge", self.config, self.tmp, self.env)
+        suffix = "" if self.starts == 1 else f"-restart{self.starts - 1}"
+        if self.split:
+            router_config = {**self.config, "role": "router", "name": f"{self.config['name']}-router"}
+            self.router = await start_proc(f"bridge-router{suffix}", "bridge", router_config, self.tmp, self.env)
+            self.procs.append(self.router)
+        config = {**self.config, "role": "gateway"} if self.split else self.config
+        self.proc = await start_proc(f"bridge{suffix}", "bridge", config, self.tmp, self.env)
         self.procs.append(self.proc)
         await until_ready(self.port)
         return self.proc.pid
 
+    def pids(self) -> list[int]:
+        return [p.pid for p in (self.proc, self.router) if p is not None]
+
     def exited(self) -> bool:
-        return self.proc is not None and self.proc.process.returncode is not None
+        return any(p is not None and p.process.returncode is not None for p in (self.proc, self.router))
 
     def last_error(self) -> str:
         """The task that failed and the exception's type and message (redis-py's, never message text)."""
-        assert self.proc is not None
-        lines = self.proc.log.read_text(errors="replace").splitlines()
+        proc = next((p for p in (self.router, self.proc) if p is not None and p.process.returncode is not None), None)
+        proc = proc or self.proc
+        assert proc is not None
+        lines = proc.log.read_text(errors="replace").splitlines()
         failed = next((ln.split(" ERROR ", 1)[1] for ln in reversed(lines) if "failed; stopping" in ln), "")
         error = next(
             (ln.strip(" |") for ln in reversed(lines) if re.match(r"^[\s|]*[a-z_.]+\.[A-Za-z]+Error:", ln)), ""
         )
-        return f"{failed}: {error}" if failed else error or f"exit code {self.proc.process.returncode}"
+        return f"{failed}: {error}" if failed else error or f"exit code {proc.process.returncode}"
 
     async def restart(self) -> int:
+        for proc in (self.proc, self.router):
+            if proc is not None:
+                await proc.stop()
         return await self.start()
 
 
@@ -945,7 +967,7 @@ async def bench_platform(world: World, args: argparse.Namespace) -> dict[str, An
             if args.experiment:
                 bridge_env = {**bridge_env, "BENCH_EXPERIMENT": args.experiment}
             config = {"settings": world.bridge_settings(redis_server.url, tmp), "name": "bench-bridge"}
-            bridge = BridgeHandle(config, tmp, bridge_env, world.web_port, procs)
+            bridge = BridgeHandle(config, tmp, bridge_env, world.web_port, procs, split=args.bridge_processes == 2)
             bridge_pid = await bridge.start()
             await world.bridge_polling()
             steps = {"bridge started": time.monotonic() - started}
@@ -1226,10 +1248,14 @@ async def main(args: argparse.Namespace) -> None:
         world: World = (TelegramWorld if name == "telegram" else DiscordWorld)(args.people, risk_people)
         results[name] = await bench_platform(world, args)
     lines = report(results, args.slo_ms)
+    if args.bridge_processes == 2:
+        lines.insert(0, "THE BRIDGE RAN AS TWO PROCESSES (--role gateway + --role router); bridge cpu% is their sum")
     if args.experiment:
         lines.insert(0, f"EXPERIMENT {args.experiment}: the bridge's behaviour was changed on purpose (relay_bots.py)")
     print("\n".join(lines))
     out = Path(args.out) if args.out else RESULTS
+    if args.bridge_processes == 2 and not args.out:
+        out = RESULTS.with_name("relay-two-processes.json")
     if args.experiment and not args.out:
         out = RESULTS.with_name(f"relay-experiment-{args.experiment}.json")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -1250,6 +1276,7 @@ async def main(args: argparse.Namespace) -> None:
                     "echo_telegram": "PTB Application, concurrent_updates=256",
                     "echo_discord": "discord.py Client (events run concurrently)",
                     "redis": "embedded, AOF everysec",
+                    "bridge_processes": args.bridge_processes,
                 },
                 "python": platform.python_version(),
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -1282,6 +1309,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--py-spy-runs", nargs="+", default=["200/s"], help="run labels to record (with --py-spy)")
     parser.add_argument(
         "--retry-wait", type=float, default=25.0, help="repeat a run once when CPU wait (PSI) was above this %%"
+    )
+    parser.add_argument(
+        "--bridge-processes",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="1: `peerbridge run` with all roles; 2: a gateway process and a router process (the pipelined deployment)",
     )
     parser.add_argument("--no-aof", action="store_true", help="Redis without AOF (default: AOF everysec)")
     parser.add_argument("--timeline", action="store_true", help="print each run's latency timeline")
