@@ -21,6 +21,7 @@ from routing.model import (
 )
 from routing.queue_policy import DEFAULT_AGING_SECONDS, queue_score
 from routing.store import keys, scripts
+from routing.store.autopipeline import autopipeline
 from routing.store.cipher import TextCipher
 from routing.store.replies import as_bytes, text
 
@@ -67,6 +68,7 @@ class Opened:
     conversation: Conversation
     created: bool
     earlier: list[str]  # the recent-message window before the remembered message, oldest first
+    handing_over: bool = False  # messages kept while waiting are still being sent to the volunteer
 
 
 class ConversationStore:
@@ -91,7 +93,9 @@ class ConversationStore:
         self._close = redis.register_script(scripts.CLOSE)
         self._raise = redis.register_script(scripts.RAISE_TIER)
         self._first_reply = redis.register_script(scripts.FIRST_REPLY)
-        self._keep = redis.register_script(scripts.KEEP_EXPIRING)
+        self._hold = redis.register_script(scripts.HOLD_PENDING)
+        self._finish = redis.register_script(scripts.FINISH_PENDING)
+        self._batch = autopipeline(redis)
 
     @property
     def redis_client(self) -> Redis:
@@ -119,7 +123,8 @@ class ConversationStore:
         messages, encrypted, expiring with the retention limit), whose earlier messages come back too."""
         now = time.time()
         entry = self._cipher.encrypt(remember.encode()) if remember else b""
-        conv, created, _state, record, earlier = await self._open(
+        conv, created, _state, record, earlier, handing_over = await self._batch.script(
+            self._open,
             keys=[keys.person(person_key), keys.CONVERSATION_SEQ, keys.QUEUE, keys.person_conversations(person_key)],
             args=[
                 keys.CONVERSATION_PREFIX,
@@ -138,7 +143,7 @@ class ConversationStore:
         fields = [text(item) for item in record]
         conversation = _conversation(ConversationId(text(conv)), dict(zip(fields[::2], fields[1::2], strict=True)))
         window = [self._cipher.decrypt(as_bytes(item)).decode() for item in earlier]
-        return Opened(conversation, bool(int(created)), window)
+        return Opened(conversation, bool(int(created)), window, bool(int(handing_over)))
 
     async def open_conversation_of(self, person_key: str) -> ConversationId | None:
         """The person's open conversation id, without creating one."""
@@ -246,21 +251,33 @@ class ConversationStore:
     async def active_of(self, volunteer: VolunteerId) -> set[ConversationId]:
         return {ConversationId(text(c)) for c in await self._redis.smembers(keys.volunteer_active(volunteer))}
 
-    async def keep_pending(self, conv: ConversationId, entry_id: str, encoded: bytes) -> None:
-        """Keep a message the person sent while waiting (encrypted; expires with the retention limit).
+    async def keep_pending(self, conv: ConversationId, entry_id: str, encoded: bytes) -> bool:
+        """Keep a message the person sent while waiting, or while earlier kept messages are being handed to
+        the volunteer (encrypted; expires with the retention limit). False: not kept, relay it directly.
 
         Keyed by its inbound stream entry id, so handling the same entry again after a crash keeps it once.
         """
-        await self._keep(keys=[keys.pending(conv)], args=[entry_id, self._cipher.encrypt(encoded), self._retention])
+        kept = await self._hold(
+            keys=[keys.pending(conv), keys.conversation(conv)],
+            args=[entry_id, self._cipher.encrypt(encoded), self._retention],
+        )
+        return bool(int(kept))
 
-    async def take_pending(self, conv: ConversationId) -> list[bytes]:
-        """The messages kept while waiting, oldest first (stream ids sort by time); kept until `clear_pending`."""
-        raw = await self._redis.hgetall(keys.pending(conv))
-        ordered = sorted(raw.items(), key=lambda item: _stream_order(text(item[0])))
-        return [self._cipher.decrypt(as_bytes(value)) for _entry, value in ordered]
+    async def take_pending(self, conv: ConversationId) -> list[tuple[str, bytes]]:
+        """The kept messages as (entry id, encoded message), oldest first (stream ids sort by time); kept until
+        `finish_pending` is told they were sent."""
+        return self._in_order(cast(dict[bytes, bytes], await self._redis.hgetall(keys.pending(conv))))
 
-    async def clear_pending(self, conv: ConversationId) -> None:
-        await self._redis.delete(keys.pending(conv))
+    async def finish_pending(self, conv: ConversationId, sent: list[str]) -> list[tuple[str, bytes]]:
+        """Forget the kept messages that were sent; returns those that arrived meanwhile (send them next)."""
+        flat = await self._finish(keys=[keys.pending(conv)], args=sent)
+        return self._in_order({flat[i]: flat[i + 1] for i in range(0, len(flat), 2)})
+
+    def _in_order(self, raw: dict[bytes, bytes]) -> list[tuple[str, bytes]]:
+        ordered = sorted(
+            ((text(entry), value) for entry, value in raw.items()), key=lambda item: _stream_order(item[0])
+        )
+        return [(entry, self._cipher.decrypt(as_bytes(value))) for entry, value in ordered]
 
     async def add_note(self, conv: ConversationId, note: str) -> None:
         """Keep a staff-only note (encrypted); shown to whoever takes the conversation next."""
@@ -289,7 +306,7 @@ class ConversationStore:
         await pipe.execute()
 
     async def thread_of(self, conv: ConversationId, platform: Platform) -> ThreadId | None:
-        value = await self._redis.hget(keys.conversation(conv), f"thread:{platform}")
+        value = await self._batch.command("HGET", keys.conversation(conv), f"thread:{platform}")
         return ThreadId(text(value)) if value else None
 
     async def conversation_of_thread(self, platform: Platform, thread: ThreadId) -> ConversationId | None:

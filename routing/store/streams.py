@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -13,6 +16,7 @@ from routing.codec import encode_inbound, encode_outbound
 from routing.model import InboundMessage, OutboundMessage, Priority
 from routing.pseudonyms import Pseudonymiser
 from routing.store import keys, scripts
+from routing.store.autopipeline import autopipeline
 from routing.store.cipher import TextCipher
 from routing.store.replies import text
 
@@ -64,6 +68,7 @@ class StreamWriter:
         self._dedupe_ttl = dedupe_ttl
         self._ingest = redis.register_script(scripts.INGEST)
         self._emit = redis.register_script(scripts.EMIT)
+        self._batch = autopipeline(redis)
 
     async def ingest(self, message: InboundMessage) -> IngestResult:
         """Store an inbound message durably (dedupe + flood count + XADD in one script).
@@ -75,7 +80,8 @@ class StreamWriter:
         payload = self._cipher.encrypt(encode_inbound(message))
         person = self._pseudonyms.key(message.platform, message.sender)
         urgent = self._is_urgent(message)
-        status, entry_id, count = await self._ingest(
+        # A risk message does not queue behind other people's batched writes: it has its own round trip.
+        status, entry_id, count = await (self._ingest if urgent else partial(self._batch.script, self._ingest))(
             keys=[
                 keys.dedupe(message.platform, message.update_id),
                 keys.flood(person),
@@ -98,31 +104,22 @@ class StreamWriter:
 
     async def emit(self, message: OutboundMessage) -> bool:
         """Append to the platform's outbound stream once per idempotency key; False if already emitted."""
-        urgent = message.priority == Priority.URGENT
-        payload = self._cipher.encrypt(encode_outbound(message))
-        added = await self._emit(
-            keys=[keys.emitted(message.key), keys.outbound(message.platform, urgent)],
-            args=[2 * DAY, payload, retention_min_id(self._retention_days)],
-        )
-        return bool(added)
+        return bool(await self._queue_emit(message, retention_min_id(self._retention_days)))
 
     async def emit_all(self, messages: list[OutboundMessage]) -> None:
-        """Emit several messages in one round trip (each still once per idempotency key, in order)."""
-        if len(messages) <= 1:
-            for message in messages:
-                await self.emit(message)
-            return
-        pipe = self._redis.pipeline(transaction=False)
+        """Emit several messages together (each still once per idempotency key, in order), sharing a round
+        trip with whatever else is being written at the same moment."""
         min_id = retention_min_id(self._retention_days)
-        for message in messages:
-            urgent = message.priority == Priority.URGENT
-            payload = self._cipher.encrypt(encode_outbound(message))
-            await self._emit(
-                keys=[keys.emitted(message.key), keys.outbound(message.platform, urgent)],
-                args=[2 * DAY, payload, min_id],
-                client=pipe,
-            )
-        await pipe.execute()
+        for future in [self._queue_emit(message, min_id) for message in messages]:
+            await future
+
+    def _queue_emit(self, message: OutboundMessage, min_id: str) -> asyncio.Future[Any]:
+        urgent = message.priority == Priority.URGENT
+        payload = self._cipher.encrypt(encode_outbound(message))
+        entry_keys = [keys.emitted(message.key), keys.outbound(message.platform, urgent)]
+        if urgent:  # its own round trip, started now: never behind a batch of ordinary writes
+            return asyncio.ensure_future(self._emit(keys=entry_keys, args=[2 * DAY, payload, min_id]))
+        return self._batch.script(self._emit, keys=entry_keys, args=[2 * DAY, payload, min_id])
 
     async def first_notice(self, name: str, ttl: int) -> bool:
         """True the first time `name` is asked for within `ttl` seconds (one notice per window)."""
