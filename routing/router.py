@@ -187,7 +187,10 @@ class Router:
         if conversation.state == ConversationState.WAITING:
             await self._while_waiting(conversation, message, out, created, assessment.tier > previous)
         elif conversation.state == ConversationState.ACTIVE:
-            self._relay_to_staff(conversation, message, out)
+            # Just taken, and the messages kept while waiting are still being sent: this one goes after them.
+            held = found.handing_over and await self._store.keep_pending(conv_id, out.entry_id, encode_inbound(message))
+            if not held:
+                self._relay_to_staff(conversation, message, out)
 
     async def _person_command(self, command: SeekerCommand, message: InboundMessage, out: Outbox) -> None:
         retention = int(self._config.retention_days)
@@ -311,7 +314,12 @@ class Router:
     async def _while_waiting(
         self, conversation: Conversation, message: InboundMessage, out: Outbox, created: bool, tier_rose: bool
     ) -> None:
-        await self._store.keep_pending(conversation.id, out.entry_id, encode_inbound(message))
+        if not await self._store.keep_pending(conversation.id, out.entry_id, encode_inbound(message)):
+            # Taken since it was opened, and what was kept is already with the volunteer: relay it now.
+            current = await self._store.get(conversation.id)
+            if current is not None and current.state == ConversationState.ACTIVE:
+                self._relay_to_staff(current, message, out)
+            return
         if created:
             await self._acknowledge_arrival(conversation, message, out)
         if created or tier_rose:

@@ -226,13 +226,8 @@ class StaffActions:
             return
         header = texts.THREAD_OPENED.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label)
         self._thread(conversation, header, out)
-        for raw in await self._store.take_pending(conv):
-            try:
-                earlier = decode_inbound(raw)
-            except MalformedEntry:
-                log.error("conversation %s: a kept message could not be decoded", conv)
-                continue
-            self._thread(conversation, earlier.text, out, earlier)
+        kept = await self._store.take_pending(conv)
+        self._kept_to_thread(conversation, kept, out)
         for note in await self._store.notes(conv):
             self._thread(conversation, f"Handover note: {note}", out)
         # One tap returns the person to the queue: nobody should stay in a conversation they cannot carry.
@@ -241,9 +236,27 @@ class StaffActions:
                 buttons=(Button("Hand off", "release handed off with one tap"),))  # fmt: skip
         self._to_person(conversation, texts.CONNECTED, out=out)
         self._card(conversation, texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name), out)
-        out.then(lambda: self._store.clear_pending(conv))
+        out.then(lambda: self._finish_handover(conversation, [entry for entry, _raw in kept]))
         await self._writer.audit("assigned", conversation=conv, volunteer=member.id)
         log.info("conversation %s assigned to volunteer %s", conv, member.id)
+
+    def _kept_to_thread(self, conversation: Conversation, kept: list[tuple[str, bytes]], out: Outbox) -> None:
+        for _entry, raw in kept:
+            try:
+                earlier = decode_inbound(raw)
+            except MalformedEntry:
+                log.error("conversation %s: a kept message could not be decoded", conversation.id)
+                continue
+            self._thread(conversation, earlier.text, out, earlier)
+
+    async def _finish_handover(self, conversation: Conversation, sent: list[str]) -> None:
+        """After the kept messages are emitted: send what the person wrote meanwhile (it was kept too, so it
+        stays behind them), until nothing is left and their messages are relayed directly again."""
+        while late := await self._store.finish_pending(conversation.id, sent):
+            more = Outbox(f"handover:{late[0][0]}")  # named after its first message: a retry emits it once
+            self._kept_to_thread(conversation, late, more)
+            await self._writer.emit_all(more.messages)
+            sent = [entry for entry, _raw in late]
 
     async def auto_assign(self, out: Outbox) -> None:
         """Push the most urgent waiting person to the on-duty volunteer with the most free capacity."""

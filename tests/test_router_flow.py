@@ -6,6 +6,7 @@ import time
 
 from redis.asyncio import Redis
 
+from routing.codec import decode_inbound
 from routing.model import (
     Attachment,
     AttachmentKind,
@@ -13,6 +14,7 @@ from routing.model import (
     ChatId,
     ConversationState,
     InboundKind,
+    Origin,
     OutboundKind,
     Platform,
     Role,
@@ -303,3 +305,45 @@ async def test_one_tap_hand_off_returns_the_person_to_the_queue(redis: Redis) ->
     await h.staff("501", taken.buttons[0].action, thread="77", kind=InboundKind.ACTION)
     assert await h.stack.conversations.waiting() == [conv]
     assert any("back in the queue" in t for t in await h.to_person())
+
+
+async def test_a_message_written_while_being_taken_reaches_the_volunteer_after_the_kept_ones(redis: Redis) -> None:
+    """The take (the volunteer's lane) and the person's next message (their own lane) are handled at the same
+    time. Whichever wins, the volunteer sees what was kept while waiting first, then the new message, once."""
+    team = StaffMember(
+        id=VolunteerId("team"), name="Team", max_concurrent=50, identities={Platform.TELEGRAM: UserId("501")}
+    )
+    h = make_harness(redis, members=[team])
+    for n in range(12):
+        person = str(9100 + n)
+        await h.person(person, f"kept {n}")
+        await h.outbound(Platform.TELEGRAM)
+        # The take and the person's next message in one batch of the router's stream: concurrent lanes.
+        await h.stack.writer.ingest(h.inbound("501", "/next", origin=Origin.STAFF))
+        await h.stack.writer.ingest(h.inbound(person, f"new {n}"))
+        await h.pump()
+        thread = [m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
+        assert [t for t in thread if t in (f"kept {n}", f"new {n}")] == [f"kept {n}", f"new {n}"], thread
+        assert not await redis.exists(keys.pending(await h.conversation_of(person)))
+
+
+async def test_kept_messages_hand_over_in_order_even_when_more_arrive_during_the_hand_over(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "while waiting")
+    conv = await h.conversation_of("9001")
+    store = h.stack.conversations
+    kept = await store.take_pending(conv)  # the take read what was kept ...
+    assert [entry for entry, _ in kept] and len(kept) == 1
+    await store.assign(ANA.id, ANA.max_concurrent, conv)  # ... and the person is now assigned
+    await h.outbound(Platform.TELEGRAM)
+
+    await h.person("9001", "during the hand-over")  # not relayed ahead of the kept message: kept behind it
+    assert not [m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
+    late = await store.finish_pending(conv, [entry for entry, _ in kept])
+    assert [decode_inbound(raw).text for _, raw in late] == ["during the hand-over"]
+    assert await store.finish_pending(conv, [entry for entry, _ in late]) == []
+    assert not await redis.exists(keys.pending(conv))
+
+    await h.person("9001", "after the hand-over")  # relayed directly again
+    thread = [m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
+    assert thread == ["after the hand-over"]

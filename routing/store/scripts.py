@@ -30,7 +30,8 @@ return {'ok', id, count}
 # ARGV: conversation key prefix, now, platform, chat, pseudonym, person key, initial score, retention s,
 #       language, encrypted message for the recent window ("" = none), window size.
 # Returns {conversation id, 1 if created else 0, state, the conversation hash as a flat field/value list,
-#          the recent window before this message, oldest first}.
+#          the recent window before this message, oldest first, 1 if messages kept while waiting are still
+#          being handed to the volunteer (the pending hash exists) else 0}.
 OPEN_CONVERSATION = """
 local function remember(conv)
   if ARGV[10] == '' then return {} end
@@ -45,7 +46,8 @@ local existing = redis.call('GET', KEYS[1])
 if existing then
   local state = redis.call('HGET', ARGV[1] .. existing, 'state')
   if state == 'waiting' or state == 'active' then
-    return {existing, 0, state, redis.call('HGETALL', ARGV[1] .. existing), remember(existing)}
+    return {existing, 0, state, redis.call('HGETALL', ARGV[1] .. existing), remember(existing),
+            redis.call('EXISTS', ARGV[1] .. existing .. ':pending')}
   end
 end
 local n = redis.call('INCR', KEYS[2])
@@ -57,15 +59,31 @@ redis.call('ZADD', KEYS[3], ARGV[7], conv)
 redis.call('SET', KEYS[1], conv, 'EX', tonumber(ARGV[8]))
 redis.call('SADD', KEYS[4], conv)
 redis.call('EXPIRE', KEYS[4], tonumber(ARGV[8]))
-return {conv, 1, 'waiting', redis.call('HGETALL', ARGV[1] .. conv), remember(conv)}
+return {conv, 1, 'waiting', redis.call('HGETALL', ARGV[1] .. conv), remember(conv), 0}
 """
 
-# Keep one field of a hash that expires as a whole (a message kept while waiting): cheaper than MULTI/EXEC.
-# KEYS: hash.  ARGV: field, value, ttl seconds.
-KEEP_EXPIRING = """
+# Keep a person's message for the volunteer while they wait, or while the messages kept so far are still
+# being handed over (the pending hash exists): then it joins them and keeps its place after them. Otherwise
+# (taken and handed over already) it is not kept and the caller relays it directly.
+# KEYS: pending hash, conversation hash.  ARGV: field (stream entry id), value, ttl seconds.  Returns 1 | 0.
+HOLD_PENDING = """
+if redis.call('HGET', KEYS[2], 'state') ~= 'waiting' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1
+"""
+
+# The volunteer was sent these kept messages: forget them. Messages that arrived meanwhile are returned (to be
+# sent next, then finished the same way); when none are left the pending hash is gone, and from then on the
+# person's messages are relayed directly, after everything that was kept.
+# KEYS: pending hash.  ARGV: the entry ids that were sent.  Returns a flat field/value list of the rest.
+FINISH_PENDING = """
+if #ARGV > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV)) end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[1])
+  return {}
+end
+return redis.call('HGETALL', KEYS[1])
 """
 
 # Assign a waiting conversation to a volunteer without exceeding their capacity.
