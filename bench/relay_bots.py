@@ -144,36 +144,37 @@ def _experiment(name: str) -> None:
     """Bottleneck experiments (BENCH_EXPERIMENT, comma-separated), applied to this process only. They change
     the product's behaviour on purpose, to confirm a suspected cause; never use them for the real numbers.
 
-    per-topic-destinations: Telegram thread messages get one delivery queue per conversation instead of one
-        for the whole staff group (only meaningful with rate limits off; ordering per topic is kept).
-    no-ingest-lock: the Discord gateway ingests up to 32 events at once instead of one at a time under its
-        global FIFO lock (per-person order is then not guaranteed).
+    no-autopipeline: every command the auto-pipeline would batch (routing/store/autopipeline.py) goes to
+        Redis on its own round trip, as before the auto-pipeline existed.
+    (Earlier experiments, per-topic-destinations and no-ingest-lock, became the product: topic lanes in
+    routing/delivery.py and per-chat ingest in routing/lanes.py.)
     """
-    if "per-topic-destinations" in name:
-        from adapters.telegram.render import TelegramDeliverer
-        from routing.delivery import Destination
-        from routing.model import Audience, OutboundMessage
+    if "gc-log" in name:  # how long the garbage collector stops the process (pauses over 5 ms, to stderr)
+        import gc
+        import time as _time
 
-        original = TelegramDeliverer.destination
+        started: list[float] = []
 
-        def per_topic(self: TelegramDeliverer, message: OutboundMessage) -> Destination:
-            found = original(self, message)
-            if message.audience == Audience.STAFF_THREAD and message.conversation is not None:
-                return Destination(f"{found.key}:{message.conversation}", found.windows)
-            return found
+        def timed(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                started[:] = [_time.perf_counter()]
+            elif started and (pause := _time.perf_counter() - started[0]) > 0.005:
+                print(f"gc pause gen{info['generation']} {pause * 1000:.1f} ms", file=sys.stderr, flush=True)
 
-        TelegramDeliverer.destination = per_topic  # type: ignore[method-assign]
-    if "no-ingest-lock" in name:
-        from adapters.discord.gateway import DiscordGateway
+        gc.callbacks.append(timed)
+    if "no-autopipeline" in name:
+        from redis.commands.core import AsyncScript
 
-        init = DiscordGateway.__init__
+        from routing.store.autopipeline import AutoPipeline
 
-        def unlocked(self: DiscordGateway, *args: Any, **kwargs: Any) -> None:
-            init(self, *args, **kwargs)
-            # at most 32 ingests at once instead of one: unbounded, a burst exhausts redis-py's 100-connection pool
-            self._order = asyncio.Semaphore(32)  # type: ignore[assignment]
+        def alone_script(self: AutoPipeline, script: AsyncScript, keys: list[Any], args: list[Any]) -> Any:
+            return asyncio.ensure_future(script(keys=keys, args=args))
 
-        DiscordGateway.__init__ = unlocked  # type: ignore[method-assign]
+        def alone_command(self: AutoPipeline, *args: Any) -> Any:
+            return asyncio.ensure_future(self._redis.execute_command(*args))  # type: ignore[no-untyped-call]
+
+        AutoPipeline.script = alone_script  # type: ignore[method-assign]
+        AutoPipeline.command = alone_command  # type: ignore[method-assign]
 
 
 async def run_bridge(config: dict[str, Any]) -> None:

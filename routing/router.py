@@ -168,8 +168,9 @@ class Router:
         person_key = self._pseudonyms.key(message.platform, message.sender)
         pseudonym = self._pseudonyms.alias(message.platform, message.sender)
         found = await self._store.open_record(  # one round trip: open or find, and add to the recent window
-            message.platform, message.chat, person_key, pseudonym, message.language, remember=message.text
-        )
+            message.platform, message.chat, person_key, pseudonym, message.language, remember=message.text,
+            urgent=out.entry_id.startswith(URGENT_ENTRY_PREFIX),
+        )  # fmt: skip
         opened, created, context = found.conversation, found.created, found.earlier
         conv_id = opened.id
         assessment = self._detector.assess(message.text, context) if message.text else Assessment(RiskTier.NONE, None)

@@ -20,16 +20,19 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
-MAX_BATCH = 512  # commands per pipeline; a longer queue is sent in several
+# Pipelines in flight at once. One would batch the most, but then every command waits for the batch ahead of
+# it (a risk message's too); with a few, a quiet moment sends a command at once and a busy one still batches.
+SENDERS = 4
 
 
 class AutoPipeline:
-    """Queues commands and sends each turn's worth in one pipeline, one batch in flight at a time."""
+    """Queues commands and sends what is queued in one pipeline, up to SENDERS pipelines in flight."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._queued: list[tuple[tuple[Any, ...], AsyncScript | None, asyncio.Future[Any]]] = []
-        self._sending: asyncio.Task[None] | None = None
+        self._senders: set[asyncio.Task[None]] = set()
+        self._starting = False  # a sender was started and has not taken the queue yet
 
     def command(self, *args: Any) -> asyncio.Future[Any]:
         """Queue one command (e.g. "HGET", key, field); the future gets its parsed reply or its error."""
@@ -42,14 +45,22 @@ class AutoPipeline:
     def _queue(self, args: tuple[Any, ...], script: AsyncScript | None) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queued.append((args, script, future))
-        if self._sending is None:
-            self._sending = asyncio.create_task(self._send_all())
+        if not self._starting and len(self._senders) < SENDERS:
+            self._starting = True  # commands queued before it runs join its pipeline
+            self._senders.add(asyncio.create_task(self._send_all()))
         return future
 
     async def _send_all(self) -> None:
+        """Send everything queued as one pipeline (never split: what a task queued together, such as one
+        message's outbound entries, stays together and in order), then whatever was queued meanwhile, until
+        the queue is empty. Several senders may run; each takes the whole queue when it is free."""
+        me = asyncio.current_task()
+        took = False
         try:
             while self._queued:
-                batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
+                batch, self._queued = self._queued, []
+                if not took:
+                    took, self._starting = True, False
                 await self._send(batch)
         except asyncio.CancelledError:
             for _args, _script, future in self._queued:
@@ -57,7 +68,9 @@ class AutoPipeline:
             self._queued = []
             raise
         finally:
-            self._sending = None
+            if not took:
+                self._starting = False
+            self._senders.discard(me)  # at once, not in a done-callback: the count is exact
 
     async def _send(self, batch: list[tuple[tuple[Any, ...], AsyncScript | None, asyncio.Future[Any]]]) -> None:
         pipe = self._redis.pipeline(transaction=False)

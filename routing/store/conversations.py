@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import cast
 
 from redis.asyncio import Redis
@@ -117,14 +118,17 @@ class ConversationStore:
         pseudonym: Pseudonym,
         language: str | None,
         remember: str = "",
+        *,
+        urgent: bool = False,
     ) -> Opened:
         """Like `open`, returning the conversation record read in the same round trip; a non-empty `remember`
         joins the person's recent-message window (the risk detector's context: the last RECENT_WINDOW
         messages, encrypted, expiring with the retention limit), whose earlier messages come back too."""
         now = time.time()
         entry = self._cipher.encrypt(remember.encode()) if remember else b""
-        conv, created, _state, record, earlier, handing_over = await self._batch.script(
-            self._open,
+        # A message from the urgent lane has its own round trip: it never waits for a batch of ordinary ones.
+        open_script = self._open if urgent else partial(self._batch.script, self._open)
+        conv, created, _state, record, earlier, handing_over = await open_script(
             keys=[keys.person(person_key), keys.CONVERSATION_SEQ, keys.QUEUE, keys.person_conversations(person_key)],
             args=[
                 keys.CONVERSATION_PREFIX,
