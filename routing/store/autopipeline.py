@@ -38,8 +38,13 @@ class AutoPipeline:
         """Queue one command (e.g. "HGET", key, field); the future gets its parsed reply or its error."""
         return self._queue(args, None)
 
-    def script(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> asyncio.Future[Any]:
-        """Queue a registered Lua script (EVALSHA, loaded on NOSCRIPT)."""
+    def script(
+        self, script: AsyncScript, keys: list[Any], args: list[Any], *, alone: bool = False
+    ) -> asyncio.Future[Any]:
+        """Queue a registered Lua script (EVALSHA, loaded on NOSCRIPT). `alone`: send it now on its own round
+        trip instead (a risk message's writes never wait for a batch of ordinary ones)."""
+        if alone:
+            return asyncio.ensure_future(script(keys=keys, args=args))
         return self._queue(("EVALSHA", script.sha, len(keys), *keys, *args), script)
 
     def _queue(self, args: tuple[Any, ...], script: AsyncScript | None) -> asyncio.Future[Any]:

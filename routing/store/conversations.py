@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass
-from functools import partial
 from typing import cast
 
 from redis.asyncio import Redis
@@ -126,9 +125,9 @@ class ConversationStore:
         messages, encrypted, expiring with the retention limit), whose earlier messages come back too."""
         now = time.time()
         entry = self._cipher.encrypt(remember.encode()) if remember else b""
-        # A message from the urgent lane has its own round trip: it never waits for a batch of ordinary ones.
-        open_script = self._open if urgent else partial(self._batch.script, self._open)
-        conv, created, _state, record, earlier, handing_over = await open_script(
+        conv, created, _state, record, earlier, handing_over = await self._batch.script(
+            self._open,
+            alone=urgent,  # the urgent lane's message never waits for a batch of ordinary ones
             keys=[keys.person(person_key), keys.CONVERSATION_SEQ, keys.QUEUE, keys.person_conversations(person_key)],
             args=[
                 keys.CONVERSATION_PREFIX,

@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from redis.asyncio import Redis
@@ -80,8 +79,9 @@ class StreamWriter:
         payload = self._cipher.encrypt(encode_inbound(message))
         person = self._pseudonyms.key(message.platform, message.sender)
         urgent = self._is_urgent(message)
-        # A risk message does not queue behind other people's batched writes: it has its own round trip.
-        status, entry_id, count = await (self._ingest if urgent else partial(self._batch.script, self._ingest))(
+        status, entry_id, count = await self._batch.script(
+            self._ingest,
+            alone=urgent,
             keys=[
                 keys.dedupe(message.platform, message.update_id),
                 keys.flood(person),
@@ -116,10 +116,12 @@ class StreamWriter:
     def _queue_emit(self, message: OutboundMessage, min_id: str) -> asyncio.Future[Any]:
         urgent = message.priority == Priority.URGENT
         payload = self._cipher.encrypt(encode_outbound(message))
-        entry_keys = [keys.emitted(message.key), keys.outbound(message.platform, urgent)]
-        if urgent:  # its own round trip, started now: never behind a batch of ordinary writes
-            return asyncio.ensure_future(self._emit(keys=entry_keys, args=[2 * DAY, payload, min_id]))
-        return self._batch.script(self._emit, keys=entry_keys, args=[2 * DAY, payload, min_id])
+        return self._batch.script(
+            self._emit,
+            keys=[keys.emitted(message.key), keys.outbound(message.platform, urgent)],
+            args=[2 * DAY, payload, min_id],
+            alone=urgent,
+        )
 
     async def first_notice(self, name: str, ttl: int) -> bool:
         """True the first time `name` is asked for within `ttl` seconds (one notice per window)."""
