@@ -22,7 +22,10 @@ alternate, rate by rate. For bridge runs the latency is also split at the two Re
 (entry ids are Redis timestamps: receive+ingest, route, deliver), and Redis commands per message are counted
 (INFO commandstats, including commands run inside Lua scripts). The machine is shared: each run records the
 share of time some task waited for a CPU (Linux PSI), and a fixed-rate run disturbed above --retry-wait % is
-run once more (the less disturbed one is kept).
+run once more (the less disturbed one is kept). This process keeps every message the sandbox saw, so before
+each run it freezes what is there out of Python's garbage collector (unfrozen, a full collection paused the
+sandbox for 100-200 ms mid-run, and that pause showed as latency of whichever bot was measured); each run
+records this process's longest collection pause ("harness-gc").
 
 Escalation: fresh people send a phrase the detector rates imminent ("I want to kill myself tonight") at
 --risk-rate per second while the bridge relays ordinary messages at 200 msg/s, at its maximum sustained rate
@@ -42,6 +45,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import gc
 import itertools
 import json
 import math
@@ -515,6 +519,25 @@ class DiscordWorld(World):
 # --- runs ----------------------------------------------------------------------------------------------------
 
 
+class HarnessPauses:
+    """Garbage-collection pauses of this process (the sandbox and the load generator): a pause here delays
+    messages for whichever bot is being measured, so each run records its longest one."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float]] = []  # (monotonic end, ms)
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses.append((time.monotonic(), (time.perf_counter() - self._start) * 1000))
+
+    def longest_since(self, since: float) -> float:
+        return max((ms for at, ms in self.pauses if at >= since), default=0.0)
+
+
 @dataclass
 class Run:
     """One open-loop run's outcome."""
@@ -535,6 +558,7 @@ class Run:
     redis_calls: dict[str, float] = field(default_factory=dict)  # Redis commands per message (bridge runs)
     bridge_exited: str = ""  # the bridge process ended during the run: its last error (it was restarted)
     aof_delayed_fsync: int = 0  # Redis blocked writes waiting for a slow fsync (INFO persistence) this often
+    harness_gc_ms: float = 0.0  # longest garbage-collection pause of the sandbox + load generator process
     cpu: dict[str, float] = field(default_factory=dict)
 
     def summary(self, slo_ms: float) -> dict[str, Any]:
@@ -558,6 +582,7 @@ class Run:
             "redis_commands_per_message": self.redis_calls,
             "bridge_exited": self.bridge_exited,
             "aof_delayed_fsync": self.aof_delayed_fsync,
+            "harness_gc_max_ms": round(self.harness_gc_ms, 1),
             "cpu_percent": self.cpu,
             "sustained": self.sustained(slo_ms),
         }
@@ -598,6 +623,7 @@ class Bench:
         self.runs: list[Run] = []
         self.profiles: list[str] = []
         self.disturbed: list[dict[str, Any]] = []
+        self.pauses = HarnessPauses()
 
     async def _stages(
         self, due: dict[int, float], arrived: dict[int, float], since_ms: float, wall_offset: float
@@ -663,6 +689,10 @@ class Bench:
         lags: list[float] = []
         risk_due: dict[str, float] = {}
         n_risk = min(round(risk_rate * duration), world.n_risk - self.next_risk) if risk_rate else 0
+        # Everything earlier runs left in this process (the sandbox keeps every message) is frozen out of the
+        # collector: unfrozen, a full collection here paused the sandbox for 100-200 ms in the middle of a run.
+        gc.collect()
+        gc.freeze()
         spy = await self._spy_start(system, direction, label or f"{rate:g}/s")
         wall_offset = time.time() - time.monotonic()
         delayed0, calls0 = await self._delayed_fsyncs(), await self._command_calls()
@@ -734,6 +764,7 @@ class Bench:
             times = sorted(arrived.values())
             result.max_gap_ms = max((b - a for a, b in itertools.pairwise(times)), default=0.0) * 1000
         result.aof_delayed_fsync = await self._delayed_fsyncs() - delayed0
+        result.harness_gc_ms = self.pauses.longest_since(wall0)
         if system == "bridge":
             calls1 = await self._command_calls()
             per = {k: (calls1[k] - calls0.get(k, 0)) / n for k in calls1 if calls1[k] > calls0.get(k, 0)}
@@ -816,7 +847,8 @@ class Bench:
         print(
             f"  [{self.world.platform}] {run.direction:<7} {run.system:<6} {run.label:>14}: "
             f"{s['delivered']}/{s['sent']} p50 {s['p50_ms']} p99 {s['p99_ms']} max {s['max_ms']} ms, "
-            f"{s['achieved_per_s']} msg/s {flag} gap {s['max_gap_ms']} ms cpu {s['cpu_percent']}"
+            f"{s['achieved_per_s']} msg/s {flag} gap {s['max_gap_ms']} ms harness-gc {s['harness_gc_max_ms']} ms"
+            f" cpu {s['cpu_percent']}"
             f"{' aof-delayed ' + str(run.aof_delayed_fsync) if run.aof_delayed_fsync else ''}{extra}",
             flush=True,
         )
