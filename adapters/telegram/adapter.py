@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.request import HTTPXRequest
 
 from adapters.telegram.files import download
 from adapters.telegram.gateway import ALLOWED_UPDATES, TelegramGateway
+from adapters.telegram.http import AiohttpRequest
 from adapters.telegram.normalise import StaffChats
 from adapters.telegram.render import TelegramDeliverer
 from routing.model import Attachment
@@ -75,8 +75,8 @@ class TelegramAdapter:
             options.token,
             base_url=f"{api}/bot",
             base_file_url=f"{api}/file/bot",
-            request=HTTPXRequest(connection_pool_size=32, connect_timeout=5, read_timeout=10, write_timeout=10),
-            get_updates_request=HTTPXRequest(connect_timeout=5, read_timeout=options.poll_timeout + 10),
+            request=AiohttpRequest(32, connect_timeout=5, read_timeout=10, write_timeout=10),
+            get_updates_request=AiohttpRequest(1, connect_timeout=5, read_timeout=options.poll_timeout + 10),
         )
         self.gateway = TelegramGateway(self.bot, options.chats, writer, poll_timeout=options.poll_timeout)
         self.deliverer = TelegramDeliverer(self.bot, options.chats, conversations, rate_limits=options.rate_limits)
