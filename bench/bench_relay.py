@@ -4,14 +4,17 @@ writes bench/results/relay.json (about 4 minutes for both platforms).
 
     .venv/bin/python bench/bench_relay.py [--platform telegram|discord|both] [--people 200] [--duration 3]
         [--py-spy DIR --py-spy-runs 200/s]   # also profile the bridge process during those runs
+        [--echo-http aiohttp]                # the Telegram echo bot on the bridge's PTB backend (like for like)
 
 Set-up per platform: one sandbox (Telegram Bot API or Discord REST + gateway) in this process, which also
 drives the load and takes the timestamps; a real redis-server (AOF everysec, as `peerbridge run` starts it);
 and two OS processes against the same sandbox: the bridge (`peerbridge run`, all roles, see relay_bots.py)
-and a bare echo bot (a python-telegram-bot Application with concurrent_updates=256, or a discord.py Client:
-a private message in, one message out in the person's topic/thread, and the reverse; static routing, nothing
-else). `--people` people write to both; every one of them is first queued and taken by a volunteer (`/next`,
-capacity 20 each) so their messages relay into their own topic/thread.
+and a bare echo bot (a python-telegram-bot Application with concurrent_updates=256 on PTB's default httpx
+networking, or a discord.py Client: a private message in, one message out in the person's topic/thread, and
+the reverse; static routing, nothing else). `--people` people write to both; every one of them is first
+queued and taken by a volunteer (`/next`, capacity 20 each) so their messages relay into their own
+topic/thread. The bridge's PTB uses aiohttp (adapters/telegram/http.py); `--echo-http aiohttp` puts the echo
+bot on the same backend, which compares the routing work alone.
 
 Load is open-loop: message k of a run is due at t0 + k/rate whatever happened before, and latency is measured
 from that due time to the moment the sandbox receives the bot's message in the volunteer's topic/thread
@@ -187,6 +190,7 @@ class World:
         self.bridge_topic: dict[int, int] = {}  # person index -> topic/thread id (bridge)
         self.echo_topic: dict[int, int] = {}  # person index -> topic/thread id (echo)
         self.pseudonyms = Pseudonymiser(PSEUDONYM_SECRET.encode())
+        self.echo_http = "httpx"  # the Telegram echo bot's PTB networking backend (--echo-http)
         self.risk_alias: list[str] = []
         self.web_port = free_port()
 
@@ -345,6 +349,7 @@ class TelegramWorld(World):
             "group": self.echo_staff.id,
             "topics": topics,
             "concurrent": 256,
+            "http": self.echo_http,
         }
         return "echo-telegram", config
 
@@ -1278,16 +1283,21 @@ async def main(args: argparse.Namespace) -> None:
     started = time.monotonic()
     for name in platforms:
         world: World = (TelegramWorld if name == "telegram" else DiscordWorld)(args.people, risk_people)
+        world.echo_http = args.echo_http
         results[name] = await bench_platform(world, args)
     lines = report(results, args.slo_ms)
     if args.bridge_processes == 2:
         lines.insert(0, "THE BRIDGE RAN AS TWO PROCESSES (--role gateway + --role router); bridge cpu% is their sum")
+    if args.echo_http != "httpx":
+        lines.insert(0, f"THE TELEGRAM ECHO BOT USED THE BRIDGE'S PTB BACKEND ({args.echo_http}), NOT httpx")
     if args.experiment:
         lines.insert(0, f"EXPERIMENT {args.experiment}: the bridge's behaviour was changed on purpose (relay_bots.py)")
     print("\n".join(lines))
     out = Path(args.out) if args.out else RESULTS
     if args.bridge_processes == 2 and not args.out:
         out = RESULTS.with_name("relay-two-processes.json")
+    if args.echo_http != "httpx" and not args.out:
+        out = RESULTS.with_name(f"relay-echo-{args.echo_http}.json")
     if args.experiment and not args.out:
         out = RESULTS.with_name(f"relay-experiment-{args.experiment}.json")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -1305,7 +1315,7 @@ async def main(args: argparse.Namespace) -> None:
                     "risk_rate": args.risk_rate,
                     "slo_ms": args.slo_ms,
                     "rates": args.rates,
-                    "echo_telegram": "PTB Application, concurrent_updates=256",
+                    "echo_telegram": f"PTB Application, concurrent_updates=256, networking {args.echo_http}",
                     "echo_discord": "discord.py Client (events run concurrently)",
                     "redis": "embedded, AOF everysec",
                     "bridge_processes": args.bridge_processes,
@@ -1348,6 +1358,12 @@ def parse_args() -> argparse.Namespace:
         choices=[1, 2],
         default=1,
         help="1: `peerbridge run` with all roles; 2: a gateway process and a router process (the pipelined deployment)",
+    )
+    parser.add_argument(
+        "--echo-http",
+        choices=["httpx", "aiohttp"],
+        default="httpx",
+        help="the Telegram echo bot's PTB networking: httpx (PTB's default: the bare SDK) or aiohttp (the bridge's)",
     )
     parser.add_argument("--no-aof", action="store_true", help="Redis without AOF (default: AOF everysec)")
     parser.add_argument("--timeline", action="store_true", help="print each run's latency timeline")

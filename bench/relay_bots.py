@@ -209,6 +209,11 @@ async def run_echo_telegram(config: dict[str, Any]) -> None:
     builder = ApplicationBuilder().token(config["token"]).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
     if config.get("concurrent"):
         builder = builder.concurrent_updates(int(config["concurrent"]))
+    if config.get("http") == "aiohttp":  # the bridge's backend, for a like-for-like comparison (--echo-http)
+        from adapters.telegram.http import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(256, connect_timeout=5, read_timeout=10, write_timeout=10))
+        builder = builder.get_updates_request(AiohttpRequest(1, connect_timeout=5, read_timeout=20))
     app = builder.build()
 
     async def private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
