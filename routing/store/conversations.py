@@ -159,7 +159,7 @@ class ConversationStore:
         return found.id
 
     async def get(self, conv: ConversationId) -> Conversation | None:
-        raw = await self._redis.hgetall(keys.conversation(conv))
+        raw = cast(dict[bytes, bytes], await self._batch.command("HGETALL", keys.conversation(conv)))
         if not raw:
             return None
         return _conversation(conv, {text(k): text(v) for k, v in raw.items()})
@@ -313,7 +313,7 @@ class ConversationStore:
         return ThreadId(text(value)) if value else None
 
     async def conversation_of_thread(self, platform: Platform, thread: ThreadId) -> ConversationId | None:
-        value = await self._redis.get(keys.thread(platform, thread))
+        value = await self._batch.command("GET", keys.thread(platform, thread))
         return ConversationId(text(value)) if value else None
 
     async def set_field(self, conv: ConversationId, name: str, value: str) -> None:
