@@ -533,18 +533,18 @@ class HarnessPauses:
     messages for whichever bot is being measured, so each run records its longest one."""
 
     def __init__(self) -> None:
-        self.pauses: list[tuple[float, float]] = []  # (monotonic end, ms)
+        self.longest_ms = 0.0  # since the last reset()
         self._start = 0.0
         gc.callbacks.append(self._callback)
+
+    def reset(self) -> None:
+        self.longest_ms = 0.0
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._start = time.perf_counter()
         else:
-            self.pauses.append((time.monotonic(), (time.perf_counter() - self._start) * 1000))
-
-    def longest_since(self, since: float) -> float:
-        return max((ms for at, ms in self.pauses if at >= since), default=0.0)
+            self.longest_ms = max(self.longest_ms, (time.perf_counter() - self._start) * 1000)
 
 
 @dataclass
@@ -709,6 +709,7 @@ class Bench:
         # collector: unfrozen, a full collection here paused the sandbox for 100-200 ms in the middle of a run.
         gc.collect()
         gc.freeze()
+        self.pauses.reset()
         spy = await self._spy_start(system, direction, label or f"{rate:g}/s")
         wall_offset = time.time() - time.monotonic()
         delayed0, calls0 = await self._delayed_fsyncs(), await self._command_calls()
@@ -781,7 +782,7 @@ class Bench:
             result.arrival_rate = (len(times) - 1) / max(times[-1] - times[0], 1e-9) if len(times) > 1 else rate
             result.max_gap_ms = max((b - a for a, b in itertools.pairwise(times)), default=0.0) * 1000
         result.aof_delayed_fsync = await self._delayed_fsyncs() - delayed0
-        result.harness_gc_ms = self.pauses.longest_since(wall0)
+        result.harness_gc_ms = self.pauses.longest_ms
         if system == "bridge":
             calls1 = await self._command_calls()
             per = {k: (calls1[k] - calls0.get(k, 0)) / n for k in calls1 if calls1[k] > calls0.get(k, 0)}
