@@ -73,7 +73,7 @@ from adapters.telegram.sandbox_model import Message as TgMessage
 from adapters.telegram.sandbox_model import User as TgUser
 from bot.embedded_redis import EmbeddedRedis, free_port
 from routing.codec import decode_inbound, decode_outbound
-from routing.model import Platform, RiskTier, UserId
+from routing.model import Audience, Platform, RiskTier, UserId
 from routing.pseudonyms import Pseudonymiser
 from routing.risk.detector import RiskDetector
 from routing.store import keys
@@ -111,6 +111,11 @@ BENIGN = (
 
 
 # --- measurement helpers -------------------------------------------------------------------------------------
+
+
+def _ms(entry_id: bytes) -> float:
+    """A stream entry id's milliseconds (Redis's clock at XADD)."""
+    return float(entry_id.split(b"-")[0])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -563,6 +568,7 @@ class Run:
     arrival_rate: float = 0.0  # messages/s between the first and the last arrival: the rate the bot kept up
     lag_p99_ms: float = 0.0
     stages: dict[str, dict[str, float]] = field(default_factory=dict)  # bridge only: where the time went
+    alert_stages: dict[str, dict[str, float]] = field(default_factory=dict)  # the same for escalation alerts
     timeline_ms: list[float] = field(default_factory=list)  # median latency per half second of the run
     max_gap_ms: float = 0.0  # longest pause between two arrivals while the run was on: a stall shows here
     redis_calls: dict[str, float] = field(default_factory=dict)  # Redis commands per message (bridge runs)
@@ -589,6 +595,7 @@ class Run:
             "max_gap_ms": round(self.max_gap_ms, 1),
             "timeline_p50_ms_per_half_second": self.timeline_ms,
             "stages_ms": self.stages,
+            "alert_stages_ms": self.alert_stages,
             "redis_commands_per_message": self.redis_calls,
             "bridge_exited": self.bridge_exited,
             "aof_delayed_fsync": self.aof_delayed_fsync,
@@ -640,6 +647,40 @@ class Bench:
         self.profiles: list[str] = []
         self.disturbed: list[dict[str, Any]] = []
         self.pauses = HarnessPauses()
+
+    async def _alert_stages(
+        self, due: dict[str, float], arrived: dict[str, float], since_ms: float, wall_offset: float
+    ) -> dict[str, dict[str, float]]:
+        """Split each alert's latency like a relay's: sandbox -> urgent inbound lane (receive + ingest), ->
+        the alert's entry in the urgent outbound lane (router, escalation desk), -> escalation chat (deliver).
+        People are matched by pseudonym (the risk people's are unique)."""
+        cipher = TextCipher([decode_key(ENCRYPTION_KEY)])
+        world = self.world
+        since = f"{int(since_ms) - 50}-0"
+        Entries = list[tuple[bytes, dict[bytes, bytes]]]
+        ingested: dict[str, float] = {}
+        for entry_id, fields in cast(Entries, await self.redis.xrange(keys.INBOUND_URGENT, min=since, max="+")):
+            if b"d" in fields:
+                message = decode_inbound(cipher.decrypt(fields[b"d"]))
+                ingested.setdefault(world.pseudonyms.alias(world.platform, message.sender), _ms(entry_id))
+        emitted: dict[str, float] = {}
+        urgent_out = keys.outbound(world.platform, True)
+        for entry_id, fields in cast(Entries, await self.redis.xrange(urgent_out, min=since, max="+")):
+            if b"d" in fields:
+                alert = decode_outbound(cipher.decrypt(fields[b"d"]))
+                parts = alert.text.split(" · ")
+                if alert.audience == Audience.ESCALATION and len(parts) > 2:
+                    emitted.setdefault(parts[2], _ms(entry_id))
+        parts_ms: dict[str, list[float]] = {"receive+ingest": [], "route": [], "deliver": []}
+        for alias, at in arrived.items():
+            if alias in ingested and alias in emitted:
+                parts_ms["receive+ingest"].append(ingested[alias] - (due[alias] + wall_offset) * 1000)
+                parts_ms["route"].append(emitted[alias] - ingested[alias])
+                parts_ms["deliver"].append((at + wall_offset) * 1000 - emitted[alias])
+        return {
+            name: {"p50": round(percentile(v, 0.5), 1), "p99": round(percentile(v, 0.99), 1)}
+            for name, v in parts_ms.items()
+        }
 
     async def _stages(
         self, due: dict[int, float], arrived: dict[int, float], since_ms: float, wall_offset: float
@@ -790,6 +831,8 @@ class Bench:
             result.redis_calls = {"total": round(sum(per.values()), 1), **{k: round(v, 2) for k, v in top[:8]}}
         if system == "bridge":
             result.stages = await self._stages(due, arrived, (t0 + wall_offset) * 1000, wall_offset)
+            if alerts:
+                result.alert_stages = await self._alert_stages(risk_due, alerts, (t0 + wall_offset) * 1000, wall_offset)
         result.lag_p99_ms = percentile(lags, 0.99) * 1000
         result.cpu = {k: max(0, round(100 * (cpu1[k] - cpu0[k]) / (wall1 - wall0))) for k in cpu0}
         result.cpu["waiting_for_cpu"] = round((pressure1 - pressure0) / 1e4 / (wall1 - wall0))
@@ -862,6 +905,8 @@ class Bench:
             extra += f" | redis cmds/msg {run.redis_calls['total']}"
         if run.stages:
             extra += " | stages p50/p99 " + ", ".join(f"{k} {v['p50']}/{v['p99']}" for k, v in run.stages.items())
+        if run.alert_stages:
+            extra += " | alert stages " + ", ".join(f"{k} {v['p50']}/{v['p99']}" for k, v in run.alert_stages.items())
         print(
             f"  [{self.world.platform}] {run.direction:<7} {run.system:<6} {run.label:>14}: "
             f"{s['delivered']}/{s['sent']} p50 {s['p50_ms']} p99 {s['p99_ms']} max {s['max_ms']} ms, "

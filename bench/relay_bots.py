@@ -162,6 +162,8 @@ def _experiment(name: str) -> None:
                 print(f"gc pause gen{info['generation']} {pause * 1000:.1f} ms", file=sys.stderr, flush=True)
 
         gc.callbacks.append(timed)
+    if "count-trips" in name:  # Redis round trips by call site, printed to the log at exit (--keep-logs)
+        _count_round_trips()
     if "no-autopipeline" in name:
         from redis.commands.core import AsyncScript
 
@@ -175,6 +177,49 @@ def _experiment(name: str) -> None:
 
         AutoPipeline.script = alone_script  # type: ignore[method-assign]
         AutoPipeline.command = alone_command  # type: ignore[method-assign]
+
+
+def _count_round_trips() -> None:
+    """Count every redis-py round trip (a pipeline or a single command) by the first calling frame outside
+    redis-py and asyncio, and print the totals at exit: which call sites cost round trips per message."""
+    import atexit
+    import collections
+    import traceback
+
+    from redis.asyncio.client import Pipeline, Redis
+
+    trips: collections.Counter[str] = collections.Counter()
+    commands: collections.Counter[str] = collections.Counter()
+
+    def caller() -> str:
+        for frame in reversed(traceback.extract_stack(limit=12)[:-2]):
+            if "/redis/" not in frame.filename and "/asyncio/" not in frame.filename:
+                return f"{Path(frame.filename).name}:{frame.name}"
+        return "?"
+
+    single, piped = Redis.execute_command, Pipeline.execute
+
+    async def execute_command(self: Redis, *args: Any, **options: Any) -> Any:
+        site = f"{caller()} {args[0]}"
+        trips[site] += 1
+        commands[site] += 1
+        return await single(self, *args, **options)
+
+    async def execute(self: Pipeline, raise_on_error: bool = True) -> Any:
+        site = f"{caller()} pipeline"
+        trips[site] += 1
+        commands[site] += len(self.command_stack)
+        return await piped(self, raise_on_error)
+
+    def report() -> None:
+        total = sum(trips.values())
+        print(f"round trips {total}", file=sys.stderr)
+        for site, count in trips.most_common(25):
+            print(f"  {count:8d} trips {commands[site]:8d} cmds  {site}", file=sys.stderr)
+
+    Redis.execute_command = execute_command  # type: ignore[method-assign]
+    Pipeline.execute = execute  # type: ignore[method-assign]
+    atexit.register(report)
 
 
 async def run_bridge(config: dict[str, Any]) -> None:
