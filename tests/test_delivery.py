@@ -247,12 +247,17 @@ async def test_pump_delivers_once_and_acks(redis: Redis) -> None:
     assert any("is waiting" in t for t in texts)  # the queue card
     assert (await redis.xpending(keys.outbound(Platform.TELEGRAM), "deliver-telegram"))["pending"] == 0
 
-    # A crash after sending but before the ack: the entry is read again, and not sent again.
+    # A crash after the delivered marks were written but before the acks: the entries are pending again
+    # (here for a restarted pump "gw2"), which acknowledges them without sending any of them twice.
+    stream = keys.outbound(Platform.TELEGRAM)
+    ids = [entry_id for entry_id, _fields in await redis.xrange(stream)]
+    await redis.xclaim(stream, "deliver-telegram", "gw2", 0, ids, force=True)
     again = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw2")
-    await redis.xgroup_setid(keys.outbound(Platform.TELEGRAM), "deliver-telegram", id="0")
     count = len(deliverer.sent)
+    assert await again.resume_own_pending() == len(ids)
     await _pump_until_quiet(again, deliverer, rounds=5)
     assert len(deliverer.sent) == count
+    assert (await redis.xpending(stream, "deliver-telegram"))["pending"] == 0
 
 
 async def test_permanent_failure_is_dead_lettered_and_staff_alerted(redis: Redis) -> None:
@@ -306,9 +311,11 @@ async def test_deliveries_that_finish_together_share_one_bookkeeping_round_trip(
         await redis.xadd(keys.outbound(Platform.TELEGRAM), {"d": h.cipher.encrypt(encode_outbound(relay))})
     pump = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw")
     await pump.ensure_groups()
+    exists_before = await _calls(redis, "exists")
     await pump.step(block_ms=0)
     await _until(lambda: len(deliverer.in_flight) == 20)
     acks_before = await _calls(redis, "xack")
+    assert await _calls(redis, "exists") == exists_before  # new entries were never handed out: nothing to check
     for i in range(20):
         deliverer.gate(f"relay {i}").set()
     await _until(lambda: not deliverer.in_flight)
