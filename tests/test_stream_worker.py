@@ -49,7 +49,29 @@ async def test_each_senders_entries_in_order_and_all_acknowledged(redis: Redis) 
     assert await worker.step(block_ms=0) == 15
     for sender in (b"a", b"b", b"c"):
         assert [h for h in recorder.handled if h.startswith(sender)] == [sender + str(i).encode() for i in range(5)]
+    # The batch's acknowledgements travel with the next read, as one XACK.
+    xacks = await _calls(redis, "xack")
+    assert await worker.step(block_ms=0) == 0
     assert (await redis.xpending(STREAM, GROUP))["pending"] == 0
+    assert await _calls(redis, "xack") - xacks == 1
+
+
+async def test_a_worker_stopped_mid_batch_acknowledges_what_it_handled(redis: Redis) -> None:
+    stop = asyncio.Event()
+
+    async def handle_then_stop(entry_id: str, fields: Fields) -> None:
+        stop.set()  # asked to stop while handling: there is no next read to carry the acknowledgements
+
+    writer = StreamWriter(redis, TextCipher([bytes(32)]), Pseudonymiser(b"test-secret-0123456789abcdef"))
+    worker = StreamWorker(redis, writer, STREAM, GROUP, "w-1", handle_then_stop, WorkerOptions(block_ms=50))
+    await _add(redis, [("a", "a0"), ("b", "b0")])
+    await asyncio.wait_for(worker.run(stop), 5)
+    assert (await redis.xpending(STREAM, GROUP))["pending"] == 0
+
+
+async def _calls(redis: Redis, command: str) -> int:
+    stats = await redis.info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
 
 
 async def test_redis_trouble_in_one_lane_is_waited_out_without_stopping_the_worker(redis: Redis) -> None:

@@ -1,6 +1,7 @@
 """A consumer-group worker for one stream: read, handle, ack; reclaim stale entries; dead-letter poison.
 
-At-least-once: an entry is acknowledged only after its handler returned. If a worker dies mid-entry, the
+At-least-once: an entry is acknowledged only after its handler returned: a batch's acknowledgements go to
+Redis in the same round trip as the next read, which the worker sends at once. If a worker dies mid-entry, the
 entry stays pending and another worker (or the same one after restart) reclaims it with XAUTOCLAIM once it
 has been idle for `claim_idle_ms`. An entry whose handler keeps failing is moved to the dead-letter stream
 after `max_attempts`, so one bad entry can never become a crash loop.
@@ -18,6 +19,7 @@ from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
+from redis.typing import KeyT, StreamIdT
 
 from routing.codec import MalformedEntry
 from routing.store import keys
@@ -67,6 +69,7 @@ class StreamWorker:
         self._options = options
         self._on_dead_letter = on_dead_letter
         self._next_claim = 0.0
+        self._unacked: list[bytes] = []  # handled, to be acknowledged with the next read
 
     async def ensure_group(self) -> None:
         """Create the consumer group (and the stream) if missing; reads start from the beginning."""
@@ -83,21 +86,36 @@ class StreamWorker:
             handled += await self._reclaim()
             self._next_claim = time.monotonic() + self._options.claim_idle_ms / 2000
         block = self._options.block_ms if block_ms is None else block_ms
-        reply = cast(
-            StreamReply,
-            await self._redis.xreadgroup(
-                self._group, self._consumer, {self.stream: ">"}, count=self._options.batch, block=block or None
-            ),
-        )
-        for _stream, entries in reply or []:
+        for _stream, entries in await self._ack_and_read(block) or []:
             await self._process_batch(entries)
             handled += len(entries)
         return handled
 
+    async def _ack_and_read(self, block_ms: int) -> StreamReply:
+        """Read new entries; the last batch's acknowledgements go first in the same round trip (one XACK for
+        the batch: Redis runs it before the read starts to block, so nothing waits for the read)."""
+        streams: dict[KeyT, StreamIdT] = {self.stream: ">"}
+        block = block_ms or None
+        if not self._unacked:
+            reply = await self._redis.xreadgroup(self._group, self._consumer, streams, self._options.batch, block)
+            return cast(StreamReply, reply)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.xack(self.stream, self._group, *self._unacked)
+        pipe.xreadgroup(self._group, self._consumer, streams, self._options.batch, block)
+        _acked, reply = await pipe.execute()
+        self._unacked = []
+        return cast(StreamReply, reply)
+
+    async def flush_acks(self) -> None:
+        """Acknowledge the handled entries now, without waiting for the next read."""
+        if self._unacked:
+            await self._ack(self._unacked)
+            self._unacked = []
+
     async def _process_batch(self, entries: list[tuple[bytes, Fields]]) -> None:
         """Entries of one sender (same ordering key `k`) in order; different senders concurrently, so their
         Redis round trips overlap. Entries without a key (or with `concurrent` off) run one by one. The handled
-        entries are acknowledged together, in one XACK."""
+        entries are acknowledged together, with the next read."""
         lanes: dict[bytes, list[tuple[bytes, Fields]]] = {}
         for entry_id, fields in entries:
             lane_key = fields.get(b"k", b"") if self._options.concurrent else b""
@@ -112,7 +130,7 @@ class StreamWorker:
         # gather, not a TaskGroup: a Redis error in one lane must reach the back-off as itself (a TaskGroup
         # would wrap it in an ExceptionGroup and stop the process), and the other lanes finish their entries.
         results = await asyncio.gather(*(run_lane(lane) for lane in lanes.values()), return_exceptions=True)
-        await self._ack(done)
+        self._unacked += done
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -121,6 +139,7 @@ class StreamWorker:
         """Handle entries this consumer read before a crash or restart (same consumer name) right away,
         instead of waiting for them to go stale and be reclaimed. Pages through the pending list with a cursor,
         so an entry that fails again is not re-read in a loop."""
+        await self.flush_acks()  # entries handled before the trouble are done: not handled again
         handled, cursor = 0, "0"
         while True:
             reply = cast(
@@ -149,6 +168,8 @@ class StreamWorker:
                 # Redis dropped mid-batch: entries this consumer had read are still pending for it; handle them
                 # now rather than after the reclaim idle time (a risk message must not wait 30 s).
                 await self._with_backoff(stop, self.resume_own_pending)
+        with contextlib.suppress(RedisError, OSError):  # else handled again after a restart (idempotent)
+            await self.flush_acks()
 
     async def _with_backoff(self, stop: asyncio.Event, action: Callable[[], Awaitable[object]]) -> bool:
         """Run `action` until it succeeds (or `stop`); True when it succeeded at the first try."""
