@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from routing import texts
-from routing.model import Audience, Button, ConversationId, EscalationId, Platform, Priority, VolunteerId
+from routing.model import Audience, Button, ConversationId, EscalationId, Platform, Priority, Pseudonym, VolunteerId
 from routing.outbox import Outbox
 from routing.risk.assessment import Assessment
 from routing.store.cipher import TextCipher
@@ -60,26 +60,30 @@ class EscalationDesk:
         self,
         conversation: Conversation,
         assessment: Assessment,
-        dedupe_key: str,
+        out: Outbox,
         review: bool = False,
         text: str = "",
     ) -> EscalationId | None:
-        """Record an escalation (or an elevated review) for `conversation`, once per inbound entry."""
+        """Record an escalation (or an elevated review) for `conversation`, once per inbound entry, and put
+        its first alert into `out`, to leave with the entry's other urgent messages.
+
+        The escalations stream's reader emits the same alert under the same key, so it is sent once, by
+        whichever emits first: usually this one, sparing the alert a stream hop and three round trips; the
+        reader when this handler died between raising and emitting (its entry, handled again, finds the
+        escalation already raised and adds nothing).
+        """
         timeout = self._policy.review_timeout if review else self._policy.ack_timeout
         sealed = self._cipher.encrypt(text.encode()) if self._cipher and text else None
         esc = await self._store.raise_(
-            conversation.id, assessment.tier, assessment.category, assessment.phrase_ids, timeout, dedupe_key, review,
-            sealed,
+            conversation.id, assessment.tier, assessment.category, assessment.phrase_ids, timeout, out.entry_id,
+            review, sealed,
         )  # fmt: skip
-        if esc is not None:
-            log.warning(
-                "escalation %s raised for conversation %s (tier %s)", esc, conversation.id, assessment.tier.label
-            )
-            await self._writer.audit(
-                "review_raised" if review else "escalation_raised",
-                escalation=esc, conversation=conversation.id, tier=assessment.tier.label,
-            )  # fmt: skip
-        return esc
+        if esc is None:
+            return None
+        tier = assessment.tier.label
+        log.warning("escalation %s raised for conversation %s (tier %s)", esc.id, conversation.id, tier)
+        out.include(self._alert(esc, conversation.pseudonym, 0, text if self._cipher else ""))
+        return esc.id
 
     async def deliver(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """Escalations-stream handler: the alert, or a re-alert when a deadline passed unacknowledged."""
@@ -89,22 +93,29 @@ class EscalationDesk:
             return
         level = int(fields.get(b"level", b"0"))
         conversation = await self._conversations.get(esc.conversation)
-        pseudonym = conversation.pseudonym if conversation else None
-        out = Outbox(f"esc:{entry_id}")
-        button = (Button("Acknowledge", f"ack {esc.id}"), Button("Take over", f"takeover {esc.id}"))
-        text = self._first_alert(esc, pseudonym) if level == 0 else self._re_alert(esc, pseudonym, level)
+        text = ""
         if level == 0 and self._cipher is not None:
             sealed = await self._store.sealed_text(esc.id)
-            if sealed is not None:
-                text += f"\nMessage: {self._cipher.decrypt(sealed).decode()}"
-        out.add(self._platform, Audience.ESCALATION, text, conversation=esc.conversation, pseudonym=pseudonym,
-                buttons=button, priority=Priority.URGENT)  # fmt: skip
-        if level >= 2:
-            out.add(self._platform, Audience.STAFF_LOBBY, text, priority=Priority.URGENT)
-        for message in out.messages:
+            text = self._cipher.decrypt(sealed).decode() if sealed is not None else ""
+        alert = self._alert(esc, conversation.pseudonym if conversation else None, level, text)
+        for message in alert.messages:
             await self._writer.emit(message)
         event = "escalation_alerted" if level == 0 else "escalation_re_escalated"
         await self._writer.audit(event, escalation=esc.id, level=str(level))
+
+    def _alert(self, esc: Escalation, pseudonym: Pseudonym | None, level: int, text: str) -> Outbox:
+        """The alert of `esc` at `level` (0: the first), keyed by both (see `raise_`); from level 2 on it goes
+        to the volunteers' lobby as well. `text`: the person's message, when alerts include it."""
+        body = self._first_alert(esc, pseudonym) if level == 0 else self._re_alert(esc, pseudonym, level)
+        if text:
+            body += f"\nMessage: {text}"
+        alert = Outbox(f"alert:{esc.id}:{level}")
+        button = (Button("Acknowledge", f"ack {esc.id}"), Button("Take over", f"takeover {esc.id}"))
+        alert.add(self._platform, Audience.ESCALATION, body, conversation=esc.conversation, pseudonym=pseudonym,
+                  buttons=button, priority=Priority.URGENT)  # fmt: skip
+        if level >= 2:
+            alert.add(self._platform, Audience.STAFF_LOBBY, body, priority=Priority.URGENT)
+        return alert
 
     def _first_alert(self, esc: Escalation, pseudonym: str | None) -> str:
         at = dt.datetime.fromtimestamp(esc.raised_at, dt.UTC).strftime("%H:%M:%S")

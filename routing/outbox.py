@@ -67,6 +67,11 @@ class Outbox:
             )
         )
 
+    def include(self, other: Outbox) -> None:
+        """Add `other`'s messages with their own keys: a message that another handler may emit as well, under
+        the same key, so that it goes out once between them (see EscalationDesk.raise_)."""
+        self.messages.extend(other.messages)
+
     def then(self, action: AfterEmit) -> None:
         """Run `action` after every message here has been emitted (e.g. clear what was just relayed)."""
         self.after_emit.append(action)

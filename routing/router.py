@@ -363,7 +363,7 @@ class Router:
     ) -> None:
         resources = self._resources.for_language(message.language or conversation.language)
         self._reply(message, out, resources, priority=Priority.URGENT, conversation=conversation.id)
-        await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id, text=message.text)
+        await self._escalations.raise_(conversation, assessment, out, text=message.text)
         supervisors = await self._staff.supervisors_on_duty()
         who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
         notice = texts.SUPERVISOR_NOTICE.format(
@@ -385,7 +385,7 @@ class Router:
 
     async def _request_review(self, conversation: Conversation, assessment: Assessment, out: Outbox) -> None:
         """`elevated`: a professional reviews within a deadline; the volunteer is prompted to ask directly."""
-        await self._escalations.raise_(conversation, assessment, dedupe_key=out.entry_id, review=True)
+        await self._escalations.raise_(conversation, assessment, out, review=True)
         if conversation.state == ConversationState.ACTIVE:
             prompt = texts.VOLUNTEER_REVIEW_PROMPT.format(pseudonym=conversation.pseudonym)
             out.add(self._config.staff_platform, Audience.STAFF_THREAD, prompt, conversation=conversation.id,

@@ -78,9 +78,9 @@ async def test_metrics_count_queue_waits_and_escalations(client: TestClient, red
     await writer.audit("assigned", conversation=taken, volunteer="ana")
     await conversations.set_on_duty(VolunteerId("ana"), True)
     escalations = EscalationStore(redis)
-    esc = await escalations.raise_(waiting, RiskTier.HIGH, RiskCategory.SUICIDE, ("p1",), 120, "k1")
-    assert esc is not None
-    await writer.audit("escalation_raised", escalation=esc, conversation=waiting, tier="high")
+    raised = await escalations.raise_(waiting, RiskTier.HIGH, RiskCategory.SUICIDE, ("p1",), 120, "k1")
+    assert raised is not None  # raising audits it too ("escalation_raised")
+    esc = raised.id
     await escalations.acknowledge(esc, VolunteerId("cora"))
     await writer.audit("escalation_acknowledged", escalation=esc, by="cora")
 

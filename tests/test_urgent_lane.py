@@ -6,6 +6,7 @@ from redis.asyncio import Redis
 
 from routing.codec import encode_inbound
 from routing.model import Audience, InboundKind, Origin, Platform
+from routing.outbox import Outbox
 from routing.risk.screen import urgent_screen
 from routing.store import keys
 from routing.store.streams import StreamWriter
@@ -74,3 +75,33 @@ async def test_the_same_entry_id_in_both_lanes_loses_nothing(redis: Redis) -> No
     to_people = {m.chat for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.SEEKER}
     assert to_people == {"100", "200"}  # both were answered (queue place; crisis resources)
     assert await redis.xlen(keys.ESCALATIONS) == 1
+
+
+async def test_the_first_alert_leaves_with_the_crisis_resources_and_goes_out_once(redis: Redis) -> None:
+    h = make_harness(redis)
+    await _gateway_writer(h).ingest(h.inbound("200", RISK))
+    await h.stack.urgent_worker.ensure_group()
+    assert await h.stack.urgent_worker.step(block_ms=0) == 1  # the escalations stream's reader has not run yet
+    alerts = [m for m in await h.outbound(Platform.TELEGRAM, urgent=True) if m.audience == Audience.ESCALATION]
+    assert len(alerts) == 1
+    assert "RISK" in alerts[0].text and alerts[0].conversation is not None
+    assert RISK not in alerts[0].text  # alerts carry no message text unless configured to
+
+    await h.pump()  # now the reader handles the escalation as well: the same alert, under the same key
+    assert not [m for m in await h.outbound(Platform.TELEGRAM, urgent=True) if m.audience == Audience.ESCALATION]
+    events = [fields[b"event"] for _id, fields in await redis.xrange(keys.AUDIT)]
+    assert events.count(b"escalation_raised") == 1 and events.count(b"escalation_alerted") == 1
+
+
+async def test_the_reader_still_alerts_when_the_router_died_before_emitting(redis: Redis) -> None:
+    h = make_harness(redis)
+    await h.person("200", "hello")
+    conversation = await h.stack.conversations.get(await h.conversation_of("200"))
+    assert conversation is not None
+    lost = Outbox("9-0")  # raised, then the router process died: its outbox was never emitted
+    assessment = real_detector().assess(RISK)
+    assert await h.stack.escalations.raise_(conversation, assessment, lost) is not None
+    assert not [m for m in await h.outbound(Platform.TELEGRAM, urgent=True) if m.audience == Audience.ESCALATION]
+    await h.pump()
+    alerts = [m for m in await h.outbound(Platform.TELEGRAM, urgent=True) if m.audience == Audience.ESCALATION]
+    assert [m.key for m in alerts] == [m.key for m in lost.messages if m.audience == Audience.ESCALATION]

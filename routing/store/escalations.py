@@ -54,6 +54,25 @@ return out
 """
 
 
+# KEYS: dedupe marker, escalation sequence, deadlines zset, escalations stream, audit stream.
+# ARGV: record key prefix, dedupe ttl, record ttl, now, ack timeout, audit event, conversation, tier label,
+# then the record's field/value pairs. Returns the new escalation's id, or false if the dedupe marker was
+# already set. One round trip for all of it: an alert waits for every round trip before it, and under load
+# each one costs a turn of a busy event loop.
+_RAISE = """
+if not redis.call('SET', KEYS[1], 1, 'NX', 'EX', tonumber(ARGV[2])) then return false end
+local esc = 'e-' .. redis.call('INCR', KEYS[2])
+local rec = ARGV[1] .. esc
+redis.call('HSET', rec, unpack(ARGV, 9))
+redis.call('EXPIRE', rec, tonumber(ARGV[3]))
+redis.call('ZADD', KEYS[3], tonumber(ARGV[4]) + tonumber(ARGV[5]), esc)
+redis.call('XADD', KEYS[4], '*', 'esc', esc, 'level', 0)
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', 100000, '*', 'event', ARGV[6], 'at', ARGV[4], 'escalation', esc,
+           'conversation', ARGV[7], 'tier', ARGV[8])
+return esc
+"""
+
+
 def _record(esc: EscalationId) -> str:
     return f"{keys.PREFIX}esc:{esc}"
 
@@ -64,6 +83,7 @@ class EscalationStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._claim = redis.register_script(_CLAIM_DUE)
+        self._raise = redis.register_script(_RAISE)
 
     async def raise_(
         self,
@@ -75,26 +95,29 @@ class EscalationStore:
         dedupe_key: str,
         review: bool = False,
         sealed_text: bytes | None = None,
-    ) -> EscalationId | None:
-        """Record an escalation and append it to the escalations stream; None if `dedupe_key` was seen."""
-        if not await self._redis.set(f"{keys.PREFIX}esc:dedupe:{dedupe_key}", 1, nx=True, ex=2 * 24 * 3600):
-            return None
-        esc = EscalationId(f"e-{int(await self._redis.incr(ESCALATION_SEQ))}")
-        now = time.time()
-        record = {
-            "conversation": conv, "tier": int(tier), "category": category.value if category else "",
-            "phrases": ",".join(phrase_ids), "raised_at": f"{now:.3f}", "state": "raised", "level": 0,
-            "review": int(review), "timeout": ack_timeout,
+    ) -> Escalation | None:
+        """Record an escalation, append it to the escalations stream and audit it, atomically; None if
+        `dedupe_key` was seen."""
+        now = round(time.time(), 3)
+        record: dict[str, str | bytes] = {
+            "conversation": conv, "tier": str(int(tier)), "category": category.value if category else "",
+            "phrases": ",".join(phrase_ids), "raised_at": f"{now:.3f}", "state": "raised", "level": "0",
+            "review": str(int(review)), "timeout": str(ack_timeout),
         }  # fmt: skip
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(_record(esc), mapping=record)  # type: ignore[arg-type]
         if sealed_text is not None:  # only with escalation.include_text; encrypted by the caller
-            pipe.hset(_record(esc), "text", sealed_text)
-        pipe.expire(_record(esc), RECORD_TTL)
-        pipe.zadd(DEADLINES, {esc: now + ack_timeout})
-        pipe.xadd(keys.ESCALATIONS, {"esc": esc, "level": 0})
-        await pipe.execute()
-        return esc
+            record["text"] = sealed_text
+        esc = await self._raise(
+            keys=[f"{keys.PREFIX}esc:dedupe:{dedupe_key}", ESCALATION_SEQ, DEADLINES, keys.ESCALATIONS, keys.AUDIT],
+            args=[keys.PREFIX + "esc:", 2 * 24 * 3600, RECORD_TTL, f"{now:.3f}", ack_timeout,
+                  "review_raised" if review else "escalation_raised", conv, tier.label,
+                  *(item for pair in record.items() for item in pair)],
+        )  # fmt: skip
+        if not esc:
+            return None
+        return Escalation(
+            id=EscalationId(text(esc)), conversation=conv, tier=tier, category=category, phrase_ids=phrase_ids,
+            raised_at=now, state="raised", acknowledged_by=None, review=review,
+        )  # fmt: skip
 
     async def get(self, esc: EscalationId) -> Escalation | None:
         raw = await self._redis.hgetall(_record(esc))
