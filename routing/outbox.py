@@ -33,6 +33,7 @@ class Outbox:
     entry_id: str
     messages: list[OutboundMessage] = field(default_factory=list)
     after_emit: list[AfterEmit] = field(default_factory=list)
+    emitted: int = 0  # messages[:emitted] were handed to the writer already (see `unsent`)
 
     def add(
         self,
@@ -66,6 +67,12 @@ class Outbox:
                 created_at=time.time(),
             )
         )
+
+    def unsent(self) -> list[OutboundMessage]:
+        """The messages not yet handed out, now counted as handed out: urgent ones can leave early, before the
+        rest of the entry's handling, and the keys stay those of one pass in order."""
+        fresh, self.emitted = self.messages[self.emitted :], len(self.messages)
+        return fresh
 
     def include(self, other: Outbox) -> None:
         """Add `other`'s messages with their own keys: a message that another handler may emit as well, under

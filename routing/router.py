@@ -130,7 +130,7 @@ class Router:
             await self._from_person(message, out, flood_count)
         else:
             await self._staff.handle(message, out)
-        await self._writer.emit_all(out.messages)
+        await self._writer.emit_all(out.unsent())
         for action in out.after_emit:
             await action()
 
@@ -382,6 +382,9 @@ class Router:
                 pseudonym=conversation.pseudonym,
                 priority=Priority.URGENT,
             )
+        # The crisis resources and the alerts leave now, not after the rest of this message's handling (a new
+        # person's queue place, kept messages): each of its round trips is a turn of a loop that may be busy.
+        await self._writer.emit_all(out.unsent())
 
     async def _request_review(self, conversation: Conversation, assessment: Assessment, out: Outbox) -> None:
         """`elevated`: a professional reviews within a deadline; the volunteer is prompted to ask directly."""

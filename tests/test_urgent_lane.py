@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from routing.codec import encode_inbound
-from routing.model import Audience, InboundKind, Origin, Platform
+from routing.model import Audience, ConversationId, InboundKind, Origin, Platform
 from routing.outbox import Outbox
 from routing.risk.screen import urgent_screen
 from routing.store import keys
@@ -105,3 +107,17 @@ async def test_the_reader_still_alerts_when_the_router_died_before_emitting(redi
     await h.pump()
     alerts = [m for m in await h.outbound(Platform.TELEGRAM, urgent=True) if m.audience == Audience.ESCALATION]
     assert [m.key for m in alerts] == [m.key for m in lost.messages if m.audience == Audience.ESCALATION]
+
+
+async def test_crisis_resources_and_the_alert_leave_before_the_rest_of_the_handling(redis: Redis) -> None:
+    """They are emitted as soon as the escalation is raised, not at the end of the handling: here the rest of
+    it (keeping the new person's message for the volunteer) fails, and they have left all the same."""
+    h = make_harness(redis)
+    await redis.set(keys.pending(ConversationId("c-1")), "not a hash")  # the first conversation's: WRONGTYPE
+    await _gateway_writer(h).ingest(h.inbound("200", RISK))
+    await h.stack.urgent_worker.ensure_group()
+    with pytest.raises(ResponseError):
+        await h.stack.urgent_worker.step(block_ms=0)
+    urgent = await h.outbound(Platform.TELEGRAM, urgent=True)
+    assert [m.chat for m in urgent if m.audience == Audience.SEEKER] == ["200"]
+    assert len([m for m in urgent if m.audience == Audience.ESCALATION]) == 1
