@@ -61,10 +61,10 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import aiohttp
 
@@ -116,6 +116,29 @@ BENIGN = (
 def _ms(entry_id: bytes) -> float:
     """A stream entry id's milliseconds (Redis's clock at XADD)."""
     return float(entry_id.split(b"-")[0])
+
+
+Item = TypeVar("Item")  # what a stage split follows: a relay's sequence number, an alert's pseudonym
+
+
+def split_stages(
+    due: Mapping[Item, float],
+    arrived: Mapping[Item, float],
+    inbound: Mapping[Item, float],
+    outbound: Mapping[Item, float],
+    wall_offset: float,
+) -> dict[str, dict[str, float]]:
+    """p50/p99 of each stage: due (monotonic s) -> inbound entry -> outbound entry (entry ids: ms of Redis's
+    clock) -> arrived at the sandbox (monotonic s); `wall_offset` turns monotonic into wall-clock seconds."""
+    parts: dict[str, list[float]] = {"receive+ingest": [], "route": [], "deliver": []}
+    for item, at in arrived.items():
+        if item in inbound and item in outbound:
+            parts["receive+ingest"].append(inbound[item] - (due[item] + wall_offset) * 1000)
+            parts["route"].append(outbound[item] - inbound[item])
+            parts["deliver"].append((at + wall_offset) * 1000 - outbound[item])
+    return {
+        name: {"p50": round(percentile(v, 0.5), 1), "p99": round(percentile(v, 0.99), 1)} for name, v in parts.items()
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -671,16 +694,7 @@ class Bench:
                 parts = alert.text.split(" · ")
                 if alert.audience == Audience.ESCALATION and len(parts) > 2:
                     emitted.setdefault(parts[2], _ms(entry_id))
-        parts_ms: dict[str, list[float]] = {"receive+ingest": [], "route": [], "deliver": []}
-        for alias, at in arrived.items():
-            if alias in ingested and alias in emitted:
-                parts_ms["receive+ingest"].append(ingested[alias] - (due[alias] + wall_offset) * 1000)
-                parts_ms["route"].append(emitted[alias] - ingested[alias])
-                parts_ms["deliver"].append((at + wall_offset) * 1000 - emitted[alias])
-        return {
-            name: {"p50": round(percentile(v, 0.5), 1), "p99": round(percentile(v, 0.99), 1)}
-            for name, v in parts_ms.items()
-        }
+        return split_stages(due, arrived, ingested, emitted, wall_offset)
 
     async def _stages(
         self, due: dict[int, float], arrived: dict[int, float], since_ms: float, wall_offset: float
@@ -708,16 +722,7 @@ class Bench:
 
         inbound = await tagged(keys.INBOUND, False)
         outbound = await tagged(keys.outbound(self.world.platform), True)
-        parts: dict[str, list[float]] = {"receive+ingest": [], "route": [], "deliver": []}
-        for seq, at in arrived.items():
-            if seq in inbound and seq in outbound:
-                parts["receive+ingest"].append(inbound[seq] - (due[seq] + wall_offset) * 1000)
-                parts["route"].append(outbound[seq] - inbound[seq])
-                parts["deliver"].append((at + wall_offset) * 1000 - outbound[seq])
-        return {
-            name: {"p50": round(percentile(v, 0.5), 1), "p99": round(percentile(v, 0.99), 1)}
-            for name, v in parts.items()
-        }
+        return split_stages(due, arrived, inbound, outbound, wall_offset)
 
     async def _command_calls(self) -> dict[str, int]:
         info = await self.redis.info("commandstats")
