@@ -113,6 +113,12 @@ BENIGN = (
 # --- measurement helpers -------------------------------------------------------------------------------------
 
 
+def alert_alias(text: str) -> str:
+    """The person's pseudonym in an alert ("⚠ RISK HIGH · suicide · <pseudonym> · conversation c-1"), or ""."""
+    parts = text.split(" · ")
+    return parts[2] if len(parts) > 2 else ""
+
+
 def _ms(entry_id: bytes) -> float:
     """A stream entry id's milliseconds (Redis's clock at XADD)."""
     return float(entry_id.split(b"-")[0])
@@ -691,9 +697,8 @@ class Bench:
         for entry_id, fields in cast(Entries, await self.redis.xrange(urgent_out, min=since, max="+")):
             if b"d" in fields:
                 alert = decode_outbound(cipher.decrypt(fields[b"d"]))
-                parts = alert.text.split(" · ")
-                if alert.audience == Audience.ESCALATION and len(parts) > 2:
-                    emitted.setdefault(parts[2], _ms(entry_id))
+                if alert.audience == Audience.ESCALATION:
+                    emitted.setdefault(alert_alias(alert.text), _ms(entry_id))
         return split_stages(due, arrived, ingested, emitted, wall_offset)
 
     async def _stages(
@@ -792,8 +797,7 @@ class Bench:
             seen, cursor = world.seen_since(cursor)
             for s in seen:
                 if s.kind == "alert" and s.bot == "bridge" and "RISK" in s.text:
-                    parts = s.text.split(" · ")
-                    alias = parts[2] if len(parts) > 2 else ""
+                    alias = alert_alias(s.text)
                     if alias in risk_due and alias not in alerts:
                         alerts[alias] = s.at
                         last_new = time.monotonic()

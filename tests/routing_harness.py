@@ -129,6 +129,12 @@ class Harness:
         await self.stack.conversations.bind_thread(conv, self.staff_platform, ThreadId(thread))
 
 
+async def command_calls(redis: Redis, command: str) -> int:
+    """How many times Redis has run `command` (INFO commandstats, including calls inside Lua scripts)."""
+    stats = await redis.info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
 def make_harness(
     redis: Redis,
     *,

@@ -14,7 +14,7 @@ from routing.delivery import DeliveryError, DeliveryScheduler, Destination, Retr
 from routing.model import Audience, ChatId, ConversationId, OutboundMessage, Platform, Priority
 from routing.store import keys
 from routing.store.outbound import OutboundPump
-from tests.routing_harness import make_harness
+from tests.routing_harness import command_calls, make_harness
 
 
 class Finished:
@@ -311,11 +311,11 @@ async def test_deliveries_that_finish_together_share_one_bookkeeping_round_trip(
         await redis.xadd(keys.outbound(Platform.TELEGRAM), {"d": h.cipher.encrypt(encode_outbound(relay))})
     pump = OutboundPump(redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw")
     await pump.ensure_groups()
-    exists_before = await _calls(redis, "exists")
+    exists_before = await command_calls(redis, "exists")
     await pump.step(block_ms=0)
     await _until(lambda: len(deliverer.in_flight) == 20)
-    acks_before = await _calls(redis, "xack")
-    assert await _calls(redis, "exists") == exists_before  # new entries were never handed out: nothing to check
+    acks_before = await command_calls(redis, "xack")
+    assert await command_calls(redis, "exists") == exists_before  # new entries were never handed out: nothing to check
     for i in range(20):
         deliverer.gate(f"relay {i}").set()
     await _until(lambda: not deliverer.in_flight)
@@ -323,9 +323,4 @@ async def test_deliveries_that_finish_together_share_one_bookkeeping_round_trip(
     assert (await redis.xpending(keys.outbound(Platform.TELEGRAM), "deliver-telegram"))["pending"] == 0
     assert await redis.hget(keys.RELAYED, "telegram:to_staff") == b"20"
     assert all([await redis.exists(keys.delivered(Platform.TELEGRAM, f"relay {i}")) for i in range(20)])
-    assert await _calls(redis, "xack") - acks_before == 1
-
-
-async def _calls(redis: Redis, command: str) -> int:
-    stats = await redis.info("commandstats")
-    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+    assert await command_calls(redis, "xack") - acks_before == 1

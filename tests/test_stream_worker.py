@@ -11,6 +11,7 @@ from routing.pseudonyms import Pseudonymiser
 from routing.store.cipher import TextCipher
 from routing.store.streams import StreamWriter
 from routing.store.worker import Fields, StreamWorker, WorkerOptions
+from tests.routing_harness import command_calls
 
 STREAM, GROUP = "test:stream", "workers"
 
@@ -50,10 +51,10 @@ async def test_each_senders_entries_in_order_and_all_acknowledged(redis: Redis) 
     for sender in (b"a", b"b", b"c"):
         assert [h for h in recorder.handled if h.startswith(sender)] == [sender + str(i).encode() for i in range(5)]
     # The batch's acknowledgements travel with the next read, as one XACK.
-    xacks = await _calls(redis, "xack")
+    xacks = await command_calls(redis, "xack")
     assert await worker.step(block_ms=0) == 0
     assert (await redis.xpending(STREAM, GROUP))["pending"] == 0
-    assert await _calls(redis, "xack") - xacks == 1
+    assert await command_calls(redis, "xack") - xacks == 1
 
 
 async def test_a_worker_stopped_mid_batch_acknowledges_what_it_handled(redis: Redis) -> None:
@@ -67,11 +68,6 @@ async def test_a_worker_stopped_mid_batch_acknowledges_what_it_handled(redis: Re
     await _add(redis, [("a", "a0"), ("b", "b0")])
     await asyncio.wait_for(worker.run(stop), 5)
     assert (await redis.xpending(STREAM, GROUP))["pending"] == 0
-
-
-async def _calls(redis: Redis, command: str) -> int:
-    stats = await redis.info("commandstats")
-    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
 
 
 async def test_redis_trouble_in_one_lane_is_waited_out_without_stopping_the_worker(redis: Redis) -> None:

@@ -106,7 +106,7 @@ class StreamWorker:
         self._unacked = []
         return cast(StreamReply, reply)
 
-    async def flush_acks(self) -> None:
+    async def _flush_acks(self) -> None:
         """Acknowledge the handled entries now, without waiting for the next read."""
         if self._unacked:
             await self._ack(self._unacked)
@@ -139,7 +139,7 @@ class StreamWorker:
         """Handle entries this consumer read before a crash or restart (same consumer name) right away,
         instead of waiting for them to go stale and be reclaimed. Pages through the pending list with a cursor,
         so an entry that fails again is not re-read in a loop."""
-        await self.flush_acks()  # entries handled before the trouble are done: not handled again
+        await self._flush_acks()  # entries handled before the trouble are done: not handled again
         handled, cursor = 0, "0"
         while True:
             reply = cast(
@@ -169,7 +169,7 @@ class StreamWorker:
                 # now rather than after the reclaim idle time (a risk message must not wait 30 s).
                 await self._with_backoff(stop, self.resume_own_pending)
         with contextlib.suppress(RedisError, OSError):  # else handled again after a restart (idempotent)
-            await self.flush_acks()
+            await self._flush_acks()
 
     async def _with_backoff(self, stop: asyncio.Event, action: Callable[[], Awaitable[object]]) -> bool:
         """Run `action` until it succeeds (or `stop`); True when it succeeded at the first try."""
