@@ -10,9 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import aiohttp
 import pytest
 
 from adapters.discord.sandbox import Upload
+from routing.model import ConversationId, Platform, ThreadId
+from routing.store.cipher import TextCipher
+from routing.store.connection import RedisOptions, connect
+from routing.store.conversations import ConversationStore
 from tests.discord_bridge_fixtures import (  # the fixtures are imported so pytest finds them here
     MESSAGES_ROUTE,
     PHOTO,
@@ -168,6 +173,32 @@ async def test_archived_locked_and_missing_threads(bridge: World) -> None:
     assert last.channel_id not in (thread.id, replacement.id)
     box.send_message(w.volunteer, box.channel(last.channel_id), "yes, I am")
     await w.seen(w.in_dm("yes, I am"))
+
+
+async def test_a_thread_replaced_by_another_gateway_is_used_not_replaced_again(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "hello")
+    thread = await w.take_first_card()
+    box.send_dm(w.person, "one")
+    await w.seen(lambda m: m.channel_id == thread.id and m.content == "one")  # this bridge now knows the thread
+
+    # Another gateway process found the thread locked, opened a new one and bound it in Redis.
+    url = f"{box.api_url}/channels/{w.volunteers.id}/threads"
+    headers = {"Authorization": f"Bot {BRIDGE_TOKEN}"}
+    async with aiohttp.ClientSession(headers=headers) as http, http.post(url, json={"name": "new", "type": 11}) as made:
+        replacement = int((await made.json())["id"])
+    redis = connect(RedisOptions(url=w.settings.redis.url))
+    try:
+        store = ConversationStore(redis, TextCipher([bytes(32)]))  # binding a thread stores no text
+        conv = ConversationId(thread.name.split(" · ")[1])
+        await store.bind_thread(conv, Platform.DISCORD, ThreadId(str(replacement)))
+    finally:
+        await redis.aclose()
+    box.archive_thread(thread, locked=True)
+
+    box.send_dm(w.person, "two")
+    await w.seen(lambda m: m.channel_id == replacement and m.content == "two")
+    assert {t.id for t in box.threads(w.volunteers)} == {thread.id, replacement}  # no third thread
 
 
 async def test_edits_and_files_too_large_to_carry(bridge: World) -> None:

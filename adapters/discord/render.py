@@ -17,7 +17,7 @@ from adapters.discord.normalise import StaffChannels
 from adapters.discord.sending import MAX_TEXT, buttons_view, send_parts
 from adapters.discord.threads import ConversationThreads, conversation_of
 from routing.delivery import DeliveryError, Destination, SlidingWindow
-from routing.model import Audience, OutboundKind, OutboundMessage, Platform
+from routing.model import Audience, OutboundKind, OutboundMessage
 from routing.store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,9 @@ class DiscordDeliverer:
 
     async def _thread_link(self, message: OutboundMessage) -> str:
         """Alerts link to the conversation's thread, so a professional is one click away from it."""
-        if message.conversation is None or self._staff is None:
+        if message.conversation is None or self._staff is None or self._threads is None:
             return ""
-        thread = await self._conversations.thread_of(message.conversation, Platform.DISCORD)
+        thread = await self._threads.thread_of(message.conversation)
         channel = self._client.get_channel(self._staff.volunteer)
         guild = getattr(channel, "guild", None)
         if thread is None or guild is None:

@@ -22,6 +22,7 @@ from adapters.discord.sending import send_parts
 from routing.delivery import DeliveryError
 from routing.model import Button, ConversationId, OutboundMessage, Platform, ThreadId
 from routing.store.conversations import ConversationStore
+from routing.store.known_threads import KnownThreads
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +40,12 @@ class ConversationThreads:
     def __init__(self, client: discord.Client, parent: int, conversations: ConversationStore) -> None:
         self._client = client
         self._parent = parent
-        self._conversations = conversations
+        self._known = KnownThreads(conversations, Platform.DISCORD)
 
     async def send(self, message: OutboundMessage, text: str, uploads: Sequence[Upload]) -> None:
         """Post into the conversation's thread, opening (or replacing) the thread as needed."""
         conv = conversation_of(message)
-        thread = await self._conversations.thread_of(conv, Platform.DISCORD)
+        thread = await self.thread_of(conv)
         if thread is None:
             thread = await self._open(message)
         try:
@@ -52,8 +53,14 @@ class ConversationThreads:
         except discord.HTTPException as exc:
             if not _thread_gone(exc):
                 raise
-            log.warning("thread of conversation %s is gone or locked (code %s); opening a new one", conv, exc.code)
-            await self._post(await self._open(message), text, uploads, message.buttons)
+            current = await self._known.refresh(conv, thread)  # another process may have replaced it already
+            if current is None:
+                log.warning("thread of conversation %s is gone or locked (code %s); opening a new one", conv, exc.code)
+                current = await self._open(message)
+            await self._post(current, text, uploads, message.buttons)
+
+    async def thread_of(self, conv: ConversationId) -> ThreadId | None:
+        return await self._known.get(conv)
 
     async def _post(self, thread: ThreadId, text: str, uploads: Sequence[Upload], buttons: Sequence[Button]) -> None:
         target = self._client.get_partial_messageable(int(thread), type=discord.ChannelType.public_thread)
@@ -75,16 +82,17 @@ class ConversationThreads:
                 raise DeliveryError(reason, retryable=True, retry_after=LIMIT_PAUSE) from None
             raise
         thread = ThreadId(str(created["id"]))
-        await self._conversations.bind_thread(conv, Platform.DISCORD, thread)
+        await self._known.bind(conv, thread)
         log.info("thread opened for conversation %s", conv)
         return thread
 
     async def close(self, message: OutboundMessage) -> None:
         """Archive and lock the thread: volunteers can read it, nobody can write to it any more."""
         conv = conversation_of(message)
-        thread = await self._conversations.thread_of(conv, Platform.DISCORD)
+        thread = await self._known.get(conv)
         if thread is None:
             return
+        self._known.forget(conv)
         http = self._client.http
         try:
             await http.edit_channel(int(thread), archived=True, locked=True)

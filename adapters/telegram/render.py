@@ -28,6 +28,7 @@ from routing.model import (
     ThreadId,
 )
 from routing.store.conversations import ConversationStore
+from routing.store.known_threads import KnownThreads
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class TelegramDeliverer:
         self._bot = bot
         self._chats = chats
         self._conversations = conversations
+        self._topics = KnownThreads(conversations, Platform.TELEGRAM)
         self._rate_limits = rate_limits
         self._group_windows: dict[str, SlidingWindow] = {}
         self.fetch_foreign: ForeignFileFetcher | None = None  # set by the composition root when both run
@@ -107,7 +109,7 @@ class TelegramDeliverer:
 
     async def _with_topic_link(self, message: OutboundMessage) -> OutboundMessage:
         """Alerts link to the conversation's topic, so a professional is one tap away from it."""
-        thread = await self._conversations.thread_of(_conversation(message), Platform.TELEGRAM)
+        thread = await self._topics.get(_conversation(message))
         internal = self._chats.volunteer.removeprefix("-100")
         if thread is None or internal == self._chats.volunteer:
             return message
@@ -115,7 +117,7 @@ class TelegramDeliverer:
 
     async def _send_in_topic(self, message: OutboundMessage) -> None:
         conv = _conversation(message)
-        thread = await self._conversations.thread_of(conv, Platform.TELEGRAM)
+        thread = await self._topics.get(conv)
         if thread is None:
             thread = await self._create_topic(message)
         try:
@@ -123,22 +125,27 @@ class TelegramDeliverer:
         except BadRequest as exc:
             if not any(marker in _reason(exc).lower() for marker in _THREAD_GONE):
                 raise
-            log.warning("topic of conversation %s was deleted; recreating it", conv)
-            await self._send(message, self._chats.volunteer, await self._create_topic(message))
+            current = await self._topics.refresh(conv, thread)  # another process may have recreated it already
+            if current is None:
+                log.warning("topic of conversation %s was deleted; recreating it", conv)
+                current = await self._create_topic(message)
+            await self._send(message, self._chats.volunteer, current)
 
     async def _create_topic(self, message: OutboundMessage) -> ThreadId:
         conv = _conversation(message)
         name = f"{message.pseudonym or conv} · {conv}"[:128]
         topic = await self._bot.create_forum_topic(chat_id=self._chats.volunteer, name=name)
         thread = ThreadId(str(topic.message_thread_id))
-        await self._conversations.bind_thread(conv, Platform.TELEGRAM, thread)
+        await self._topics.bind(conv, thread)
         log.info("topic %s opened for conversation %s", thread, conv)
         return thread
 
     async def _close_topic(self, message: OutboundMessage) -> None:
-        thread = await self._conversations.thread_of(_conversation(message), Platform.TELEGRAM)
+        conv = _conversation(message)
+        thread = await self._topics.get(conv)
         if thread is None:
             return
+        self._topics.forget(conv)
         try:
             await self._bot.close_forum_topic(chat_id=self._chats.volunteer, message_thread_id=int(thread))
         except BadRequest as exc:
