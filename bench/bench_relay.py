@@ -1318,6 +1318,7 @@ def targets(name: str, data: dict[str, Any]) -> list[str]:
         f"{name}: throughput bridge/echo >= 1.0x: "
         f"{'n/a' if ratio is None else f'{ratio:.2f}x'} -> {'MET' if ratio and ratio >= 1.0 else 'MISSED'}"
     )
+    out += cpu_budget(name, data)
     for direction in ("forward", "reverse"):
         pair = {
             r["system"]: r
@@ -1339,6 +1340,34 @@ def targets(name: str, data: dict[str, Any]) -> list[str]:
                 f"({r['alerts']}/{r['risk_sent']} alerts) -> {'MET' if ok else 'MISSED'}"
             )
     return out
+
+
+def cpu_budget(name: str, data: dict[str, Any]) -> list[str]:
+    """Whether this machine has the CPU for the bridge to run at the echo bot's maximum: the sandbox and the
+    load generator need the same CPU per message for either bot, so what is left of the machine at the echo's
+    rate, per message, is what the bridge and Redis together could spend."""
+
+    def at_max(system: str) -> dict[str, Any] | None:
+        rate = data["max_sustained"]["forward"].get(system)
+        matching = [r for r in data["runs"] if r["system"] == system and r["direction"] == "forward"]
+        return next((r for r in matching if r["rate"] == rate and r["sustained"] and not r.get("risk_sent")), None)
+
+    def ms(r: dict[str, Any], process: str) -> float:
+        return float(r["cpu_percent"].get(process, 0)) * 10 / r["achieved_per_s"]
+
+    echo, bridge = at_max("echo"), at_max("bridge")
+    if echo is None or bridge is None:
+        return []
+    cores = os.cpu_count() or 1
+    rate = echo["achieved_per_s"]
+    left = cores * 1000 / rate - ms(echo, "sandbox")  # ms per message the machine has beyond the sandbox's
+    needs = ms(bridge, "bridge") + ms(bridge, "redis")
+    return [
+        f"{name}: CPU at the echo's maximum ({rate:.0f} msg/s): the {cores} cores leave {left:.2f} ms per message "
+        f"after the sandbox and load ({ms(echo, 'sandbox'):.2f} ms); the echo bot uses {ms(echo, 'echo'):.2f} ms, "
+        f"the bridge {ms(bridge, 'bridge'):.2f} ms + Redis {ms(bridge, 'redis'):.2f} ms (at its own maximum) -> "
+        f"it would need {(needs + ms(echo, 'sandbox')) * rate / 1000:.1f} cores at that rate"
+    ]
 
 
 async def main(args: argparse.Namespace) -> None:
