@@ -23,6 +23,10 @@ from adapters.telegram.sandbox_inbound import Attachment
 from adapters.telegram.sandbox_model import Chat, Message, User
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
+from routing.model import ConversationId, Platform, ThreadId
+from routing.store.cipher import TextCipher
+from routing.store.connection import RedisOptions, connect
+from routing.store.conversations import ConversationStore
 from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]
@@ -163,6 +167,31 @@ async def test_a_deleted_topic_is_recreated(bridge: World) -> None:
     assert relayed.thread_id != thread
     box.send_user_message(w.volunteer, "yes, still here", chat=w.staff, thread=relayed.thread_id)
     await w.bot_says(lambda m: m.chat_id == w.person.id and m.body == "yes, still here", since=mark)
+
+
+async def test_a_topic_recreated_by_another_gateway_is_used_not_recreated_again(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.send_user_message(w.person, "hello")
+    thread = await w.take_first_card()
+    box.send_user_message(w.person, "one")
+    await w.bot_says(lambda m: m.thread_id == thread and m.body == "one")  # this bridge now knows the topic
+
+    # Another gateway process found the topic deleted, created a new one and bound it in Redis.
+    name = next(t.name for t in box.topics(w.staff) if t.thread_id == thread)
+    replacement = box.create_topic(w.staff, "new").thread_id
+    redis = connect(RedisOptions(url=w.settings.redis.url))
+    try:
+        store = ConversationStore(redis, TextCipher([bytes(32)]))  # binding a topic stores no text
+        conv = ConversationId(name.split(" · ")[1])
+        await store.bind_thread(conv, Platform.TELEGRAM, ThreadId(str(replacement)))
+    finally:
+        await redis.aclose()
+    box.delete_topic(w.staff, thread)
+
+    mark = box.mark()
+    box.send_user_message(w.person, "two")
+    await w.bot_says(lambda m: m.thread_id == replacement and m.body == "two", since=mark)
+    assert len(box.topics(w.staff)) == 1  # the deleted one is gone and no third was created
 
 
 async def test_a_person_who_blocked_the_bot_ends_the_conversation(bridge: World) -> None:
