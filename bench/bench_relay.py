@@ -1205,10 +1205,15 @@ def _cells(r: dict[str, Any] | None, process: str) -> str:
     return f"{r['p50_ms']:>8} {r['p99_ms']:>7} {r['max_ms']!s:>7} {rate:>6} {r['cpu_percent'].get(process, 0):>4}"
 
 
+def cpu_ms_per_message(r: dict[str, Any], process: str) -> float:
+    """CPU milliseconds `process` spent per delivered message in run `r` (its cpu% is of one core)."""
+    return float(r["cpu_percent"].get(process, 0)) * 10 / r["achieved_per_s"]
+
+
 def _cpu_ms(r: dict[str, Any] | None, process: str) -> str:
     if r is None or not r["achieved_per_s"]:
         return "-"
-    return f"{r['cpu_percent'].get(process, 0) * 10 / r['achieved_per_s']:.2f}"
+    return f"{cpu_ms_per_message(r, process):.2f}"
 
 
 def where_time_goes(name: str, runs: list[dict[str, Any]]) -> list[str]:
@@ -1352,21 +1357,19 @@ def cpu_budget(name: str, data: dict[str, Any]) -> list[str]:
         matching = [r for r in data["runs"] if r["system"] == system and r["direction"] == "forward"]
         return next((r for r in matching if r["rate"] == rate and r["sustained"] and not r.get("risk_sent")), None)
 
-    def ms(r: dict[str, Any], process: str) -> float:
-        return float(r["cpu_percent"].get(process, 0)) * 10 / r["achieved_per_s"]
-
     echo, bridge = at_max("echo"), at_max("bridge")
     if echo is None or bridge is None:
         return []
     cores = os.cpu_count() or 1
     rate = echo["achieved_per_s"]
-    left = cores * 1000 / rate - ms(echo, "sandbox")  # ms per message the machine has beyond the sandbox's
-    needs = ms(bridge, "bridge") + ms(bridge, "redis")
+    sandbox, echo_ms = cpu_ms_per_message(echo, "sandbox"), cpu_ms_per_message(echo, "echo")
+    bridge_ms, redis_ms = cpu_ms_per_message(bridge, "bridge"), cpu_ms_per_message(bridge, "redis")
+    left = cores * 1000 / rate - sandbox  # ms per message the machine has beyond the sandbox's
     return [
         f"{name}: CPU at the echo's maximum ({rate:.0f} msg/s): the {cores} cores leave {left:.2f} ms per message "
-        f"after the sandbox and load ({ms(echo, 'sandbox'):.2f} ms); the echo bot uses {ms(echo, 'echo'):.2f} ms, "
-        f"the bridge {ms(bridge, 'bridge'):.2f} ms + Redis {ms(bridge, 'redis'):.2f} ms (at its own maximum) -> "
-        f"it would need {(needs + ms(echo, 'sandbox')) * rate / 1000:.1f} cores at that rate"
+        f"after the sandbox and load ({sandbox:.2f} ms); the echo bot uses {echo_ms:.2f} ms, the bridge "
+        f"{bridge_ms:.2f} ms + Redis {redis_ms:.2f} ms (at its own maximum) -> it would need "
+        f"{(bridge_ms + redis_ms + sandbox) * rate / 1000:.1f} cores at that rate"
     ]
 
 

@@ -11,6 +11,10 @@ from typing import Any
 from bot.app import ProcessRole, run
 from bot.embedded_redis import free_port
 from bot.settings import Settings
+from routing.model import ConversationId, Platform, ThreadId
+from routing.store.cipher import TextCipher
+from routing.store.connection import RedisOptions, connect
+from routing.store.conversations import ConversationStore
 
 ROOT = Path(__file__).parent.parent
 ENCRYPTION_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # bytes 0..31, tests only
@@ -43,6 +47,16 @@ def telegram_bridge_settings(
         staff={"platform": "telegram", "volunteer_chat": str(staff_chat), "escalation_chat": str(escalation_chat)},
         **sections,
     )  # fmt: skip
+
+
+async def bind_thread_elsewhere(settings: Settings, conv: str, platform: Platform, thread: int) -> None:
+    """Bind `thread` to `conv` in Redis as another gateway process would after replacing a gone thread."""
+    redis = connect(RedisOptions(url=settings.redis.url))
+    try:
+        store = ConversationStore(redis, TextCipher([bytes(32)]))  # binding a thread stores no text
+        await store.bind_thread(ConversationId(conv), platform, ThreadId(str(thread)))
+    finally:
+        await redis.aclose()
 
 
 @contextlib.asynccontextmanager

@@ -14,10 +14,8 @@ import aiohttp
 import pytest
 
 from adapters.discord.sandbox import Upload
-from routing.model import ConversationId, Platform, ThreadId
-from routing.store.cipher import TextCipher
-from routing.store.connection import RedisOptions, connect
-from routing.store.conversations import ConversationStore
+from routing.model import Platform
+from tests.bridge_fixtures import bind_thread_elsewhere
 from tests.discord_bridge_fixtures import (  # the fixtures are imported so pytest finds them here
     MESSAGES_ROUTE,
     PHOTO,
@@ -187,13 +185,7 @@ async def test_a_thread_replaced_by_another_gateway_is_used_not_replaced_again(b
     headers = {"Authorization": f"Bot {BRIDGE_TOKEN}"}
     async with aiohttp.ClientSession(headers=headers) as http, http.post(url, json={"name": "new", "type": 11}) as made:
         replacement = int((await made.json())["id"])
-    redis = connect(RedisOptions(url=w.settings.redis.url))
-    try:
-        store = ConversationStore(redis, TextCipher([bytes(32)]))  # binding a thread stores no text
-        conv = ConversationId(thread.name.split(" · ")[1])
-        await store.bind_thread(conv, Platform.DISCORD, ThreadId(str(replacement)))
-    finally:
-        await redis.aclose()
+    await bind_thread_elsewhere(w.settings, thread.name.split(" · ")[1], Platform.DISCORD, replacement)
     box.archive_thread(thread, locked=True)
 
     box.send_dm(w.person, "two")

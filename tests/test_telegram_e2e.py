@@ -23,11 +23,8 @@ from adapters.telegram.sandbox_inbound import Attachment
 from adapters.telegram.sandbox_model import Chat, Message, User
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
-from routing.model import ConversationId, Platform, ThreadId
-from routing.store.cipher import TextCipher
-from routing.store.connection import RedisOptions, connect
-from routing.store.conversations import ConversationStore
-from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
+from routing.model import Platform
+from tests.bridge_fixtures import bind_thread_elsewhere, running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
@@ -179,13 +176,7 @@ async def test_a_topic_recreated_by_another_gateway_is_used_not_recreated_again(
     # Another gateway process found the topic deleted, created a new one and bound it in Redis.
     name = next(t.name for t in box.topics(w.staff) if t.thread_id == thread)
     replacement = box.create_topic(w.staff, "new").thread_id
-    redis = connect(RedisOptions(url=w.settings.redis.url))
-    try:
-        store = ConversationStore(redis, TextCipher([bytes(32)]))  # binding a topic stores no text
-        conv = ConversationId(name.split(" · ")[1])
-        await store.bind_thread(conv, Platform.TELEGRAM, ThreadId(str(replacement)))
-    finally:
-        await redis.aclose()
+    await bind_thread_elsewhere(w.settings, name.split(" · ")[1], Platform.TELEGRAM, replacement)
     box.delete_topic(w.staff, thread)
 
     mark = box.mark()

@@ -45,7 +45,7 @@ class ConversationThreads:
     async def send(self, message: OutboundMessage, text: str, uploads: Sequence[Upload]) -> None:
         """Post into the conversation's thread, opening (or replacing) the thread as needed."""
         conv = conversation_of(message)
-        thread = await self.thread_of(conv)
+        thread = await self._known.get(conv)
         if thread is None:
             thread = await self._open(message)
         try:
@@ -60,6 +60,7 @@ class ConversationThreads:
             await self._post(current, text, uploads, message.buttons)
 
     async def thread_of(self, conv: ConversationId) -> ThreadId | None:
+        """The conversation's thread if it has one (for links to it); never opens one."""
         return await self._known.get(conv)
 
     async def _post(self, thread: ThreadId, text: str, uploads: Sequence[Upload], buttons: Sequence[Button]) -> None:

@@ -1,14 +1,15 @@
 """This process's memory of which staff topic/thread belongs to which conversation, in front of Redis.
 
 Every relay into the volunteers' workspace and every alert (which links to the topic/thread) needs the
-conversation's thread. Asking Redis each time put a round trip on the path of each of them, and an alert's
-was the slowest: its lookup waited among the ordinary traffic that a risk message sets off, 2.1 ms of an
-alert's ~6 ms delivery at 200 msg/s on Discord (bench/bench_relay.py with timing added, this machine).
+conversation's thread. Asking Redis each time put a lookup before each of those sends (one Redis command
+of ~24 per relayed message, bench/bench_relay.py); a conversation without a thread yet is still asked each
+time, since another process may open one.
 
 A conversation's thread changes only when an adapter replaces one that was deleted or locked. Another
 gateway process may do that, so a remembered thread can be stale; an adapter whose send finds the thread
 gone calls `refresh`, which asks Redis again, and opens a new thread only when Redis has no other one. So a
-thread replaced elsewhere costs one refused send, and is never replaced twice.
+thread replaced elsewhere costs one refused send instead of a second replacement (two gateways that find
+the same thread gone at the same moment can still both replace it).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class KnownThreads:
     async def refresh(self, conv: ConversationId, gone: ThreadId) -> ThreadId | None:
         """`gone` was refused by the platform: the thread Redis has now if it is another one (a different
         process replaced it), else None (the caller opens a new one)."""
-        self._threads.pop(conv, None)
+        self.forget(conv)
         thread = await self.get(conv)
         return thread if thread != gone else None
 
@@ -56,7 +57,7 @@ class KnownThreads:
         self._remember(conv, thread)
 
     def forget(self, conv: ConversationId) -> None:
-        """The conversation's thread was closed: nothing more is written into it from here."""
+        """Drop what is remembered for `conv` (its thread was closed, or refused)."""
         self._threads.pop(conv, None)
 
     def _remember(self, conv: ConversationId, thread: ThreadId) -> None:
