@@ -64,9 +64,11 @@ def connect(options: RedisOptions) -> Redis:
     }
     if options.sentinels:
         sentinel = Sentinel(
-            list(options.sentinels), sentinel_kwargs={"socket_timeout": 1.0},
-            max_connections=options.max_connections, **common,
-        )  # type: ignore[no-untyped-call]  # fmt: skip
+            list(options.sentinels),
+            sentinel_kwargs={"socket_timeout": 1.0},
+            max_connections=options.max_connections,
+            **common,
+        )
         client = cast(Redis, sentinel.master_for(options.master_name))
         _SENTINELS[client] = sentinel
         return client
