@@ -71,6 +71,7 @@ import aiohttp
 from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import Message as TgMessage
 from adapters.telegram.sandbox_model import User as TgUser
+from bot import shipped
 from bot.embedded_redis import EmbeddedRedis, free_port
 from routing.codec import decode_inbound, decode_outbound
 from routing.model import Audience, Platform, RiskTier, UserId
@@ -280,12 +281,12 @@ class World:
         return {
             "redis": {"url": redis_url},
             "storage": {"dir": str(tmp / "data")},
-            "risk": {"phrases_dir": str(ROOT / "config" / "risk")},
+            "risk": {"phrases_dir": str(shipped.RISK_PHRASES)},
             "rota": {"file": str(rota)},
             "web": {"host": "127.0.0.1", "port": self.web_port},
             "security": {"pseudonym_secret": PSEUDONYM_SECRET, "encryption_key": ENCRYPTION_KEY},
             "routing": {"flood_limit": 10_000, "topics": [], "match_wait_minutes": 0},
-            "escalation": {"ack_timeout": 3600, "resources_dir": str(ROOT / "config" / "resources")},
+            "escalation": {"ack_timeout": 3600, "resources_dir": str(shipped.CRISIS_RESOURCES)},
             **self.platform_settings(),
         }
 
@@ -1374,7 +1375,7 @@ def cpu_budget(name: str, data: dict[str, Any]) -> list[str]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    detector = RiskDetector.from_directory(ROOT / "config" / "risk")
+    detector = RiskDetector.from_directory(shipped.RISK_PHRASES)
     assert all(detector.assess(f"qz1 {text}", []).tier == RiskTier.NONE for text in BENIGN), "benign text flagged"
     assert detector.assess(RISK_TEXT, []).tier >= RiskTier.HIGH, "the risk phrase is no longer flagged"
     escalation_runs = 3 * 2  # each may be repeated once

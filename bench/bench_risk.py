@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot import shipped
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -222,7 +224,7 @@ def main() -> None:
     n = args.messages
 
     started = time.perf_counter()
-    RiskDetector.from_directory(ROOT / "config" / "risk")
+    RiskDetector.from_directory(shipped.RISK_PHRASES)
     load_ms = (time.perf_counter() - started) * 1000
 
     chat = [(chat_message(rng), ()) for _ in range(n)]
@@ -234,10 +236,10 @@ def main() -> None:
     }
     results: dict[str, dict[str, dict[str, float]]] = {}
     for name, cases in scenarios.items():
-        detector = RiskDetector.from_directory(ROOT / "config" / "risk")  # fresh caches
+        detector = RiskDetector.from_directory(shipped.RISK_PHRASES)  # fresh caches
         results[name] = {"cold": time_pass(detector.assess, cases), "warm": time_pass(detector.assess, cases)}
 
-    detector = RiskDetector.from_directory(ROOT / "config" / "risk")
+    detector = RiskDetector.from_directory(shipped.RISK_PHRASES)
     phrase_count = sum(len(f.phrases) for f in detector.files)
     print(
         f"risk detector: {phrase_count} phrases in {', '.join(detector.languages)}; load {load_ms:.0f} ms; "

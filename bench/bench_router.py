@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot import shipped
 from bot.embedded_redis import EmbeddedRedis
 from bot.wiring import build_routing
 from routing.model import ChatId, ConversationId, InboundMessage, Origin, Platform, UpdateId, UserId, VolunteerId
@@ -57,7 +58,7 @@ async def router_throughput(url: str, messages: int, people: int) -> dict[str, f
     redis = connect(RedisOptions(url=url))
     await redis.flushall()
     pseudonyms = Pseudonymiser(b"bench-secret-0123456789abcdef")
-    detector = RiskDetector.from_directory(ROOT / "config" / "risk")
+    detector = RiskDetector.from_directory(shipped.RISK_PHRASES)
     stack = build_routing(
         redis, RouterConfig(staff_platform=Platform.TELEGRAM, flood_limit=10**6), TextCipher([bytes(32)]),
         pseudonyms, detector, Roster([], pseudonyms),

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot import shipped
+
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parent.parent
 
@@ -117,11 +119,11 @@ def router_settings(
     return {
         "redis": {"url": redis_url},
         "storage": {"dir": str(tmp / "data")},
-        "risk": {"phrases_dir": str(ROOT / "config" / "risk")},
+        "risk": {"phrases_dir": str(shipped.RISK_PHRASES)},
         "rota": {"file": str(rota)},
         "security": {"pseudonym_secret": secret, "encryption_key": key},
         "routing": {"topics": [], "match_wait_minutes": 0, **routing},
-        "escalation": {"resources_dir": str(ROOT / "config" / "resources")},
+        "escalation": {"resources_dir": str(shipped.CRISIS_RESOURCES)},
         "staff": {"platform": "telegram", "volunteer_chat": "-1001000000001", "escalation_chat": "-1001000000002"},
     }
 

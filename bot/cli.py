@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.telegram.adapter import AdapterStartError
-from bot import rota_cli
+from bot import rota_cli, shipped
 from bot.app import ProcessRole, install_signal_handlers, run
 from bot.check_config import check
 from bot.settings import config_path
@@ -38,11 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     check_p.add_argument("--config")
     risk_p = sub.add_parser("risk-check", help="show how a message would be rated")
     risk_p.add_argument("text")
-    risk_p.add_argument("--phrases", default="config/risk", help="phrase directory (default: config/risk)")
+    risk_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
     eval_p = sub.add_parser("risk-eval", help="evaluate the detector on a labelled JSONL file")
     eval_p.add_argument("file")
     eval_p.add_argument("--json", action="store_true", help="print one JSON object")
-    eval_p.add_argument("--phrases", default="config/risk")
+    eval_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
     rota_cli.configure(sub.add_parser("rota", help="the live rota: import, export, show or check a rota file"))
     return parser
 
@@ -64,9 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return rota_cli.main(args)
     from bot import risk_commands
 
+    phrases = Path(args.phrases) if args.phrases else shipped.RISK_PHRASES
     if args.command == "risk-check":
-        return risk_commands.risk_check(args.text, Path(args.phrases))
-    return risk_commands.risk_eval(Path(args.file), Path(args.phrases), as_json=args.json)
+        return risk_commands.risk_check(args.text, phrases)
+    return risk_commands.risk_eval(Path(args.file), phrases, as_json=args.json)
 
 
 def _check_config(explicit: str | None) -> int:

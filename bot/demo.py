@@ -6,7 +6,7 @@ discord.py, and the sandbox chat page (`bot.demo_page`): a person's phone (Teleg
 chooses) and the volunteers' workspace in one browser page. A person on each platform, a volunteer, an on-call
 professional, a Telegram forum group for volunteers and an on-call chat are already set up: the volunteers
 work in Telegram and serve people from both platforms. `--scenario` plays scripted people (on either platform)
-and volunteers (`config/scenarios/<name>.toml`) so the queue and the dashboard have life.
+and volunteers (`bot/shipped/scenarios/<name>.toml`) so the queue and the dashboard have life.
 
 The page has its own port (`--page-port`, default 8082) rather than living in the bridge's web server: it
 forwards calls to the sandbox, and that must never be part of what `peerbridge run` serves.

@@ -1,7 +1,8 @@
 """`peerbridge rota import|export|show|check`: the live rota in Redis, from and to `config/rota.toml`.
 
-Redis is reached exactly as `peerbridge run` reaches it (`start_services`): `redis.url`, the sentinels, or,
-when neither is set, the embedded redis-server over `storage.dir`, started for the command and stopped after.
+Redis is reached exactly as `peerbridge run` reaches it (`open_redis`): `redis.url`, the sentinels, or, when
+neither is set, the embedded redis-server over `storage.dir`, started for the command and stopped after. Nothing
+else is loaded: a rota command needs no phrase files, crisis resources or keys.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.embedded_redis import EmbeddedRedisError
-from bot.services import start_services
+from bot.services import open_redis
 from bot.settings import ConfigError, Settings, config_path, load_settings
-from routing.resources import ResourceFileError
-from routing.risk.phrases import PhraseFileError
 from routing.rota import Rota, RotaError, parse_date
 from routing.rota_file import parse_rota
 from routing.rota_render import render_rota
@@ -29,9 +28,8 @@ from routing.store.connection import STORE_ERRORS
 from routing.store.rota_store import RotaStore, StoredRota
 
 T = TypeVar("T")
-# What start_services raises on a bad file or a Redis that will not start (RosterError and TOMLDecodeError are
-# ValueErrors, as is a malformed key in the environment).
-_START_ERRORS = (EmbeddedRedisError, PhraseFileError, ResourceFileError, ValueError, OSError)
+# What open_redis raises when Redis will not start or the URL is malformed.
+_START_ERRORS = (EmbeddedRedisError, ValueError, OSError)
 
 
 class _Failed(Exception):
@@ -122,15 +120,15 @@ def _live(settings: Settings) -> StoredRota:
 def _with_store(settings: Settings, action: Callable[[RotaStore], Awaitable[T]]) -> T:
     async def _run() -> T:
         try:
-            services = await asyncio.to_thread(start_services, settings)
+            connection = await asyncio.to_thread(open_redis, settings)
         except _START_ERRORS as exc:
-            raise _Failed(f"cannot start: {exc}") from None
+            raise _Failed(f"cannot start Redis: {exc}") from None
         try:
-            return await action(RotaStore(services.redis))
+            return await action(RotaStore(connection.redis))
         except STORE_ERRORS as exc:
             raise _Failed(f"cannot reach Redis: {exc}") from None
         finally:
-            await services.close()
+            await connection.close()
 
     return asyncio.run(_run())
 

@@ -28,6 +28,19 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class RedisConnection:
+    """A client, and the redis-server peerbridge started for it (None when it uses an external or shared one)."""
+
+    redis: Redis
+    embedded: EmbeddedRedis | None
+
+    async def close(self) -> None:
+        await close_client(self.redis)
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+@dataclass
 class Services:
     """What every role needs; `embedded` is set when peerbridge started its own redis-server."""
 
@@ -97,7 +110,7 @@ def escalation_policy(settings: Settings, roster: Roster) -> EscalationPolicy:
 
 
 def start_services(settings: Settings) -> Services:
-    """Start embedded Redis if no external one is configured, and build the shared services."""
+    """Load every file the bridge needs, then open Redis (embedded if no external one is configured)."""
     storage = settings.storage.dir
     # Everything that can fail on bad files is loaded before a redis-server is started.
     sec = settings.security
@@ -107,17 +120,7 @@ def start_services(settings: Settings) -> Services:
     roster = load_roster(settings.rota.file, pseudonyms)
     resources = load_resources(settings.escalation.resources_dir)
     scenarios = load_training(settings.training.scenarios_dir)
-    embedded = None
-    url = settings.redis.url
-    if not url and not settings.redis.sentinels:
-        embedded = EmbeddedRedis(data_dir=storage / "redis")
-        try:
-            embedded.start()
-            url = embedded.url
-            log.info("embedded redis-server started on %s (AOF everysec, data in %s)", url, embedded.data_dir)
-        except AlreadyRunning as running:
-            embedded, url = None, running.url  # another peerbridge process owns it: share, never start a second
-            log.info("using the embedded redis-server another peerbridge process runs (%s)", url)
+    connection = open_redis(settings)
     router_config = RouterConfig(
         staff_platform=settings.staff.platform, max_text_length=settings.routing.max_text_length,
         flood_limit=settings.routing.flood_limit, retention_days=settings.storage.retention_days,
@@ -126,13 +129,30 @@ def start_services(settings: Settings) -> Services:
         languages=tuple(settings.routing.languages),
     )  # fmt: skip
     return Services(
-        redis=connect(redis_options(settings, url)),
+        redis=connection.redis,
         cipher=cipher,
         pseudonyms=pseudonyms,
         detector=detector,
         roster=roster,
         resources=resources,
         router_config=router_config,
-        embedded=embedded,
+        embedded=connection.embedded,
         scenarios=scenarios,
     )
+
+
+def open_redis(settings: Settings) -> RedisConnection:
+    """Redis as every command reaches it: `redis.url`, the sentinels, or else the embedded redis-server over
+    `storage.dir` (started here, or shared when another peerbridge process already runs it)."""
+    embedded = None
+    url = settings.redis.url
+    if not url and not settings.redis.sentinels:
+        embedded = EmbeddedRedis(data_dir=settings.storage.dir / "redis")
+        try:
+            embedded.start()
+            url = embedded.url
+            log.info("embedded redis-server started on %s (AOF everysec, data in %s)", url, embedded.data_dir)
+        except AlreadyRunning as running:
+            embedded, url = None, running.url  # another peerbridge process owns it: share, never start a second
+            log.info("using the embedded redis-server another peerbridge process runs (%s)", url)
+    return RedisConnection(connect(redis_options(settings, url)), embedded)

@@ -14,14 +14,27 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot import shipped
 from routing.intake import DEFAULT_TOPICS
 from routing.model import Platform
 
 ENV_PREFIX = "PEERBRIDGE_"
 DEFAULT_CONFIG = Path("config/peerbridge.toml")
+
+# Settings that name a file or folder. A relative path written in the config file is read from that file's
+# folder (so a config works from any current folder); one from the environment, from the current folder.
+PATH_KEYS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("storage", "dir"),
+        ("escalation", "resources_dir"),
+        ("risk", "phrases_dir"),
+        ("rota", "file"),
+        ("training", "scenarios_dir"),
+    }
+)
 
 # Keys that hold secrets: refused in the TOML file (it may end up in version control), read from env only.
 SECRET_KEYS: frozenset[tuple[str, str]] = frozenset(
@@ -39,6 +52,15 @@ SECRET_KEYS: frozenset[tuple[str, str]] = frozenset(
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_path_is_default(cls, v: object, info: ValidationInfo) -> object:
+        """An empty path means "the default" (for the data folders: the files shipped with peerbridge)."""
+        field = cls.model_fields[info.field_name] if info.field_name else None
+        if v == "" and field is not None and field.annotation is Path:
+            return field.get_default(call_default_factory=True)
+        return v
 
 
 class RedisSettings(_Section):
@@ -65,7 +87,7 @@ class RedisSettings(_Section):
 
 
 class StorageSettings(_Section):
-    dir: Path = Path("data")
+    dir: Path = Path("data")  # relative to the folder peerbridge runs in
     retention_days: float = Field(default=30, gt=0, le=3650)
 
 
@@ -113,22 +135,22 @@ class RoutingSettings(_Section):
 class EscalationSettings(_Section):
     ack_timeout: float = Field(default=120, gt=0, le=3600)
     review_timeout: float = Field(default=900, gt=0, le=24 * 3600)
-    resources_dir: Path = Path("config/resources")
+    resources_dir: Path = shipped.CRISIS_RESOURCES
     include_text: bool = False
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
 
 
 class RiskSettings(_Section):
-    phrases_dir: Path = Path("config/risk")
+    phrases_dir: Path = shipped.RISK_PHRASES
 
 
 class RotaSettings(_Section):
-    file: Path = Path("config/rota.toml")
+    file: Path = Path("config/rota.toml")  # relative to the folder peerbridge runs in
 
 
 class TrainingSettings(_Section):
-    scenarios_dir: Path = Path("config/training")  # practice scenarios, `<name>.toml` each
+    scenarios_dir: Path = shipped.TRAINING_SCENARIOS  # practice scenarios, `<name>.toml` each
 
 
 class SecuritySettings(_Section):
@@ -239,6 +261,8 @@ def load_settings(path: Path | None) -> Settings:
     env = os.environ
     problems: list[str] = []
     data = _read_toml(path, problems)
+    if path is not None:
+        _resolve_paths(data, path.resolve().parent)
     for section, key in sorted(SECRET_KEYS):
         if key in data.get(section, {}):
             problems.append(
@@ -269,6 +293,14 @@ def _read_toml(path: Path | None, problems: list[str]) -> dict[str, Any]:
     except OSError as exc:
         problems.append(f"config file {path} cannot be read: {exc.strerror}")
     return {}
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Read the file's relative paths from its own folder; `~` is the user's home. Empty stays empty (default)."""
+    for section, key in PATH_KEYS:
+        table = data.get(section)
+        if isinstance(table, dict) and isinstance(table.get(key), str) and table[key]:
+            table[key] = str(base / Path(table[key]).expanduser())  # an absolute path stays as it is
 
 
 def _check_env_names(env: Mapping[str, str], problems: list[str]) -> None:

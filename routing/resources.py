@@ -1,8 +1,9 @@
 """Crisis resources a person receives at once when a message shows high risk (pure).
 
-Each `config/resources/<country>.toml` lists the languages it serves and the text to send; a person gets the
-file matching their language (as their app reports it), else the international default. Numbers change:
-coordinators keep these files current, and `peerbridge check-config` checks they load.
+Each `<country>.toml` (shipped in `bot/shipped/resources/`; `escalation.resources_dir`) lists the languages it
+serves and the text to send; a person gets the file matching their language (as their app reports it), else
+the international default. Numbers change: coordinators keep these files current, and `peerbridge check-config`
+checks they load.
 """
 
 from __future__ import annotations

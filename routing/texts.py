@@ -199,7 +199,7 @@ TRAIN_REFUSED = "Only coordinators can start practice sessions (/train <voluntee
 TRAIN_USAGE = "/train needs a volunteer and a scenario, for example: /train ana {example}. Scenarios: {scenarios}."
 TRAIN_NO_SCENARIOS = (
     "No training scenarios are installed: put <name>.toml files in the directory training.scenarios_dir "
-    "(config/training by default) and restart."
+    "(by default the scenarios shipped with peerbridge) and restart."
 )
 TRAIN_UNKNOWN_SCENARIO = "There is no training scenario '{name}'. Scenarios: {scenarios}."
 TRAIN_BROKEN_SCENARIO = (

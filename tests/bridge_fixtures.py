@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from bot import shipped
 from bot.app import ProcessRole, run
 from bot.embedded_redis import free_port
 from bot.settings import Settings
@@ -26,7 +27,7 @@ def bridge_settings(tmp_path: Path, redis_url: str, **sections: dict[str, Any]) 
     data: dict[str, dict[str, Any]] = {
         "redis": {"url": redis_url},
         "storage": {"dir": str(tmp_path / "data")},
-        "risk": {"phrases_dir": str(ROOT / "config" / "risk")},
+        "risk": {"phrases_dir": str(shipped.RISK_PHRASES)},
         "rota": {"file": str(tmp_path / "rota.toml")},
         "web": {"host": "127.0.0.1", "port": free_port()},
         "security": {"pseudonym_secret": "test-pseudonym-secret-0123456789", "encryption_key": ENCRYPTION_KEY},

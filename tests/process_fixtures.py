@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import User
+from bot import shipped
 from bot.embedded_redis import free_port
 from routing.store import keys
 from tests.bridge_fixtures import ENCRYPTION_KEY, ROOT
@@ -44,8 +45,8 @@ def write_config(
         f'[storage]\ndir = "{tmp / "data"}"\n'
         f'[telegram]\nenabled = true\napi_url = "{sandbox.url}"\n'
         f'[staff]\nplatform = "telegram"\nvolunteer_chat = "{staff}"\nescalation_chat = "{alerts}"\n'
-        f'[routing]\nflood_limit = 1000\n[risk]\nphrases_dir = "{ROOT / "config" / "risk"}"\n'
-        f'[escalation]\nresources_dir = "{ROOT / "config" / "resources"}"\n[rota]\nfile = "{tmp / "none.toml"}"\n'
+        f'[routing]\nflood_limit = 1000\n[risk]\nphrases_dir = "{shipped.RISK_PHRASES}"\n'
+        f'[escalation]\nresources_dir = "{shipped.CRISIS_RESOURCES}"\n[rota]\nfile = "{tmp / "none.toml"}"\n'
         f"[web]\nport = {free_port()}\n"
     )
     return cfg
@@ -156,3 +157,25 @@ async def wait_for_all_kept(redis: Redis, expected: int, within: float = 40.0) -
 async def inbound_length(redis: Redis) -> int:
     """Entries in the inbound stream (ingest appends one per new update)."""
     return int(await redis.xlen(keys.INBOUND))
+
+
+def distinct_free_ports(count: int) -> list[int]:
+    """`count` different free loopback ports (one process may ask for several at once)."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        ports += [port] if port not in ports else []
+    return ports
+
+
+def read_until(process: subprocess.Popen[str], marker: str, within: float = 60.0) -> str:
+    """What the process printed until `marker` appeared, it exited, or `within` seconds passed."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and marker not in "".join(lines):
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+    return "".join(lines)

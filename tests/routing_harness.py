@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import cast
 
 from redis.asyncio import Redis
 
+from bot import shipped
 from bot.wiring import RoutingStack, build_routing
 from routing.codec import decode_outbound
 from routing.escalation import EscalationPolicy
@@ -47,7 +47,7 @@ def real_detector() -> RiskDetector:
     """The shipped phrase files, loaded once per test session."""
     global _detector
     if _detector is None:
-        _detector = RiskDetector.from_directory(Path(__file__).parent.parent / "config" / "risk")
+        _detector = RiskDetector.from_directory(shipped.RISK_PHRASES)
     return _detector
 
 

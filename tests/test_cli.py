@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.embedded_redis import free_port
+from tests.process_fixtures import distinct_free_ports, read_until
 
 ROOT = Path(__file__).parent.parent
 
@@ -89,11 +89,7 @@ def _wait_until_running(process: subprocess.Popen[str]) -> tuple[str, int]:
 
 
 def test_demo_serves_the_discord_sandbox_on_the_port_asked_for(tmp_path: Path) -> None:
-    ports: list[int] = []
-    while len(ports) < 4:
-        port = free_port()
-        ports += [port] if port not in ports else []
-    telegram, web, page, discord = ports
+    telegram, web, page, discord = distinct_free_ports(4)
     args = ["--port", str(telegram), "--web-port", str(web), "--page-port", str(page), "--discord-port", str(discord)]
     with (
         open(tmp_path / "demo.log", "w") as log,
@@ -103,21 +99,9 @@ def test_demo_serves_the_discord_sandbox_on_the_port_asked_for(tmp_path: Path) -
             env={k: v for k, v in os.environ.items() if not k.startswith("PEERBRIDGE_")},
         ) as process,
     ):  # fmt: skip
-        printed = _read_until(process, "Ctrl-C stops everything")
+        printed = read_until(process, "Ctrl-C stops everything", within=30)
         assert f"Discord sandbox (REST, gateway):    http://127.0.0.1:{discord}" in printed
         assert _port_open(discord) and _port_open(page)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     assert not _port_open(discord)
-
-
-def _read_until(process: subprocess.Popen[str], marker: str) -> str:
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and marker not in "".join(lines):
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        lines.append(line)
-    return "".join(lines)

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import User
+from bot import shipped
 from bot.dashboard.wiring import signin_links
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
@@ -70,7 +71,7 @@ async def stack(sandbox: TelegramSandbox, tmp_path: Path, redis_server: Embedded
     alerts = sandbox.create_group("On call", members=[volunteer])
     settings = telegram_bridge_settings(
         tmp_path, redis_server.url, sandbox, staff.id, alerts.id,
-        training={"scenarios_dir": str(ROOT / "config" / "training")},
+        training={"scenarios_dir": str(shipped.TRAINING_SCENARIOS)},
     )  # fmt: skip
     rota = {**ROTA, "staff": [{**m, "telegram": volunteer.id} if m["id"] == "ana" else m for m in ROTA["staff"]]}
     try:

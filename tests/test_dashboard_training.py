@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
+from bot import shipped
 from bot.dashboard.app import Dashboard
 from bot.dashboard.practice import PracticeBoard
 from bot.web import build_web_app
@@ -23,7 +23,7 @@ from routing.store.training import TrainingStore
 from routing.training.scenario_file import load_library
 from tests.routing_harness import Harness, make_harness
 
-SHIPPED = Path(__file__).parent.parent / "config" / "training"
+SHIPPED = shipped.TRAINING_SCENARIOS
 
 
 def _member(vid: str, name: str, telegram: str | None, *roles: Role) -> StaffMember:

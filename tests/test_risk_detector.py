@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from bot import shipped
 from routing.model import RiskCategory, RiskTier
 from routing.risk.assessment import NO_RISK
 from routing.risk.detector import RiskDetector
 
-RISK_DIR = Path(__file__).resolve().parent.parent / "config" / "risk"
+RISK_DIR = shipped.RISK_PHRASES
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import shipped
 from routing.model import RiskCategory, RiskTier
 from routing.risk.assessment import NO_RISK, Assessment
 from routing.risk.detector import RiskDetector
@@ -87,7 +88,7 @@ def test_bad_lines_name_their_line_number(line: str) -> None:
 
 @pytest.fixture(scope="module")
 def eval_report():  # type: ignore[no-untyped-def]
-    detector = RiskDetector.from_directory(ROOT / "config" / "risk")
+    detector = RiskDetector.from_directory(shipped.RISK_PHRASES)
     return evaluate(load_eval_set(EVAL_SET), detector.assess)
 
 

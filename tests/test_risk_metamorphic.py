@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
+from bot import shipped
 from routing.risk.detector import RiskDetector
 from routing.risk.phrases import Example, load_phrase_file
 
-RISK_DIR = Path(__file__).resolve().parent.parent / "config" / "risk"
+RISK_DIR = shipped.RISK_PHRASES
 EXAMPLES = [e for path in sorted(RISK_DIR.glob("*.toml")) for e in load_phrase_file(path).must_flag]
 _WORD = re.compile(r"[a-záéíóúñ]{4,}")
 _LEET = str.maketrans({"i": "1", "e": "3", "o": "0", "a": "4", "s": "$"})

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import string
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import shipped
 from routing.risk import normalise as n
 from routing.risk.detector import RiskDetector
 from routing.risk.normalise import Normaliser
 from routing.risk.slang import PAIRS, SLANG
 
-RISK_DIR = Path(__file__).resolve().parent.parent / "config" / "risk"
+RISK_DIR = shipped.RISK_PHRASES
 
 
 @pytest.fixture(scope="module")

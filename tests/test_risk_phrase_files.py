@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from bot import shipped
 from routing.model import RiskTier
 from routing.risk.detector import RiskDetector
 from routing.risk.phrases import Example, load_phrase_file
 
-RISK_DIR = Path(__file__).resolve().parent.parent / "config" / "risk"
+RISK_DIR = shipped.RISK_PHRASES
 FILES = sorted(RISK_DIR.glob("*.toml"))
 
 

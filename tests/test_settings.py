@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import shipped
 from bot.check_config import check
 from bot.settings import SECRET_KEYS, ConfigError, Settings, load_settings
 from routing.model import Platform
@@ -95,10 +96,41 @@ def test_check_config_accepts_a_complete_configuration(tmp_path: Path, monkeypat
     cfg = tmp_path / "p.toml"
     cfg.write_text(
         f'[telegram]\nenabled = true\n[staff]\nvolunteer_chat = "-1001"\nescalation_chat = "-1002"\n'
-        f'[risk]\nphrases_dir = "{ROOT / "config" / "risk"}"\n'
+        f'[risk]\nphrases_dir = "{shipped.RISK_PHRASES}"\n'
         f'[rota]\nfile = "{ROOT / "config" / "rota.example.toml"}"\n'
     )
     monkeypatch.setenv("PEERBRIDGE_TELEGRAM__TOKEN", "123:abc")
     settings, problems = check(cfg)
     assert problems == []
     assert settings is not None and settings.telegram.token is not None
+
+
+def test_relative_paths_in_the_file_are_read_from_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = tmp_path / "etc"
+    conf.mkdir()
+    cfg = conf / "p.toml"
+    cfg.write_text(
+        '[storage]\ndir = "../var"\n[rota]\nfile = "rota.toml"\n[risk]\nphrases_dir = "/srv/phrases"\n'
+        '[training]\nscenarios_dir = "practice"\n'
+    )
+    monkeypatch.chdir(tmp_path)  # anywhere but the config's folder
+    s = load_settings(Path("etc/p.toml"))
+    assert s.storage.dir.resolve() == (tmp_path / "var").resolve()
+    assert s.rota.file == conf.resolve() / "rota.toml"
+    assert s.risk.phrases_dir == Path("/srv/phrases")  # absolute stays as written
+    assert s.training.scenarios_dir == conf.resolve() / "practice"
+
+
+def test_empty_or_unset_paths_are_the_shipped_files_and_env_paths_are_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "p.toml"
+    cfg.write_text('[risk]\nphrases_dir = ""\n[storage]\ndir = ""\n')
+    monkeypatch.setenv("PEERBRIDGE_ROTA__FILE", "here/rota.toml")
+    s = load_settings(cfg)
+    assert s.risk.phrases_dir == shipped.RISK_PHRASES
+    assert s.escalation.resources_dir == shipped.CRISIS_RESOURCES
+    assert s.training.scenarios_dir == shipped.TRAINING_SCENARIOS
+    assert s.storage.dir == Path("data")
+    assert s.rota.file == Path("here/rota.toml")
+    assert sorted(p.name for p in shipped.RISK_PHRASES.glob("*.toml")) == ["en.toml", "es.toml"]

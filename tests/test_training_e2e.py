@@ -10,6 +10,7 @@ import pytest
 
 from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import Message
+from bot import shipped
 from bot.embedded_redis import EmbeddedRedis
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
@@ -37,7 +38,7 @@ async def test_a_coordinator_trains_a_volunteer_in_a_training_topic(
     )
     settings = telegram_bridge_settings(
         tmp_path, redis_server.url, sandbox, staff.id, alerts.id,
-        training={"scenarios_dir": str(ROOT / "config" / "training")},
+        training={"scenarios_dir": str(shipped.TRAINING_SCENARIOS)},
     )  # fmt: skip
 
     async def bot_says(text: str, *, thread: int | None = None, since: int = 0) -> Message:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from bot import shipped
 from routing import texts
 from routing.model import (
     Audience,
@@ -29,7 +30,7 @@ from routing.training.desk import Started, staff_id
 from routing.training.scenario_file import ScenarioLibrary, load_library, load_scenario
 from tests.routing_harness import Harness, make_harness, real_detector
 
-SHIPPED = Path(__file__).parent.parent / "config" / "training"
+SHIPPED = shipped.TRAINING_SCENARIOS
 T1 = ConversationId("t-1")
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from bot import shipped
 from bot.check_config import check
 from routing.training.scenario import Reply, Scenario
 from routing.training.scenario_file import ScenarioFileError, load_library, load_scenario
 from routing.training.script import Move, Phase, Position, after_reply, after_timer, begin
 
 ROOT = Path(__file__).parent.parent
-SHIPPED = ROOT / "config" / "training"
+SHIPPED = shipped.TRAINING_SCENARIOS
 
 GOOD = """
 title = "Tiny"
@@ -188,7 +189,7 @@ def test_check_config_names_a_bad_scenario_file_and_its_field(tmp_path: Path) ->
     cfg.write_text(
         textwrap.dedent(f"""
         [risk]
-        phrases_dir = "{ROOT / "config" / "risk"}"
+        phrases_dir = "{shipped.RISK_PHRASES}"
         [training]
         scenarios_dir = "{scenarios}"
         """)

@@ -1,6 +1,6 @@
 """Scripted people and volunteers for `peerbridge demo --scenario`, played through the platform sandboxes.
 
-A scenario is data: `config/scenarios/<name>.toml` with a `title`, a `summary` and `[[step]]` tables. A step
+A scenario is data: `bot/shipped/scenarios/<name>.toml` with a `title`, a `summary` and `[[step]]` tables. A step
 happens `at` seconds after the start; `repeat = N` with `every = S` makes N copies S seconds apart, and in a
 copy any value given as a list is taken in turn and `{n}` is replaced by the copy's number (1..N). A step is
 one of:
@@ -35,11 +35,12 @@ from adapters.discord.sandbox import SandboxError as DiscordSandboxError
 from adapters.discord.sandbox_model import User as DiscordUser
 from adapters.telegram.sandbox import SandboxError, TelegramSandbox
 from adapters.telegram.sandbox_model import Message, User
+from bot import shipped
 from routing.model import Platform
 
 log = logging.getLogger(__name__)
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "config" / "scenarios"
+SCENARIOS = shipped.DEMO_SCENARIOS
 ACTIONS = ("say", "take", "next", "reply", "end", "acknowledge")
 PLATFORMS = (Platform.TELEGRAM.value, Platform.DISCORD.value)
 _CONV = re.compile(r"^take (c-\d+)$")

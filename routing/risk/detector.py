@@ -2,7 +2,7 @@
 
 Usage::
 
-    detector = RiskDetector.from_directory(Path("config/risk"))   # every <lang>.toml, all languages together
+    detector = RiskDetector.from_directory(Path("bot/shipped/risk"))   # every <lang>.toml, all languages together
     assessment = detector.assess("i want to kill myself tonight", context=earlier_messages)
 
 All languages are matched together (a message's language is not known); each match is judged with the cues

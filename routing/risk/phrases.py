@@ -1,8 +1,9 @@
-"""Phrase files: loading `config/risk/<lang>.toml` and checking it, with errors a coordinator can act on.
+"""Phrase files: loading `<lang>.toml` (shipped in `bot/shipped/risk/`) and checking it, with errors a coordinator
+can act on.
 
 A file holds, for one language: `phrases` (id, text, tier, category, optional kind), `suppress` (idioms and
 media titles that contain risk words), `[cues]` (word lists the rules use: negation, time, ...), an optional
-`[slang]` table, and `must_flag` / `must_not_flag` examples that the tests run. See config/risk/en.toml.
+`[slang]` table, and `must_flag` / `must_not_flag` examples that the tests run. See bot/shipped/risk/en.toml.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Reads and checks training scenario files (`config/training/<name>.toml`); every problem names file and field.
+"""Reads and checks training scenario files (`<name>.toml`, shipped in `bot/shipped/training/`); every problem
+names file and field.
 
 A file looks like this (see the shipped scenarios for whole examples):
 

@@ -1,0 +1,22 @@
+"""The data peerbridge ships with, used when a config names none: installed with the package, so peerbridge runs
+from any folder, with or without a checkout.
+
+- `risk/<lang>.toml`: risk phrase files (`risk.phrases_dir`)
+- `resources/<country>.toml`: crisis resources sent on high risk (`escalation.resources_dir`)
+- `training/<name>.toml`: practice scenarios for `/train` (`training.scenarios_dir`)
+- `scenarios/<name>.toml`: scripted people and volunteers for `peerbridge demo --scenario`
+
+A charity that changes one of them copies the folder, edits the copy and names it in its config.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Files beside this module: an installed wheel unpacks them into site-packages (peerbridge is not zip-safe).
+_HERE = Path(__file__).resolve().parent
+
+RISK_PHRASES = _HERE / "risk"
+CRISIS_RESOURCES = _HERE / "resources"
+TRAINING_SCENARIOS = _HERE / "training"
+DEMO_SCENARIOS = _HERE / "scenarios"
