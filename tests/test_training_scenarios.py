@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot import shipped
 from bot.check_config import check
+from bot.shipped import RISK_PHRASES, TRAINING_SCENARIOS
 from routing.training.scenario import Reply, Scenario
 from routing.training.scenario_file import ScenarioFileError, load_library, load_scenario
 from routing.training.script import Move, Phase, Position, after_reply, after_timer, begin
 
 ROOT = Path(__file__).parent.parent
-SHIPPED = shipped.TRAINING_SCENARIOS
+SHIPPED = TRAINING_SCENARIOS
 
 GOOD = """
 title = "Tiny"
@@ -189,7 +189,7 @@ def test_check_config_names_a_bad_scenario_file_and_its_field(tmp_path: Path) ->
     cfg.write_text(
         textwrap.dedent(f"""
         [risk]
-        phrases_dir = "{shipped.RISK_PHRASES}"
+        phrases_dir = "{RISK_PHRASES}"
         [training]
         scenarios_dir = "{scenarios}"
         """)
