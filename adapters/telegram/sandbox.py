@@ -27,6 +27,7 @@ from adapters.telegram import sandbox_inbound as inbound
 from adapters.telegram.sandbox_control import control_routes
 from adapters.telegram.sandbox_errors import SandboxError
 from adapters.telegram.sandbox_faults import ApiCall, CallLog, Fault, FaultPlan
+from adapters.telegram.sandbox_flood import FloodControl, FloodLimits
 from adapters.telegram.sandbox_http import MAX_REQUEST_BYTES, BotApiServer
 from adapters.telegram.sandbox_inbound import Attachment, Outgoing
 from adapters.telegram.sandbox_model import CallbackQuery, Chat, ChatAction, ChatType, Message, Topic, User
@@ -39,7 +40,7 @@ BotRef = User | int | str | None  # a bot's User, id or token; None means the fi
 ChatRef = Chat | int
 ThreadRef = Topic | int | None
 
-__all__ = ["Attachment", "SandboxError", "TelegramSandbox"]
+__all__ = ["Attachment", "FloodLimits", "SandboxError", "TelegramSandbox"]
 
 
 class TelegramSandbox:
@@ -51,9 +52,11 @@ class TelegramSandbox:
         *,
         clock: Callable[[], float] = time.time,
         webhook_retry: RetryPolicy | None = None,
+        flood_limits: FloodLimits | None = None,
     ) -> None:
         self.world = World(clock)
         self.faults = FaultPlan()
+        self.flood = FloodControl(flood_limits or FloodLimits())  # Telegram's own, unless a caller says why not
         self.call_log = CallLog()
         self._webhooks = WebhookDispatcher(self.world, webhook_retry)
         self._runner: web.AppRunner | None = None
@@ -68,7 +71,7 @@ class TelegramSandbox:
         if self._runner is not None:
             raise RuntimeError("the sandbox is already running")
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
-        app.add_routes(BotApiServer(self.world, self._webhooks, self.faults, self.call_log).routes())
+        app.add_routes(BotApiServer(self.world, self._webhooks, self.faults, self.call_log, self.flood).routes())
         app.add_routes(control_routes(self))
         # A short shutdown timeout: a long poll a client abandoned must not hold up `stop()`.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)

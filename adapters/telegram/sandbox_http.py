@@ -20,6 +20,7 @@ from adapters.telegram.sandbox_api_common import Handler, MethodContext
 from adapters.telegram.sandbox_api_messages import MESSAGE_METHODS
 from adapters.telegram.sandbox_errors import ApiError
 from adapters.telegram.sandbox_faults import ApiCall, CallLog, FaultPlan
+from adapters.telegram.sandbox_flood import FloodControl
 from adapters.telegram.sandbox_params import Params, Upload
 from adapters.telegram.sandbox_topics import TOPIC_METHODS
 from adapters.telegram.sandbox_webhook import WebhookDispatcher
@@ -69,13 +70,16 @@ def _chat_of(params: Params) -> int | str | None:
 
 
 class BotApiServer:
-    """Routes Bot API requests to method handlers, applying programmed faults and logging calls."""
+    """Routes Bot API requests to method handlers, applying flood control and programmed faults, logging calls."""
 
-    def __init__(self, world: World, webhooks: WebhookDispatcher, faults: FaultPlan, calls: CallLog) -> None:
+    def __init__(
+        self, world: World, webhooks: WebhookDispatcher, faults: FaultPlan, calls: CallLog, flood: FloodControl
+    ) -> None:
         self._world = world
         self._webhooks = webhooks
         self._faults = faults
         self._calls = calls
+        self._flood = flood
 
     def routes(self) -> list[web.RouteDef]:
         """The aiohttp routes of the Bot API."""
@@ -105,11 +109,12 @@ class BotApiServer:
             return _answer(error.to_wire(), error.status)
         arrived = time.monotonic()
         params = await read_params(request)
-        status, body = await self._run(method, MethodContext(self._world, bot, params, self._webhooks))
-        self._calls.record(ApiCall(bot.id, method, arrived, _chat_of(params), status))
+        chat = _chat_of(params)
+        status, body = await self._run(method, chat, MethodContext(self._world, bot, params, self._webhooks))
+        self._calls.record(ApiCall(bot.id, method, arrived, chat, status))
         return _answer(body, status)
 
-    async def _run(self, method: str, ctx: MethodContext) -> tuple[int, dict[str, Any]]:
+    async def _run(self, method: str, chat: int | str | None, ctx: MethodContext) -> tuple[int, dict[str, Any]]:
         try:
             fault = self._faults.take(ctx.bot.id, method)
             if fault is not None:
@@ -117,7 +122,13 @@ class BotApiServer:
                 error = fault.error()
                 if error is not None:
                     raise error
-            return 200, {"ok": True, "result": await METHODS[method](ctx)}
+            arrived = time.monotonic()
+            flooded = self._flood.admit(ctx.bot.id, method, chat, arrived)
+            if flooded is not None:
+                raise flooded
+            result = await METHODS[method](ctx)
+            self._flood.count(ctx.bot.id, method, chat, arrived)  # only what the API carried out uses budget
+            return 200, {"ok": True, "result": result}
         except ApiError as error:
             return error.status, error.to_wire()
         except Exception:
