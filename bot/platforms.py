@@ -27,7 +27,7 @@ from routing.store.streams import StreamWriter
 log = logging.getLogger(__name__)
 
 Task = Callable[[asyncio.Event], Awaitable[None]]
-TELEGRAM_BOT_WINDOW = (30, 1.0)  # ~30 messages/s per bot
+TELEGRAM_BOT_WINDOW = (30, 1.05)  # ~30 messages/s per bot, with a margin (see render.GROUP_WINDOW)
 
 
 @dataclass

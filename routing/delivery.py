@@ -5,12 +5,17 @@ own worker, so a slow or rate-limited staff group never delays crisis resources 
 send the worker waits until every sliding window that applies (per chat, per group, per bot) has room: a
 sliding window log never lets more than `limit` sends into any `window` seconds, which a token bucket
 with a burst does not guarantee.
+
+Coalescing: when a conversation's thread waits for its turn (Telegram's ~20 sends a minute are shared by all
+topics of a staff group), everything queued for it leaves as one message, in order, within the platform's
+length limit. One send then carries many relays, so a busy group falls behind by turns, not by messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -19,11 +24,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from routing.model import Attachment, OutboundMessage, Platform, Priority
+from routing.model import Attachment, OutboundKind, OutboundMessage, Platform, Priority
 
 log = logging.getLogger(__name__)
 
 IDLE_WORKER_SECONDS = 60.0  # a destination's worker exits after this long without messages
+# A thread's queued messages merge into one send only once its oldest has waited this long: with room in the
+# platform's limits every message goes on its own, as written; merging is for a thread that is falling behind.
+MERGE_AFTER_SECONDS = 1.0
 # Background traffic (queue-card refreshes) may use only this share of a window, so a burst of arrivals can
 # never take the whole budget of a staff group (~20 messages/min on Telegram) away from relays and alerts.
 BACKGROUND_SHARE = 0.75
@@ -66,6 +74,32 @@ class SlidingWindow:
         self._events.append(now)
 
 
+# Merges the texts of several queued messages into one send, or says None when they cannot go as one.
+Merge = Callable[[list[OutboundMessage]], "OutboundMessage | None"]
+
+
+def coalesce_texts(messages: list[OutboundMessage], max_length: int) -> OutboundMessage | None:
+    """One message carrying the texts of `messages` in order, each part marked "› ", or None when any of them
+    has more than text (a file, a card or a thread to close; buttons only on the last, which the merged message
+    then carries) or together they exceed `max_length`."""
+    if not messages:
+        return None
+    first, last = messages[0], messages[-1]
+    for message in messages:
+        if message.kind != OutboundKind.SEND or message.attachments or not message.text:
+            return None
+        if message.buttons and message is not last:
+            return None
+        if message.conversation != first.conversation or message.audience != first.audience:
+            return None
+    if len(messages) == 1:
+        return first
+    text = "\n".join(f"› {m.text}" for m in messages)
+    if len(text) > max_length:
+        return None
+    return dataclasses.replace(first, text=text, buttons=last.buttons, priority=min(m.priority for m in messages))
+
+
 @dataclass(frozen=True, slots=True)
 class Destination:
     """Where a message goes, and which windows limit it (the bot-wide window is added by the scheduler).
@@ -74,12 +108,21 @@ class Destination:
     different lanes of one destination may each have a send in flight, at most `parallel` together. The
     windows and the priority order are the destination's: a free lane never lets a background message past
     an urgent one that fits, and every send still waits for room in the shared windows.
+
+    `supersede`: a later message with the same key replaces this one while it still waits (a queue card's
+    refreshes collapse to the latest, so the lobby never shows what was true minutes ago).
+
+    `merge`: the lane is one conversation's thread. Its messages go in the order they were queued (a lane is
+    still chosen by its most urgent message), and those waiting together leave as one send (see
+    `coalesce_texts`).
     """
 
     key: str
     windows: tuple[SlidingWindow, ...] = ()
     lane: str = ""
     parallel: int = 1
+    merge: Merge | None = None
+    supersede: str = ""
 
 
 class Deliverer(Protocol):
@@ -101,6 +144,19 @@ class _Job:
     message: OutboundMessage = field(compare=False)
     done: Done = field(compare=False)
     lane: str = field(compare=False, default="")
+    merge: Merge | None = field(compare=False, default=None)
+    queued_at: float = field(compare=False, default=0.0)
+    supersede: str = field(compare=False, default="")
+    replaced: list[tuple[OutboundMessage, Done]] = field(compare=False, default_factory=list)  # done when this is
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """What one send carries: the message that goes out, and the queued jobs it stands for."""
+
+    message: OutboundMessage
+    jobs: tuple[_Job, ...]
+    lane: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +179,16 @@ class _Queue:
         self.changed = asyncio.Event()
         self.size = 0
         self.hold_until = 0.0  # the platform asked this destination to pause (429 retry-after)
+        self.waiting_by_key: dict[str, _Job] = {}  # queued jobs that a later one may supersede
 
     def put(self, job: _Job) -> None:
+        if job.supersede:
+            older = self.waiting_by_key.get(job.supersede)
+            if older is not None:  # it has not left yet: send the newer text in its place
+                older.replaced.append((older.message, older.done))
+                older.message, older.done = job.message, job.done
+                return
+            self.waiting_by_key[job.supersede] = job
         lane = self.lanes.setdefault(job.lane, [])
         heapq.heappush(lane, job)
         self.size += 1
@@ -142,12 +206,28 @@ class _Queue:
             heapq.heappop(self.free)  # stale: that lane is busy, empty, or has a more urgent head now
         return None
 
-    def take(self, job: _Job) -> None:
-        heapq.heappop(self.lanes[job.lane])
-        self.size -= 1
-        if not self.lanes[job.lane]:
+    def take(self, job: _Job, now: float) -> _Send:
+        """Take `job` (the head of a free lane) for sending; in a merging lane, take instead its oldest jobs,
+        and when the oldest has waited `MERGE_AFTER_SECONDS`, as many as go out as one message."""
+        lane = self.lanes[job.lane]
+        if job.merge is None or len(lane) == 1:
+            heapq.heappop(lane)
+            send = _Send(job.message, (job,), job.lane)
+        else:
+            in_order = sorted(lane, key=lambda j: j.seq)
+            behind = now - in_order[0].queued_at >= MERGE_AFTER_SECONDS
+            send = _merged(in_order, job.merge) if behind else _Send(in_order[0].message, (in_order[0],), job.lane)
+            taken = {id(j) for j in send.jobs}
+            lane[:] = [j for j in lane if id(j) not in taken]
+            heapq.heapify(lane)
+        self.size -= len(send.jobs)
+        for sent in send.jobs:
+            if sent.supersede and self.waiting_by_key.get(sent.supersede) is sent:
+                del self.waiting_by_key[sent.supersede]
+        if not lane:
             del self.lanes[job.lane]
         self.busy.add(job.lane)
+        return send
 
     def release(self, lane: str) -> None:
         self.busy.discard(lane)
@@ -155,6 +235,17 @@ class _Queue:
         if jobs:
             heapq.heappush(self.free, (jobs[0].priority, jobs[0].seq, lane))
         self.changed.set()
+
+
+def _merged(jobs: list[_Job], merge: Merge) -> _Send:
+    """The longest run of the oldest jobs that merge into one message (at least the oldest, alone)."""
+    message, count = jobs[0].message, 1
+    while count < len(jobs):
+        merged = merge([j.message for j in jobs[: count + 1]])
+        if merged is None:
+            break
+        message, count = merged, count + 1
+    return _Send(message, tuple(jobs[:count]), jobs[0].lane)
 
 
 class DeliveryScheduler:
@@ -182,7 +273,12 @@ class DeliveryScheduler:
         if queue is None:
             queue = self._queues[destination.key] = _Queue(destination)
             self._workers[destination.key] = asyncio.create_task(self._drain(destination.key, queue))
-        queue.put(_Job(int(message.priority), next(self._seq), message, done, destination.lane))
+        queue.put(
+            _Job(
+                int(message.priority), next(self._seq), message, done, destination.lane, destination.merge,
+                self._clock(), destination.supersede,
+            )
+        )  # fmt: skip
 
     @property
     def queued(self) -> int:
@@ -206,8 +302,7 @@ class DeliveryScheduler:
             wait = IDLE_WORKER_SECONDS if job is None else self._room_wait(queue, job.priority)
             if wait <= 0 and job is not None:
                 self._record(destination)
-                queue.take(job)
-                task = asyncio.create_task(self._send(queue, job))
+                task = asyncio.create_task(self._send(queue, queue.take(job, self._clock())))
                 queue.sending.add(task)
                 task.add_done_callback(queue.sending.discard)
                 continue
@@ -223,15 +318,19 @@ class DeliveryScheduler:
                     del self._queues[key], self._workers[key]
                     return
 
-    async def _send(self, queue: _Queue, job: _Job) -> None:
+    async def _send(self, queue: _Queue, send: _Send) -> None:
         try:
-            error = await self._send_with_retries(job.message, queue)
-            try:
-                await job.done(job.message, error)
-            except Exception:
-                log.exception("delivery bookkeeping failed for %s; the entry stays pending", job.message.key)
+            error = await self._send_with_retries(send.message, queue)
+            # A merged send delivered (or failed) every message it carried; a superseded message is settled
+            # with the one that replaced it.
+            finished = [pair for job in send.jobs for pair in (*job.replaced, (job.message, job.done))]
+            for message, done in finished:
+                try:
+                    await done(message, error)
+                except Exception:
+                    log.exception("delivery bookkeeping failed for %s; the entry stays pending", message.key)
         finally:
-            queue.release(job.lane)
+            queue.release(send.lane)
 
     async def _send_with_retries(self, message: OutboundMessage, queue: _Queue) -> DeliveryError | None:
         delay = self._retry.first_delay

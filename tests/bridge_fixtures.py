@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +74,15 @@ async def running_bridge(settings: Settings, name: str = "test-bridge") -> Async
         stop.set()
         async with asyncio.timeout(15):
             await task
+
+
+def relayed(texts: Iterable[str]) -> list[str]:
+    """Messages as they were written, from what a topic/thread shows: a send that carried several of them (a
+    thread catching up under the platform's limits, each part marked "› ") counts as each of its parts."""
+    parts: list[str] = []
+    for text in texts:
+        if text.startswith("› "):
+            parts += [part.removeprefix("› ") for part in text.split("\n› ")]
+        else:
+            parts.append(text)
+    return parts

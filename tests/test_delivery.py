@@ -3,16 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import functools
+import os
+import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from redis.asyncio import Redis
 
+from bot.embedded_redis import EmbeddedRedis
 from routing.codec import encode_outbound
-from routing.delivery import DeliveryError, DeliveryScheduler, Destination, RetryPolicy, SlidingWindow
-from routing.model import Audience, ChatId, ConversationId, OutboundMessage, Platform, Priority
+from routing.delivery import (
+    MERGE_AFTER_SECONDS,
+    DeliveryError,
+    DeliveryScheduler,
+    Destination,
+    Merge,
+    RetryPolicy,
+    SlidingWindow,
+    coalesce_texts,
+)
+from routing.model import (
+    Attachment,
+    AttachmentKind,
+    Audience,
+    Button,
+    ChatId,
+    ConversationId,
+    OutboundKind,
+    OutboundMessage,
+    Platform,
+    Priority,
+)
 from routing.store import keys
+from routing.store.connection import RedisOptions, connect
 from routing.store.outbound import OutboundPump
 from tests.routing_harness import command_calls, make_harness
 
@@ -111,9 +138,12 @@ async def test_a_slow_destination_does_not_hold_up_another() -> None:
 class TopicDeliverer:
     """One forum group whose topics are lanes; each send waits until the test releases it (our own port)."""
 
-    def __init__(self, parallel: int, fail: dict[str, list[DeliveryError]] | None = None) -> None:
+    def __init__(
+        self, parallel: int, fail: dict[str, list[DeliveryError]] | None = None, merge: Merge | None = None
+    ) -> None:
         self.parallel = parallel
         self.fail = fail or {}
+        self.merge = merge
         self.started: list[str] = []
         self.started_at: dict[str, float] = {}
         self.in_flight: set[str] = set()
@@ -121,7 +151,9 @@ class TopicDeliverer:
         self.release: dict[str, asyncio.Event] = {}
 
     def destination(self, message: OutboundMessage) -> Destination:
-        return Destination("group:staff", lane=f"topic:{message.conversation}", parallel=self.parallel)
+        return Destination(
+            "group:staff", lane=f"topic:{message.conversation}", parallel=self.parallel, merge=self.merge
+        )
 
     def gate(self, text: str) -> asyncio.Event:
         return self.release.setdefault(text, asyncio.Event())
@@ -194,6 +226,90 @@ async def test_a_group_keeps_its_priority_order_and_its_limit_of_sends_in_flight
     await done.wait_for(lambda texts: len(texts) == 5)
     await scheduler.close()
     assert deliverer.most_in_flight == 2
+
+
+async def test_what_waits_for_a_topic_leaves_as_one_message_in_the_order_written() -> None:
+    """Telegram allows ~20 sends a minute for all topics together: a topic's backlog goes in one send."""
+    deliverer = TopicDeliverer(parallel=8, merge=functools.partial(coalesce_texts, max_length=4096))
+    clock = [100.0]
+    scheduler = DeliveryScheduler(deliverer, None, clock=lambda: clock[0])
+    done = Finished()
+    scheduler.submit(_in_topic("one", "c-1"), done)
+    await _until(lambda: deliverer.started == ["one"])  # in flight: what follows waits for the topic's turn
+    for text in ("two", "three"):
+        scheduler.submit(_in_topic(text, "c-1"), done)
+    scheduler.submit(_in_topic("I have the pills", "c-1", Priority.URGENT), done)  # a risk message's relay
+    photo = (Attachment(AttachmentKind.PHOTO, "file-1"),)
+    scheduler.submit(dataclasses.replace(_in_topic("a photo", "c-1"), attachments=photo), done)
+    scheduler.submit(_in_topic("after", "c-1"), done)
+    scheduler.submit(_in_topic("elsewhere", "c-2"), done)
+    merged = "› two\n› three\n› I have the pills"
+    for text in ("one", merged, "a photo", "after", "elsewhere"):
+        deliverer.gate(text).set()
+    clock[0] += MERGE_AFTER_SECONDS  # the topic's backlog has been waiting for its turn
+    await done.wait_for(lambda texts: len(texts) == 7)
+    await scheduler.close()
+    assert [t for t in deliverer.started if t != "elsewhere"] == ["one", merged, "a photo", "after"]
+    assert done.texts.index("two") < done.texts.index("three") < done.texts.index("I have the pills")
+    assert done.errors == [None] * 7  # every message the merged send carried is marked delivered
+
+
+async def test_a_topic_that_keeps_up_sends_each_message_as_written() -> None:
+    deliverer = TopicDeliverer(parallel=8, merge=functools.partial(coalesce_texts, max_length=4096))
+    scheduler = DeliveryScheduler(deliverer, None, clock=lambda: 100.0)  # nothing ever waits a second
+    done = Finished()
+    for text in ("one", "two", "three"):
+        deliverer.gate(text).set()
+        scheduler.submit(_in_topic(text, "c-1"), done)
+    await done.wait_for(lambda texts: len(texts) == 3)
+    await scheduler.close()
+    assert deliverer.started == ["one", "two", "three"]
+
+
+class LobbyDeliverer(TopicDeliverer):
+    """The staff lobby: one lane, one send at a time; a queue card's refreshes supersede each other."""
+
+    def destination(self, message: OutboundMessage) -> Destination:
+        card = f"card:{message.conversation}" if message.kind == OutboundKind.UPSERT_CARD else ""
+        return Destination("group:staff", supersede=card)
+
+
+async def test_a_queue_card_that_waits_shows_only_its_latest_state() -> None:
+    deliverer = LobbyDeliverer(parallel=1)
+    scheduler = DeliveryScheduler(deliverer, None)
+    done = Finished()
+
+    def card(text: str, conversation: str) -> OutboundMessage:
+        return dataclasses.replace(_in_topic(text, conversation), kind=OutboundKind.UPSERT_CARD)
+
+    scheduler.submit(_in_topic("notice", "c-0"), done)
+    await _until(lambda: deliverer.started == ["notice"])  # the lobby is busy: cards wait
+    scheduler.submit(card("Robin is waiting", "c-1"), done)
+    scheduler.submit(card("Sam is waiting", "c-2"), done)
+    scheduler.submit(card("Robin · taken by Jo", "c-1"), done)
+    for text in ("notice", "Robin · taken by Jo", "Sam is waiting"):
+        deliverer.gate(text).set()
+    await done.wait_for(lambda texts: len(texts) == 4)
+    await scheduler.close()
+    assert deliverer.started == ["notice", "Robin · taken by Jo", "Sam is waiting"]  # Robin's place, newest text
+    assert sorted(done.texts) == sorted(["notice", "Robin is waiting", "Robin · taken by Jo", "Sam is waiting"])
+    assert done.errors == [None] * 4  # the superseded card is settled with the one that replaced it
+
+
+def test_only_plain_texts_of_one_thread_merge_within_the_length_limit() -> None:
+    a, b = _in_topic("first", "c-1"), _in_topic("second", "c-1")
+    merged = coalesce_texts([a, b], max_length=100)
+    assert merged is not None and merged.text == "› first\n› second" and merged.key == a.key
+    assert coalesce_texts([a, b], max_length=15) is None  # would not fit one platform message
+    assert coalesce_texts([a, _in_topic("elsewhere", "c-2")], max_length=100) is None
+    photo = dataclasses.replace(b, attachments=(Attachment(AttachmentKind.PHOTO, "file-1"),))
+    assert coalesce_texts([a, photo], max_length=100) is None
+    hand_off = dataclasses.replace(b, buttons=(Button("Hand off", "release"),))
+    with_button = coalesce_texts([a, hand_off], max_length=100)
+    assert with_button is not None and with_button.buttons == hand_off.buttons  # the last part's buttons stay
+    assert coalesce_texts([hand_off, a], max_length=100) is None  # a button mid-way would lose its place
+    urgent = coalesce_texts([a, _in_topic("risk", "c-1", Priority.URGENT)], max_length=100)
+    assert urgent is not None and urgent.priority == Priority.URGENT
 
 
 async def test_a_flood_pause_from_the_platform_holds_every_topic_of_the_group() -> None:
@@ -324,3 +440,53 @@ async def test_deliveries_that_finish_together_share_one_bookkeeping_round_trip(
     assert await redis.hget(keys.RELAYED, "telegram:to_staff") == b"20"
     assert all([await redis.exists(keys.delivered(Platform.TELEGRAM, f"relay {i}")) for i in range(20)])
     assert await command_calls(redis, "xack") - acks_before == 1
+
+
+class FreezingDeliverer(RecordingDeliverer):
+    """Sends as told, but Redis hangs (SIGSTOP) just as the first send goes out: the send succeeds, writing
+    that it did cannot, until Redis answers again."""
+
+    def __init__(self, redis_pid: int) -> None:
+        super().__init__()
+        self.redis_pid = redis_pid
+        self.froze_at: float | None = None
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        if self.froze_at is None:
+            os.kill(self.redis_pid, signal.SIGSTOP)
+            self.froze_at = time.monotonic()
+        await super().deliver(message)
+
+
+async def test_what_was_sent_while_redis_hung_is_not_sent_again_when_it_answers(tmp_path: Path) -> None:
+    server = EmbeddedRedis(data_dir=tmp_path / "redis")
+    server.start()
+    redis = connect(RedisOptions(url=server.url, socket_timeout=0.5))
+    pid = int((await redis.info("server"))["process_id"])
+    stop = asyncio.Event()
+    try:
+        h = make_harness(redis)
+        await h.person("9001", "hello")  # the person's acknowledgement and the queue card wait in the stream
+        deliverer = FreezingDeliverer(pid)
+        pump = OutboundPump(
+            redis, h.stack.writer, h.cipher, Platform.TELEGRAM, DeliveryScheduler(deliverer, None), "gw"
+        )
+        pumping = asyncio.create_task(pump.run(stop))
+        await _until(lambda: deliverer.froze_at is not None and len(deliverer.sent) >= 2)
+        await asyncio.sleep(1.5)  # bookkeeping and reads fail against the hanging Redis, the pump backs off
+        os.kill(pid, signal.SIGCONT)
+        stream = keys.outbound(Platform.TELEGRAM)
+        async with asyncio.timeout(15):
+            while (await redis.xpending(stream, "deliver-telegram"))["pending"]:  # noqa: ASYNC110 - Redis state
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # room for a second send, if one were coming
+        sent_keys = [m.key for _, m in deliverer.sent]
+        assert len(sent_keys) == len(set(sent_keys)) >= 2  # each sent once, after the pump resumed its entries
+        assert all([await redis.exists(keys.delivered(Platform.TELEGRAM, key)) for key in sent_keys])
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(pumping, 10)
+        await redis.aclose()
+        server.stop()

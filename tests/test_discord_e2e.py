@@ -15,7 +15,7 @@ import pytest
 
 from adapters.discord.sandbox import Upload
 from routing.model import Platform
-from tests.bridge_fixtures import bind_thread_elsewhere
+from tests.bridge_fixtures import bind_thread_elsewhere, relayed
 from tests.discord_bridge_fixtures import (  # the fixtures are imported so pytest finds them here
     MESSAGES_ROUTE,
     PHOTO,
@@ -229,11 +229,11 @@ async def test_two_peoples_quick_messages_each_arrive_in_the_order_written(bridg
         box.send_dm(w.person, f"first person {n}")
         box.send_dm(other, f"second person {n}")
     thread = await w.take_first_card()
-    last = await w.seen(lambda m: m.channel_id == thread.id and m.content.endswith(" 7"))
+    last = await w.seen(lambda m: m.channel_id == thread.id and any(p.endswith(" 7") for p in relayed([m.content])))
     shown = [
-        a.message.content
-        for a in box.actions
-        if a.message and a.message.channel_id == thread.id and "person" in a.message.content
+        part
+        for part in relayed(a.message.content for a in box.actions if a.message and a.message.channel_id == thread.id)
+        if "person" in part
     ]
-    prefix = last.content.rsplit(" ", 1)[0]
+    prefix = next(p for p in relayed([last.content]) if p.endswith(" 7")).rsplit(" ", 1)[0]
     assert shown == [f"{prefix} {n}" for n in range(8)]

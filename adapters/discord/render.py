@@ -7,6 +7,7 @@ alerts go to the escalation channel. Errors become `DeliveryError`s with a retry
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import aiohttp
@@ -16,7 +17,7 @@ from adapters.discord.files import AttachmentCarrier
 from adapters.discord.normalise import StaffChannels
 from adapters.discord.sending import MAX_TEXT, buttons_view, send_parts
 from adapters.discord.threads import ConversationThreads, conversation_of
-from routing.delivery import DeliveryError, Destination, SlidingWindow
+from routing.delivery import DeliveryError, Destination, SlidingWindow, coalesce_texts
 from routing.model import Audience, OutboundKind, OutboundMessage
 from routing.store.conversations import ConversationStore
 
@@ -26,6 +27,7 @@ CARD_FIELD = "card:discord"
 CANNOT_MESSAGE_USER = 50007  # DMs closed, blocked the bot, or no shared server any more
 CHANNEL_WINDOW = (5, 5.0)  # ~5 messages per 5 s per channel (observed; threads and DMs are channels too)
 DEFAULT_RETRY_AFTER = 1.0
+_MERGE = functools.partial(coalesce_texts, max_length=MAX_TEXT)
 
 
 class DiscordDeliverer:
@@ -59,10 +61,15 @@ class DiscordDeliverer:
             key = f"dm:{message.chat}"
         elif message.audience == Audience.STAFF_THREAD:
             key = f"thread:{message.conversation}"
+            windows = (SlidingWindow(*CHANNEL_WINDOW),) if self._rate_limits else ()
+            return Destination(key, windows, merge=_MERGE)  # relays waiting for the thread's turn go as one
         else:
             key = f"channel:{self._staff_channel(message)}"
+            card = f"card:{message.conversation}" if message.kind == OutboundKind.UPSERT_CARD else ""
             if self._rate_limits:
-                return Destination(key, (self._channel_windows.setdefault(key, SlidingWindow(*CHANNEL_WINDOW)),))
+                window = self._channel_windows.setdefault(key, SlidingWindow(*CHANNEL_WINDOW))
+                return Destination(key, (window,), supersede=card)  # a card's refreshes collapse to the latest
+            return Destination(key, supersede=card)
         return Destination(key, (SlidingWindow(*CHANNEL_WINDOW),) if self._rate_limits else ())
 
     async def deliver(self, message: OutboundMessage) -> None:

@@ -7,15 +7,18 @@ it). Queue cards live in the General topic and are edited in place when a person
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import logging
+import time
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.normalise import StaffChats
-from routing.delivery import DeliveryError, Destination, ForeignFileFetcher, SlidingWindow
+from routing.delivery import DeliveryError, Destination, ForeignFileFetcher, SlidingWindow, coalesce_texts
 from routing.model import (
     Attachment,
     AttachmentKind,
@@ -36,6 +39,12 @@ log = logging.getLogger(__name__)
 # this rarely matters; it stops one slow request from holding up every other conversation's topic.
 GROUP_SENDS_IN_FLIGHT = 8
 MAX_TEXT = 4096  # Telegram's limit per message; longer texts are sent in parts
+_MERGE = functools.partial(coalesce_texts, max_length=MAX_TEXT)
+# Telegram allows ~20 sends a minute into a group; the window is a second longer than a minute so that sends
+# paced to the edge, arriving a little closer together than they left, never draw a 429 (a pause of tens of
+# seconds for the whole group).
+GROUP_WINDOW = (20, 61.0)
+PRIVATE_WINDOW = (1, 1.05)  # ~1 send a second into one private chat, with the same margin
 CARD_FIELD = "card:telegram"
 _THREAD_GONE = ("message thread not found", "topic_deleted", "topic_id_invalid")
 
@@ -60,16 +69,20 @@ class TelegramDeliverer:
         several topics' sends in flight together), everything else in the group shares one lane."""
         chat = self._chat_of(message)
         if message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT):
-            windows = (SlidingWindow(1, 1.0),) if self._rate_limits else ()
+            windows = (SlidingWindow(*PRIVATE_WINDOW),) if self._rate_limits else ()
             return Destination(f"chat:{chat}", windows)
         topic = message.audience == Audience.STAFF_THREAD and message.conversation is not None
         lane = f"topic:{message.conversation}" if topic else ""
-        windows = (self._group_windows.setdefault(chat, SlidingWindow(20, 60.0)),) if self._rate_limits else ()
-        return Destination(f"group:{chat}", windows, lane=lane, parallel=GROUP_SENDS_IN_FLIGHT)
+        windows = (self._group_windows.setdefault(chat, SlidingWindow(*GROUP_WINDOW)),) if self._rate_limits else ()
+        merge = _MERGE if topic else None  # what waits for a topic's turn goes as one message
+        card = f"card:{message.conversation}" if message.kind == OutboundKind.UPSERT_CARD else ""
+        return Destination(
+            f"group:{chat}", windows, lane=lane, parallel=GROUP_SENDS_IN_FLIGHT, merge=merge, supersede=card
+        )
 
     async def deliver(self, message: OutboundMessage) -> None:
         try:
-            await self._deliver(message)
+            await self._deliver(message, self._calls(message))
         except RetryAfter as exc:
             raise DeliveryError(
                 "telegram flood control", retryable=True, retry_after=_seconds(exc.retry_after)
@@ -86,17 +99,23 @@ class TelegramDeliverer:
         except TelegramError as exc:
             raise DeliveryError(f"telegram error: {type(exc).__name__}", retryable=True) from None
 
-    async def _deliver(self, message: OutboundMessage) -> None:
+    def _calls(self, message: OutboundMessage) -> Calls:
+        if not self._rate_limits:
+            return Calls(None)
+        group = self._group_windows.get(self._chat_of(message))
+        return Calls(group) if group else Calls(SlidingWindow(*PRIVATE_WINDOW), first_counted=False)
+
+    async def _deliver(self, message: OutboundMessage, calls: Calls) -> None:
         if message.kind == OutboundKind.UPSERT_CARD:
-            await self._upsert_card(message)
+            await self._upsert_card(message, calls)
         elif message.kind == OutboundKind.CLOSE_THREAD:
-            await self._close_topic(message)
+            await self._close_topic(message, calls)
         elif message.audience == Audience.STAFF_THREAD:
-            await self._send_in_topic(message)
+            await self._send_in_topic(message, calls)
         elif message.audience == Audience.ESCALATION and message.conversation is not None:
-            await self._send(await self._with_topic_link(message), self._chats.escalation, None)
+            await self._send(await self._with_topic_link(message), self._chats.escalation, None, calls)
         else:
-            await self._send(message, ChatId(self._chat_of(message)), None)
+            await self._send(message, ChatId(self._chat_of(message)), None, calls)
 
     def _chat_of(self, message: OutboundMessage) -> str:
         if message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT):  # a private chat id is the user id
@@ -115,48 +134,55 @@ class TelegramDeliverer:
             return message
         return dataclasses.replace(message, text=f"{message.text}\nOpen: https://t.me/c/{internal}/{thread}")
 
-    async def _send_in_topic(self, message: OutboundMessage) -> None:
+    async def _send_in_topic(self, message: OutboundMessage, calls: Calls) -> None:
         conv = _conversation(message)
         thread = await self._topics.get(conv)
         if thread is None:
-            thread = await self._create_topic(message)
+            thread = await self._create_topic(message, calls)
         try:
-            await self._send(message, self._chats.volunteer, thread)
+            await self._send(message, self._chats.volunteer, thread, calls)
         except BadRequest as exc:
             if not any(marker in _reason(exc).lower() for marker in _THREAD_GONE):
                 raise
             current = await self._topics.refresh(conv, thread)  # another process may have recreated it already
             if current is None:
                 log.warning("topic of conversation %s was deleted; recreating it", conv)
-                current = await self._create_topic(message)
-            await self._send(message, self._chats.volunteer, current)
+                current = await self._create_topic(message, calls)
+            await self._send(message, self._chats.volunteer, current, calls)
 
-    async def _create_topic(self, message: OutboundMessage) -> ThreadId:
+    async def _create_topic(self, message: OutboundMessage, calls: Calls) -> ThreadId:
         conv = _conversation(message)
         name = f"{message.pseudonym or conv} · {conv}"[:128]
+        await calls.next()  # Telegram posts the topic's creation message: it counts against the group's limit
         topic = await self._bot.create_forum_topic(chat_id=self._chats.volunteer, name=name)
         thread = ThreadId(str(topic.message_thread_id))
         await self._topics.bind(conv, thread)
         log.info("topic %s opened for conversation %s", thread, conv)
         return thread
 
-    async def _close_topic(self, message: OutboundMessage) -> None:
+    async def _close_topic(self, message: OutboundMessage, calls: Calls) -> None:
         conv = _conversation(message)
         thread = await self._topics.get(conv)
         if thread is None:
             return
         self._topics.forget(conv)
         try:
+            await calls.next()
             await self._bot.close_forum_topic(chat_id=self._chats.volunteer, message_thread_id=int(thread))
         except BadRequest as exc:
             log.info("closing a topic failed (%s); it was probably deleted or closed already", _reason(exc))
 
-    async def _upsert_card(self, message: OutboundMessage) -> None:
+    async def _upsert_card(self, message: OutboundMessage, calls: Calls) -> None:
         conv = _conversation(message)
         markup = _markup(message)
         card = await self._conversations.get_field(conv, CARD_FIELD)
+        if card is None and not message.buttons:
+            # Taken, gone or closed before the card was ever shown: nobody saw them waiting, so there is nothing
+            # to update, and a send of the group's ~20 a minute is kept for relays.
+            return
         if card is not None:
             try:
+                await calls.next()
                 await self._bot.edit_message_text(
                     text=message.text, chat_id=self._chats.volunteer, message_id=int(card), reply_markup=markup
                 )
@@ -165,10 +191,11 @@ class TelegramDeliverer:
                 if "not modified" in _reason(exc).lower():
                     return
                 log.info("queue card of %s could not be edited (%s); posting a new one", conv, _reason(exc))
+        await calls.next()
         sent = await self._bot.send_message(chat_id=self._chats.volunteer, text=message.text, reply_markup=markup)
         await self._conversations.set_field(conv, CARD_FIELD, str(sent.message_id))
 
-    async def _send(self, message: OutboundMessage, chat: str, thread: ThreadId | None) -> None:
+    async def _send(self, message: OutboundMessage, chat: str, thread: ThreadId | None, calls: Calls) -> None:
         thread_id = int(thread) if thread is not None else None
         markup = _markup(message)
         text = message.text
@@ -182,10 +209,12 @@ class TelegramDeliverer:
                     continue
                 ref = foreign
             caption, text = text[:1024] or None, text[1024:]
+            await calls.next()
             await self._send_file(chat, thread_id, attachment.kind, ref, caption)
         chunks = [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)]
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
+            await calls.next()
             await self._bot.send_message(
                 chat_id=chat, text=chunk, message_thread_id=thread_id, reply_markup=markup if last else None
             )
@@ -212,6 +241,31 @@ class TelegramDeliverer:
         if kind == AttachmentKind.STICKER:
             return await self._bot.send_sticker(chat, ref, message_thread_id=thread_id)
         return await self._bot.send_document(chat, ref, caption=caption, message_thread_id=thread_id)
+
+
+class Calls:
+    """The Bot API calls of one delivery. The scheduler waited for room for the first; each later one (a topic's
+    creation, a file, a further part, a card posted anew) counts like a send too, so it waits for room in the
+    same window and is recorded there. Without this, a new topic's first message drew 429s that stop the whole
+    group for up to a minute."""
+
+    def __init__(self, window: SlidingWindow | None, *, first_counted: bool = True) -> None:
+        self._window = window
+        self._made = 0
+        self._first_counted = first_counted  # the window is the scheduler's, which recorded the first call
+
+    async def next(self) -> None:
+        """Call before each API call that puts something into the chat."""
+        self._made += 1
+        if self._window is None:
+            return
+        if self._made == 1:
+            if not self._first_counted:
+                self._window.record(time.monotonic())
+            return
+        while (wait := self._window.wait_time(time.monotonic())) > 0:  # noqa: ASYNC110 - waiting for time
+            await asyncio.sleep(wait)
+        self._window.record(time.monotonic())
 
 
 def _markup(message: OutboundMessage) -> InlineKeyboardMarkup | None:
