@@ -191,7 +191,7 @@ class Router:
             # Just taken, and the messages kept while waiting are still being sent: this one goes after them.
             held = found.handing_over and await self._store.keep_pending(conv_id, out.entry_id, encode_inbound(message))
             if not held:
-                self._relay_to_staff(conversation, message, out)
+                self._relay_to_staff(conversation, message, out, urgent=assessment.tier >= RiskTier.HIGH)
 
     async def _person_command(self, command: SeekerCommand, message: InboundMessage, out: Outbox) -> None:
         retention = int(self._config.retention_days)
@@ -346,7 +346,11 @@ class Router:
         out.add(message.platform, Audience.SEEKER, text, chat=message.chat, conversation=conversation.id,
                 buttons=buttons, priority=Priority.PERSON)  # fmt: skip
 
-    def _relay_to_staff(self, conversation: Conversation, message: InboundMessage, out: Outbox) -> None:
+    def _relay_to_staff(
+        self, conversation: Conversation, message: InboundMessage, out: Outbox, *, urgent: bool = False
+    ) -> None:
+        """Carry the person's message into the volunteer's topic/thread; a high-risk one goes ahead of every
+        ordinary relay and queue card waiting for the staff group's turn (Telegram: ~20 sends a minute)."""
         out.add(
             self._config.staff_platform,
             Audience.STAFF_THREAD,
@@ -355,7 +359,7 @@ class Router:
             pseudonym=conversation.pseudonym,
             attachments=message.attachments,
             source_platform=message.platform,
-            priority=Priority.PERSON,
+            priority=Priority.URGENT if urgent else Priority.PERSON,
         )
 
     async def _escalate(

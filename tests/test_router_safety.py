@@ -60,9 +60,13 @@ async def test_volunteer_is_alerted_in_the_thread_when_risk_appears_mid_conversa
     await h.person("9001", "hello")
     await h.staff("501", "/next")
     await h.outbound(Platform.TELEGRAM)
+    await h.person("9001", "a quiet evening so far")
     await h.person("9001", RISK_TEXT)
     urgent = await h.outbound(Platform.TELEGRAM, urgent=True)
     assert any(m.audience == Audience.STAFF_THREAD and "ask directly" in m.text for m in urgent)
+    # The risk message itself goes ahead of the staff group's ordinary traffic; the message before it does not.
+    relays = {m.text: m.priority for m in await h.outbound(Platform.TELEGRAM) + urgent if m.source_platform}
+    assert relays == {"a quiet evening so far": Priority.PERSON, RISK_TEXT: Priority.URGENT}
 
 
 async def test_acknowledge_button_marks_the_escalation(redis: Redis) -> None:
