@@ -51,6 +51,7 @@ StreamReply = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None
 # How long a finished delivery's bookkeeping waits for others to share its round trip. Deliveries finish one
 # by one, so without a wait 10,000 Discord messages took 9,125 bookkeeping round trips (bench_relay.py, 500/s).
 BOOKKEEPING_GATHER = 0.002
+BOOKKEEPING_RETRY_FIRST, BOOKKEEPING_RETRY_LONGEST = 0.1, 2.0  # seconds between tries while Redis is away
 # A relay is an outbound message with a `source_platform` (what a person or a volunteer wrote, carried over).
 _RELAY_DIRECTIONS = {Audience.SEEKER: "to_person", Audience.STAFF_THREAD: "to_staff"}
 
@@ -96,6 +97,7 @@ class OutboundPump:
         # Deliveries finished since the last bookkeeping round trip; written together (see _finish).
         self._finished: list[_Finished] = []
         self._bookkeeping: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def ensure_groups(self) -> None:
         for stream in self._streams:
@@ -126,6 +128,7 @@ class OutboundPump:
                 delay = min(delay * 2, 2.0)
                 resume = True
         await self._scheduler.close()
+        self._stopping = True  # bookkeeping that fails now is left to the delivered-marks check after a restart
         await self.settle()
 
     async def settle(self) -> None:
@@ -241,20 +244,30 @@ class OutboundPump:
             self._bookkeeping = asyncio.create_task(self._write_bookkeeping())
 
     async def _write_bookkeeping(self) -> None:
+        """Write the marks and acks of finished deliveries. While Redis is unreachable the batch is kept and
+        tried again: its entries stay "with the scheduler" (`_submitted`), so when the pump re-reads its pending
+        entries after the outage they are not sent a second time (each was sent twice before, measured in a
+        10 s Redis stall). Only a pump that stops during the outage leaves them to the delivered-marks check."""
+        delay = BOOKKEEPING_RETRY_FIRST
         try:
             await asyncio.sleep(BOOKKEEPING_GATHER)
             while self._finished:
                 batch, self._finished = self._finished, []
                 try:
                     await self._delivered(batch)
-                except (RedisError, OSError) as exc:  # the entries stay pending and are re-read, not re-sent
+                except (RedisError, OSError) as exc:
                     log.warning("outbound %s: delivery bookkeeping failed (%s)", self._platform, type(exc).__name__)
+                    if not self._stopping:
+                        self._finished = batch + self._finished  # in order, with whatever finished meanwhile
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, BOOKKEEPING_RETRY_LONGEST)
+                        continue
                 except Exception:
                     log.exception("outbound %s: delivery bookkeeping failed; the entries stay pending", self._platform)
-                finally:
-                    for done in batch:
-                        self._submitted.discard((done.stream, done.entry_id))
-                        self._in_flight.release()
+                for done in batch:
+                    self._submitted.discard((done.stream, done.entry_id))
+                    self._in_flight.release()
+                delay = BOOKKEEPING_RETRY_FIRST
         finally:
             self._bookkeeping = None
 
