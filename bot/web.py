@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 RETRY_AFTER_SECONDS = "5"
+READY_PING_SECONDS = 0.8  # /readyz answers within a health probe's usual 1 s timeout, Redis hanging or not
 
 ReadyCheck = Callable[[], Awaitable[bool]]
 
@@ -84,8 +86,11 @@ def build_web_app(
 
     async def readyz(_request: web.Request) -> web.Response:
         try:
-            redis_ok = bool(await redis.ping())
-        except (RedisError, OSError):
+            # A hanging Redis must read as "not ready" to a probe with a 1 s timeout, not as a probe timeout
+            # after the 3 s socket timeout (a cancelled command's connection is dropped, not reused).
+            async with asyncio.timeout(READY_PING_SECONDS):
+                redis_ok = bool(await redis.ping())
+        except (RedisError, OSError, TimeoutError):
             redis_ok = False
         adapters_ok = await ready()
         status = 200 if redis_ok and adapters_ok else 503

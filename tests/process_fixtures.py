@@ -20,7 +20,9 @@ from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import User
 from bot import shipped
 from bot.embedded_redis import free_port
+from routing.codec import decode_inbound
 from routing.store import keys
+from routing.store.cipher import TextCipher, decode_key
 from tests.bridge_fixtures import ENCRYPTION_KEY, ROOT
 
 TOKEN = "424242:crash-test-token"
@@ -179,3 +181,20 @@ def read_until(process: subprocess.Popen[str], marker: str, within: float = 60.0
             break
         lines.append(line)
     return "".join(lines)
+
+
+async def out_of_order(redis: Redis) -> int:
+    """Messages stored after a later one from the same person ("message number <n>" from `inject`): the order
+    in the inbound stream is the order the router hands them to the volunteer."""
+    cipher = TextCipher([decode_key(ENCRYPTION_KEY)])
+    last: dict[str, int] = {}
+    breaks = 0
+    for _entry_id, fields in await redis.xrange(keys.INBOUND):
+        message = decode_inbound(cipher.decrypt(fields[b"d"]))
+        number = message.text.removeprefix("message number ")
+        if not number.isdigit():
+            continue
+        if int(number) < last.get(message.sender, -1):
+            breaks += 1
+        last[message.sender] = max(int(number), last.get(message.sender, -1))
+    return breaks

@@ -28,6 +28,7 @@ from tests.process_fixtures import (
     TOKEN,
     inbound_length,
     inject,
+    out_of_order,
     start_bridge,
     stop_bridge,
     until_polling,
@@ -139,8 +140,10 @@ async def _timed_call(client: Redis) -> float:
 
 
 async def _timed_readyz(port: int) -> tuple[int, float]:
+    """/readyz as a health probe with a 1 s timeout asks it: a timeout here fails the test."""
     started = time.monotonic()
-    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/readyz") as answer:
+    probe = aiohttp.ClientTimeout(total=1.0)
+    async with aiohttp.ClientSession(timeout=probe) as http, http.get(f"http://127.0.0.1:{port}/readyz") as answer:
         return answer.status, time.monotonic() - started
 
 
@@ -176,6 +179,7 @@ async def test_redis_hanging_for_10_s_fails_fast_backs_off_and_confirms_nothing_
         assert polls <= 12  # polling backed off instead of spinning
         assert kept == before + during  # all delivered after Redis returned
         assert await inbound_length(rig.redis) == before + during
+        assert await out_of_order(rig.redis) == 0  # each person's messages stored in the order they were written
         assert ready_status == 503
         assert call_time <= FAIL_FAST, RETRY_FIX  # never the ~60 s default hang…
         assert ready_time <= FAIL_FAST, RETRY_FIX
