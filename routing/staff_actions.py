@@ -259,16 +259,17 @@ class StaffActions:
             sent = [entry for entry, _raw in late]
 
     async def auto_assign(self, out: Outbox) -> None:
-        """Push the most urgent waiting person to the on-duty volunteer with the most free capacity."""
+        """Push the most urgent waiting person to the on-duty volunteer with the most free capacity. A fixed
+        number of round trips however many volunteers are on duty (each question is asked of all at once); the
+        assignment itself is atomic, so a volunteer who filled up meanwhile is skipped, never overfilled."""
         candidates: list[tuple[int, StaffMember]] = []
         checked_in = await self._store.on_duty()
         on_duty = await self._duty.on_duty(checked_in) if self._duty else checked_in
         practising = await self._training.practising(on_duty) if self._training else frozenset()
-        for volunteer in on_duty:
-            if volunteer in practising:
-                continue  # a practice session is running: their attention is on it, not on a real person
+        ready = [v for v in on_duty if v not in practising]  # in practice: attention on it, not on a real person
+        for volunteer, held in zip(ready, await self._store.active_counts(ready), strict=True):
             member = self._roster.by_id(volunteer) or StaffMember(id=volunteer, name=volunteer)
-            free = member.max_concurrent - len(await self._store.active_of(volunteer))
+            free = member.max_concurrent - held
             if free > 0:
                 candidates.append((free, member))
         for _free, member in sorted(candidates, key=lambda c: -c[0]):

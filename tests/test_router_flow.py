@@ -241,6 +241,28 @@ async def test_auto_assignment_pushes_to_an_available_volunteer(redis: Redis) ->
     assert any("A volunteer has joined" in t for t in await h.to_person())
 
 
+async def test_auto_assignment_among_sixty_volunteers_picks_the_one_with_most_room(redis: Redis) -> None:
+    def volunteer(i: int, capacity: int) -> StaffMember:
+        return StaffMember(
+            id=VolunteerId(f"v{i}"),
+            name=f"V{i}",
+            max_concurrent=capacity,
+            identities={Platform.TELEGRAM: UserId(str(600 + i))},
+        )
+
+    team = [volunteer(i, {30: 3, 59: 5}.get(i, 1)) for i in range(60)]
+    h = make_harness(redis, members=team, auto_assign=True)
+    for i in range(60):
+        await h.staff(str(600 + i), "/on")
+    await h.staff("659", "/break 15")  # the most room of all, but on a break
+    await h.person("9001", "hello")
+    first = await h.stack.conversations.get(await h.conversation_of("9001"))
+    assert first is not None and first.volunteer == "v30"
+    await h.person("9002", "hello")
+    second = await h.stack.conversations.get(await h.conversation_of("9002"))
+    assert second is not None and second.volunteer == "v30"  # two places left, the others one each
+
+
 async def test_attachments_are_relayed_by_reference(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA])
     photo = Attachment(kind=AttachmentKind.PHOTO, ref="file-123", size=2048)

@@ -251,6 +251,13 @@ class ConversationStore:
         waited = await self._first_reply(keys=[keys.conversation(conv)], args=[time.time()])
         return None if waited is None else float(text(waited))
 
+    async def active_counts(self, volunteers: list[VolunteerId]) -> list[int]:
+        """How many conversations each of `volunteers` holds, in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        for volunteer in volunteers:
+            pipe.scard(keys.volunteer_active(volunteer))
+        return [int(n) for n in await pipe.execute()] if volunteers else []
+
     async def active_of(self, volunteer: VolunteerId) -> set[ConversationId]:
         return {ConversationId(text(c)) for c in await self._redis.smembers(keys.volunteer_active(volunteer))}
 
