@@ -225,14 +225,16 @@ class StaffActions:
         if conversation is None:
             return
         header = texts.THREAD_OPENED.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label)
-        self._thread(conversation, header, out)
+        # The hand-over opens the volunteer's topic: it goes with the person's own messages (PERSON), ahead of
+        # notices, else a busy staff group (Telegram: ~20 sends a minute) keeps a taken person waiting unseen.
+        self._thread(conversation, header, out, priority=Priority.PERSON)
         kept = await self._store.take_pending(conv)
         self._kept_to_thread(conversation, kept, out)
         for note in await self._store.notes(conv):
-            self._thread(conversation, f"Handover note: {note}", out)
+            self._thread(conversation, f"Handover note: {note}", out, priority=Priority.PERSON)
         # One tap returns the person to the queue: nobody should stay in a conversation they cannot carry.
         out.add(self._platform, Audience.STAFF_THREAD, texts.TAKEN.format(pseudonym=conversation.pseudonym),
-                conversation=conversation.id, pseudonym=conversation.pseudonym,
+                conversation=conversation.id, pseudonym=conversation.pseudonym, priority=Priority.PERSON,
                 buttons=(Button("Hand off", "release handed off with one tap"),))  # fmt: skip
         self._to_person(conversation, texts.CONNECTED, out=out)
         self._card(conversation, texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name), out)
@@ -247,7 +249,7 @@ class StaffActions:
             except MalformedEntry:
                 log.error("conversation %s: a kept message could not be decoded", conversation.id)
                 continue
-            self._thread(conversation, earlier.text, out, earlier)
+            self._thread(conversation, earlier.text, out, earlier, priority=Priority.PERSON)
 
     async def _finish_handover(self, conversation: Conversation, sent: list[str]) -> None:
         """After the kept messages are emitted: send what the person wrote meanwhile (it was kept too, so it
@@ -479,7 +481,12 @@ class StaffActions:
         )  # fmt: skip
 
     def _thread(
-        self, conversation: Conversation, text: str, out: Outbox, relayed: InboundMessage | None = None
+        self,
+        conversation: Conversation,
+        text: str,
+        out: Outbox,
+        relayed: InboundMessage | None = None,
+        priority: Priority = Priority.STAFF,
     ) -> None:
         out.add(
             self._platform,
@@ -489,6 +496,7 @@ class StaffActions:
             pseudonym=conversation.pseudonym,
             attachments=relayed.attachments if relayed else (),
             source_platform=relayed.platform if relayed else None,
+            priority=priority,
         )
 
     def _say(self, message: InboundMessage, conv: ConversationId | None, text: str, out: Outbox) -> None:

@@ -17,6 +17,7 @@ from routing.model import (
     Origin,
     OutboundKind,
     Platform,
+    Priority,
     Role,
     UserId,
     VolunteerId,
@@ -71,6 +72,9 @@ async def test_next_catches_the_volunteer_up_and_relays_both_ways(redis: Redis) 
     out = await h.outbound(Platform.TELEGRAM)
     thread = [m.text for m in out if m.audience == Audience.STAFF_THREAD]
     assert thread[1:3] == ["first message", "second message while waiting"]
+    # The whole hand-over (header, what they wrote, "you are now talking") goes with the person's own
+    # messages, ahead of staff notices, in a busy staff group.
+    assert {m.priority for m in out if m.audience == Audience.STAFF_THREAD} == {Priority.PERSON}
     assert any("A volunteer has joined" in m.text for m in out if m.audience == Audience.SEEKER)
     taken_card = next(m for m in out if m.audience == Audience.STAFF_QUEUE)
     assert "taken by Ana" in taken_card.text and not taken_card.buttons
