@@ -27,7 +27,7 @@ from routing.model import ChatId, ConversationId, InboundMessage, Origin, Platfo
 from routing.pseudonyms import Pseudonymiser
 from routing.queue_policy import queue_score
 from routing.risk.detector import RiskDetector
-from routing.roster import Roster
+from routing.roster import Roster, StaffMember
 from routing.router import RouterConfig
 from routing.store import keys
 from routing.store.cipher import TextCipher
@@ -83,6 +83,32 @@ async def router_throughput(url: str, messages: int, people: int) -> dict[str, f
     relay_s = time.perf_counter() - started
     await redis.aclose()
     return {"ingest_per_s": messages / ingest_s, "route_per_s": messages / route_s, "relay_per_s": messages / relay_s}
+
+
+async def intake_with_volunteers(url: str, people: int, volunteers: int) -> float:
+    """New people (first messages) routed per second with automatic assignment and `volunteers` checked in:
+    each new person is pushed to the volunteer with the most room. The cost of taking someone in must not grow
+    with the number of volunteers on duty."""
+    redis = connect(RedisOptions(url=url))
+    await redis.flushall()
+    pseudonyms = Pseudonymiser(b"bench-secret-0123456789abcdef")
+    team = [StaffMember(id=VolunteerId(f"v{i}"), name=f"V{i}", max_concurrent=people) for i in range(volunteers)]
+    config = RouterConfig(staff_platform=Platform.TELEGRAM, flood_limit=10**6, auto_assign=True, topics=())
+    stack = build_routing(
+        redis, config, TextCipher([bytes(32)]), pseudonyms, RiskDetector.from_directory(shipped.RISK_PHRASES),
+        Roster(team, pseudonyms),
+    )  # fmt: skip
+    await stack.inbound_worker.ensure_group()
+    await redis.sadd(keys.ON_DUTY, *(m.id for m in team))
+    for i in range(people):
+        await stack.writer.ingest(_message(i, str(50_000 + i)))
+    started = time.perf_counter()
+    while await stack.inbound_worker.step(block_ms=0):
+        pass
+    elapsed = time.perf_counter() - started
+    assert await redis.zcard(keys.QUEUE) == 0, "everyone should have been assigned"
+    await redis.aclose()
+    return people / elapsed
 
 
 async def next_cost(url: str, waiting: int, samples: int = 500) -> dict[str, float]:
@@ -174,6 +200,7 @@ async def main(messages: int, process_messages: int, processes: list[int]) -> No
             results: dict[str, object] = {
                 "router": await router_throughput(server.url, messages, people=messages // 3),
                 "next": {str(n): await next_cost(server.url, n) for n in (1_000, 10_000, 100_000)},
+                "intake_per_s": {str(v): await intake_with_volunteers(server.url, 1000, v) for v in (1, 10, 60)},
             }
             capacity_before = await parallel_capacity()
             per_process = {
@@ -190,6 +217,10 @@ async def main(messages: int, process_messages: int, processes: list[int]) -> No
     print(f"router core, one process, real Redis: ingest {router['ingest_per_s']:.0f} msg/s, "
           f"route (people waiting) {router['route_per_s']:.0f} msg/s, "
           f"relay (people with a volunteer) {router['relay_per_s']:.0f} msg/s")  # fmt: skip
+    intake = results["intake_per_s"]
+    assert isinstance(intake, dict)
+    print("new people routed per second, automatic assignment, by volunteers on duty: "
+          + ", ".join(f"{v}: {rate:.0f}/s" for v, rate in intake.items()))  # fmt: skip
     print("next (atomic Lua assign) as the queue grows:")
     print(f"{'waiting':>10} {'p50 µs':>10} {'p99 µs':>10}")
     for n, cost in results["next"].items():  # type: ignore[attr-defined]

@@ -296,10 +296,10 @@ async def drive(world: World, redis: Redis, duration: float, rng: random.Random)
             if now < due:
                 continue
             first = person not in load.take_at
-            text = f"intro{person} {tag('p', person)} hello" if first else f"{tag('p', person)} still here"
+            label = tag("p", person)
+            text = f"intro{person} {label} hello" if first else f"{label} still here"
             if load.risk_person is None and not first and now >= risk_at and person in load.holder:
-                load.risk_tag = tag("p", person)
-                load.risk_person, text = person, f"{load.risk_tag} {RISK_TEXT}"
+                load.risk_person, load.risk_tag, text = person, label, f"{label} {RISK_TEXT}"
             world.person_writes(person, text)
             next_person[person] = now + rng.uniform(*PERSON_EVERY)
             if first:
@@ -396,6 +396,7 @@ def measure(world: World, load: Load, stopped_at: float) -> dict[str, Any]:
             "volunteer": sum(1 for t in load.sent if t.startswith("v") and t not in first_seen),
         },
         "undelivered_at_stop": sum(1 for t in load.sent if t not in first_seen or first_seen[t] > stopped_at),
+        "never_seen": sorted(t for t in load.sent if t not in first_seen)[:20],  # for a look at what went missing
         "duplicates": sum(c - 1 for c in copies.values()),
         "order_breaks": order_breaks,
         "sends_by_bot": {k: sum(1 for s in seen if s.kind == k) for k in ("staff", "lobby", "person", "alert")},

@@ -40,7 +40,7 @@ BOT_TOKEN = "123456:sandbox-test-token"  # the first bot of the `sandbox` fixtur
 
 @pytest.fixture
 async def discord_box(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordSandbox]:
-    """The Discord sandbox, as the demo starts it (limits relaxed so two browsers' worth of tests stay quick)."""
+    """The Discord sandbox as the demo starts it, but with limits relaxed so two browsers' worth of tests stay quick."""
     relaxed = SandboxSettings(rate_limits=RateLimits.relaxed())
     async with running_sandbox(monkeypatch, relaxed) as box:
         yield box
