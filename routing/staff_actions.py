@@ -44,6 +44,7 @@ from routing.training import is_training_session
 from routing.training.desk import TrainingDesk
 
 log = logging.getLogger(__name__)
+WHISPER_NOTICE_SECONDS = 12 * 3600  # a whisper's author is told once per conversation (and shift)
 
 _HELP = (
     "Staff commands: /next (take the most urgent person), /end, /release <handover note>, "
@@ -289,16 +290,28 @@ class StaffActions:
             self._say(message, conv, f"This conversation is {state}; your message was not sent.", out)
             return
         member = self._roster.member(message.platform, message.sender)
-        text = message.text
-        if member.has(Role.PROFESSIONAL) and member.id != conversation.volunteer and text:
-            text = texts.PROFESSIONAL_PREFIX.format(text=text)
-        self._to_person(conversation, text, attachments=message.attachments, source_platform=message.platform, out=out)
+        if member.id != conversation.volunteer:
+            await self._whisper(member, conversation, out)
+            return
+        self._to_person(
+            conversation, message.text, attachments=message.attachments, source_platform=message.platform, out=out
+        )
         if conversation.first_reply_counted:
             return  # the record already says so: no round trip for every later reply
         waited = await self._store.first_reply(conv)  # once per assignment (atomic): "time to first reply" chart
         if waited is not None:
             await self._writer.audit("first_reply", conversation=conv, volunteer=conversation.volunteer or "",
                                      seconds=f"{waited:.3f}")  # fmt: skip
+
+    async def _whisper(self, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
+        """Only the person's holder (their volunteer, or the professional or supervisor who took over) speaks to
+        them. Anyone else's words in the thread stay with staff: a supervisor's "ask about sleep" must never
+        reach a person in crisis. The author is told once per conversation."""
+        await self._writer.audit("whisper", conversation=conversation.id, by=member.id)
+        if await self._writer.first_notice(f"whisper:{conversation.id}:{member.id}", ttl=WHISPER_NOTICE_SECONDS):
+            holder = self._roster.by_id(conversation.volunteer) if conversation.volunteer else None
+            name = holder.name if holder else (conversation.volunteer or "their volunteer")
+            self._thread(conversation, texts.WHISPER.format(author=member.name, holder=name), out)
 
     async def _end(self, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
         await self._store.close(conversation.id)

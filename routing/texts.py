@@ -187,7 +187,11 @@ DASHBOARD_SENT = (
     "and ask again."
 )
 DASHBOARD_OFF = "The dashboard is not enabled in this deployment."
-PROFESSIONAL_PREFIX = "Crisis professional: {text}"
+WHISPER = (
+    "{author}: only {holder}, who holds this conversation, speaks to the person. Your message stayed here with "
+    "staff (a whisper), and so will your next ones. To speak to them yourself, ask {holder} to /transfer the "
+    "conversation to you, or, as a professional or supervisor, /takeover."
+)
 PROFESSIONAL_JOINED = "A crisis professional has joined and will talk with you now. You are not alone."
 TAKEN_OVER = "{name} (crisis professional) has taken over this conversation. Thank you — stay available to them."
 TAKEOVER_REFUSED = "Only on-call professionals and supervisors can take over a conversation."

@@ -38,6 +38,7 @@ class World:
     volunteer: User
     professional: User
     settings: Settings
+    colleague: User  # another volunteer (or a supervisor) who can read the volunteers' threads
 
     def mark(self) -> int:
         return len(self.box.actions)
@@ -78,6 +79,8 @@ def make_world(box: DiscordSandbox, tmp_path: Path, redis_url: str) -> World:
     volunteer, professional = box.create_user("vol-kim"), box.create_user("dr-lee")
     box.add_member(guild, volunteer, [volunteer_role])
     box.add_member(guild, professional, [on_call_role])
+    colleague = box.create_user("sup-sam")
+    box.add_member(guild, colleague, [volunteer_role])
     volunteers = box.create_text_channel(guild, "volunteers", visible_to=[volunteer_role])
     alerts = box.create_text_channel(guild, "on-call", visible_to=[on_call_role])
     general = box.create_text_channel(guild, "general")
@@ -87,7 +90,7 @@ def make_world(box: DiscordSandbox, tmp_path: Path, redis_url: str) -> World:
         discord={"enabled": True, "token": BRIDGE_TOKEN, "api_url": box.api_url, "gateway_url": box.gateway_url},
         staff={"platform": "discord", "volunteer_chat": str(volunteers.id), "escalation_chat": str(alerts.id)},
     )
-    return World(box, volunteers, alerts, general, box.create_user("ana"), volunteer, professional, settings)
+    return World(box, volunteers, alerts, general, box.create_user("ana"), volunteer, professional, settings, colleague)
 
 
 async def _flush(redis_server: EmbeddedRedis) -> None:

@@ -237,3 +237,22 @@ async def test_two_peoples_quick_messages_each_arrive_in_the_order_written(bridg
     ]
     prefix = next(p for p in relayed([last.content]) if p.endswith(" 7")).rsplit(" ", 1)[0]
     assert shown == [f"{prefix} {n}" for n in range(8)]
+
+
+async def test_only_the_volunteer_speaks_to_the_person_a_colleagues_words_stay_with_staff(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "I haven't slept in days")
+    thread = await w.take_first_card()
+    await w.seen(w.in_dm("volunteer has joined"))
+    mark = w.mark()
+    box.send_message(w.colleague, thread, "ask about sleep and whether they are safe tonight")
+    box.send_message(w.colleague, thread, "and who is at home")
+    box.send_message(w.volunteer, thread, "How have you been sleeping?")
+    await w.seen(w.in_dm("sleeping"), since=mark)
+    told = await w.seen(lambda m: m.channel_id == thread.id and "who holds this conversation" in m.content, since=mark)
+    assert "Your message stayed here with staff (a whisper)" in told.content
+    await asyncio.sleep(0.5)  # room for anything else that might (wrongly) follow
+    to_person = [a.message.content for a in box.actions[mark:] if a.message and a.message.channel_id == w.dm().id]
+    assert to_person == ["How have you been sleeping?"]
+    notices = [a for a in box.actions[mark:] if a.message and "who holds this" in a.message.content]
+    assert len(notices) == 1  # told once, not at every message

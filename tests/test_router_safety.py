@@ -214,7 +214,7 @@ LEE = StaffMember(
 )
 
 
-async def test_a_professional_takes_over_from_the_alert_and_speaks_as_crisis_professional(redis: Redis) -> None:
+async def test_a_professional_takes_over_from_the_alert_and_becomes_the_one_who_speaks(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA, LEE])
     await h.person("9001", "hello")
     await h.staff("501", "/next")
@@ -233,9 +233,9 @@ async def test_a_professional_takes_over_from_the_alert_and_speaks_as_crisis_pro
     assert taken is not None
     assert taken.volunteer == "dr-lee"
 
-    await h.staff("501", "I'm still here too", thread="77")  # the volunteer may stay with them
+    await h.staff("501", "I'm still here too", thread="77")  # the volunteer stays with staff: a whisper now
     await h.staff("700", "I'm a crisis counsellor. Are you safe right now?", thread="77")
-    assert await h.to_person() == ["I'm still here too", "I'm a crisis counsellor. Are you safe right now?"]
+    assert await h.to_person() == ["I'm a crisis counsellor. Are you safe right now?"]
 
 
 async def test_a_volunteer_cannot_take_over(redis: Redis) -> None:
@@ -246,14 +246,23 @@ async def test_a_volunteer_cannot_take_over(redis: Redis) -> None:
     assert any("Only on-call professionals" in m.text for m in await h.outbound(Platform.TELEGRAM))
 
 
-async def test_a_professional_joining_without_taking_over_is_shown_as_crisis_professional(redis: Redis) -> None:
+async def test_only_the_holder_speaks_to_the_person_everyone_else_whispers(redis: Redis) -> None:
+    """A supervisor's "ask about sleep" to the volunteer must never reach a person in crisis."""
     h = make_harness(redis, members=[ANA, LEE])
     await h.person("9001", "hello")
     await h.staff("501", "/next")
-    await h.open_thread(await h.conversation_of("9001"), "77")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
     await h.outbound(Platform.TELEGRAM)
-    await h.staff("700", "Hello, I'm on call tonight and here with you both.", thread="77")
-    assert await h.to_person() == ["Crisis professional: Hello, I'm on call tonight and here with you both."]
+    await h.staff("700", "Ana, ask about sleep and whether they are safe tonight", thread="77")
+    await h.staff("700", "and about who is at home with them", thread="77")
+    await h.staff("501", "How have you been sleeping?", thread="77")
+    out = await h.outbound(Platform.TELEGRAM)
+    assert [m.text for m in out if m.audience == Audience.SEEKER] == ["How have you been sleeping?"]
+    told = [m.text for m in out if m.audience == Audience.STAFF_THREAD]
+    assert len([t for t in told if t.startswith("Dr Lee: only Ana, who holds this conversation")]) == 1  # once
+    whispers = [e for _id, e in await redis.xrange(keys.AUDIT) if e[b"event"] == b"whisper"]
+    assert [(e[b"conversation"], e[b"by"]) for e in whispers] == [(conv.encode(), b"dr-lee")] * 2
 
 
 async def test_alerts_carry_the_message_only_when_include_text_is_on(redis: Redis) -> None:

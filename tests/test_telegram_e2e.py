@@ -370,3 +370,23 @@ async def test_a_batch_from_two_people_keeps_each_persons_order(world: World) ->
         prefix = last.body.rsplit(" ", 1)[0]
         shown = [m.body for m in world.sandbox.sent() if m.thread_id == topic and " person " in m.body]
         assert shown == [f"{prefix} {n}" for n in range(8)]
+
+
+async def test_only_the_volunteer_speaks_to_the_person_a_supervisors_words_stay_with_staff(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    supervisor = box.create_user("Sam")
+    box.add_members(w.staff, supervisor)
+    box.send_user_message(w.person, "I haven't slept in days")
+    thread = await w.take_first_card()
+    await w.bot_says(lambda m: m.chat_id == w.person.id and "volunteer has joined" in m.body)
+    mark = box.mark()
+    box.send_user_message(supervisor, "ask about sleep and whether they are safe tonight", chat=w.staff, thread=thread)
+    box.send_user_message(supervisor, "and who is at home", chat=w.staff, thread=thread)
+    box.send_user_message(w.volunteer, "How have you been sleeping?", chat=w.staff, thread=thread)
+    await w.bot_says(lambda m: m.chat_id == w.person.id and "sleeping" in m.body, since=mark)
+    told = await w.bot_says(lambda m: m.thread_id == thread and "who holds this conversation" in m.body, since=mark)
+    assert "Your message stayed here with staff (a whisper)" in told.body
+    await asyncio.sleep(0.5)  # room for anything else that might (wrongly) follow
+    assert [m.body for m in w.to_person(since=mark)] == ["How have you been sleeping?"]
+    notices = [m for m in box.sent(since=mark) if m.thread_id == thread and "who holds this" in m.body]
+    assert len(notices) == 1  # told once, not at every message
