@@ -69,7 +69,6 @@ from typing import Any, TypeVar, cast
 import aiohttp
 
 from adapters.telegram.sandbox import FloodLimits, TelegramSandbox
-from adapters.telegram.sandbox_model import Message as TgMessage
 from adapters.telegram.sandbox_model import User as TgUser
 from bot import shipped
 from bot.embedded_redis import EmbeddedRedis, free_port
@@ -83,6 +82,7 @@ from routing.store.connection import RedisOptions, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from relay_bots import Proc, parallel_capacity, start_proc
+from timing import TimedOutbox
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop (voice support)
@@ -182,18 +182,6 @@ class Seen:
     kind: str  # "staff" (volunteer topic/thread), "person" (private chat), "alert" (escalation chat), "other"
     place: int  # topic/thread id for staff messages, else the chat/channel id
     bot: str  # "bridge" or "echo"
-
-
-class TimedOutbox(list[TgMessage]):
-    """The Telegram sandbox's outbox with the monotonic time of each append (the moment the API call landed)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.times: list[float] = []
-
-    def append(self, message: TgMessage) -> None:
-        self.times.append(time.monotonic())
-        super().append(message)
 
 
 # --- processes ---------------------------------------------------------------------------------------------

@@ -40,7 +40,6 @@ from typing import Any
 from redis.asyncio import Redis
 
 from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import Message as TgMessage
 from bot import shipped
 from bot.app import ProcessRole, run
 from bot.embedded_redis import EmbeddedRedis, free_port
@@ -53,6 +52,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop (voice support)
     from adapters.discord.sandbox import DiscordSandbox, Permission
     from adapters.discord.sandbox_model import ActionKind
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import TimedOutbox
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "staff_load.json"
@@ -74,18 +76,6 @@ class Seen:
     text: str
     kind: str
     place: int
-
-
-class TimedOutbox(list[TgMessage]):
-    """The Telegram sandbox's outbox with the monotonic time of each append (the moment the API call landed)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.times: list[float] = []
-
-    def append(self, message: TgMessage) -> None:
-        self.times.append(time.monotonic())
-        super().append(message)
 
 
 class World:
