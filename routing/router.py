@@ -158,9 +158,12 @@ class Router:
             message = dataclasses.replace(message, text=texts.EDITED.format(text=message.text))
         parsed = parse_command(message.text) if message.kind == InboundKind.MESSAGE else None
         command = seeker_command(parsed) if parsed else None
-        if command is not None:
+        if command is not None and not self._risky(parsed.argument if parsed else ""):
             await self._person_command(command, message, out)
             return
+        # A command with risk in its words ("/stop I'm going to end it tonight") is a message like any other:
+        # assessed, escalated and relayed; the person can give the command again.
+        full_text = message.text  # assessed whole: a risk phrase past the trimming limit still counts
         message = self._trimmed(message, out)
         if not message.text.strip() and not message.attachments:
             self._reply(message, out, texts.EMPTY_MESSAGE)
@@ -173,8 +176,9 @@ class Router:
         )  # fmt: skip
         opened, created, context = found.conversation, found.created, found.earlier
         conv_id = opened.id
-        assessment = self._detector.assess(message.text, context) if message.text else Assessment(RiskTier.NONE, None)
-        if flood_count > self._config.flood_limit and assessment.tier < RiskTier.HIGH:
+        assessment = self._detector.assess(full_text, context) if full_text else Assessment(RiskTier.NONE, None)
+        if flood_count > self._config.flood_limit and assessment.tier < RiskTier.ELEVATED:
+            # Only messages with no risk at all are held back in a flood: elevated ones are relayed and reviewed.
             await self._slow_down(message, person_key, out)
             return
         previous = opened.tier
@@ -192,6 +196,10 @@ class Router:
             held = found.handing_over and await self._store.keep_pending(conv_id, out.entry_id, encode_inbound(message))
             if not held:
                 self._relay_to_staff(conversation, message, out, urgent=assessment.tier >= RiskTier.HIGH)
+
+    def _risky(self, words: str) -> bool:
+        """Whether a command's words read as elevated risk or more (on their own)."""
+        return bool(words.strip()) and self._detector.assess(words).tier >= RiskTier.ELEVATED
 
     async def _person_command(self, command: SeekerCommand, message: InboundMessage, out: Outbox) -> None:
         retention = int(self._config.retention_days)

@@ -275,3 +275,29 @@ async def test_alerts_carry_the_message_only_when_include_text_is_on(redis: Redi
     stored = await redis.hget("pb:esc:e-1", "text")
     assert stored is not None
     assert RISK_TEXT.encode() not in stored  # encrypted at rest like every other text
+
+
+async def test_nothing_bypasses_assessment_commands_long_texts_and_floods(redis: Redis) -> None:
+    h = make_harness(redis, flood_limit=5)
+    # Words after a command are assessed: the command waits, the risk does not.
+    await h.person("9001", "/stop I am going to kill myself tonight")
+    urgent = await h.outbound(Platform.TELEGRAM, urgent=True)
+    assert any(m.audience == Audience.ESCALATION for m in urgent)
+    assert await h.stack.conversations.waiting_count() == 1  # still here, first in the queue, not stopped
+
+    # A risk phrase past the trimming limit (4,000 characters) still raises an escalation.
+    await h.person("9002", "so much to say. " * 300 + RISK_TEXT)
+    urgent = await h.outbound(Platform.TELEGRAM, urgent=True)
+    assert any(m.audience == Audience.ESCALATION for m in urgent)
+
+    # During a flood only messages without any risk are held back: an elevated one is kept for the volunteer
+    # and reviewed.
+    for i in range(8):
+        await h.person("9003", f"message {i}")
+    await h.outbound(Platform.TELEGRAM)
+    await h.person("9003", "I feel hopeless")
+    conv = await h.conversation_of("9003")
+    kept = await redis.hlen(keys.pending(conv))
+    out = await h.outbound(Platform.TELEGRAM)
+    assert kept == 6  # five within the limit, then the elevated one (the three without risk were held back)
+    assert any(m.audience == Audience.ESCALATION and "review" in m.text.lower() for m in out)
