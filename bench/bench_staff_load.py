@@ -232,7 +232,10 @@ class DiscordWorld(World):
         return found
 
     def refused(self) -> int:
-        return sum(1 for call in self.box.calls() if call.status == 429)
+        refused = [call.route for call in self.box.calls() if call.status == 429]
+        if refused:
+            print(f"[discord] 429 on: {sorted(set(refused))}", flush=True)  # which bucket the pacing missed
+        return len(refused)
 
     def person_writes(self, person: int, text: str) -> None:
         self.box.send_dm(self.people[person], text)

@@ -298,7 +298,11 @@ class DeliveryScheduler:
         send finishes, so an urgent message never waits behind a background one that is waiting for room."""
         destination = queue.destination
         while True:
-            job = queue.peek() if len(queue.busy) < max(1, destination.parallel) else None
+            job = queue.peek()
+            if job is not None and len(queue.busy) >= max(1, destination.parallel) and job.priority > Priority.URGENT:
+                # The slots are full (sends in flight, some waiting for room for a second call): only urgent
+                # messages (alerts, crisis resources, a risk message's relay) may start one more.
+                job = None
             wait = IDLE_WORKER_SECONDS if job is None else self._room_wait(queue, job.priority)
             if wait <= 0 and job is not None:
                 self._record(destination)
