@@ -494,3 +494,26 @@ async def test_what_was_sent_while_redis_hung_is_not_sent_again_when_it_answers(
             await asyncio.wait_for(pumping, 10)
         await redis.aclose()
         server.stop()
+
+
+async def test_the_last_send_of_a_window_is_kept_for_urgent_messages() -> None:
+    """With one send left in the group's minute, an alert takes it and an ordinary relay waits: the later API
+    calls of deliveries under way (a new topic, then its first message) need that room too."""
+    window = SlidingWindow(20, 60.0)
+    for t in range(19):
+        window.record(float(t))
+    clock = [30.0]
+
+    class Group(RecordingDeliverer):
+        def destination(self, message: OutboundMessage) -> Destination:
+            return Destination("group:staff", (window,))
+
+    deliverer = Group()
+    scheduler = DeliveryScheduler(deliverer, None, clock=lambda: clock[0])
+    done = Finished()
+    scheduler.submit(_message("an ordinary relay", priority=Priority.PERSON), done)
+    scheduler.submit(_message("an alert", priority=Priority.URGENT), done)
+    await done.wait_for(lambda texts: texts == ["an alert"])
+    await asyncio.sleep(0.05)
+    assert [m.text for _, m in deliverer.sent] == ["an alert"]  # the relay waits for the window to move on
+    await scheduler.close()

@@ -34,7 +34,6 @@ from routing.model import (
     OutboundKind,
     OutboundMessage,
     Platform,
-    Priority,
     ThreadId,
 )
 from routing.store.conversations import ConversationStore
@@ -112,7 +111,7 @@ class TelegramDeliverer:
         group = self._group_windows.get(self._chat_of(message))
         if group is None:
             return Calls(SlidingWindow(*PRIVATE_WINDOW), first_counted=False)
-        return Calls(group, urgent=message.priority == Priority.URGENT)
+        return Calls(group)
 
     async def _deliver(self, message: OutboundMessage, calls: Calls) -> None:
         if message.kind == OutboundKind.UPSERT_CARD:
@@ -258,13 +257,10 @@ class Calls:
     same window and is recorded there. Without this, a new topic's first message drew 429s that stop the whole
     group for up to a minute."""
 
-    def __init__(self, window: SlidingWindow | None, *, first_counted: bool = True, urgent: bool = False) -> None:
+    def __init__(self, window: SlidingWindow | None, *, first_counted: bool = True) -> None:
         self._window = window
         self._made = 0
         self._first_counted = first_counted  # the window is the scheduler's, which recorded the first call
-        # A later call of an ordinary delivery leaves the window's last send to an urgent message: otherwise
-        # deliveries waiting for room for their second call take every send that frees up, ahead of alerts.
-        self._share = 1.0 if urgent or window is None or window.limit < 2 else (window.limit - 1) / window.limit
 
     async def next(self) -> None:
         """Call before each API call that puts something into the chat."""
@@ -275,7 +271,9 @@ class Calls:
             if not self._first_counted:
                 self._window.record(time.monotonic())
             return
-        while (wait := self._window.wait_time(time.monotonic(), self._share)) > 0:  # noqa: ASYNC110 - waiting for time
+        # The whole window: a started delivery holds its topic, and new ordinary sends leave it the last send
+        # (the scheduler's ORDINARY_SHARE), so it is not starved by them while an urgent one waits behind it.
+        while (wait := self._window.wait_time(time.monotonic())) > 0:  # noqa: ASYNC110 - waiting for time
             await asyncio.sleep(wait)
         self._window.record(time.monotonic())
 
