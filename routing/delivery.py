@@ -35,11 +35,12 @@ MERGE_AFTER_SECONDS = 1.0
 # Background traffic (queue-card refreshes) may use only this share of a window, so a burst of arrivals can
 # never take the whole budget of a staff group (~20 messages/min on Telegram) away from relays and alerts.
 BACKGROUND_SHARE = 0.75
-# Ordinary messages may start a send only while the window has more than one send left: the last is for urgent
-# messages and for the later API calls of a delivery already under way (a topic's creation, then its first
-# message). Without it those later calls starved behind new sends, and held their topic — and the risk
-# message queued in it — for a minute (measured: 55 s at 30 people on Telegram).
-ORDINARY_SHARE = 0.95
+# Who may use the last sends of a window, most urgent first: urgent messages all of it; the later API calls of
+# a delivery already under way (a topic's creation, then its first message) all but one (LATER_CALL_SHARE);
+# new ordinary sends all but two. Without this, new sends starved the later calls, and those, racing an
+# urgent message for each send that freed up, held a risk message back for a minute at 30 people on Telegram.
+ORDINARY_SHARE = 0.9
+LATER_CALL_SHARE = 0.95
 
 
 class DeliveryError(Exception):

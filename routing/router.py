@@ -185,17 +185,23 @@ class Router:
         if assessment.tier > opened.tier:
             previous = await self._store.raise_tier(conv_id, assessment.tier, opened.arrival)
         conversation = dataclasses.replace(opened, tier=max(opened.tier, assessment.tier))
-        if assessment.tier >= RiskTier.HIGH:
+        high = assessment.tier >= RiskTier.HIGH
+        # With a volunteer, a high-risk message goes to them at once, with the alerts, just before the notice
+        # that names it (not after the rest of the handling, where it missed the staff group's next send).
+        relay_now = high and conversation.state == ConversationState.ACTIVE and not found.handing_over
+        if relay_now:
+            self._relay_to_staff(conversation, message, out, urgent=True)
+        if high:
             await self._escalate(conversation, assessment, message, out)
         elif assessment.tier == RiskTier.ELEVATED and previous < RiskTier.ELEVATED:
             await self._request_review(conversation, assessment, out)
         if conversation.state == ConversationState.WAITING:
             await self._while_waiting(conversation, message, out, created, assessment.tier > previous)
-        elif conversation.state == ConversationState.ACTIVE:
+        elif conversation.state == ConversationState.ACTIVE and not relay_now:
             # Just taken, and the messages kept while waiting are still being sent: this one goes after them.
             held = found.handing_over and await self._store.keep_pending(conv_id, out.entry_id, encode_inbound(message))
             if not held:
-                self._relay_to_staff(conversation, message, out, urgent=assessment.tier >= RiskTier.HIGH)
+                self._relay_to_staff(conversation, message, out, urgent=high)
 
     def _risky(self, words: str) -> bool:
         """Whether a command's words read as elevated risk or more (on their own)."""

@@ -64,7 +64,10 @@ async def test_volunteer_is_alerted_in_the_thread_when_risk_appears_mid_conversa
     await h.person("9001", RISK_TEXT)
     urgent = await h.outbound(Platform.TELEGRAM, urgent=True)
     assert any(m.audience == Audience.STAFF_THREAD and "ask directly" in m.text for m in urgent)
-    # The risk message itself goes ahead of the staff group's ordinary traffic; the message before it does not.
+    # The risk message itself goes ahead of the staff group's ordinary traffic, once, just before the notice
+    # that names it; the message before it does not.
+    in_thread = [m.text for m in urgent if m.audience == Audience.STAFF_THREAD]
+    assert in_thread.count(RISK_TEXT) == 1 and "ask directly" in in_thread[in_thread.index(RISK_TEXT) + 1]
     relays = {m.text: m.priority for m in await h.outbound(Platform.TELEGRAM) + urgent if m.source_platform}
     assert relays == {"a quiet evening so far": Priority.PERSON, RISK_TEXT: Priority.URGENT}
 

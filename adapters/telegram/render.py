@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 
 from adapters.telegram.normalise import StaffChats
 from routing.delivery import (
+    LATER_CALL_SHARE,
     DeliveryError,
     Destination,
     ForeignFileFetcher,
@@ -271,9 +272,8 @@ class Calls:
             if not self._first_counted:
                 self._window.record(time.monotonic())
             return
-        # The whole window: a started delivery holds its topic, and new ordinary sends leave it the last send
-        # (the scheduler's ORDINARY_SHARE), so it is not starved by them while an urgent one waits behind it.
-        while (wait := self._window.wait_time(time.monotonic())) > 0:  # noqa: ASYNC110 - waiting for time
+        # Ahead of new ordinary sends, behind urgent ones (see LATER_CALL_SHARE).
+        while (wait := self._window.wait_time(time.monotonic(), LATER_CALL_SHARE)) > 0:  # noqa: ASYNC110 - time
             await asyncio.sleep(wait)
         self._window.record(time.monotonic())
 
