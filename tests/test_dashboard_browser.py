@@ -28,7 +28,7 @@ from routing.model import Role, VolunteerId
 from routing.rota_file import parse_rota
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
-from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
+from tests.bridge_fixtures import relayed, running_bridge, telegram_bridge_settings
 from tests.browser import chromium, needs_chromium
 
 pytest_plugins = ["tests.telegram_fixtures"]
@@ -251,7 +251,8 @@ async def test_a_coordinator_starts_practice_and_the_scripted_person_writes_in_a
         assert "Practice session t-1 started for ana" in await page.inner_text("#notice")
         assert "running" in await page.inner_text("#practice tbody tr")
 
-        first = await sandbox.wait_for(lambda m: m.chat_id == stack.staff_chat and m.text == "hi", 15)
+        # "hi" on its own, or as a part of a send that carried several (the topic catching up under Telegram's limit)
+        first = await sandbox.wait_for(lambda m: m.chat_id == stack.staff_chat and "hi" in relayed([m.text or ""]), 15)
         topic = next(t for t in sandbox.topics(stack.staff_chat) if t.thread_id == first.thread_id)
         assert topic.name == "TRAINING · loneliness · Ana · t-1"  # the scripted person, in a TRAINING topic
         html = await page.content()
