@@ -24,7 +24,7 @@ from adapters.telegram.sandbox_model import Chat, Message, User
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
 from routing.model import Platform
-from tests.bridge_fixtures import bind_thread_elsewhere, running_bridge, telegram_bridge_settings
+from tests.bridge_fixtures import bind_thread_elsewhere, relayed, running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]
 
@@ -110,7 +110,7 @@ async def test_a_person_is_queued_taken_and_served_both_ways(bridge: World, capl
     topic = next(t for t in box.topics(w.staff) if t.thread_id == thread)
     assert topic.name.split(" · ")[0] in card.body  # topic named by the same pseudonym as the card
     for earlier in ("hi, I can't sleep and everything feels heavy", "are you there?"):
-        await w.bot_says(lambda m, text=earlier: m.thread_id == thread and m.body == text)  # type: ignore[misc]
+        await w.bot_says(lambda m, text=earlier: m.thread_id == thread and text in relayed([m.body]))  # type: ignore[misc]
     taken = await w.bot_says(lambda m: m.message_id == card.message_id and "taken by" in m.body)
     assert taken.buttons == []
     await w.bot_says(lambda m: m.chat_id == w.person.id and "volunteer has joined" in m.body)
@@ -171,7 +171,7 @@ async def test_a_topic_recreated_by_another_gateway_is_used_not_recreated_again(
     box.send_user_message(w.person, "hello")
     thread = await w.take_first_card()
     box.send_user_message(w.person, "one")
-    await w.bot_says(lambda m: m.thread_id == thread and m.body == "one")  # this bridge now knows the topic
+    await w.bot_says(lambda m: m.thread_id == thread and "one" in relayed([m.body]))  # this bridge now knows the topic
 
     # Another gateway process found the topic deleted, created a new one and bound it in Redis.
     name = next(t.name for t in box.topics(w.staff) if t.thread_id == thread)
