@@ -55,9 +55,7 @@ class Services:
     scenarios: ScenarioLibrary = field(default_factory=ScenarioLibrary)  # practice sessions (/train)
 
     async def close(self) -> None:
-        await close_client(self.redis)
-        if self.embedded is not None:
-            self.embedded.stop()
+        await RedisConnection(self.redis, self.embedded).close()
 
 
 def redis_options(settings: Settings, url: str) -> RedisOptions:

@@ -222,7 +222,7 @@ class _Queue:
         else:
             in_order = sorted(lane, key=lambda j: j.seq)
             behind = now - in_order[0].queued_at >= MERGE_AFTER_SECONDS
-            send = _merged(in_order, job.merge) if behind else _Send(in_order[0].message, (in_order[0],), job.lane)
+            send = _merged(in_order, job.merge if behind else None)
             taken = {id(j) for j in send.jobs}
             lane[:] = [j for j in lane if id(j) not in taken]
             heapq.heapify(lane)
@@ -243,10 +243,10 @@ class _Queue:
         self.changed.set()
 
 
-def _merged(jobs: list[_Job], merge: Merge) -> _Send:
+def _merged(jobs: list[_Job], merge: Merge | None) -> _Send:
     """The longest run of the oldest jobs that merge into one message (at least the oldest, alone)."""
     message, count = jobs[0].message, 1
-    while count < len(jobs):
+    while merge is not None and count < len(jobs):
         merged = merge([j.message for j in jobs[: count + 1]])
         if merged is None:
             break
