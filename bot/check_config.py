@@ -13,8 +13,9 @@ from routing.pseudonyms import Pseudonymiser
 from routing.resources import ResourceFileError
 from routing.risk.detector import RiskDetector
 from routing.risk.phrases import PhraseFileError
-from routing.roster import RosterError
+from routing.roster import Roster, RosterError
 from routing.training.scenario_file import load_library
+from routing.workspace import Workspace
 
 _TOKEN_ENV = {Platform.TELEGRAM: "PEERBRIDGE_TELEGRAM__TOKEN", Platform.DISCORD: "PEERBRIDGE_DISCORD__TOKEN"}
 
@@ -75,6 +76,26 @@ def _web_problems(s: Settings) -> list[str]:
     return []
 
 
+def _workspace_problems(s: Settings, roster: Roster) -> list[str]:
+    """A private workspace reaches volunteers by the Telegram accounts the rota names: without them nobody
+    would get their people's messages."""
+    if s.staff.workspace != Workspace.PRIVATE:
+        return []
+    if s.staff.platform != Platform.TELEGRAM:
+        return [
+            f'staff.workspace = "private" works with staff on Telegram; staff.platform is {s.staff.platform} '
+            '(Discord threads have no group-wide limit: use "topics")'
+        ]
+    named = [m for m in roster.members if Platform.TELEGRAM in m.identities]
+    if not named:
+        return [
+            f'staff.workspace = "private" needs the rota file ({s.rota.file}) to name each volunteer\'s Telegram '
+            "account (telegram = <user id> in their [[staff]] entry): it names none, so nobody would get their "
+            "people's messages"
+        ]
+    return []
+
+
 def _file_problems(s: Settings) -> list[str]:
     problems: list[str] = []
     try:
@@ -84,7 +105,8 @@ def _file_problems(s: Settings) -> list[str]:
     except OSError as exc:
         problems.append(f"risk.phrases_dir {s.risk.phrases_dir} cannot be read: {exc.strerror}")
     try:
-        load_roster(s.rota.file, Pseudonymiser(b"check-config-only-secret"))
+        roster = load_roster(s.rota.file, Pseudonymiser(b"check-config-only-secret"))
+        problems += _workspace_problems(s, roster)
     except (RosterError, tomllib.TOMLDecodeError, OSError) as exc:
         problems.append(f"rota file {s.rota.file}: {exc}")
     try:

@@ -21,8 +21,10 @@ from routing.delivery import DeliveryScheduler, ForeignFileFetcher, SlidingWindo
 from routing.model import Attachment, ChatId, Platform
 from routing.risk.screen import urgent_screen
 from routing.store.conversations import ConversationStore
+from routing.store.desk_messages import DeskMessages
 from routing.store.outbound import OutboundPump
 from routing.store.streams import StreamWriter
+from routing.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,10 @@ async def start_gateway(settings: Settings, services: Services, name: str, *, ra
     conversations = ConversationStore(services.redis, services.cipher, retention_days=settings.storage.retention_days)
     gateway = Gateway()
     if settings.telegram.enabled and settings.telegram.token is not None:
-        adapter = TelegramAdapter(_telegram_options(settings, rate_limits), writer, conversations)
+        desk = None
+        if settings.staff.workspace == Workspace.PRIVATE:  # remembers which conversation a private message is of
+            desk = DeskMessages(services.redis, services.pseudonyms, retention_days=settings.storage.retention_days)
+        adapter = TelegramAdapter(_telegram_options(settings, rate_limits), writer, conversations, desk)
         await adapter.start()
         gateway.telegram = adapter
         window = SlidingWindow(*TELEGRAM_BOT_WINDOW) if rate_limits else None

@@ -124,7 +124,7 @@ def start_services(settings: Settings) -> Services:
         flood_limit=settings.routing.flood_limit, retention_days=settings.storage.retention_days,
         auto_assign=settings.routing.assignment == "auto",
         topics=tuple(settings.routing.topics), match_wait=settings.routing.match_wait_minutes * 60,
-        languages=tuple(settings.routing.languages),
+        languages=tuple(settings.routing.languages), workspace=settings.staff.workspace,
     )  # fmt: skip
     return Services(
         redis=connection.redis,

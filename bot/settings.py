@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot import shipped
 from routing.intake import DEFAULT_TOPICS
 from routing.model import Platform
+from routing.workspace import Workspace
 
 ENV_PREFIX = "PEERBRIDGE_"
 DEFAULT_CONFIG = Path("config/peerbridge.toml")
@@ -111,6 +112,9 @@ class StaffSettings(_Section):
     platform: Platform = Platform.TELEGRAM
     volunteer_chat: str = ""
     escalation_chat: str = ""
+    # "private" (Telegram): each volunteer reads and answers their people in their own private chat with the
+    # bot, past the ~20 messages a minute a bot may send into one group; the forum keeps a copy as the record.
+    workspace: Workspace = Workspace.TOPICS
 
     @field_validator("volunteer_chat", "escalation_chat", mode="before")
     @classmethod

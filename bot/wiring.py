@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from routing import texts
 from routing.coverage_watch import CoverageWatch
 from routing.escalation import EscalationDesk, EscalationPolicy
+from routing.live_roster import LiveRoster
 from routing.model import Audience, Platform, Priority
 from routing.outbox import Outbox
 from routing.ports import RiskAssessor
@@ -21,6 +22,7 @@ from routing.store import keys
 from routing.store.cipher import TextCipher
 from routing.store.conversations import ConversationStore
 from routing.store.dashboard_access import SignInLinks
+from routing.store.desk_messages import DeskMessages
 from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.escalations import EscalationStore
@@ -30,6 +32,7 @@ from routing.store.training import TrainingStore
 from routing.store.worker import DeadLetterHook, StreamWorker, WorkerOptions
 from routing.training.desk import TrainingDesk
 from routing.training.scenario_file import ScenarioLibrary
+from routing.workspace import PrivateDesk, Workspace
 
 ROUTER_GROUP = "router"
 ESCALATION_GROUP = "escalation"
@@ -76,9 +79,16 @@ def build_routing(
     duty = DutyRoster(redis, rotas)
     training_store = TrainingStore(redis, retention_days=config.retention_days)
     training = TrainingDesk(config.staff_platform, training_store, writer, scenarios or ScenarioLibrary())
+    private = None
+    if config.workspace == Workspace.PRIVATE and config.staff_platform == Platform.TELEGRAM:
+        desk_messages = DeskMessages(redis, pseudonyms, retention_days=config.retention_days)
+        private = PrivateDesk(
+            config.staff_platform, conversations, desk_messages, LiveRoster(roster, duty, pseudonyms).current
+        )
+        writer.fan_out_with(private.expand)  # every topic message of a held conversation: a copy to its holder
     router = Router(
         config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources, eraser, duty, rotas,
-        links, training,
+        links, training, private,
     )  # fmt: skip
     alert = _dead_letter_alert(writer, config.staff_platform)
     inbound = StreamWorker(

@@ -66,6 +66,7 @@ def encode_inbound(m: InboundMessage) -> bytes:
         "attachments": [_attachment_to_dict(a) for a in m.attachments],
         "sender_is_bot": m.sender_is_bot,
         "language": m.language,
+        "reply_to": m.reply_to,
     }
     return json.dumps(data, separators=(",", ":")).encode()
 
@@ -93,6 +94,7 @@ def decode_inbound(raw: bytes) -> InboundMessage:
             attachments=tuple(_attachment_from_dict(a) for a in d.get("attachments", [])),
             sender_is_bot=bool(d.get("sender_is_bot", False)),
             language=_opt(d.get("language")),
+            reply_to=None if d.get("reply_to") is None else MessageId(str(d["reply_to"])),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise MalformedEntry(f"inbound entry is not a valid message ({type(exc).__name__})") from None

@@ -166,6 +166,9 @@ class InboundMessage:
     attachments: tuple[Attachment, ...] = ()
     sender_is_bot: bool = False
     language: str | None = None
+    # In a private chat: the bot's message this one answers (a reply, or the message a pressed button is on).
+    # A volunteer working in their private chat with the bot picks a conversation by replying to it.
+    reply_to: MessageId | None = None
 
 
 class Audience(enum.StrEnum):

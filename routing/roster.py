@@ -59,6 +59,10 @@ class Roster:
         vid = VolunteerId("v-" + self._pseudonyms.key(platform, user)[:10])
         return self._by_id.get(vid) or StaffMember(id=vid, name=vid)
 
+    def identified(self, platform: Platform, user: UserId) -> StaffMember | None:
+        """The roster entry naming this identity, or None (no default: someone the rota does not know)."""
+        return self._by_identity.get((platform, user))
+
     def by_id(self, volunteer: VolunteerId) -> StaffMember | None:
         return self._by_id.get(volunteer)
 

@@ -17,6 +17,7 @@ from routing.codec import MalformedEntry, decode_inbound, encode_inbound
 from routing.commands import SeekerCommand, parse_command, seeker_command
 from routing.escalation import EscalationDesk
 from routing.intake import DEFAULT_MATCH_WAIT, DEFAULT_TOPICS, FEEDBACK_CHOICES, topic_buttons
+from routing.live_roster import LiveRoster
 from routing.model import (
     Audience,
     ConversationId,
@@ -35,7 +36,6 @@ from routing.pseudonyms import Pseudonymiser
 from routing.resources import CrisisResources
 from routing.risk.assessment import Assessment
 from routing.roster import Roster
-from routing.rota import roster_of
 from routing.staff_actions import StaffActions
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
@@ -46,6 +46,7 @@ from routing.store.feedback import FeedbackCounts
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
 from routing.training.desk import TrainingDesk
+from routing.workspace import PrivateDesk, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class RouterConfig:
     topics: tuple[str, ...] = DEFAULT_TOPICS  # offered at intake; empty: don't ask
     languages: tuple[str, ...] = ("en", "es")  # offered at intake for matching volunteers' languages
     match_wait: float = DEFAULT_MATCH_WAIT  # seconds a person may wait extra for a volunteer who fits
+    workspace: Workspace = Workspace.TOPICS  # PRIVATE: volunteers answer in their private chat (Telegram)
 
 
 class Router:
@@ -87,8 +89,10 @@ class Router:
         rotas: RotaStore | None = None,
         links: SignInLinks | None = None,
         training: TrainingDesk | None = None,
+        desk: PrivateDesk | None = None,
     ) -> None:
         self._config = config
+        self._desk = desk
         self._store = store
         self._writer = writer
         self._cipher = cipher
@@ -99,12 +103,10 @@ class Router:
         self._eraser = eraser
         self._feedback = FeedbackCounts(store.redis_client)
         self._duty = duty
-        self._roster = roster
-        self._live_roster = roster
-        self._roster_source: object | None = None  # the rota the live roster was built from
+        self._roster = LiveRoster(roster, duty, pseudonyms)
         self._staff = StaffActions(
             config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait,
-            links=links, training=training,
+            links=links, training=training, desk=desk,
         )  # fmt: skip
 
     async def handle_urgent_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
@@ -125,24 +127,20 @@ class Router:
         out = Outbox(entry_id)
         if message.sender_is_bot:
             return  # our own echoes and other bots: never relayed (loop prevention)
-        self._staff.use_roster(await self._current_roster())
+        roster = await self._roster.current()
+        self._staff.use_roster(roster)
         if message.origin == Origin.PRIVATE:
-            await self._from_person(message, out, flood_count)
+            # With staff.workspace = "private", rostered staff answer their people in their own private chat.
+            member = roster.identified(message.platform, message.sender) if self._desk else None
+            if self._desk is not None and member is not None:
+                await self._staff.from_desk(message, await self._desk.target(member, message), out)
+            else:
+                await self._from_person(message, out, flood_count)
         else:
             await self._staff.handle(message, out)
         await self._writer.emit_all(out.unsent())
         for action in out.after_emit:
             await action()
-
-    async def _current_roster(self) -> Roster:
-        """Staff as the live rota in Redis knows them (the source of truth once a rota is imported); the
-        roster file otherwise. Rebuilt only when the rota's version changes."""
-        rota = await self._duty.rota() if self._duty else None
-        if rota is None:
-            return self._roster
-        if rota is not self._roster_source:
-            self._live_roster, self._roster_source = roster_of(rota, self._pseudonyms), rota
-        return self._live_roster
 
     async def _from_person(self, message: InboundMessage, out: Outbox, flood_count: int) -> None:
         if message.kind == InboundKind.UNSUPPORTED:
@@ -233,6 +231,7 @@ class Router:
             out.add(staff, Audience.STAFF_THREAD, note, conversation=conversation.id, pseudonym=conversation.pseudonym)
             out.add(staff, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=conversation.id,
                     pseudonym=conversation.pseudonym)  # fmt: skip
+            await self._writer.emit_all(out.unsent())  # while the record still names who holds it (their copy)
         if conversation is not None:
             await self._store.close(conversation.id)
         if self._eraser is None:

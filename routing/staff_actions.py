@@ -42,6 +42,7 @@ from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
 from routing.training import is_training_session
 from routing.training.desk import TrainingDesk
+from routing.workspace import DeskTarget, PrivateDesk
 
 log = logging.getLogger(__name__)
 WHISPER_NOTICE_SECONDS = 12 * 3600  # a whisper's author is told once per conversation (and shift)
@@ -72,7 +73,9 @@ class StaffActions:
         match_wait: float = DEFAULT_MATCH_WAIT,
         links: SignInLinks | None = None,
         training: TrainingDesk | None = None,
+        desk: PrivateDesk | None = None,
     ) -> None:
+        self._desk = desk
         self._links = links
         self._training = training
         self._match_wait = match_wait
@@ -89,9 +92,34 @@ class StaffActions:
         """The live roster (from the rota in Redis) for the next message."""
         self._roster = roster
 
-    async def handle(self, message: InboundMessage, out: Outbox) -> None:
+    async def from_desk(self, message: InboundMessage, target: DeskTarget, out: Outbox) -> None:
+        """A staff member's message in their private chat with the bot (staff.workspace = "private"): like one
+        in the conversation's topic. Words that could reach the wrong person are refused, never guessed."""
+        parsed = parse_command(message.text) if message.kind == InboundKind.MESSAGE else None
+        if parsed is not None and parsed.name == "start":  # Telegram's Start button, pressed once to open the chat
+            self._say(message, None, texts.DESK_WELCOME, out)
+            return
+        plain = message.kind == InboundKind.MESSAGE and parsed is None
+        if plain and target.conversation is None:
+            if target.held:
+                names = [c.pseudonym for c in [await self._store.get(conv) for conv in target.held] if c is not None]
+                self._say(message, None, texts.DESK_WHICH.format(count=len(target.held), names=", ".join(names)), out)
+            else:
+                self._say(message, None, texts.DESK_NONE, out)
+            return
+        await self.handle(message, out, desk_conversation=target.conversation)
+
+    async def handle(
+        self, message: InboundMessage, out: Outbox, *, desk_conversation: ConversationId | None = None
+    ) -> None:
+        """A message or button in the staff workspace; `desk_conversation`: the one a private-chat message is for."""
         member = self._roster.member(message.platform, message.sender)
-        conv = await self._store.conversation_of_thread(message.platform, message.thread) if message.thread else None
+        if message.origin == Origin.PRIVATE:
+            conv = desk_conversation
+        elif message.thread:
+            conv = await self._store.conversation_of_thread(message.platform, message.thread)
+        else:
+            conv = None
         if conv is not None and is_training_session(conv):  # a practice session's thread: never a real person
             if self._training is not None:
                 await self._training.handle(message, member, conv, out)
@@ -113,7 +141,8 @@ class StaffActions:
         if command is None:
             self._say(message, conv, texts.UNKNOWN_COMMAND.format(name=parsed.name), out)
         elif command in _NEEDS_THREAD and conv is None:
-            self._say(message, conv, texts.NOT_IN_THREAD.format(command=command.value), out)
+            where = texts.DESK_PICK if message.origin == Origin.PRIVATE else texts.NOT_IN_THREAD
+            self._say(message, conv, where.format(command=command.value), out)
         else:
             await self._dispatch(command, parsed.argument, member, message, conv, out)
 
@@ -175,7 +204,7 @@ class StaffActions:
         elif command == StaffCommand.END:
             await self._end(member, conversation, out)
         elif command == StaffCommand.RELEASE:
-            await self._release(argument, member, conversation, out)
+            await self._release(argument, member, message, conversation, out)
         else:
             await self._transfer(argument, message, conversation, out)
 
@@ -291,7 +320,7 @@ class StaffActions:
             return
         member = self._roster.member(message.platform, message.sender)
         if member.id != conversation.volunteer:
-            await self._whisper(member, conversation, out)
+            await self._whisper(member, conversation, message.text, out)
             return
         self._to_person(
             conversation, message.text, attachments=message.attachments, source_platform=message.platform, out=out
@@ -303,11 +332,19 @@ class StaffActions:
             await self._writer.audit("first_reply", conversation=conv, volunteer=conversation.volunteer or "",
                                      seconds=f"{waited:.3f}")  # fmt: skip
 
-    async def _whisper(self, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
+    async def _whisper(self, member: StaffMember, conversation: Conversation, words: str, out: Outbox) -> None:
         """Only the person's holder (their volunteer, or the professional or supervisor who took over) speaks to
         them. Anyone else's words in the thread stay with staff: a supervisor's "ask about sleep" must never
-        reach a person in crisis. The author is told once per conversation."""
+        reach a person in crisis. The author is told once per conversation; a holder who works in their private
+        chat gets the words there (they are not reading the topic)."""
         await self._writer.audit("whisper", conversation=conversation.id, by=member.id)
+        holder_chat = (
+            await self._desk.chat_of(conversation.volunteer) if self._desk and conversation.volunteer else None
+        )
+        if holder_chat is not None and words:
+            text = texts.DESK_WHISPER.format(author=member.name, text=words)
+            out.add(self._platform, Audience.STAFF_DIRECT, texts.DESK_NOTICE.format(pseudonym=conversation.pseudonym,
+                    text=text), chat=holder_chat, conversation=conversation.id)  # fmt: skip
         if await self._writer.first_notice(f"whisper:{conversation.id}:{member.id}", ttl=WHISPER_NOTICE_SECONDS):
             holder = self._roster.by_id(conversation.volunteer) if conversation.volunteer else None
             name = holder.name if holder else (conversation.volunteer or "their volunteer")
@@ -345,14 +382,20 @@ class StaffActions:
         out.add(self._platform, Audience.STAFF_LOBBY, request, priority=Priority.STAFF)
         await self._writer.audit("cool_down", volunteer=member.id, minutes=str(minutes))
 
-    async def _release(self, note: str, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
+    async def _release(
+        self, note: str, member: StaffMember, message: InboundMessage, conversation: Conversation, out: Outbox
+    ) -> None:
         holder = conversation.volunteer or member.id
         if await self._store.release(conversation.id, holder) != "ok":
             self._thread(conversation, "This conversation could not be released; nothing was changed.", out)
             return
         if note:
             await self._store.add_note(conversation.id, note)
-        self._thread(conversation, texts.RELEASED_NOTE.format(volunteer=member.name, note=note or "(none)"), out)
+        released = texts.RELEASED_NOTE.format(volunteer=member.name, note=note or "(none)")
+        self._thread(conversation, released, out)
+        if message.origin == Origin.PRIVATE:  # no longer theirs, so the topic's copy no longer reaches them
+            self._say(message, conversation.id, texts.DESK_NOTICE.format(pseudonym=conversation.pseudonym,
+                      text=released), out)  # fmt: skip
         self._to_person(conversation, texts.VOLUNTEER_LEFT, out=out)
         waiting = await self._store.get(conversation.id)
         if waiting is not None:
@@ -377,6 +420,9 @@ class StaffActions:
             source=source.name if source else conversation.volunteer, target=target.name
         )
         self._thread(conversation, text, out)
+        if message.origin == Origin.PRIVATE:  # now the new holder's: the topic's copy goes to them
+            self._say(message, conversation.id, texts.DESK_NOTICE.format(pseudonym=conversation.pseudonym,
+                      text=text), out)  # fmt: skip
         await self._writer.audit("transferred", conversation=conversation.id, to=target.id)
 
     async def _note(self, note: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
@@ -513,8 +559,11 @@ class StaffActions:
         )
 
     def _say(self, message: InboundMessage, conv: ConversationId | None, text: str, out: Outbox) -> None:
-        """Answer staff where they wrote: the escalation chat, the conversation's thread, or the lobby."""
-        if message.origin == Origin.ESCALATION:
+        """Answer staff where they wrote: their private chat, the escalation chat, the conversation's thread, or
+        the lobby."""
+        if message.origin == Origin.PRIVATE:
+            out.add(self._platform, Audience.STAFF_DIRECT, text, chat=message.chat, conversation=conv)
+        elif message.origin == Origin.ESCALATION:
             out.add(self._platform, Audience.ESCALATION, text, priority=Priority.URGENT)
         elif conv is not None:
             out.add(self._platform, Audience.STAFF_THREAD, text, conversation=conv)

@@ -109,7 +109,7 @@ NOBODY_WAITING = "Nobody is waiting right now."
 AT_CAPACITY = "You already have {count} conversations, your limit. End or release one before taking another."
 ALREADY_TAKEN = "Someone else has already taken {pseudonym}."
 TAKEN = (
-    "You are now talking with {pseudonym}. Messages you write in this thread go to them. If this is more than "
+    "You are now talking with {pseudonym}. Messages you write here go to them. If this is more than "
     "you can carry right now, tap Hand off (or /release <note>) and they go back to the queue."
 )
 THREAD_OPENED = "Conversation with {pseudonym} (risk: {tier}). What they sent while waiting follows."
@@ -187,6 +187,23 @@ DASHBOARD_SENT = (
     "and ask again."
 )
 DASHBOARD_OFF = "The dashboard is not enabled in this deployment."
+# A volunteer working in their private chat with the bot (staff.workspace = "private").
+DESK_RELAY = "{pseudonym}: {text}"  # what the person wrote
+DESK_NOTICE = "[{pseudonym}] {text}"  # what the service says about their conversation
+DESK_WELCOME = (
+    "This is your private desk. The people you take write to you here, each message named by their nickname, "
+    "and what you write here goes to them. Holding more than one person? Reply to a message of the one you "
+    "mean. Staff commands work here too (/next, /end, /release <note>, /transfer <volunteer>, /note <text>, "
+    "/help); the staff forum keeps a copy of every conversation for supervision."
+)
+DESK_WHICH = (
+    "You hold {count} conversations ({names}). Reply to a message of the person you mean (swipe it, or tap "
+    "Reply) so that your words reach the right one. Nothing was sent."
+)
+DESK_NONE = "You hold no conversation right now, so nothing was sent. /next takes the most urgent person waiting."
+DESK_PICK = "Reply to a message of the person you mean with /{command}, so that it acts on their conversation."
+DESK_WHISPER = "{author} (staff only, not sent to the person): {text}"
+
 WHISPER = (
     "{author}: only {holder}, who holds this conversation, speaks to the person. Your message stayed here with "
     "staff (a whisper), and so will your next ones. To speak to them yourself, ask {holder} to /transfer the "

@@ -42,10 +42,11 @@ def telegram_bridge_settings(
 ) -> Settings:
     """Settings for a test bridge on the Telegram sandbox (`sandbox`: a TelegramSandbox), its first bot's token,
     with `staff_chat` as the volunteers' forum group and `escalation_chat` as the on-call chat."""
+    staff = {"platform": "telegram", "volunteer_chat": str(staff_chat), "escalation_chat": str(escalation_chat)}
     return bridge_settings(
         tmp_path, redis_url,
         telegram={"enabled": True, "token": SANDBOX_BOT_TOKEN, "api_url": sandbox.url},
-        staff={"platform": "telegram", "volunteer_chat": str(staff_chat), "escalation_chat": str(escalation_chat)},
+        staff=staff | sections.pop("staff", {}),
         **sections,
     )  # fmt: skip
 

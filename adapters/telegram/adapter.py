@@ -20,6 +20,7 @@ from adapters.telegram.normalise import StaffChats
 from adapters.telegram.render import TelegramDeliverer
 from routing.model import Attachment
 from routing.store.conversations import ConversationStore
+from routing.store.desk_messages import DeskMessages
 from routing.store.streams import StreamWriter
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,13 @@ class TelegramOptions:
 class TelegramAdapter:
     """Owns the PTB Bot; exposes the gateway and the deliverer for the bridge to run."""
 
-    def __init__(self, options: TelegramOptions, writer: StreamWriter, conversations: ConversationStore) -> None:
+    def __init__(
+        self,
+        options: TelegramOptions,
+        writer: StreamWriter,
+        conversations: ConversationStore,
+        desk: DeskMessages | None = None,
+    ) -> None:
         self.options = options
         api = options.api_url.rstrip("/")
         self.bot = Bot(
@@ -79,7 +86,9 @@ class TelegramAdapter:
             get_updates_request=AiohttpRequest(1, connect_timeout=5, read_timeout=options.poll_timeout + 10),
         )
         self.gateway = TelegramGateway(self.bot, options.chats, writer, poll_timeout=options.poll_timeout)
-        self.deliverer = TelegramDeliverer(self.bot, options.chats, conversations, rate_limits=options.rate_limits)
+        self.deliverer = TelegramDeliverer(
+            self.bot, options.chats, conversations, rate_limits=options.rate_limits, desk=desk
+        )
 
     async def start(self) -> None:
         """Check the token (getMe), publish the command menus, and set up polling or the webhook.

@@ -77,6 +77,7 @@ def normalise(update: Update, chats: StaffChats, received_at: float) -> InboundM
         attachments=attachments,
         sender_is_bot=message.from_user.is_bot,
         language=message.from_user.language_code,
+        reply_to=_reply_to(message, origin),
     )
 
 
@@ -99,7 +100,17 @@ def _button(update: Update, chats: StaffChats, received_at: float) -> InboundMes
         kind=InboundKind.ACTION,
         thread=ThreadId(str(query.message.message_thread_id)) if query.message.is_topic_message else None,
         sender_is_bot=query.from_user.is_bot,
+        reply_to=MessageId(str(query.message.message_id)) if origin == Origin.PRIVATE else None,
     )
+
+
+def _reply_to(message: Message, origin: Origin) -> MessageId | None:
+    """The bot's message a private message replies to. Only in private chats: in a forum topic Telegram sets
+    every message's reply to the topic's first message."""
+    replied = message.reply_to_message
+    if origin != Origin.PRIVATE or replied is None or replied.from_user is None or not replied.from_user.is_bot:
+        return None
+    return MessageId(str(replied.message_id))
 
 
 def attachments_of(message: Message) -> tuple[Attachment, ...]:

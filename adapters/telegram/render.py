@@ -32,12 +32,14 @@ from routing.model import (
     Audience,
     ChatId,
     ConversationId,
+    MessageId,
     OutboundKind,
     OutboundMessage,
     Platform,
     ThreadId,
 )
 from routing.store.conversations import ConversationStore
+from routing.store.desk_messages import DeskMessages
 from routing.store.known_threads import KnownThreads
 
 log = logging.getLogger(__name__)
@@ -60,9 +62,16 @@ class TelegramDeliverer:
     """Sends outbound messages with a PTB `Bot`; raises DeliveryError with a retry decision."""
 
     def __init__(
-        self, bot: Bot, chats: StaffChats, conversations: ConversationStore, *, rate_limits: bool = True
+        self,
+        bot: Bot,
+        chats: StaffChats,
+        conversations: ConversationStore,
+        *,
+        rate_limits: bool = True,
+        desk: DeskMessages | None = None,
     ) -> None:
         self._bot = bot
+        self._desk = desk  # which conversation each message in a volunteer's private chat is about
         self._chats = chats
         self._conversations = conversations
         self._topics = KnownThreads(conversations, Platform.TELEGRAM)
@@ -124,7 +133,16 @@ class TelegramDeliverer:
         elif message.audience == Audience.ESCALATION and message.conversation is not None:
             await self._send(await self._with_topic_link(message), self._chats.escalation, None, calls)
         else:
-            await self._send(message, ChatId(self._chat_of(message)), None, calls)
+            chat = ChatId(self._chat_of(message))
+            sent = await self._send(message, chat, None, calls)
+            if message.audience == Audience.STAFF_DIRECT and message.conversation is not None:
+                await self._remember_desk(chat, sent, message.conversation)
+
+    async def _remember_desk(self, chat: ChatId, sent: list[Message], conv: ConversationId) -> None:
+        """A reply to any of these messages (or a button on them) is then about `conv`."""
+        if self._desk is not None:
+            ids = [MessageId(str(each.message_id)) for each in sent]
+            await self._desk.remember(Platform.TELEGRAM, chat, ids, conv)
 
     def _chat_of(self, message: OutboundMessage) -> str:
         if message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT):  # a private chat id is the user id
@@ -204,7 +222,9 @@ class TelegramDeliverer:
         sent = await self._bot.send_message(chat_id=self._chats.volunteer, text=message.text, reply_markup=markup)
         await self._conversations.set_field(conv, CARD_FIELD, str(sent.message_id))
 
-    async def _send(self, message: OutboundMessage, chat: str, thread: ThreadId | None, calls: Calls) -> None:
+    async def _send(self, message: OutboundMessage, chat: str, thread: ThreadId | None, calls: Calls) -> list[Message]:
+        """Send the message's files and text parts; returns what Telegram created."""
+        sent: list[Message] = []
         thread_id = int(thread) if thread is not None else None
         markup = _markup(message)
         text = message.text
@@ -219,14 +239,15 @@ class TelegramDeliverer:
                 ref = foreign
             caption, text = text[:1024] or None, text[1024:]
             await calls.next()
-            await self._send_file(chat, thread_id, attachment.kind, ref, caption)
+            sent.append(await self._send_file(chat, thread_id, attachment.kind, ref, caption))
         chunks = [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)]
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             await calls.next()
-            await self._bot.send_message(
+            sent.append(await self._bot.send_message(
                 chat_id=chat, text=chunk, message_thread_id=thread_id, reply_markup=markup if last else None
-            )
+            ))  # fmt: skip
+        return sent
 
     async def _fetch(self, attachment: Attachment, source: Platform) -> InputFile | None:
         """A file from another platform, or None when it is too large (the caller adds a clear note)."""

@@ -258,6 +258,21 @@ class ConversationStore:
             pipe.scard(keys.volunteer_active(volunteer))
         return [int(n) for n in await pipe.execute()] if volunteers else []
 
+    async def holders(self, convs: list[ConversationId]) -> list[VolunteerId | None]:
+        """Who holds each of `convs`, or held it when it closed (None: waiting or gone), in one round trip."""
+        if not convs:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conv in convs:
+                pipe.hmget(keys.conversation(conv), "state", "volunteer")
+            replies = await pipe.execute()
+        return [
+            VolunteerId(text(volunteer))
+            if state is not None and text(state) != ConversationState.WAITING and volunteer
+            else None
+            for state, volunteer in replies
+        ]
+
     async def active_of(self, volunteer: VolunteerId) -> set[ConversationId]:
         return {ConversationId(text(c)) for c in await self._redis.smembers(keys.volunteer_active(volunteer))}
 

@@ -75,6 +75,11 @@ def thread(platform: Platform, thread_id: str) -> str:
     return f"{PREFIX}thread:{platform}:{thread_id}"
 
 
+def desk(chat_key: str) -> str:
+    """A staff member's private chat with the bot (opaque HMAC key) -> message id -> conversation id."""
+    return f"{PREFIX}desk:{chat_key}"
+
+
 def emitted(key: str) -> str:
     """Marks an outbound idempotency key as already emitted by the router."""
     return f"{PREFIX}emitted:{key}"

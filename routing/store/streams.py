@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,8 @@ class IngestResult:
 
 # Decides at ingest whether a message goes to the urgent inbound lane (see keys.INBOUND_URGENT).
 UrgentScreen = Callable[[InboundMessage], bool]
+# Turns what a handler emits into what is written: one message may become several (routing.workspace).
+FanOut = Callable[[list[OutboundMessage]], Awaitable[list[OutboundMessage]]]
 
 
 def retention_min_id(retention_days: float, now: float | None = None) -> str:
@@ -68,6 +70,11 @@ class StreamWriter:
         self._ingest = redis.register_script(scripts.INGEST)
         self._emit = redis.register_script(scripts.EMIT)
         self._batch = autopipeline(redis)
+        self._fan_out: FanOut | None = None
+
+    def fan_out_with(self, fan_out: FanOut) -> None:
+        """Pass every emitted message through `fan_out` first (e.g. a copy for a volunteer's private chat)."""
+        self._fan_out = fan_out
 
     async def ingest(self, message: InboundMessage) -> IngestResult:
         """Store an inbound message durably (dedupe + flood count + XADD in one script).
@@ -102,13 +109,15 @@ class StreamWriter:
             log.error("urgent screen failed (%s); the message takes the ordinary lane", type(exc).__name__)
             return False
 
-    async def emit(self, message: OutboundMessage) -> bool:
-        """Append to the platform's outbound stream once per idempotency key; False if already emitted."""
-        return bool(await self._queue_emit(message, retention_min_id(self._retention_days)))
+    async def emit(self, message: OutboundMessage) -> None:
+        """Append to the platform's outbound stream once per idempotency key."""
+        await self.emit_all([message])
 
     async def emit_all(self, messages: list[OutboundMessage]) -> None:
         """Emit several messages together (each still once per idempotency key, in order), sharing a round
         trip with whatever else is being written at the same moment."""
+        if self._fan_out is not None:
+            messages = await self._fan_out(messages)
         min_id = retention_min_id(self._retention_days)
         for future in [self._queue_emit(message, min_id) for message in messages]:
             await future

@@ -1,0 +1,28 @@
+"""The staff as the live rota knows them, for every part that asks "who is this?" or "how do I reach them?"."""
+
+from __future__ import annotations
+
+from routing.pseudonyms import Pseudonymiser
+from routing.roster import Roster
+from routing.rota import roster_of
+from routing.store.duty import DutyRoster
+
+
+class LiveRoster:
+    """The rota in Redis once one is imported (the source of truth then); the roster file before that. Rebuilt
+    only when the rota's version changes."""
+
+    def __init__(self, roster: Roster, duty: DutyRoster | None, pseudonyms: Pseudonymiser) -> None:
+        self._file = roster
+        self._duty = duty
+        self._pseudonyms = pseudonyms
+        self._built = roster
+        self._source: object | None = None  # the rota `_built` was made from
+
+    async def current(self) -> Roster:
+        rota = await self._duty.rota() if self._duty else None
+        if rota is None:
+            return self._file
+        if rota is not self._source:
+            self._built, self._source = roster_of(rota, self._pseudonyms), rota
+        return self._built
