@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/bench_staff_load.py                       # Telegram and Discord, 10 and 30 people
     .venv/bin/python bench/bench_staff_load.py --platform telegram --people 10 --duration 60
+    .venv/bin/python bench/bench_staff_load.py --platform telegram-private --people 10,30,100
+
+`telegram` is staff in forum topics (staff.workspace = "topics"); `telegram-private` is each volunteer in their
+private chat with the bot (staff.workspace = "private"), replying to a person's last message to pick them, with
+the forum kept as the record (its copies are counted apart, as "record").
 
 PLATFORM LIMITS ARE ON. The Telegram sandbox answers 429 with `retry_after` past 20 sends a minute into one group
 (all topics, edits and topic creation together), one a second into a private chat and 30 a second in all; the
@@ -128,8 +133,12 @@ class World:
     def person_writes(self, person: int, text: str) -> None:
         raise NotImplementedError
 
-    def volunteer_writes(self, volunteer: int, thread: int, text: str) -> None:
+    def volunteer_writes(self, volunteer: int, person: int, thread: int, text: str) -> None:
         raise NotImplementedError
+
+    def desk_of(self, place: int) -> int | None:
+        """The volunteer (index) whose private chat `place` is, when volunteers work there."""
+        return None
 
     def volunteer_command(self, volunteer: int, text: str) -> None:
         raise NotImplementedError
@@ -178,11 +187,50 @@ class TelegramWorld(World):
     def person_writes(self, person: int, text: str) -> None:
         self.box.send_user_message(self.people[person], text)
 
-    def volunteer_writes(self, volunteer: int, thread: int, text: str) -> None:
+    def volunteer_writes(self, volunteer: int, person: int, thread: int, text: str) -> None:
         self.box.send_user_message(self.volunteers[volunteer], text, chat=self.staff, thread=thread)
 
     def volunteer_command(self, volunteer: int, text: str) -> None:
         self.box.send_user_message(self.volunteers[volunteer], text, chat=self.staff)
+
+
+class TelegramDeskWorld(TelegramWorld):
+    """Staff on Telegram, each volunteer in their private chat with the bot; the forum keeps the record."""
+
+    platform_name = "telegram"
+
+    async def start(self) -> None:
+        await super().start()
+        self.desks = {v.id: index for index, v in enumerate(self.volunteers)}
+        for volunteer in self.volunteers:
+            self.box.send_user_message(volunteer, "/start")  # a bot may only write to someone who started it
+
+    def platform_settings(self) -> dict[str, Any]:
+        settings = super().platform_settings()
+        settings["staff"]["workspace"] = "private"
+        return settings
+
+    def seen(self) -> list[Seen]:
+        found = []
+        for s in super().seen():
+            if s.kind == "staff":
+                s = Seen(s.at, s.text, "record", s.place)  # the forum's copy: supervision, not the volunteer's
+            elif s.kind == "person" and s.place in self.desks:
+                s = Seen(s.at, s.text, "staff", s.place)
+            found.append(s)
+        return found
+
+    def desk_of(self, place: int) -> int | None:
+        return self.desks.get(place)
+
+    def volunteer_writes(self, volunteer: int, person: int, thread: int, text: str) -> None:
+        """An answer as a reply to the person's latest message in the volunteer's private chat."""
+        desk, mark = self.volunteers[volunteer].id, re.compile(rf"\b(?:intro{person}|p{person}x\d+)\b")
+        latest = next(m for m in reversed(list(self.outbox)) if m.chat_id == desk and mark.search(m.body))
+        self.box.send_user_message(self.volunteers[volunteer], text, reply_to=latest)
+
+    def volunteer_command(self, volunteer: int, text: str) -> None:
+        self.box.send_user_message(self.volunteers[volunteer], text)
 
 
 class DiscordWorld(World):
@@ -311,7 +359,7 @@ async def drive(world: World, redis: Redis, duration: float, rng: random.Random)
                 continue
             due = next_reply.setdefault(person, now + rng.uniform(*VOLUNTEER_EVERY))
             if now >= due:
-                world.volunteer_writes(load.holder[person], thread, f"{tag('v', person)} I hear you")
+                world.volunteer_writes(load.holder[person], person, thread, f"{tag('v', person)} I hear you")
                 next_reply[person] = now + rng.uniform(*VOLUNTEER_EVERY)
         await asyncio.sleep(0.05)
     return load
@@ -325,6 +373,10 @@ async def _map_threads(world: World, redis: Redis, load: Load) -> None:
             load.thread_of.setdefault(int(match.group(1)), seen.place)
     for person, thread in load.thread_of.items():
         if person in load.holder:
+            continue
+        desk = world.desk_of(thread)
+        if desk is not None:  # the volunteer's own private chat: they hold this person
+            load.holder[person] = desk
             continue
         conv = await redis.get(keys.thread(Platform(world.platform_name), str(thread)))
         volunteer = await redis.hget(keys.conversation(conv.decode()), "volunteer") if conv else None
@@ -354,15 +406,18 @@ def measure(world: World, load: Load, stopped_at: float) -> dict[str, Any]:
             last_n[key] = max(last_n.get(key, -1), int(n))
     to_staff = [first_seen[t] - at for t, at in load.sent.items() if t.startswith("p") and t in first_seen]
     to_person = [first_seen[t] - at for t, at in load.sent.items() if t.startswith("v") and t in first_seen]
-    thread_first: dict[int, float] = {}
+    intro_first: dict[int, float] = {}  # person -> when their first words reached the volunteer
+    record_first: dict[str, float] = {}  # tag -> when the forum's copy appeared (private workspace only)
     for s in seen:
-        if s.kind == "staff":
-            thread_first.setdefault(s.place, s.at)
+        if s.kind == "staff" and (match := INTRO.search(s.text)):
+            intro_first.setdefault(int(match.group(1)), s.at)
+        if s.kind == "record":
+            for kind, person, n in TAG.findall(s.text):
+                record_first.setdefault(f"{kind}{person}x{n}", s.at)
     shown_after_take = [
-        thread_first[thread] - load.take_at[person]
-        for person, thread in load.thread_of.items()
-        if thread in thread_first and load.take_at.get(person, 0.0) > 0.0
+        intro_first[person] - at for person, at in load.take_at.items() if person in intro_first and at > 0.0
     ]
+    record = [record_first[t] - at for t, at in load.sent.items() if t.startswith("p") and t in record_first]
     alert = next((s.at for s in seen if s.kind == "alert"), None)
     risk_sent = load.sent.get(load.risk_tag)
     sent_p = sum(1 for t in load.sent if t.startswith("p"))
@@ -379,6 +434,7 @@ def measure(world: World, load: Load, stopped_at: float) -> dict[str, Any]:
         "person_to_volunteer_ms": {"p50": ms(to_staff, 0.5), "p95": ms(to_staff, 0.95), "n": len(to_staff)},
         "volunteer_to_person_ms": {"p50": ms(to_person, 0.5), "p95": ms(to_person, 0.95), "n": len(to_person)},
         "thread_after_take_ms": {"p50": ms(shown_after_take, 0.5), "max": ms(shown_after_take, 1.0)},
+        "record_ms": {"p50": ms(record, 0.5), "p95": ms(record, 0.95), "n": len(record)},
         "risk_in_thread_ms": None
         if risk_sent is None or load.risk_tag not in first_seen
         else round((first_seen[load.risk_tag] - risk_sent) * 1000, 1),
@@ -392,13 +448,16 @@ def measure(world: World, load: Load, stopped_at: float) -> dict[str, Any]:
         "never_seen": sorted(t for t in load.sent if t not in first_seen)[:20],  # for a look at what went missing
         "duplicates": sum(c - 1 for c in copies.values()),
         "order_breaks": order_breaks,
-        "sends_by_bot": {k: sum(1 for s in seen if s.kind == k) for k in ("staff", "lobby", "person", "alert")},
+        "sends_by_bot": {
+            k: sum(1 for s in seen if s.kind == k) for k in ("staff", "record", "lobby", "person", "alert")
+        },
         "http_429": world.refused(),
     }
 
 
 async def one_run(platform: str, people: int, duration: float, drain: float, seed: int) -> dict[str, Any]:
-    world: World = TelegramWorld(people) if platform == "telegram" else DiscordWorld(people)
+    worlds = {"telegram": TelegramWorld, "telegram-private": TelegramDeskWorld, "discord": DiscordWorld}
+    world: World = worlds[platform](people)
     await world.start()
     with tempfile.TemporaryDirectory(prefix="bench-staff-") as tmp:
         redis = EmbeddedRedis(data_dir=Path(tmp) / "redis")
@@ -433,6 +492,14 @@ def _all_seen(world: World, load: Load) -> bool:
 
 def ceiling(platform: str, people: int) -> str:
     """What the platform's limit allows this design, in theory."""
+    if platform == "telegram-private":
+        volunteers = math.ceil(people / CAPACITY)
+        per_desk = CAPACITY * (60 / 20 + 1)  # each person's messages and a notice or so a minute, per volunteer
+        return (
+            f"a private chat per volunteer, ~1 send/s each: {volunteers} volunteers holding {CAPACITY} people get "
+            f"~{per_desk:.0f} sends/min each of 60 (and {people * 3 / 60:.1f}/s of the bot's 30/s); the forum's "
+            f"record copy merges per topic, 20 sends/min"
+        )
     if platform == "telegram":
         cycle = people / 20 * 60  # every active topic needs one send per turn; 20 sends a minute per group
         return (
@@ -446,9 +513,9 @@ def ceiling(platform: str, people: int) -> str:
 def report(results: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| staff on | people / volunteers | person -> volunteer p50 / p95 | volunteer -> person p50 / p95 | "
-        "thread after Take p50 / max | risk in thread | alert | undelivered at stop / after drain | "
-        "dup | order | 429s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "first words shown after Take p50 / max | risk to volunteer | alert | undelivered at stop / after drain | "
+        "dup | order | 429s | forum record p50 / p95 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def s(value: float | None) -> str:
@@ -466,7 +533,7 @@ def report(results: list[dict[str, Any]]) -> list[str]:
             f"{s(r['risk_in_thread_ms'])} | {s(r['alert_ms'])} | "
             f"{r['undelivered_at_stop']} / {und['person'] + und['volunteer']} of "
             f"{r['sent']['person'] + r['sent']['volunteer']} | {r['duplicates']} | {r['order_breaks']} | "
-            f"{r['http_429']} |"
+            f"{r['http_429']} | {s(r['record_ms']['p50'])} / {s(r['record_ms']['p95'])} |"
         )
     lines.append("")
     lines += [f"- ceiling, {r['platform']} at {r['people']}: {ceiling(r['platform'], r['people'])}" for r in results]
@@ -474,7 +541,7 @@ def report(results: list[dict[str, Any]]) -> list[str]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    platforms = ["telegram", "discord"] if args.platform == "both" else [args.platform]
+    platforms = ["telegram", "telegram-private", "discord"] if args.platform == "both" else [args.platform]
     results = []
     for platform, people in itertools.product(platforms, args.people):
         print(f"[{platform}] {people} people, {args.duration:.0f} s, limits on", flush=True)
@@ -487,7 +554,7 @@ async def main(args: argparse.Namespace) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--platform", choices=["telegram", "discord", "both"], default="both")
+    parser.add_argument("--platform", choices=["telegram", "telegram-private", "discord", "both"], default="both")
     parser.add_argument("--people", type=lambda v: [int(x) for x in v.split(",")], default=[10, 30])
     parser.add_argument("--duration", type=float, default=180.0)
     parser.add_argument("--drain", type=float, default=60.0)

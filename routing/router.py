@@ -231,7 +231,6 @@ class Router:
             out.add(staff, Audience.STAFF_THREAD, note, conversation=conversation.id, pseudonym=conversation.pseudonym)
             out.add(staff, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=conversation.id,
                     pseudonym=conversation.pseudonym)  # fmt: skip
-            await self._writer.emit_all(out.unsent())  # while the record still names who holds it (their copy)
         if conversation is not None:
             await self._store.close(conversation.id)
         if self._eraser is None:

@@ -108,6 +108,7 @@ CARD_CLOSED = "{pseudonym} · left the queue"
 NOBODY_WAITING = "Nobody is waiting right now."
 AT_CAPACITY = "You already have {count} conversations, your limit. End or release one before taking another."
 ALREADY_TAKEN = "Someone else has already taken {pseudonym}."
+PRESS_GONE = "This person is no longer waiting: they left, or their conversation has ended."
 TAKEN = (
     "You are now talking with {pseudonym}. Messages you write here go to them. If this is more than "
     "you can carry right now, tap Hand off (or /release <note>) and they go back to the queue."

@@ -390,3 +390,21 @@ async def test_only_the_volunteer_speaks_to_the_person_a_supervisors_words_stay_
     assert [m.body for m in w.to_person(since=mark)] == ["How have you been sleeping?"]
     notices = [m for m in box.sent(since=mark) if m.thread_id == thread and "who holds this" in m.body]
     assert len(notices) == 1  # told once, not at every message
+
+
+async def test_a_stale_take_is_answered_at_once_on_the_button_itself(bridge: World) -> None:
+    """In a busy hour a card can still show someone taken a minute ago; the presser learns it straight away,
+    from the press's own answer, not from a lobby message that waits for the group's turn."""
+    w, box = bridge, bridge.sandbox
+    colleague = box.create_user("Cat")
+    box.add_members(w.staff, colleague)
+    box.send_user_message(w.person, "hello")
+    card = await w.bot_says(lambda m: m.chat_id == w.staff.id and bool(m.buttons) and "waiting" in m.body)
+    first = box.press_button(w.volunteer, card, card.buttons[0][1] or "")
+    assert (await box.wait_for_answer(first)).answer_text is None  # taken: the topic opens, nothing to say
+    await w.bot_says(lambda m: m.chat_id == w.staff.id and "What they sent" in m.body)
+    late = box.press_button(colleague, card, card.buttons[0][1] or "")  # the card as it was a moment ago
+    answered = await box.wait_for_answer(late)
+    assert answered.answer_text is not None
+    assert answered.answer_text.startswith("Someone else has already taken")
+    assert "Alex" not in answered.answer_text  # the nickname, never the person's name

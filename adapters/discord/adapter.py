@@ -23,6 +23,7 @@ from adapters.discord.normalise import StaffChannels
 from adapters.discord.render import DiscordDeliverer
 from routing.delivery import ForeignFileFetcher
 from routing.model import Attachment
+from routing.press_answers import PressAnswers
 from routing.store.conversations import ConversationStore
 from routing.store.streams import StreamWriter
 
@@ -87,7 +88,7 @@ class DiscordAdapter:
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
             chunk_guilds_at_startup=False,
         )
-        self.gateway = DiscordGateway(self.client, options.staff, writer)
+        self.gateway = DiscordGateway(self.client, options.staff, writer, PressAnswers(conversations))
         self.client.receiver = self.gateway
         self._files = DiscordFiles(options.file_hosts)
         carrier = AttachmentCarrier(self._files.download, fetch_foreign)

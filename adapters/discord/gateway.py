@@ -27,6 +27,7 @@ from adapters.discord.normalise import (
 )
 from routing.lanes import Lanes
 from routing.model import InboundMessage, Origin
+from routing.press_answers import PressAnswers
 from routing.store.connection import STORE_ERRORS
 from routing.store.streams import StreamWriter
 
@@ -45,8 +46,15 @@ NOT_HERE = "Staff commands work in the volunteers' channel, its conversation thr
 class DiscordGateway:
     """Turns discord.py events into stored inbound entries and answers interactions."""
 
-    def __init__(self, client: discord.Client, staff: StaffChannels | None, writer: StreamWriter) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        staff: StaffChannels | None,
+        writer: StreamWriter,
+        answers: PressAnswers | None = None,
+    ) -> None:
         self._client = client
+        self._answers = answers
         self._staff = staff
         self._writer = writer
         self._order = Lanes()
@@ -76,31 +84,40 @@ class DiscordGateway:
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         try:
-            stored = await self._ingest_interaction(interaction)
-            await self._answer(interaction, stored)
+            stored, notice = await self._ingest_interaction(interaction)
+            await self._answer(interaction, stored, notice)
         except Exception as exc:
             log.error("a discord interaction could not be handled: %s", type(exc).__name__)
 
-    async def _ingest_interaction(self, interaction: discord.Interaction) -> bool | None:
-        """True when stored, False when it could not be, None when the bridge does not act on it."""
+    async def _ingest_interaction(self, interaction: discord.Interaction) -> tuple[bool | None, str]:
+        """True when stored, False when it could not be, None when the bridge does not act on it; with the
+        short notice a stale button press gets (a Take on someone already taken), or ""."""
         place = place_of(interaction.channel) or await self._fetch_place(interaction.channel_id)
         inbound = normalise_interaction(interaction, place, self._staff, time.time()) if place else None
         if inbound is None:
-            return None
+            return None, ""
         try:
             async with asyncio.timeout(INTERACTION_INGEST_SECONDS), self._order.hold(interaction.channel_id):
-                return await self._store(inbound)
+                stored = await self._store(inbound)
+                notice = await self._answers.answer(inbound) if stored and self._answers else ""
+                return stored, notice
         except TimeoutError:
             self.events_lost += 1
             log.warning("a discord interaction was not stored in time; the volunteer is asked to retry")
-            return False
+            return False, ""
+        except STORE_ERRORS as exc:  # only the notice failed: the press itself is stored
+            log.info("a stale-press notice could not be looked up (%s)", type(exc).__name__)
+            return True, ""
 
-    async def _answer(self, interaction: discord.Interaction, stored: bool | None) -> None:
-        """Acknowledge within 3 s: a deferred update for buttons, a private "Received." for slash commands."""
+    async def _answer(self, interaction: discord.Interaction, stored: bool | None, notice: str = "") -> None:
+        """Acknowledge within 3 s: a deferred update for buttons (a private notice when the press is stale), a
+        private "Received." for slash commands."""
         response = interaction.response
         command = interaction.type == discord.InteractionType.application_command
         try:
-            if stored is None and command:
+            if notice:
+                await response.send_message(notice, ephemeral=True)
+            elif stored is None and command:
                 await response.send_message(NOT_HERE, ephemeral=True)
             elif stored is False:
                 await response.send_message(NOT_STORED, ephemeral=True)

@@ -19,6 +19,7 @@ from adapters.telegram.http import AiohttpRequest
 from adapters.telegram.normalise import StaffChats
 from adapters.telegram.render import TelegramDeliverer
 from routing.model import Attachment
+from routing.press_answers import PressAnswers
 from routing.store.conversations import ConversationStore
 from routing.store.desk_messages import DeskMessages
 from routing.store.streams import StreamWriter
@@ -85,7 +86,9 @@ class TelegramAdapter:
             request=AiohttpRequest(32, connect_timeout=5, read_timeout=10, write_timeout=10),
             get_updates_request=AiohttpRequest(1, connect_timeout=5, read_timeout=options.poll_timeout + 10),
         )
-        self.gateway = TelegramGateway(self.bot, options.chats, writer, poll_timeout=options.poll_timeout)
+        self.gateway = TelegramGateway(
+            self.bot, options.chats, writer, poll_timeout=options.poll_timeout, answers=PressAnswers(conversations)
+        )
         self.deliverer = TelegramDeliverer(
             self.bot, options.chats, conversations, rate_limits=options.rate_limits, desk=desk
         )

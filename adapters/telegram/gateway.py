@@ -24,7 +24,8 @@ from telegram.warnings import PTBUserWarning
 
 from adapters.telegram.normalise import StaffChats, normalise
 from routing.lanes import Lanes
-from routing.model import InboundKind
+from routing.model import InboundKind, InboundMessage
+from routing.press_answers import PressAnswers
 from routing.store.streams import IngestResult, StreamWriter
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,17 @@ class IngestUnavailable(Exception):
 class TelegramGateway:
     """Turns raw updates into stored inbound entries."""
 
-    def __init__(self, bot: Bot, chats: StaffChats, writer: StreamWriter, *, poll_timeout: int = 25) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        chats: StaffChats,
+        writer: StreamWriter,
+        *,
+        poll_timeout: int = 25,
+        answers: PressAnswers | None = None,
+    ) -> None:
         self._bot = bot
+        self._answers = answers
         self._chats = chats
         self._writer = writer
         self._poll_timeout = poll_timeout
@@ -74,14 +84,16 @@ class TelegramGateway:
             raise IngestUnavailable(type(exc).__name__) from exc
         self.updates_ingested += 1
         if message.kind == InboundKind.ACTION and update.callback_query is not None:
-            await self._answer_button(update.callback_query.id)
+            await self._answer_button(update.callback_query.id, message)
         return result
 
-    async def _answer_button(self, query_id: str) -> None:
-        """Stop the button's spinner; failure here is cosmetic (the press is already stored)."""
+    async def _answer_button(self, query_id: str, press: InboundMessage) -> None:
+        """Stop the button's spinner, with a short notice when the press is stale (a Take on someone already
+        taken); failure here is cosmetic (the press is already stored, and the router answers it too)."""
         try:
-            await self._bot.answer_callback_query(query_id)
-        except TelegramError as exc:
+            notice = await self._answers.answer(press) if self._answers else ""
+            await self._bot.answer_callback_query(query_id, text=notice or None)
+        except (TelegramError, RedisError) as exc:
             log.info("answering a button press failed: %s", type(exc).__name__)
 
     async def _dead_letter(self, raw: dict[str, Any], reason: str) -> None:

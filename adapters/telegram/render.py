@@ -86,6 +86,11 @@ class TelegramDeliverer:
         chat = self._chat_of(message)
         if message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT):
             windows = (SlidingWindow(*PRIVATE_WINDOW),) if self._rate_limits else ()
+            if message.audience == Audience.STAFF_DIRECT and message.conversation is not None:
+                # A volunteer's private desk: what waits for one person goes as one message (a reply to it
+                # still names that person); one second a send is little when a Take brings a header, what
+                # they wrote while waiting and a notice at once.
+                return Destination(f"chat:{chat}", windows, lane=f"desk:{message.conversation}", merge=_MERGE)
             return Destination(f"chat:{chat}", windows)
         topic = message.audience == Audience.STAFF_THREAD and message.conversation is not None
         lane = f"topic:{message.conversation}" if topic else ""

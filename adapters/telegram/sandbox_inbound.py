@@ -155,7 +155,9 @@ def press(world: World, user: User, message: Message, data: str) -> CallbackQuer
         raise SandboxError("buttons can only be pressed on a bot's message that still exists")
     if user.id not in room.members:
         raise SandboxError("the user cannot see that message")
-    if data not in [button_data for _, button_data in current.buttons]:
+    # A client that has not yet received an edit still shows the version it has: a press on that version's
+    # button reaches the bot (with the message as it is now), as on Telegram.
+    if data not in [button_data for _, button_data in (*current.buttons, *message.buttons)]:
         raise SandboxError("that message has no button with this callback data")
     query = CallbackQuery(world.next_callback_id(), user, current, data)
     world.callbacks[query.id] = query
