@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_staff_load.py                       # Telegram and Discord, 10 and 30 people
     .venv/bin/python bench/bench_staff_load.py --platform telegram --people 10 --duration 60
     .venv/bin/python bench/bench_staff_load.py --platform telegram-private --people 10,30,100
+    .venv/bin/python bench/bench_staff_load.py --platform telegram --burst 500   # 500 new people in a minute
 
 `telegram` is staff in forum topics (staff.workspace = "topics"); `telegram-private` is each volunteer in their
 private chat with the bot (staff.workspace = "private"), replying to a person's last message to pick them, with
@@ -140,6 +141,10 @@ class World:
         """The volunteer (index) whose private chat `place` is, when volunteers work there."""
         return None
 
+    def person_place(self, person: int) -> int:
+        """The `Seen.place` of what the bot sends to `person`."""
+        raise NotImplementedError
+
     def volunteer_command(self, volunteer: int, text: str) -> None:
         raise NotImplementedError
 
@@ -186,6 +191,9 @@ class TelegramWorld(World):
 
     def person_writes(self, person: int, text: str) -> None:
         self.box.send_user_message(self.people[person], text)
+
+    def person_place(self, person: int) -> int:
+        return int(self.people[person].id)
 
     def volunteer_writes(self, volunteer: int, person: int, thread: int, text: str) -> None:
         self.box.send_user_message(self.volunteers[volunteer], text, chat=self.staff, thread=thread)
@@ -288,7 +296,11 @@ class DiscordWorld(World):
     def person_writes(self, person: int, text: str) -> None:
         self.box.send_dm(self.people[person], text)
 
-    def volunteer_writes(self, volunteer: int, thread: int, text: str) -> None:
+    def person_place(self, person: int) -> int:
+        channel = self.box.dm_channel(self.people[person])
+        return int(channel.id) if channel is not None else -1
+
+    def volunteer_writes(self, volunteer: int, person: int, thread: int, text: str) -> None:
         self.box.send_message(self.volunteers[volunteer], self.box.channel(thread), text)
 
     def volunteer_command(self, volunteer: int, text: str) -> None:
@@ -423,10 +435,7 @@ def measure(world: World, load: Load, stopped_at: float) -> dict[str, Any]:
     sent_p = sum(1 for t in load.sent if t.startswith("p"))
     sent_v = sum(1 for t in load.sent if t.startswith("v"))
 
-    def ms(values: list[float], q: float) -> float | None:
-        value = percentile(values, q)
-        return None if value is None else round(value * 1000, 1)
-
+    ms = _ms
     return {
         "people": world.n_people,
         "volunteers": world.n_volunteers,
@@ -483,6 +492,57 @@ async def one_run(platform: str, people: int, duration: float, drain: float, see
             await world.stop()
     result.update(platform=platform, duration_s=duration, drain_s=drain)
     return result
+
+
+async def burst_run(platform: str, people: int, over: float, drain: float, seed: int) -> dict[str, Any]:
+    """`people` new people arrive over `over` seconds, each writing once; nobody takes them. Measured: written ->
+    the person's acknowledgement (their queue place), 429s drawn, and people never acknowledged."""
+    worlds = {"telegram": TelegramWorld, "telegram-private": TelegramDeskWorld, "discord": DiscordWorld}
+    world: World = worlds[platform](people)
+    rng = random.Random(seed)
+    await world.start()
+    written: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp:
+        redis = EmbeddedRedis(data_dir=Path(tmp) / "redis")
+        redis.start()
+        stop = asyncio.Event()
+        bridge = asyncio.create_task(run(world.settings(redis.url, Path(tmp)), ProcessRole.ALL, stop, "bench"))
+        try:
+            await asyncio.sleep(2.0)
+            start = time.monotonic()
+            for person, at in sorted(enumerate(rng.uniform(0, over) for _ in range(people)), key=lambda p: p[1]):
+                await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+                world.person_writes(person, f"intro{person} hello")
+                written[person] = time.monotonic()
+            deadline = time.monotonic() + drain
+            while time.monotonic() < deadline and len(_acknowledged(world)) < people:  # noqa: ASYNC110
+                await asyncio.sleep(0.5)
+            acked = _acknowledged(world)
+        finally:
+            stop.set()
+            await asyncio.wait_for(bridge, 60)
+            redis.stop()
+            await world.stop()
+    waits = [acked[world.person_place(p)] - at for p, at in written.items() if world.person_place(p) in acked]
+    return {
+        "platform": platform, "burst": people, "over_s": over, "drain_s": drain,
+        "ack_ms": {"p50": _ms(waits, 0.5), "p95": _ms(waits, 0.95), "max": _ms(waits, 1.0)},
+        "never_acknowledged": people - len(waits), "http_429": world.refused(),
+    }  # fmt: skip
+
+
+def _acknowledged(world: World) -> dict[int, float]:
+    """Person chat/user id -> when their queue place reached them."""
+    found: dict[int, float] = {}
+    for s in world.seen():
+        if s.kind == "person" and "in the queue" in s.text:
+            found.setdefault(s.place, s.at)
+    return found
+
+
+def _ms(values: list[float], q: float) -> float | None:
+    value = percentile(values, q)
+    return None if value is None else round(value * 1000, 1)
 
 
 def _all_seen(world: World, load: Load) -> bool:
@@ -542,6 +602,11 @@ def report(results: list[dict[str, Any]]) -> list[str]:
 
 async def main(args: argparse.Namespace) -> None:
     platforms = ["telegram", "telegram-private", "discord"] if args.platform == "both" else [args.platform]
+    if args.burst:
+        for platform in platforms:
+            print(f"[{platform}] a burst of {args.burst} new people over {args.over:.0f} s, limits on", flush=True)
+            print(json.dumps(await burst_run(platform, args.burst, args.over, args.drain, args.seed)), flush=True)
+        return
     results = []
     for platform, people in itertools.product(platforms, args.people):
         print(f"[{platform}] {people} people, {args.duration:.0f} s, limits on", flush=True)
@@ -559,6 +624,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=180.0)
     parser.add_argument("--drain", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--burst", type=int, default=0, help="instead: this many new people arrive, nobody taken")
+    parser.add_argument("--over", type=float, default=60.0, help="seconds the burst's arrivals spread over")
     return parser.parse_args()
 
 

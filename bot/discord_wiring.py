@@ -24,7 +24,7 @@ from routing.store.streams import StreamWriter
 log = logging.getLogger(__name__)
 
 Task = Callable[[asyncio.Event], Awaitable[None]]
-DISCORD_BOT_WINDOW = (50, 1.0)  # 50 requests/s per bot
+DISCORD_BOT_WINDOW = (50, 1.05)  # 50 requests/s per bot, with the same margin as render.CHANNEL_WINDOW
 
 
 def discord_options(settings: Settings, rate_limits: bool) -> DiscordOptions:

@@ -11,6 +11,7 @@ from routing.coverage_watch import CoverageWatch
 from routing.escalation import EscalationDesk, EscalationPolicy
 from routing.live_roster import LiveRoster
 from routing.model import Audience, Platform, Priority
+from routing.on_call import OnCallDirectory
 from routing.outbox import Outbox
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
@@ -73,18 +74,20 @@ def build_routing(
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
     conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
-    desk = EscalationDesk(config.staff_platform, EscalationStore(redis), conversations, writer, policy, cipher)
     eraser = PersonEraser(redis, cipher)
     rotas = RotaStore(redis)
     duty = DutyRoster(redis, rotas)
+    live = LiveRoster(roster, duty, pseudonyms)
+    desk = EscalationDesk(
+        config.staff_platform, EscalationStore(redis), conversations, writer, policy, cipher,
+        OnCallDirectory(duty, live.current),
+    )  # fmt: skip
     training_store = TrainingStore(redis, retention_days=config.retention_days)
     training = TrainingDesk(config.staff_platform, training_store, writer, scenarios or ScenarioLibrary())
     private = None
     if config.workspace == Workspace.PRIVATE and config.staff_platform == Platform.TELEGRAM:
         desk_messages = DeskMessages(redis, pseudonyms, retention_days=config.retention_days)
-        private = PrivateDesk(
-            config.staff_platform, conversations, desk_messages, LiveRoster(roster, duty, pseudonyms).current
-        )
+        private = PrivateDesk(config.staff_platform, conversations, desk_messages, live.current)
         writer.fan_out_with(private.expand)  # every topic message of a held conversation: a copy to its holder
     router = Router(
         config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources, eraser, duty, rotas,

@@ -39,6 +39,7 @@ class StaffCommand(enum.StrEnum):
     BREAK = "break"
     DASHBOARD = "dashboard"
     TRAIN = "train"  # coordinators: /train <volunteer> <scenario> starts a practice session
+    ESCALATE = "escalate"  # /escalate [tier] [why]: page the on-call professional by hand
     HELP = "help"
 
 

@@ -13,7 +13,19 @@ import logging
 from dataclasses import dataclass
 
 from routing import texts
-from routing.model import Audience, Button, ConversationId, EscalationId, Platform, Priority, Pseudonym, VolunteerId
+from routing.model import (
+    Audience,
+    Button,
+    ChatId,
+    ConversationId,
+    EscalationId,
+    Platform,
+    Priority,
+    Pseudonym,
+    RiskTier,
+    VolunteerId,
+)
+from routing.on_call import OnCallDirectory, Paged
 from routing.outbox import Outbox
 from routing.risk.assessment import Assessment
 from routing.store.cipher import TextCipher
@@ -27,14 +39,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class EscalationPolicy:
-    """Who is paged and when: the first alert goes to the escalation chat; each missed deadline re-alerts,
-    naming the backups, and from the second on also the coordinators in the volunteers' lobby."""
+    """Who is paged and when. The first alert goes to the escalation chat and, privately, to the professional
+    on call (routing.on_call); each missed deadline climbs one level: the backup, then the coordinators (and
+    the volunteers' lobby); after `levels` re-alerts the escalation is marked unanswered, said once more to
+    everyone on the chain, and its deadline stops: it never stops silently, and never repeats for ever."""
 
     ack_timeout: float = 120.0
     review_timeout: float = 15 * 60.0
-    backups: tuple[str, ...] = ()
+    backups: tuple[str, ...] = ()  # named in re-alerts when no rota says who is on call
     coordinators: tuple[str, ...] = ()
     include_text: bool = False  # put the person's message into alerts (encrypted at rest like all text)
+    levels: int = 3  # re-alerts before "unanswered"
+    resources_interval: float = 30 * 60.0  # seconds before the same crisis resources are sent again
 
 
 class EscalationDesk:
@@ -48,7 +64,9 @@ class EscalationDesk:
         writer: StreamWriter,
         policy: EscalationPolicy = EscalationPolicy(),
         cipher: TextCipher | None = None,
+        directory: OnCallDirectory | None = None,
     ) -> None:
+        self._directory = directory
         self._platform = staff_platform
         self._store = store
         self._conversations = conversations
@@ -63,6 +81,8 @@ class EscalationDesk:
         out: Outbox,
         review: bool = False,
         text: str = "",
+        raised_by: VolunteerId | None = None,
+        reason: str = "",
     ) -> EscalationId | None:
         """Record an escalation (or an elevated review) for `conversation`, once per inbound entry, and put
         its first alert into `out`, to leave with the entry's other urgent messages.
@@ -76,14 +96,73 @@ class EscalationDesk:
         sealed = self._cipher.encrypt(text.encode()) if self._cipher and text else None
         esc = await self._store.raise_(
             conversation.id, assessment.tier, assessment.category, assessment.phrase_ids, timeout, out.entry_id,
-            review, sealed,
+            review, sealed, raised_by,
         )  # fmt: skip
         if esc is None:
             return None
         tier = assessment.tier.label
         log.warning("escalation %s raised for conversation %s (tier %s)", esc.id, conversation.id, tier)
-        out.include(self._alert(esc, conversation.pseudonym, 0, text if self._cipher else ""))
+        if raised_by is not None:
+            await self._writer.audit("escalation_raised_by_staff", escalation=esc.id, by=raised_by)
+        alert = await self._alert(esc, conversation.pseudonym, 0, text if self._cipher else "", reason)
+        out.include(alert)
         return esc.id
+
+    async def episode(self, conversation: ConversationId, entry_id: str) -> Escalation | None:
+        """The escalation this conversation's risk already has, to update rather than raise another; None
+        when there is none, or when it was raised by this same inbound entry (handled again after a crash)."""
+        found = await self._store.episode_of(conversation)
+        return None if found is None or found.entry == entry_id else found
+
+    async def update(
+        self,
+        episode: Escalation,
+        conversation: Conversation,
+        assessment: Assessment,
+        out: Outbox,
+        text: str = "",
+        *,
+        reason: str = "",
+        by: str = "",
+    ) -> None:
+        """A further risky message in an open episode: one escalation, kept current. Its tier rises with the
+        messages, the escalation chat sees each flagged message (linked to the same escalation), and a rise
+        pages the on-call professional again; the chain's deadlines run on."""
+        before = await self._store.update(episode.id, assessment.tier, assessment.category, out.entry_id)
+        tier = max(before, assessment.tier)
+        open_ = episode.state != "acknowledged"
+        template = texts.ESCALATION_UPDATE_BY_STAFF if by else texts.ESCALATION_UPDATE
+        body = template.format(
+            escalation=episode.id, pseudonym=conversation.pseudonym, flagged=assessment.tier.label,
+            category=assessment.category or "unspecified", tier=tier.label.upper(), by=by,
+            state="still open" if open_ else f"acknowledged by {episode.acknowledged_by}",
+        )  # fmt: skip
+        if reason:
+            body += f"\nWhy: {reason}"
+        if self._cipher is not None and text:
+            body += f"\nMessage: {text}"
+        update = Outbox(f"update:{episode.id}:{out.entry_id}")
+        buttons = _answers(episode.id) if open_ else ()
+        update.add(self._platform, Audience.ESCALATION, body, conversation=conversation.id,
+                   pseudonym=conversation.pseudonym, buttons=buttons, priority=Priority.URGENT)  # fmt: skip
+        if assessment.tier > before and self._directory is not None:
+            self._page(update, await self._directory.at_level(0), body, buttons)
+        out.include(update)
+
+    def _page(self, out: Outbox, paged: Paged, body: str, buttons: tuple[Button, ...]) -> None:
+        """The alert, privately to each paged member the staff platform can reach: a busy or muted group chat
+        must not be the only way a professional hears of it."""
+        for member in paged.members:
+            chat = member.identities.get(self._platform)
+            if chat is not None:
+                text = texts.PAGED.format(name=member.name, alert=body)
+                out.add(self._platform, Audience.STAFF_DIRECT, text, chat=ChatId(chat), buttons=buttons,
+                        priority=Priority.URGENT)  # fmt: skip
+
+    async def resources_due(self, conversation: ConversationId, tier: RiskTier, entry_id: str) -> bool:
+        """Crisis resources go to the person at the episode's first risk, when the tier rises, and again only
+        after `resources_interval` (the same text three times in a minute helps nobody)."""
+        return await self._store.resources_due(conversation, tier, self._policy.resources_interval, entry_id)
 
     async def deliver(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """Escalations-stream handler: the alert, or a re-alert when a deadline passed unacknowledged."""
@@ -97,25 +176,55 @@ class EscalationDesk:
         if level == 0 and self._cipher is not None:
             sealed = await self._store.sealed_text(esc.id)
             text = self._cipher.decrypt(sealed).decode() if sealed is not None else ""
-        alert = self._alert(esc, conversation.pseudonym if conversation else None, level, text)
-        for message in alert.messages:
-            await self._writer.emit(message)
-        event = "escalation_alerted" if level == 0 else "escalation_re_escalated"
+        alert = await self._alert(esc, conversation.pseudonym if conversation else None, level, text)
+        await self._writer.emit_all(alert.messages)
+        final = level >= self._policy.levels
+        event = "escalation_alerted" if level == 0 else "escalation_unanswered" if final else "escalation_re_escalated"
         await self._writer.audit(event, escalation=esc.id, level=str(level))
 
-    def _alert(self, esc: Escalation, pseudonym: Pseudonym | None, level: int, text: str) -> Outbox:
-        """The alert of `esc` at `level` (0: the first), keyed by both (see `raise_`); from level 2 on it goes
-        to the volunteers' lobby as well. `text`: the person's message, when alerts include it."""
-        body = self._first_alert(esc, pseudonym) if level == 0 else self._re_alert(esc, pseudonym, level)
+    async def _alert(
+        self, esc: Escalation, pseudonym: Pseudonym | None, level: int, text: str, reason: str = ""
+    ) -> Outbox:
+        """The alert of `esc` at `level` (0: the first), keyed by both (see `raise_`): to the escalation chat,
+        privately to whoever the chain pages at that level, and from level 2 on to the volunteers' lobby too.
+        `text`: the person's message, when alerts include it."""
+        final = level >= self._policy.levels
+        paged = await self._directory.at_level(min(level, 2)) if self._directory else Paged(())
+        if level == 0:
+            body = self._first_alert(esc, pseudonym)
+        elif final:
+            body = texts.UNANSWERED.format(
+                tier=esc.tier.label.upper(), pseudonym=pseudonym or "unknown person", conversation=esc.conversation,
+                minutes=max(1, round(self._timeout(esc) * level / 60)), escalation=esc.id,
+            )  # fmt: skip
+        else:
+            body = self._re_alert(esc, pseudonym, level, paged)
+        if reason:  # a staff member's words on why they escalated
+            body += f"\nWhy: {reason}"
         if text:
             body += f"\nMessage: {text}"
         alert = Outbox(f"alert:{esc.id}:{level}")
-        button = (Button("Acknowledge", f"ack {esc.id}"), Button("Take over", f"takeover {esc.id}"))
+        button = _answers(esc.id)
         alert.add(self._platform, Audience.ESCALATION, body, conversation=esc.conversation, pseudonym=pseudonym,
                   buttons=button, priority=Priority.URGENT)  # fmt: skip
+        self._page(alert, paged, body, button)
         if level >= 2:
             alert.add(self._platform, Audience.STAFF_LOBBY, body, priority=Priority.URGENT)
+        if level == 0 and paged.gap:
+            coordinators = await self._directory.at_level(2) if self._directory else Paged(())
+            names = ", ".join(m.name for m in coordinators.members) or "coordinators"
+            gap = texts.NO_ON_CALL.format(pseudonym=pseudonym or "a person", coordinators=names)
+            alert.add(self._platform, Audience.STAFF_LOBBY, gap, priority=Priority.URGENT)
         return alert
+
+    @staticmethod
+    def _why(esc: Escalation) -> str:
+        if esc.raised_by is not None:
+            return f"raised by staff ({esc.raised_by}), not by the detector"
+        return ", ".join(esc.phrase_ids) or "-"
+
+    def _timeout(self, esc: Escalation) -> float:
+        return self._policy.review_timeout if esc.review else self._policy.ack_timeout
 
     def _first_alert(self, esc: Escalation, pseudonym: str | None) -> str:
         at = dt.datetime.fromtimestamp(esc.raised_at, dt.UTC).strftime("%H:%M:%S")
@@ -123,27 +232,29 @@ class EscalationDesk:
         return template.format(
             tier=esc.tier.label.upper(), category=esc.category or "unspecified",
             pseudonym=pseudonym or "unknown person",
-            conversation=esc.conversation, phrases=", ".join(esc.phrase_ids) or "-", at=at, escalation=esc.id,
+            conversation=esc.conversation, phrases=self._why(esc), at=at, escalation=esc.id,
             minutes=int(self._policy.review_timeout // 60),
         )  # fmt: skip
 
-    def _re_alert(self, esc: Escalation, pseudonym: str | None, level: int) -> str:
+    def _re_alert(self, esc: Escalation, pseudonym: str | None, level: int, paged: Paged) -> str:
         who = ""
-        if self._policy.backups:
-            who += f"Backup on call: {', '.join(self._policy.backups)}. "
-        if level >= 2 and self._policy.coordinators:
-            who += f"Coordinators: {', '.join(self._policy.coordinators)}. "
-        timeout = self._policy.review_timeout if esc.review else self._policy.ack_timeout
+        if paged.members:
+            who = f"Paged directly: {', '.join(m.name for m in paged.members)}. "
+        else:
+            if self._policy.backups:
+                who += f"Backup on call: {', '.join(self._policy.backups)}. "
+            if level >= 2 and self._policy.coordinators:
+                who += f"Coordinators: {', '.join(self._policy.coordinators)}. "
         return texts.RE_ESCALATION.format(
-            level=level, timeout=int(timeout), tier=esc.tier.label.upper(), pseudonym=pseudonym or "unknown person",
-            conversation=esc.conversation, who=who, escalation=esc.id,
+            level=level, timeout=int(self._timeout(esc)), tier=esc.tier.label.upper(),
+            pseudonym=pseudonym or "unknown person", conversation=esc.conversation, who=who, escalation=esc.id,
         )  # fmt: skip
 
     async def run_deadlines(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Re-escalate every escalation whose deadline passed; deadlines live in Redis, so a restart keeps them."""
         while not stop.is_set():
             try:
-                for esc, level in await self._store.claim_due():
+                for esc, level in await self._store.claim_due(last_level=self._policy.levels):
                     log.warning("escalation %s not acknowledged in time: level %d", esc, level)
             except STORE_ERRORS as exc:
                 log.warning("escalation deadlines: redis unavailable (%s)", type(exc).__name__)
@@ -155,11 +266,16 @@ class EscalationDesk:
         esc = await self._store.get(esc_id)
         return esc.conversation if esc else None
 
-    async def acknowledge(self, esc_id: EscalationId, by: VolunteerId, name: str, out: Outbox) -> None:
-        """Acknowledge an escalation and say so in the escalation chat."""
+    async def acknowledge(self, esc_id: EscalationId, by: VolunteerId, name: str, out: Outbox) -> str:
+        """Acknowledge an escalation and say so in the escalation chat; returns what was said."""
         if await self._store.acknowledge(esc_id, by):
             await self._writer.audit("escalation_acknowledged", escalation=esc_id, by=by)
             text = f"Escalation {esc_id} acknowledged by {name}."
         else:
             text = f"Escalation {esc_id} is unknown or already acknowledged."
         out.add(self._platform, Audience.ESCALATION, text, priority=Priority.URGENT)
+        return text
+
+
+def _answers(esc: EscalationId) -> tuple[Button, ...]:
+    return (Button("Acknowledge", f"ack {esc}"), Button("Take over", f"takeover {esc}"))

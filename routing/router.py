@@ -20,6 +20,7 @@ from routing.intake import DEFAULT_MATCH_WAIT, DEFAULT_TOPICS, FEEDBACK_CHOICES,
 from routing.live_roster import LiveRoster
 from routing.model import (
     Audience,
+    Button,
     ConversationId,
     ConversationState,
     InboundKind,
@@ -36,7 +37,7 @@ from routing.pseudonyms import Pseudonymiser
 from routing.resources import CrisisResources
 from routing.risk.assessment import Assessment
 from routing.roster import Roster
-from routing.staff_actions import StaffActions
+from routing.staff_actions import ESCALATE_BUTTON, StaffActions
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
 from routing.store.dashboard_access import SignInLinks
@@ -131,9 +132,11 @@ class Router:
         self._staff.use_roster(roster)
         if message.origin == Origin.PRIVATE:
             # With staff.workspace = "private", rostered staff answer their people in their own private chat.
-            member = roster.identified(message.platform, message.sender) if self._desk else None
+            member = roster.identified(message.platform, message.sender)
             if self._desk is not None and member is not None:
                 await self._staff.from_desk(message, await self._desk.target(member, message), out)
+            elif member is not None and _answers_a_page(message):  # Acknowledge / Take over on a private alert
+                await self._staff.handle(message, out)
             else:
                 await self._from_person(message, out, flood_count)
         else:
@@ -190,11 +193,11 @@ class Router:
         if relay_now:
             self._relay_to_staff(conversation, message, out, urgent=True)
         if high:
-            await self._escalate(conversation, assessment, message, out)
+            await self._escalate(conversation, assessment, message, out, arriving=created)
         elif assessment.tier == RiskTier.ELEVATED and previous < RiskTier.ELEVATED:
             await self._request_review(conversation, assessment, out)
         if conversation.state == ConversationState.WAITING:
-            await self._while_waiting(conversation, message, out, created, assessment.tier > previous)
+            await self._while_waiting(conversation, message, out, created, assessment.tier > previous, calm=high)
         elif conversation.state == ConversationState.ACTIVE and not relay_now:
             # Just taken, and the messages kept while waiting are still being sent: this one goes after them.
             held = found.handing_over and await self._store.keep_pending(conv_id, out.entry_id, encode_inbound(message))
@@ -325,7 +328,14 @@ class Router:
         log.info("flood limit: a message was held back (entry %s)", out.entry_id)
 
     async def _while_waiting(
-        self, conversation: Conversation, message: InboundMessage, out: Outbox, created: bool, tier_rose: bool
+        self,
+        conversation: Conversation,
+        message: InboundMessage,
+        out: Outbox,
+        created: bool,
+        tier_rose: bool,
+        *,
+        calm: bool = False,
     ) -> None:
         if not await self._store.keep_pending(conversation.id, out.entry_id, encode_inbound(message)):
             # Taken since it was opened, and what was kept is already with the volunteer: relay it now.
@@ -334,14 +344,21 @@ class Router:
                 self._relay_to_staff(current, message, out)
             return
         if created:
-            await self._acknowledge_arrival(conversation, message, out)
+            await self._acknowledge_arrival(conversation, message, out, calm=calm)
         if created or tier_rose:
             self._staff.queue_card(conversation, out)
         if created and self._config.auto_assign:
             await self._staff.auto_assign(out)
 
-    async def _acknowledge_arrival(self, conversation: Conversation, message: InboundMessage, out: Outbox) -> None:
-        """Tell a new person where they stand (queue place, or out of hours), offering the intake topics."""
+    async def _acknowledge_arrival(
+        self, conversation: Conversation, message: InboundMessage, out: Outbox, *, calm: bool = False
+    ) -> None:
+        """Tell a new person where they stand (queue place, or out of hours), offering the intake topics.
+        `calm`: their first words were high risk and they already have one calm message (resources, someone
+        is coming): no second emergency list, no queue number, no topic picker."""
+        if calm:
+            await self._writer.audit("queued", conversation=conversation.id)
+            return
         closed = await self._duty.out_of_hours() if self._duty else None
         if closed is not None:
             when = texts.OUT_OF_HOURS_NEXT.format(when=_when(closed.next_open)) if closed.next_open else ""
@@ -375,29 +392,42 @@ class Router:
         )
 
     async def _escalate(
-        self, conversation: Conversation, assessment: Assessment, message: InboundMessage, out: Outbox
+        self,
+        conversation: Conversation,
+        assessment: Assessment,
+        message: InboundMessage,
+        out: Outbox,
+        *,
+        arriving: bool = False,
     ) -> None:
-        resources = self._resources.for_language(message.language or conversation.language)
-        self._reply(message, out, resources, priority=Priority.URGENT, conversation=conversation.id)
-        await self._escalations.raise_(conversation, assessment, out, text=message.text)
-        supervisors = await self._staff.supervisors_on_duty()
-        who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
-        notice = texts.SUPERVISOR_NOTICE.format(
-            conversation=conversation.id, pseudonym=conversation.pseudonym, tier=assessment.tier.label, who=who
-        )
-        out.add(self._config.staff_platform, Audience.STAFF_LOBBY, notice, priority=Priority.STAFF)
+        """One escalation per episode: the first risky message raises it (crisis resources to the person, the
+        chain starts, supervisors are told); further ones update it, and the person gets the resources again
+        only when the tier rises or after a while."""
+        if await self._escalations.resources_due(conversation.id, assessment.tier, out.entry_id):
+            resources = self._resources.for_language(message.language or conversation.language)
+            if arriving:  # their first words: one calm message, not a welcome and a second list after it
+                resources = f"{texts.URGENT_ARRIVAL}\n\n{resources}"
+            self._reply(message, out, resources, priority=Priority.URGENT, conversation=conversation.id)
+        episode = await self._escalations.episode(conversation.id, out.entry_id)
+        if episode is not None:
+            await self._escalations.update(episode, conversation, assessment, out, text=message.text)
+        else:
+            await self._escalations.raise_(conversation, assessment, out, text=message.text)
+            supervisors = await self._staff.supervisors_on_duty()
+            who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
+            notice = texts.SUPERVISOR_NOTICE.format(
+                conversation=conversation.id, pseudonym=conversation.pseudonym, tier=assessment.tier.label, who=who
+            )
+            out.add(self._config.staff_platform, Audience.STAFF_LOBBY, notice, priority=Priority.STAFF)
         if conversation.state == ConversationState.ACTIVE:
             alert = texts.VOLUNTEER_RISK_ALERT.format(
                 tier=assessment.tier.label, category=assessment.category or "unspecified"
             )
-            out.add(
-                self._config.staff_platform,
-                Audience.STAFF_THREAD,
-                alert,
-                conversation=conversation.id,
-                pseudonym=conversation.pseudonym,
-                priority=Priority.URGENT,
+            raise_more = (
+                (Button("Raise to imminent", "escalate imminent"),) if assessment.tier < RiskTier.IMMINENT else ()
             )
+            out.add(self._config.staff_platform, Audience.STAFF_THREAD, alert, conversation=conversation.id,
+                    pseudonym=conversation.pseudonym, buttons=raise_more, priority=Priority.URGENT)  # fmt: skip
         # The crisis resources and the alerts leave now, not after the rest of this message's handling (a new
         # person's queue place, kept messages): each of its round trips is a turn of a loop that may be busy.
         await self._writer.emit_all(out.unsent())
@@ -408,7 +438,7 @@ class Router:
         if conversation.state == ConversationState.ACTIVE:
             prompt = texts.VOLUNTEER_REVIEW_PROMPT.format(pseudonym=conversation.pseudonym)
             out.add(self._config.staff_platform, Audience.STAFF_THREAD, prompt, conversation=conversation.id,
-                    pseudonym=conversation.pseudonym, priority=Priority.URGENT)  # fmt: skip
+                    pseudonym=conversation.pseudonym, buttons=(ESCALATE_BUTTON,), priority=Priority.URGENT)  # fmt: skip
 
     def _reply(
         self,
@@ -421,6 +451,16 @@ class Router:
         out.add(
             message.platform, Audience.SEEKER, text, chat=message.chat, conversation=conversation, priority=priority
         )
+
+
+def _answers_a_page(message: InboundMessage) -> bool:
+    """A staff member's button press or /ack, /takeover on an alert sent to their private chat."""
+    parsed = parse_command(message.text) if message.kind == InboundKind.MESSAGE else None
+    name = parsed.name if parsed else message.text.strip().partition(" ")[0]
+    return (message.kind == InboundKind.ACTION or parsed is not None) and name in _PAGE_ANSWERS
+
+
+_PAGE_ANSWERS = frozenset({"ack", "takeover"})
 
 
 def _when(moment: datetime) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -30,6 +31,7 @@ from routing.model import (
     Role,
 )
 from routing.outbox import Outbox
+from routing.risk.assessment import Assessment
 from routing.roster import Roster, StaffMember
 from routing.rota import RotaError
 from routing.rota_changes import describe_change
@@ -49,11 +51,14 @@ WHISPER_NOTICE_SECONDS = 12 * 3600  # a whisper's author is told once per conver
 
 _HELP = (
     "Staff commands: /next (take the most urgent person), /end, /release <handover note>, "
-    "/transfer <volunteer>, /note <text> (staff only), /on and /off (available for automatic assignment), "
-    "/ack <escalation id>."
+    "/transfer <volunteer>, /note <text> (staff only), /escalate [high|imminent|elevated] [why] (page the on-call "
+    "professional), /on and /off (available for automatic assignment), /ack <escalation id>."
 )
-_NEEDS_THREAD = {StaffCommand.END, StaffCommand.RELEASE, StaffCommand.TRANSFER, StaffCommand.NOTE}
+_NEEDS_THREAD = {
+    StaffCommand.END, StaffCommand.RELEASE, StaffCommand.TRANSFER, StaffCommand.NOTE, StaffCommand.ESCALATE,
+}  # fmt: skip
 _OVERSEERS = (Role.SUPERVISOR, Role.COORDINATOR, Role.PROFESSIONAL)
+ESCALATE_BUTTON = Button("Escalate", "escalate high")  # on a conversation's card in its topic, and risk notices
 OVERRIDE_CAPACITY = 1000  # a professional taking over a crisis is never refused for capacity
 
 
@@ -197,6 +202,8 @@ class StaffActions:
             self._say(message, conv, "This conversation has expired.", out)
         elif command == StaffCommand.NOTE:
             await self._note(argument, message, conversation, out)
+        elif command == StaffCommand.ESCALATE:  # anyone on the staff side: safety is never the holder's alone
+            await self._escalate(argument, member, message, conversation, out)
         elif conversation.state != ConversationState.ACTIVE:
             self._say(message, conv, f"This conversation is {conversation.state}; nothing was changed.", out)
         elif conversation.volunteer != member.id and not any(member.has(r) for r in _OVERSEERS):
@@ -265,7 +272,7 @@ class StaffActions:
         # One tap returns the person to the queue: nobody should stay in a conversation they cannot carry.
         out.add(self._platform, Audience.STAFF_THREAD, texts.TAKEN.format(pseudonym=conversation.pseudonym),
                 conversation=conversation.id, pseudonym=conversation.pseudonym, priority=Priority.PERSON,
-                buttons=(Button("Hand off", "release handed off with one tap"),))  # fmt: skip
+                buttons=(Button("Hand off", "release handed off with one tap"), ESCALATE_BUTTON))  # fmt: skip
         self._to_person(conversation, texts.CONNECTED, out=out)
         self._card(conversation, texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name), out)
         out.then(lambda: self._finish_handover(conversation, [entry for entry, _raw in kept]))
@@ -425,6 +432,36 @@ class StaffActions:
                       text=text), out)  # fmt: skip
         await self._writer.audit("transferred", conversation=conversation.id, to=target.id)
 
+    async def _escalate(
+        self, argument: str, member: StaffMember, message: InboundMessage, conversation: Conversation, out: Outbox
+    ) -> None:
+        """A staff member escalates by hand: the person's words may carry no risk phrase at all, and the one
+        reading them is the one who knows. The same chain as the detector's, marked as raised by staff; the
+        person is sent nothing (the volunteer decides what to say)."""
+        word, _, rest = argument.strip().partition(" ")
+        try:
+            tier, reason = (RiskTier.parse(word), rest.strip()) if word else (RiskTier.HIGH, "")
+        except ValueError:
+            tier, reason = RiskTier.HIGH, argument.strip()
+        if tier < RiskTier.ELEVATED:
+            self._say(message, conversation.id, texts.ESCALATE_USAGE, out)
+            return
+        if tier > conversation.tier:
+            await self._store.raise_tier(conversation.id, tier)
+        current = dataclasses.replace(conversation, tier=max(conversation.tier, tier))
+        assessment = Assessment(tier, None)
+        episode = await self._escalations.episode(conversation.id, out.entry_id) if tier >= RiskTier.HIGH else None
+        if episode is not None:
+            await self._escalations.update(episode, current, assessment, out, reason=reason, by=member.name)
+        else:
+            review = tier == RiskTier.ELEVATED
+            await self._escalations.raise_(current, assessment, out, review=review, raised_by=member.id, reason=reason)
+        said = texts.STAFF_ESCALATED.format(name=member.name, tier=tier.label)
+        self._thread(conversation, said, out, priority=Priority.URGENT)
+        if message.origin == Origin.PRIVATE and conversation.volunteer != member.id:
+            self._say(message, conversation.id, said, out)
+        await self._writer.audit("staff_escalated", conversation=conversation.id, by=member.id, tier=tier.label)
+
     async def _note(self, note: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
         if not note:
             text = texts.NEEDS_ARGUMENT.format(command="note", what="some text", example="prefers short messages")
@@ -441,7 +478,9 @@ class StaffActions:
                 message, conv, texts.NEEDS_ARGUMENT.format(command="ack", what="an escalation id", example="e-1"), out
             )
             return
-        await self._escalations.acknowledge(EscalationId(argument.split()[0]), member.id, member.name, out)
+        said = await self._escalations.acknowledge(EscalationId(argument.split()[0]), member.id, member.name, out)
+        if message.origin == Origin.PRIVATE:  # from a private alert: answered there too
+            self._say(message, conv, said, out)
 
     async def _take_over(
         self, argument: str, member: StaffMember, message: InboundMessage, conv: ConversationId | None, out: Outbox

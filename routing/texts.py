@@ -139,6 +139,37 @@ RE_ESCALATION = (
     "⚠ STILL NOT ACKNOWLEDGED ({level}× {timeout} s): RISK {tier} · {pseudonym} · conversation {conversation}.\n"
     "{who}Acknowledge with the button or /ack {escalation}."
 )
+URGENT_ARRIVAL = (
+    "Thank you for telling us. What you wrote matters, and someone who can help has been alerted right now. "
+    "You are at the front of the queue, and a volunteer or a professional will be with you as soon as possible. "
+    "Please keep writing here if you can."
+)
+ESCALATION_UPDATE = (
+    "⚠ UPDATE to escalation {escalation} · {pseudonym} wrote again, flagged {flagged} ({category}). "
+    "Tier now {tier}; {state}."
+)
+ESCALATION_UPDATE_BY_STAFF = (
+    "⚠ UPDATE to escalation {escalation} · {pseudonym}: {by} escalated it by hand ({flagged}). Tier now {tier}; "
+    "{state}."
+)
+ESCALATE_USAGE = (
+    "/escalate pages the on-call professional about this conversation: /escalate [elevated|high|imminent] [why], "
+    "for example /escalate high has a plan for tonight. Without a tier it is high."
+)
+STAFF_ESCALATED = (
+    "{name} escalated this conversation ({tier}). The on-call professional is paged directly; the person was "
+    "not sent anything."
+)
+UNANSWERED = (
+    "⚠ UNANSWERED after {minutes} min: RISK {tier} · {pseudonym} · conversation {conversation}. Nobody on the "
+    "chain acknowledged. Whoever reads this: open the conversation now, and call the on-call professional by "
+    "phone. This is the last alert; /ack {escalation} still records who took it."
+)
+PAGED = "{name}, you are paged directly:\n{alert}"
+NO_ON_CALL = (
+    "No on-call professional in the rota right now: the alert for {pseudonym} went to every professional. "
+    "{coordinators}: please fill the gap in the rota."
+)
 VOLUNTEER_REVIEW_PROMPT = (
     "This message suggests {pseudonym} may be struggling more than they say (flagged elevated). Ask directly and "
     'calmly: "Are you thinking about suicide?" A professional will review the conversation.'

@@ -43,6 +43,11 @@ STAFF_COMMANDS: list[CommandPayload] = [
     _command("off", "Not available for automatic assignment"),
     _command("ack", "Acknowledge an escalation", ("escalation", "Escalation id, e.g. e-1", True)),
     _command(
+        "escalate",
+        "Page the on-call professional about this conversation",
+        ("tier", "elevated, high (the default) or imminent, then why", False),
+    ),
+    _command(
         "train",
         "Coordinators: start a practice session with a scripted person",
         ("volunteer", "Roster id or name of the volunteer who practises", True),

@@ -43,6 +43,7 @@ STAFF_COMMANDS = [
     BotCommand("break", "A break: no new people for N minutes (default 15)"),
     BotCommand("takeover", "Supervisors and on-call: take over this conversation"),
     BotCommand("ack", "Acknowledge an escalation, /ack <escalation id>"),
+    BotCommand("escalate", "Page the on-call professional, /escalate [high|imminent] [why]"),
     BotCommand("dashboard", "A private sign-in link to the dashboard"),
     BotCommand("rota", "Today's and tomorrow's coverage with gaps"),
     BotCommand("train", "Coordinators: practice session, /train <volunteer> <scenario>"),
