@@ -104,6 +104,7 @@ def escalation_policy(settings: Settings, roster: Roster) -> EscalationPolicy:
         backups=tuple(m.name for m in roster.members if m.has(Role.PROFESSIONAL)),
         coordinators=tuple(m.name for m in roster.members if m.has(Role.COORDINATOR)),
         include_text=settings.escalation.include_text,
+        resources_interval=settings.escalation.resources_repeat_minutes * 60,
     )
 
 

@@ -137,7 +137,9 @@ class RoutingSettings(_Section):
 
 
 class EscalationSettings(_Section):
-    ack_timeout: float = Field(default=120, gt=0, le=3600)
+    ack_timeout: float = Field(default=120, gt=0, le=3600)  # seconds per level of the chain
+    # A person in one risk episode gets the crisis resources again only when the tier rises or after this long.
+    resources_repeat_minutes: float = Field(default=30, ge=1, le=24 * 60)
     review_timeout: float = Field(default=900, gt=0, le=24 * 3600)
     resources_dir: Path = shipped.CRISIS_RESOURCES
     include_text: bool = False

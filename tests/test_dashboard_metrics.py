@@ -252,3 +252,20 @@ async def test_the_charts_api_gives_the_bars_the_page_first_draws(redis: Redis) 
     assert started["tip"].endswith(": 1") and f'height="{started["height"]:.1f}"' in page
     assert state["charts"]["started"]["caption"].startswith("highest: 1 · ")
     assert state["first_reply_summary"].startswith("No volunteer replied")
+
+
+async def test_an_escalation_nobody_answered_stays_on_the_metrics_until_acknowledged(
+    client: TestClient,  # type: ignore[type-arg]
+    redis: Redis,
+) -> None:
+    h = make_harness(redis)
+    await h.person("9001", "I have the pills in front of me and I'm going to take them all tonight")
+    store = EscalationStore(redis)
+    for minutes in (3, 6, 9):  # three missed deadlines: the end of the chain
+        await store.claim_due(now=time.time() + minutes * 60, last_level=3)
+    body = await (await client.get("/metrics")).text()
+    assert _value(body, "peerbridge_escalations_unanswered") == 1
+    assert _value(body, "peerbridge_escalations_unacknowledged") == 1  # still counted as waiting
+    assert await store.acknowledge("e-1", VolunteerId("dr-lee"))  # type: ignore[arg-type]
+    body = await (await client.get("/metrics")).text()
+    assert _value(body, "peerbridge_escalations_unanswered") == 0

@@ -37,6 +37,7 @@ class _LiveGauges(Collector):
         self.queue: dict[RiskTier, int] = {}
         self.on_duty = 0
         self.unacknowledged = 0
+        self.unanswered = 0
         self.streams: dict[str, int] = {}
         self.relayed: dict[tuple[Platform, str], int] = {}
 
@@ -50,6 +51,11 @@ class _LiveGauges(Collector):
             "peerbridge_escalations_unacknowledged",
             "Escalations waiting for acknowledgement",
             value=self.unacknowledged,
+        )
+        yield GaugeMetricFamily(
+            "peerbridge_escalations_unanswered",
+            "Escalations that climbed the whole chain with nobody acknowledging, not acknowledged since",
+            value=self.unanswered,
         )
         streams = GaugeMetricFamily(
             "peerbridge_stream_entries",
@@ -127,6 +133,7 @@ class BridgeMetrics:
         self._live.queue = await self._views.queue_tiers()
         self._live.on_duty = await self._views.on_duty_count()
         self._live.unacknowledged = await self._views.unacknowledged_count()
+        self._live.unanswered = await self._views.unanswered_count()
         self._live.streams = await self._views.stream_lengths()
         self._live.relayed = await self._views.relayed_counts()
 

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from routing.model import ConversationId, EscalationId, Platform, Pseudonym, RiskTier, VolunteerId
 from routing.store import keys
-from routing.store.escalations import DEADLINES, ESCALATION_SEQ
+from routing.store.escalations import DEADLINES, ESCALATION_SEQ, UNANSWERED
 
 _CONV_FIELDS = ("state", "pseudonym", "tier", "arrival", "lang", "platform", "volunteer", "assigned_at")
 _ESC_FIELDS = (
@@ -243,7 +243,11 @@ class DashboardViews:
         return int(await self._redis.scard(keys.ON_DUTY))
 
     async def unacknowledged_count(self) -> int:
-        return int(await self._redis.zcard(DEADLINES))
+        """Escalations still climbing their chain, and those that reached its end unanswered."""
+        return int(await self._redis.zcard(DEADLINES)) + await self.unanswered_count()
+
+    async def unanswered_count(self) -> int:
+        return int(await self._redis.zcard(UNANSWERED))
 
     async def stream_lengths(self) -> dict[str, int]:
         """Entries held in the outbound streams (per platform and lane) and the dead-letter stream."""
