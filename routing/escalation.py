@@ -18,7 +18,9 @@ from routing.model import (
     Button,
     ChatId,
     ConversationId,
+    ConversationState,
     EscalationId,
+    OutboundKind,
     Platform,
     Priority,
     Pseudonym,
@@ -205,8 +207,11 @@ class EscalationDesk:
             body += f"\nMessage: {text}"
         alert = Outbox(f"alert:{esc.id}:{level}")
         button = _answers(esc.id)
-        alert.add(self._platform, Audience.ESCALATION, body, conversation=esc.conversation, pseudonym=pseudonym,
-                  buttons=button, priority=Priority.URGENT)  # fmt: skip
+        # The first alert of an episode is its card: acknowledging it edits it (who, when, no buttons). Later
+        # levels are new messages, so that phones ring again.
+        card = OutboundKind.UPSERT_CARD if level == 0 and not esc.review else OutboundKind.SEND
+        alert.add(self._platform, Audience.ESCALATION, body, kind=card, conversation=esc.conversation,
+                  pseudonym=pseudonym, buttons=button, priority=Priority.URGENT)  # fmt: skip
         self._page(alert, paged, body, button)
         if level >= 2:
             alert.add(self._platform, Audience.STAFF_LOBBY, body, priority=Priority.URGENT)
@@ -266,13 +271,32 @@ class EscalationDesk:
         esc = await self._store.get(esc_id)
         return esc.conversation if esc else None
 
-    async def acknowledge(self, esc_id: EscalationId, by: VolunteerId, name: str, out: Outbox) -> str:
-        """Acknowledge an escalation and say so in the escalation chat; returns what was said."""
-        if await self._store.acknowledge(esc_id, by):
+    async def acknowledge(
+        self, esc_id: EscalationId, by: VolunteerId, name: str, out: Outbox, *, taking_over: bool = False
+    ) -> str:
+        """Acknowledge an escalation: the escalation chat is told, the alert itself shows who and when (its
+        buttons gone), and the volunteer's topic hears that a professional is on it. Returns what was said;
+        `taking_over`: the take-over announces itself, so an alert acknowledged already needs no answer."""
+        esc = await self._store.get(esc_id)
+        if esc is None:
+            text = f"Escalation {esc_id} is unknown (or older than the records kept)."
+        elif await self._store.acknowledge(esc_id, by):
             await self._writer.audit("escalation_acknowledged", escalation=esc_id, by=by)
-            text = f"Escalation {esc_id} acknowledged by {name}."
+            at = dt.datetime.now(dt.UTC).strftime("%H:%M")
+            text = f"Escalation {esc_id} acknowledged by {name} at {at} UTC."
+            conversation = await self._conversations.get(esc.conversation)
+            pseudonym = conversation.pseudonym if conversation else None
+            if not esc.review:  # the first alert, updated in place: nobody acts on a stale one
+                card = texts.ALERT_ACKNOWLEDGED.format(name=name, at=at, alert=self._first_alert(esc, pseudonym))
+                out.add(self._platform, Audience.ESCALATION, card, kind=OutboundKind.UPSERT_CARD,
+                        conversation=esc.conversation, pseudonym=pseudonym, priority=Priority.URGENT)  # fmt: skip
+            if conversation is not None and conversation.state == ConversationState.ACTIVE:
+                out.add(self._platform, Audience.STAFF_THREAD, texts.ACKNOWLEDGED_NOTE.format(name=name, at=at),
+                        conversation=esc.conversation, pseudonym=pseudonym, priority=Priority.URGENT)  # fmt: skip
+        elif taking_over:
+            return ""
         else:
-            text = f"Escalation {esc_id} is unknown or already acknowledged."
+            text = f"Escalation {esc_id} was acknowledged already (by {esc.acknowledged_by or 'someone'})."
         out.add(self._platform, Audience.ESCALATION, text, priority=Priority.URGENT)
         return text
 

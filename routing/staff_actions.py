@@ -496,7 +496,7 @@ class StaffActions:
             self._say(message, conv, "There is no open conversation to take over.", out)
             return
         if esc is not None:
-            await self._escalations.acknowledge(esc, member.id, member.name, out)
+            await self._escalations.acknowledge(esc, member.id, member.name, out, taking_over=True)
         if conversation.state == ConversationState.WAITING:
             await self._store.assign(member.id, OVERRIDE_CAPACITY, conversation.id)
             await self.connect(conversation.id, member, out)

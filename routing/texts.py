@@ -160,6 +160,10 @@ STAFF_ESCALATED = (
     "{name} escalated this conversation ({tier}). The on-call professional is paged directly; the person was "
     "not sent anything."
 )
+ALERT_ACKNOWLEDGED = "✓ Acknowledged by {name} at {at} UTC.\n{alert}"
+ACKNOWLEDGED_NOTE = (
+    "{name} (on-call professional) acknowledged the alert at {at} UTC and is following this conversation."
+)
 UNANSWERED = (
     "⚠ UNANSWERED after {minutes} min: RISK {tier} · {pseudonym} · conversation {conversation}. Nobody on the "
     "chain acknowledged. Whoever reads this: open the conversation now, and call the on-call professional by "

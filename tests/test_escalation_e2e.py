@@ -145,3 +145,29 @@ async def test_elevated_asks_for_a_review_and_prompts_the_volunteer(world: World
 @pytest.fixture(autouse=True)
 def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+async def test_the_on_call_professional_is_paged_privately_and_the_alert_shows_who_acknowledged(
+    world: World,  # noqa: F811
+) -> None:
+    w, box = world, world.sandbox
+    lee = box.create_user("Lee")
+    box.add_members(w.alerts, lee)
+    rota = w.settings.rota.file
+    rota.write_text(f'[[staff]]\nid = "dr-lee"\nname = "Dr Lee"\nroles = ["professional"]\ntelegram = {lee.id}\n')
+    async with running_bridge(w.settings):
+        box.send_user_message(lee, "/start")  # a bot may only write to someone who started it
+        await w.bot_says(lambda m: m.chat_id == lee.id)
+        box.send_user_message(w.person, RISK)
+        alert = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "RISK" in m.body)
+        paged = await w.bot_says(lambda m: m.chat_id == lee.id and "paged directly" in m.body)
+        assert [label for label, _data in paged.buttons] == ["Acknowledge", "Take over"]
+        assert "Alex" not in paged.body
+        gap = await w.bot_says(lambda m: m.chat_id == w.staff.id and "No on-call professional" in m.body)
+        assert gap.thread_id is None  # the lobby: coordinators fix the rota's gap
+
+        box.press_button(lee, paged, paged.buttons[0][1] or "")  # Acknowledge, from the private chat
+        await w.bot_says(lambda m: m.chat_id == lee.id and "acknowledged by Dr Lee" in m.body)
+        edited = await w.bot_says(lambda m: m.message_id == alert.message_id and "Acknowledged by Dr Lee" in m.body)
+        assert edited.chat_id == w.alerts.id and edited.buttons == []  # the same alert, updated in place
+        assert not [m for m in box.sent() if m.chat_id == lee.id and "queue" in m.body]  # never taken for a person

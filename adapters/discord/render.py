@@ -24,6 +24,7 @@ from routing.store.conversations import ConversationStore
 log = logging.getLogger(__name__)
 
 CARD_FIELD = "card:discord"
+ALERT_FIELD = "alert:discord"
 CANNOT_MESSAGE_USER = 50007  # DMs closed, blocked the bot, or no shared server any more
 # ~5 messages per 5 s per channel (observed; threads and DMs are channels too). Discord counts fixed windows
 # from the first request it saw; sends paced to the edge arrive a little closer together than they left, so the
@@ -68,7 +69,8 @@ class DiscordDeliverer:
             return Destination(key, windows, merge=_MERGE)  # relays waiting for the thread's turn go as one
         else:
             key = f"channel:{self._staff_channel(message)}"
-            card = f"card:{message.conversation}" if message.kind == OutboundKind.UPSERT_CARD else ""
+            field = ALERT_FIELD if message.audience == Audience.ESCALATION else CARD_FIELD
+            card = f"{field}:{message.conversation}" if message.kind == OutboundKind.UPSERT_CARD else ""
             if self._rate_limits:
                 window = self._channel_windows.setdefault(key, SlidingWindow(*CHANNEL_WINDOW))
                 return Destination(key, (window,), supersede=card)  # a card's refreshes collapse to the latest
@@ -134,11 +136,14 @@ class DiscordDeliverer:
         return self._threads
 
     async def _upsert_card(self, message: OutboundMessage) -> None:
-        """Edit the conversation's queue card in place (buttons go when the router sends none), or post it."""
+        """Edit the conversation's queue card (or its episode's first alert, in the escalation channel) in place
+        (buttons go when the router sends none), or post it."""
         conv = conversation_of(message)
         channel = self._client.get_partial_messageable(self._staff_channel(message))
-        text = message.text[:MAX_TEXT]
-        card = await self._conversations.get_field(conv, CARD_FIELD)
+        alert = message.audience == Audience.ESCALATION
+        field = ALERT_FIELD if alert else CARD_FIELD
+        text = (message.text + (await self._thread_link(message) if alert else ""))[:MAX_TEXT]
+        card = await self._conversations.get_field(conv, field)
         if card is not None:
             try:
                 await channel.get_partial_message(int(card)).edit(content=text, view=buttons_view(message.buttons))
@@ -147,7 +152,7 @@ class DiscordDeliverer:
                 log.info("queue card of %s was deleted; posting a new one", conv)
         sent = await send_parts(channel, text, (), message.buttons)
         if sent is not None:
-            await self._conversations.set_field(conv, CARD_FIELD, str(sent.id))
+            await self._conversations.set_field(conv, field, str(sent.id))
 
 
 def _not_staff_platform(message: OutboundMessage) -> DeliveryError:

@@ -55,6 +55,7 @@ _MERGE = functools.partial(coalesce_texts, max_length=MAX_TEXT)
 GROUP_WINDOW = (20, 61.0)
 PRIVATE_WINDOW = (1, 1.05)  # ~1 send a second into one private chat, with the same margin
 CARD_FIELD = "card:telegram"
+ALERT_FIELD = "alert:telegram"
 _THREAD_GONE = ("message thread not found", "topic_deleted", "topic_id_invalid")
 
 
@@ -96,7 +97,7 @@ class TelegramDeliverer:
         lane = f"topic:{message.conversation}" if topic else ""
         windows = (self._group_windows.setdefault(chat, SlidingWindow(*GROUP_WINDOW)),) if self._rate_limits else ()
         merge = _MERGE if topic else None  # what waits for a topic's turn goes as one message
-        card = f"card:{message.conversation}" if message.kind == OutboundKind.UPSERT_CARD else ""
+        card = f"{_card_field(message)}:{message.conversation}" if message.kind == OutboundKind.UPSERT_CARD else ""
         return Destination(
             f"group:{chat}", windows, lane=lane, parallel=GROUP_SENDS_IN_FLIGHT, merge=merge, supersede=card
         )
@@ -205,9 +206,14 @@ class TelegramDeliverer:
             log.info("closing a topic failed (%s); it was probably deleted or closed already", _reason(exc))
 
     async def _upsert_card(self, message: OutboundMessage, calls: Calls) -> None:
+        """A queue card in the lobby, or an episode's first alert in the escalation chat, edited in place."""
         conv = _conversation(message)
         markup = _markup(message)
-        card = await self._conversations.get_field(conv, CARD_FIELD)
+        field = _card_field(message)
+        chat = self._chat_of(message)
+        if message.audience == Audience.ESCALATION:
+            message = await self._with_topic_link(message)
+        card = await self._conversations.get_field(conv, field)
         if card is None and not message.buttons:
             # Taken, gone or closed before the card was ever shown: nobody saw them waiting, so there is nothing
             # to update, and a send of the group's ~20 a minute is kept for relays.
@@ -216,7 +222,7 @@ class TelegramDeliverer:
             try:
                 await calls.next()
                 await self._bot.edit_message_text(
-                    text=message.text, chat_id=self._chats.volunteer, message_id=int(card), reply_markup=markup
+                    text=message.text, chat_id=chat, message_id=int(card), reply_markup=markup
                 )
                 return
             except BadRequest as exc:
@@ -224,8 +230,8 @@ class TelegramDeliverer:
                     return
                 log.info("queue card of %s could not be edited (%s); posting a new one", conv, _reason(exc))
         await calls.next()
-        sent = await self._bot.send_message(chat_id=self._chats.volunteer, text=message.text, reply_markup=markup)
-        await self._conversations.set_field(conv, CARD_FIELD, str(sent.message_id))
+        sent = await self._bot.send_message(chat_id=chat, text=message.text, reply_markup=markup)
+        await self._conversations.set_field(conv, field, str(sent.message_id))
 
     async def _send(self, message: OutboundMessage, chat: str, thread: ThreadId | None, calls: Calls) -> list[Message]:
         """Send the message's files and text parts; returns what Telegram created."""
@@ -302,6 +308,11 @@ class Calls:
         while (wait := self._window.wait_time(time.monotonic(), LATER_CALL_SHARE)) > 0:  # noqa: ASYNC110 - time
             await asyncio.sleep(wait)
         self._window.record(time.monotonic())
+
+
+def _card_field(message: OutboundMessage) -> str:
+    """Where a card's message id is kept on the conversation: its queue card, or its episode's alert."""
+    return ALERT_FIELD if message.audience == Audience.ESCALATION else CARD_FIELD
 
 
 def _markup(message: OutboundMessage) -> InlineKeyboardMarkup | None:
