@@ -40,6 +40,9 @@ class StaffCommand(enum.StrEnum):
     DASHBOARD = "dashboard"
     TRAIN = "train"  # coordinators: /train <volunteer> <scenario> starts a practice session
     ESCALATE = "escalate"  # /escalate [tier] [why]: page the on-call professional by hand
+    BLOCK = "block"  # /block <duration> <reason>: pause an abusive person (never their safety)
+    UNBLOCK = "unblock"  # in the thread, or /unblock <conversation id> for coordinators
+    BLOCKS = "blocks"  # coordinators: the blocks in force
     HELP = "help"
 
 

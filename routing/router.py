@@ -38,6 +38,7 @@ from routing.resources import CrisisResources
 from routing.risk.assessment import Assessment
 from routing.roster import Roster
 from routing.staff_actions import ESCALATE_BUTTON, StaffActions
+from routing.store.blocks import BlockStore
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
 from routing.store.dashboard_access import SignInLinks
@@ -105,9 +106,10 @@ class Router:
         self._feedback = FeedbackCounts(store.redis_client)
         self._duty = duty
         self._roster = LiveRoster(roster, duty, pseudonyms)
+        self._blocks = BlockStore(store.redis_client, cipher)
         self._staff = StaffActions(
             config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait,
-            links=links, training=training, desk=desk,
+            links=links, training=training, desk=desk, blocks=self._blocks,
         )  # fmt: skip
 
     async def handle_urgent_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
@@ -170,6 +172,8 @@ class Router:
             self._reply(message, out, texts.EMPTY_MESSAGE)
             return
         person_key = self._pseudonyms.key(message.platform, message.sender)
+        if await self._held_by_block(message, person_key, full_text, out):
+            return
         pseudonym = self._pseudonyms.alias(message.platform, message.sender)
         found = await self._store.open_record(  # one round trip: open or find, and add to the recent window
             message.platform, message.chat, person_key, pseudonym, message.language, remember=message.text,
@@ -203,6 +207,22 @@ class Router:
             held = found.handing_over and await self._store.keep_pending(conv_id, out.entry_id, encode_inbound(message))
             if not held:
                 self._relay_to_staff(conversation, message, out, urgent=high)
+
+    async def _held_by_block(self, message: InboundMessage, person_key: str, full_text: str, out: Outbox) -> bool:
+        """A blocked person's message is still screened: below high risk it stops here (they are reminded,
+        kindly, at most twice a day); at high risk it goes on like any other, so help and the professional on
+        call are never gated by a block."""
+        block = await self._blocks.of(person_key)
+        if block is None:
+            return False
+        if full_text and self._detector.assess(full_text).tier >= RiskTier.HIGH:
+            await self._writer.audit("blocked_person_at_risk", conversation=block.conversation)
+            return False
+        if await self._writer.first_notice(f"blocked:{person_key}", ttl=12 * 3600):
+            when = datetime.fromtimestamp(block.until, UTC).strftime("%d %b %H:%M")
+            self._reply(message, out, texts.BLOCKED_REMINDER.format(until=when))
+        await self._writer.audit("blocked_message", conversation=block.conversation)
+        return True
 
     def _risky(self, words: str) -> bool:
         """Whether a command's words read as elevated risk or more (on their own)."""

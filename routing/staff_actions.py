@@ -37,6 +37,7 @@ from routing.rota import RotaError
 from routing.rota_changes import describe_change
 from routing.rota_commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
 from routing.rota_maths import on_shift
+from routing.store.blocks import Block, BlockStore
 from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
@@ -56,7 +57,9 @@ _HELP = (
 )
 _NEEDS_THREAD = {
     StaffCommand.END, StaffCommand.RELEASE, StaffCommand.TRANSFER, StaffCommand.NOTE, StaffCommand.ESCALATE,
+    StaffCommand.BLOCK,
 }  # fmt: skip
+MAX_BLOCK_SECONDS = 90 * 24 * 3600
 _OVERSEERS = (Role.SUPERVISOR, Role.COORDINATOR, Role.PROFESSIONAL)
 ESCALATE_BUTTON = Button("Escalate", "escalate high")  # on a conversation's card in its topic, and risk notices
 OVERRIDE_CAPACITY = 1000  # a professional taking over a crisis is never refused for capacity
@@ -79,7 +82,9 @@ class StaffActions:
         links: SignInLinks | None = None,
         training: TrainingDesk | None = None,
         desk: PrivateDesk | None = None,
+        blocks: BlockStore | None = None,
     ) -> None:
+        self._blocks = blocks
         self._desk = desk
         self._links = links
         self._training = training
@@ -180,6 +185,12 @@ class StaffActions:
             self._say(message, conv, answer or texts.TRAIN_OFF, out)
         elif command == StaffCommand.DASHBOARD:
             await self._dashboard_link(member, message, conv, out)
+        elif command == StaffCommand.BLOCKS:
+            self._say(message, conv, await self._list_blocks(member), out)
+        elif command == StaffCommand.UNBLOCK and (argument or conv is None):
+            self._say(
+                message, conv, await self._unblock(member, ConversationId(argument.split()[0] if argument else "")), out
+            )
         elif command == StaffCommand.BREAK:
             minutes = int(argument) if argument.isdigit() and 0 < int(argument) <= 240 else 15
             if self._duty is not None:
@@ -204,12 +215,16 @@ class StaffActions:
             await self._note(argument, message, conversation, out)
         elif command == StaffCommand.ESCALATE:  # anyone on the staff side: safety is never the holder's alone
             await self._escalate(argument, member, message, conversation, out)
+        elif command == StaffCommand.UNBLOCK:
+            self._say(message, conv, await self._unblock(member, conversation.id, in_thread=True), out)
         elif conversation.state != ConversationState.ACTIVE:
             self._say(message, conv, f"This conversation is {conversation.state}; nothing was changed.", out)
         elif conversation.volunteer != member.id and not any(member.has(r) for r in _OVERSEERS):
             self._say(message, conv, texts.NOT_YOURS.format(volunteer=conversation.volunteer), out)
         elif command == StaffCommand.END:
             await self._end(member, conversation, out)
+        elif command == StaffCommand.BLOCK:
+            await self._block(argument, member, message, conversation, out)
         elif command == StaffCommand.RELEASE:
             await self._release(argument, member, message, conversation, out)
         else:
@@ -462,6 +477,61 @@ class StaffActions:
             self._say(message, conversation.id, said, out)
         await self._writer.audit("staff_escalated", conversation=conversation.id, by=member.id, tier=tier.label)
 
+    async def _block(
+        self, argument: str, member: StaffMember, message: InboundMessage, conversation: Conversation, out: Outbox
+    ) -> None:
+        """Pause an abusive person: the conversation ends, they are told kindly until when, and later messages
+        are only screened for risk (a high-risk one still gets them help and pages the professional)."""
+        words = argument.split(maxsplit=1)
+        seconds = _duration(words[0]) if words else None
+        reason = words[1].strip() if len(words) > 1 else ""
+        if self._blocks is None or seconds is None or not reason:
+            self._say(message, conversation.id, texts.BLOCK_USAGE, out)
+            return
+        if conversation.tier >= RiskTier.HIGH and not any(member.has(r) for r in _OVERSEERS):
+            self._say(message, conversation.id, texts.BLOCK_NEEDS_OVERSEER, out)
+            return
+        person = await self._store.person_of(conversation.id)
+        if person is None:
+            self._say(message, conversation.id, "This conversation has expired.", out)
+            return
+        until = time.time() + seconds
+        await self._blocks.add(Block(person, conversation.pseudonym, conversation.id, until, member.id, reason))
+        await self._store.close(conversation.id)
+        when = datetime.fromtimestamp(until, UTC).strftime("%d %b %H:%M")
+        self._to_person(conversation, texts.BLOCKED_PERSON.format(until=when), out=out)
+        note = texts.BLOCKED_NOTE.format(
+            name=member.name, pseudonym=conversation.pseudonym, duration=words[0], reason=reason
+        )
+        self._thread(conversation, note, out)
+        out.add(self._platform, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=conversation.id,
+                pseudonym=conversation.pseudonym)  # fmt: skip
+        await self._writer.audit("blocked", conversation=conversation.id, by=member.id, seconds=str(seconds))
+
+    async def _unblock(self, member: StaffMember, conv: ConversationId, *, in_thread: bool = False) -> str:
+        """Lift a block: in the conversation's thread by anyone on staff, elsewhere by id for overseers."""
+        if not in_thread and not any(member.has(r) for r in _OVERSEERS):
+            return texts.TAKEOVER_REFUSED.replace("take over a conversation", "lift a block from here")
+        person = await self._store.person_of(conv) if conv else None
+        block = await self._blocks.of(person) if self._blocks and person else None
+        if self._blocks is None or person is None or block is None:
+            return texts.NOT_BLOCKED
+        await self._blocks.lift(person)
+        await self._writer.audit("unblocked", conversation=conv, by=member.id)
+        return texts.UNBLOCKED.format(pseudonym=block.pseudonym)
+
+    async def _list_blocks(self, member: StaffMember) -> str:
+        if not any(member.has(r) for r in _OVERSEERS):
+            return texts.TAKEOVER_REFUSED.replace("take over a conversation", "list blocks")
+        blocks = await self._blocks.active() if self._blocks else []
+        if not blocks:
+            return texts.BLOCKS_NONE
+        lines = [
+            f"{b.pseudonym} ({b.conversation}) until {datetime.fromtimestamp(b.until, UTC):%d %b %H:%M} UTC, by {b.by}"
+            for b in blocks
+        ]
+        return texts.BLOCKS_LIST.format(lines="\n".join(lines))
+
     async def _note(self, note: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
         if not note:
             text = texts.NEEDS_ARGUMENT.format(command="note", what="some text", example="prefers short messages")
@@ -608,6 +678,16 @@ class StaffActions:
             out.add(self._platform, Audience.STAFF_THREAD, text, conversation=conv)
         else:
             out.add(self._platform, Audience.STAFF_LOBBY, text)
+
+
+def _duration(word: str) -> int | None:
+    """Seconds in "30m", "12h", "7d" (a bare number is hours); None when it is not a duration in range."""
+    unit = word[-1:].lower()
+    number = word[:-1] if unit in ("m", "h", "d") else word
+    if not number.isdigit():
+        return None
+    seconds = int(number) * {"m": 60, "h": 3600, "d": 86400}.get(unit, 3600)
+    return seconds if 0 < seconds <= MAX_BLOCK_SECONDS else None
 
 
 def _action(message: InboundMessage) -> ParsedCommand | None:

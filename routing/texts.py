@@ -160,6 +160,27 @@ STAFF_ESCALATED = (
     "{name} escalated this conversation ({tier}). The on-call professional is paged directly; the person was "
     "not sent anything."
 )
+BLOCKED_PERSON = (
+    "We have paused conversations with you on this service until {until} UTC. Messages you send until then "
+    "will not reach a volunteer. "
+    + EMERGENCY
+    + " If you write that you are in danger, we will still send you help and alert a professional."
+)
+BLOCKED_REMINDER = (
+    "Conversations with you are paused until {until} UTC, so this message did not reach a volunteer. " + EMERGENCY
+)
+BLOCKED_NOTE = "{name} blocked {pseudonym} for {duration}: {reason}. Risk is still screened: high risk still alerts."
+BLOCK_USAGE = (
+    "/block <duration> <reason>, for example /block 24h abusive messages (m, h or d; at most 90 days). "
+    "A blocked person is told kindly; their messages are still screened for risk."
+)
+BLOCK_NEEDS_OVERSEER = (
+    "This conversation reached high risk: only a supervisor, coordinator or professional can block this person."
+)
+UNBLOCKED = "{pseudonym} is no longer blocked."
+NOT_BLOCKED = "Nobody matching that is blocked."
+BLOCKS_NONE = "No blocks in force."
+BLOCKS_LIST = "Blocks in force:\n{lines}"
 ALERT_ACKNOWLEDGED = "✓ Acknowledged by {name} at {at} UTC.\n{alert}"
 ACKNOWLEDGED_NOTE = (
     "{name} (on-call professional) acknowledged the alert at {at} UTC and is following this conversation."

@@ -148,6 +148,11 @@ class ConversationStore:
         window = [self._cipher.decrypt(as_bytes(item)).decode() for item in earlier]
         return Opened(conversation, bool(int(created)), window, bool(int(handing_over)))
 
+    async def person_of(self, conv: ConversationId) -> str | None:
+        """The opaque key of the person a conversation is with (never a raw id)."""
+        person = await self._redis.hget(keys.conversation(conv), "person")
+        return text(person) if person is not None else None
+
     async def open_conversation_of(self, person_key: str) -> ConversationId | None:
         """The person's open conversation id, without creating one."""
         conv = await self._redis.get(keys.person(person_key))
