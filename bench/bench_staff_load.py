@@ -22,7 +22,7 @@ and the run waits `--drain` seconds for what is still on its way.
 Measured (sandbox clock, the moment the API call landed): person -> volunteer (written -> shown in the topic or
 thread), volunteer -> person, topic/thread shown after Take, the risk message in the volunteer's topic and the
 alert in the on-call chat, 429s drawn, and lost, duplicated or out-of-order messages. Writes
-bench/results/staff_load.json.
+bench/results/staff_load_<platform>.json.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import TimedOutbox
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "staff_load.json"
+RESULTS = ROOT / "bench" / "results" / "staff_load_{platform}.json"  # one file per --platform choice
 ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()  # benchmark data only
 TG_TOKEN, DC_TOKEN = "123456:bench-staff-load", "bench-staff-load-token"
 CAPACITY = 5
@@ -613,8 +613,12 @@ async def main(args: argparse.Namespace) -> None:
         results.append(await one_run(platform, people, args.duration, args.drain, args.seed))
         print(json.dumps(results[-1]), flush=True)
     print("\n".join(report(results)))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"limits": "on (platform sandboxes and the bridge's pacing)", "runs": results}))
+    _save(Path(str(RESULTS).format(platform=args.platform)), results)
+
+
+def _save(path: Path, results: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"limits": "on (platform sandboxes and the bridge's pacing)", "runs": results}))
 
 
 def parse_args() -> argparse.Namespace:

@@ -19,6 +19,7 @@ from bot.platforms import Gateway, start_gateway
 from bot.services import Services, escalation_policy, start_services
 from bot.settings import Settings
 from bot.wiring import RoutingStack, build_routing
+from routing.silence_watch import SilencePolicy
 from routing.store import keys
 from routing.store.escalations import EscalationStore
 from routing.store.worker import StreamWorker, WorkerOptions
@@ -91,6 +92,10 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
             policy=escalation_policy(settings, services.roster), resources=services.resources,
             position_gap=settings.routing.position_update_minutes * 60,
             links=signin_links(settings, services.redis), scenarios=services.scenarios,
+            silence=SilencePolicy(
+                volunteer_silence=settings.routing.volunteer_silence_minutes * 60,
+                person_silence=settings.routing.person_silence_hours * 3600,
+            ),
         )  # fmt: skip
         tasks += [
             ("inbound", stack.inbound_worker.run),
@@ -99,6 +104,7 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
             ("escalation-deadlines", stack.escalations.run_deadlines),
             ("queue-positions", stack.positions.run),
             ("coverage-watch", stack.coverage.run),
+            ("silence-watch", stack.silence.run),
             ("training-steps", stack.training.run_deadlines),
         ]
         if settings.escalation.webhook_url:

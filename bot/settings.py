@@ -134,6 +134,11 @@ class RoutingSettings(_Section):
     topics: list[str] = Field(default_factory=lambda: list(DEFAULT_TOPICS))
     match_wait_minutes: float = Field(default=3, ge=0, le=60)
     languages: list[str] = Field(default_factory=lambda: ["en", "es"])
+    # A person waiting this long for their volunteer's reply: the volunteer is nudged; twice as long: the
+    # person goes back to the front of the queue with a note.
+    volunteer_silence_minutes: float = Field(default=10, ge=1, le=24 * 60)
+    # A person who has not written for this long: the conversation ends kindly (not after high risk).
+    person_silence_hours: float = Field(default=2, gt=0, le=7 * 24)
 
 
 class EscalationSettings(_Section):

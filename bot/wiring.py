@@ -19,6 +19,7 @@ from routing.queue_updates import QueuePositionNotifier
 from routing.resources import CrisisResources
 from routing.roster import Roster
 from routing.router import DEFAULT_RESOURCES, Router, RouterConfig
+from routing.silence_watch import SilencePolicy, SilenceWatch
 from routing.store import keys
 from routing.store.cipher import TextCipher
 from routing.store.conversations import ConversationStore
@@ -53,6 +54,7 @@ class RoutingStack:
     positions: QueuePositionNotifier
     coverage: CoverageWatch
     training: TrainingDesk
+    silence: SilenceWatch
 
 
 def build_routing(
@@ -71,6 +73,7 @@ def build_routing(
     links: SignInLinks | None = None,
     worker_options: WorkerOptions = WorkerOptions(),  # noqa: B008 - frozen value object
     scenarios: ScenarioLibrary | None = None,
+    silence: SilencePolicy = SilencePolicy(),  # noqa: B008 - frozen value object
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
     conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
@@ -106,7 +109,10 @@ def build_routing(
     )
     positions = QueuePositionNotifier(conversations, writer, min_gap=position_gap)
     coverage = CoverageWatch(config.staff_platform, duty, conversations, writer)
-    return RoutingStack(writer, conversations, desk, router, inbound, urgent, escalation, positions, coverage, training)
+    quiet = SilenceWatch(conversations, router.staff, writer, silence)
+    return RoutingStack(
+        writer, conversations, desk, router, inbound, urgent, escalation, positions, coverage, training, quiet
+    )
 
 
 def _dead_letter_alert(writer: StreamWriter, platform: Platform) -> DeadLetterHook:

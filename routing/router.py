@@ -109,8 +109,13 @@ class Router:
         self._blocks = BlockStore(store.redis_client, cipher)
         self._staff = StaffActions(
             config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait,
-            links=links, training=training, desk=desk, blocks=self._blocks,
+            auto_assign=config.auto_assign, links=links, training=training, desk=desk, blocks=self._blocks,
         )  # fmt: skip
+
+    @property
+    def staff(self) -> StaffActions:
+        """What staff can do; the silence watch acts through it too."""
+        return self._staff
 
     async def handle_urgent_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """An entry of the urgent inbound lane. Stream ids are per stream, so the same id can exist in both
@@ -295,6 +300,7 @@ class Router:
                 conversation=conversation.id,
                 pseudonym=conversation.pseudonym,
             )
+            await self._staff.after_ending(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="person")
 
     async def _person_button(self, message: InboundMessage, out: Outbox) -> None:
@@ -333,6 +339,8 @@ class Router:
         audience = Audience.STAFF_THREAD if conversation.state == ConversationState.ACTIVE else Audience.STAFF_QUEUE
         kind = OutboundKind.SEND if audience == Audience.STAFF_THREAD else OutboundKind.UPSERT_CARD
         out.add(staff, audience, note, kind=kind, conversation=conversation.id, pseudonym=conversation.pseudonym)
+        if conversation.state == ConversationState.ACTIVE:
+            await self._staff.after_ending(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="unreachable")
 
     def _trimmed(self, message: InboundMessage, out: Outbox) -> InboundMessage:

@@ -29,6 +29,7 @@ from routing.model import (
     Priority,
     RiskTier,
     Role,
+    VolunteerId,
 )
 from routing.outbox import Outbox
 from routing.risk.assessment import Assessment
@@ -79,12 +80,14 @@ class StaffActions:
         rotas: RotaStore | None = None,
         cooldown_minutes: float = 15.0,
         match_wait: float = DEFAULT_MATCH_WAIT,
+        auto_assign: bool = False,
         links: SignInLinks | None = None,
         training: TrainingDesk | None = None,
         desk: PrivateDesk | None = None,
         blocks: BlockStore | None = None,
     ) -> None:
         self._blocks = blocks
+        self._auto_assign = auto_assign
         self._desk = desk
         self._links = links
         self._training = training
@@ -180,6 +183,8 @@ class StaffActions:
                 await self._duty.end_break(member.id)
             state = "checked in and available" if command == StaffCommand.ON else "off duty"
             self._say(message, conv, f"{member.name} is now {state}.", out)
+            if command == StaffCommand.ON and self._auto_assign:  # capacity appeared: someone may be waiting
+                await self.auto_assign(out)
         elif command == StaffCommand.TRAIN:
             answer = await self._training.start(argument, member, self._roster, out) if self._training else None
             self._say(message, conv, answer or texts.TRAIN_OFF, out)
@@ -312,7 +317,7 @@ class StaffActions:
             await self._writer.emit_all(more.messages)
             sent = [entry for entry, _raw in late]
 
-    async def auto_assign(self, out: Outbox) -> None:
+    async def auto_assign(self, out: Outbox, without: VolunteerId | None = None) -> None:
         """Push the most urgent waiting person to the on-duty volunteer with the most free capacity. A fixed
         number of round trips however many volunteers are on duty (each question is asked of all at once); the
         assignment itself is atomic, so a volunteer who filled up meanwhile is skipped, never overfilled."""
@@ -320,7 +325,8 @@ class StaffActions:
         checked_in = await self._store.on_duty()
         on_duty = await self._duty.on_duty(checked_in) if self._duty else checked_in
         practising = await self._training.practising(on_duty) if self._training else frozenset()
-        ready = [v for v in on_duty if v not in practising]  # in practice: attention on it, not on a real person
+        # In practice: attention on it, not on a real person; `without`: who just handed someone back.
+        ready = [v for v in on_duty if v not in practising and v != without]
         for volunteer, held in zip(ready, await self._store.active_counts(ready), strict=True):
             member = self._roster.by_id(volunteer) or StaffMember(id=volunteer, name=volunteer)
             free = member.max_concurrent - held
@@ -347,6 +353,7 @@ class StaffActions:
         self._to_person(
             conversation, message.text, attachments=message.attachments, source_platform=message.platform, out=out
         )
+        await self._store.staff_said(conv)  # the silence watch measures from here
         if conversation.first_reply_counted:
             return  # the record already says so: no round trip for every later reply
         waited = await self._store.first_reply(conv)  # once per assignment (atomic): "time to first reply" chart
@@ -389,6 +396,50 @@ class StaffActions:
         log.info("conversation %s ended by volunteer %s", conversation.id, member.id)
         if conversation.tier >= RiskTier.HIGH:
             await self._after_hard_conversation(member, conversation, out)
+        if self._auto_assign and conversation.tier < RiskTier.HIGH:  # after a hard one: the cool-down first
+            await self.auto_assign(out)
+
+    async def after_ending(self, conversation: Conversation, out: Outbox) -> None:
+        """However a conversation that reached high risk ended (the person left, became unreachable, was
+        blocked or fell silent, a professional took over), its volunteer gets the cool-down and the debrief;
+        and capacity that freed up goes to the next person when assignment is automatic."""
+        holder = self._roster.by_id(conversation.volunteer) if conversation.volunteer else None
+        if holder is not None and conversation.tier >= RiskTier.HIGH:
+            await self._after_hard_conversation(holder, conversation, out)
+        if self._auto_assign:
+            await self.auto_assign(out)
+
+    async def nudge(self, conversation: Conversation, minutes: int, out: Outbox) -> None:
+        """The person has waited `minutes` for their volunteer's reply."""
+        text = texts.SILENCE_NUDGE.format(pseudonym=conversation.pseudonym, minutes=minutes)
+        self._thread(conversation, text, out, priority=Priority.PERSON)
+        await self._writer.audit("silence_nudged", conversation=conversation.id, volunteer=conversation.volunteer or "")
+
+    async def release_for_silence(self, conversation: Conversation, minutes: int, out: Outbox) -> None:
+        """Nobody answered the person for `minutes`: they go back to the front of the queue, with a note."""
+        if conversation.volunteer is None or await self._store.release(conversation.id, conversation.volunteer) != "ok":
+            return
+        note = texts.SILENCE_NOTE.format(minutes=minutes)
+        await self._store.add_note(conversation.id, note)
+        self._thread(conversation, texts.SILENCE_RELEASED.format(minutes=minutes), out, priority=Priority.PERSON)
+        self._to_person(conversation, texts.VOLUNTEER_LEFT, out=out)
+        waiting = await self._store.get(conversation.id)
+        if waiting is not None:
+            self.queue_card(waiting, out)
+        await self._writer.audit("released", conversation=conversation.id, by="silence")
+        if self._auto_assign:
+            await self.auto_assign(out, without=conversation.volunteer)
+
+    async def close_for_silence(self, conversation: Conversation, hours: float, out: Outbox) -> None:
+        """The person has not written for `hours`: the conversation ends kindly, the door left open."""
+        if not await self._store.close(conversation.id):
+            return
+        self._to_person(conversation, texts.SILENCE_CLOSED, out=out)
+        self._thread(conversation, texts.SILENCE_CLOSED_NOTE.format(hours=f"{hours:g}"), out)
+        out.add(self._platform, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=conversation.id,
+                pseudonym=conversation.pseudonym)  # fmt: skip
+        await self._writer.audit("closed", conversation=conversation.id, by="silence")
+        await self.after_ending(conversation, out)
 
     async def _after_hard_conversation(self, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
         """Wellbeing: a cool-down with no new assignments, a check-in, and a debrief request to supervisors."""
@@ -423,6 +474,8 @@ class StaffActions:
         if waiting is not None:
             self.queue_card(waiting, out)
         await self._writer.audit("released", conversation=conversation.id, by=member.id)
+        if self._auto_assign:  # someone else, never straight back to who handed them off
+            await self.auto_assign(out, without=holder)
 
     async def _transfer(self, reference: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
         if not reference:
@@ -507,6 +560,7 @@ class StaffActions:
         out.add(self._platform, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=conversation.id,
                 pseudonym=conversation.pseudonym)  # fmt: skip
         await self._writer.audit("blocked", conversation=conversation.id, by=member.id, seconds=str(seconds))
+        await self.after_ending(conversation, out)
 
     async def _unblock(self, member: StaffMember, conv: ConversationId, *, in_thread: bool = False) -> str:
         """Lift a block: in the conversation's thread by anyone on staff, elsewhere by id for overseers."""
@@ -573,6 +627,7 @@ class StaffActions:
         elif conversation.volunteer and conversation.volunteer != member.id:
             await self._store.transfer(conversation.id, conversation.volunteer, member.id, OVERRIDE_CAPACITY)
             self._thread(conversation, texts.TAKEN_OVER.format(name=member.name), out)
+            await self.after_ending(conversation, out)  # the volunteer's part ended: their cool-down
         self._to_person(conversation, texts.PROFESSIONAL_JOINED, priority=Priority.URGENT, out=out)
         await self._writer.audit("taken_over", conversation=conversation.id, by=member.id)
 

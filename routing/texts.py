@@ -181,6 +181,20 @@ UNBLOCKED = "{pseudonym} is no longer blocked."
 NOT_BLOCKED = "Nobody matching that is blocked."
 BLOCKS_NONE = "No blocks in force."
 BLOCKS_LIST = "Blocks in force:\n{lines}"
+SILENCE_NUDGE = (
+    "{pseudonym} has been waiting {minutes} minutes for your reply. If you cannot carry on, tap Hand off (or "
+    "/release <note>) so someone else can be with them."
+)
+SILENCE_NOTE = "returned to the queue automatically: no reply from their volunteer for {minutes} minutes"
+SILENCE_RELEASED = (
+    "No reply for {minutes} minutes, so this person went back to the front of the queue for someone else. If "
+    "you are still here, /next may bring them back to you."
+)
+SILENCE_CLOSED = (
+    "We haven't heard from you for a while, so we have closed this conversation for now. You are welcome to "
+    "write again at any time, and someone will be here. " + EMERGENCY
+)
+SILENCE_CLOSED_NOTE = "The person has not written for {hours} hours; the conversation was closed kindly."
 ALERT_ACKNOWLEDGED = "✓ Acknowledged by {name} at {at} UTC.\n{alert}"
 ACKNOWLEDGED_NOTE = (
     "{name} (on-call professional) acknowledged the alert at {at} UTC and is following this conversation."

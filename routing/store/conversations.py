@@ -56,6 +56,18 @@ class AssignOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Silence:
+    """An active conversation's last words: when the person and the holder last wrote (or it was taken)."""
+
+    conversation: ConversationId
+    volunteer: VolunteerId
+    pseudonym: Pseudonym
+    tier: RiskTier
+    person_said_at: float
+    staff_said_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
     outcome: AssignOutcome
     conversation: ConversationId | None
@@ -148,6 +160,34 @@ class ConversationStore:
         window = [self._cipher.decrypt(as_bytes(item)).decode() for item in earlier]
         return Opened(conversation, bool(int(created)), window, bool(int(handing_over)))
 
+    async def staff_said(self, conv: ConversationId) -> None:
+        """The holder just wrote to the person (what the silence watch measures from)."""
+        await self._batch.command("HSET", keys.conversation(conv), "staff_said_at", f"{time.time():.3f}")
+
+    async def silences(self) -> list[Silence]:
+        """Every active conversation with when the person and the holder last wrote (the silence watch)."""
+        convs = sorted(text(c) for c in await self._redis.smembers(keys.ACTIVE))
+        if not convs:
+            return []
+        fields = ("state", "volunteer", "pseudonym", "tier", "assigned_at", "person_said_at", "staff_said_at")
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conv in convs:
+                pipe.hmget(keys.conversation(ConversationId(conv)), list(fields))
+            rows = await pipe.execute()
+        found = []
+        for conv, row in zip(convs, rows, strict=True):
+            d = {name: text(v) for name, v in zip(fields, row, strict=True) if v is not None}
+            if d.get("state") != ConversationState.ACTIVE or not d.get("volunteer"):
+                await self._redis.srem(keys.ACTIVE, conv)  # closed or erased meanwhile: not active any more
+                continue
+            assigned = float(d.get("assigned_at", "0"))
+            found.append(Silence(
+                ConversationId(conv), VolunteerId(d["volunteer"]), Pseudonym(d.get("pseudonym", "?")),
+                RiskTier(int(d.get("tier", "0"))), max(float(d.get("person_said_at", "0")), assigned),
+                max(float(d.get("staff_said_at", "0")), assigned),
+            ))  # fmt: skip
+        return found
+
     async def person_of(self, conv: ConversationId) -> str | None:
         """The opaque key of the person a conversation is with (never a raw id)."""
         person = await self._redis.hget(keys.conversation(conv), "person")
@@ -198,7 +238,7 @@ class ConversationStore:
     async def assign(self, volunteer: VolunteerId, capacity: int, conv: ConversationId | None = None) -> Assignment:
         """Give `conv` (or the most urgent waiting person) to `volunteer`, atomically."""
         outcome, got = await self._assign(
-            keys=[keys.QUEUE, keys.volunteer_active(volunteer)],
+            keys=[keys.QUEUE, keys.volunteer_active(volunteer), keys.ACTIVE],
             args=[volunteer, capacity, time.time(), conv or "", keys.CONVERSATION_PREFIX],
         )
         got_text = text(got)
@@ -219,7 +259,7 @@ class ConversationStore:
             return "not_active"
         score = queue_score(found.tier, found.arrival, self._aging)
         result = await self._release(
-            keys=[keys.conversation(conv), keys.volunteer_active(volunteer), keys.QUEUE],
+            keys=[keys.conversation(conv), keys.volunteer_active(volunteer), keys.QUEUE, keys.ACTIVE],
             args=[conv, volunteer, score],
         )
         return text(result)
@@ -230,7 +270,7 @@ class ConversationStore:
         person = await self._redis.hget(keys.conversation(conv), "person")
         person_key = keys.person(text(person)) if person else keys.person("-")
         result = await self._close(
-            keys=[keys.conversation(conv), keys.QUEUE, person_key],
+            keys=[keys.conversation(conv), keys.QUEUE, person_key, keys.ACTIVE],
             args=[conv, time.time(), keys.PREFIX + "vol:"],
         )
         if found is not None and text(result) == "ok":

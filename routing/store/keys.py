@@ -19,6 +19,7 @@ CONVERSATION_SEQ = PREFIX + "seq:conversation"
 CONVERSATION_PREFIX = PREFIX + "conv:"
 ATTEMPTS_PREFIX = PREFIX + "attempts:"
 ON_DUTY = PREFIX + "onduty"
+ACTIVE = PREFIX + "active"  # every conversation with a volunteer now (the silence watch reads it)
 # Messages relayed between a person and staff and delivered, a hash of counters "<platform>:<direction>"
 # (direction: to_person | to_staff). Counted on delivery, so /metrics reports what really arrived.
 RELAYED = PREFIX + "stats:relayed"

@@ -46,6 +46,7 @@ local existing = redis.call('GET', KEYS[1])
 if existing then
   local state = redis.call('HGET', ARGV[1] .. existing, 'state')
   if state == 'waiting' or state == 'active' then
+    if ARGV[10] ~= '' then redis.call('HSET', ARGV[1] .. existing, 'person_said_at', ARGV[2]) end
     return {existing, 0, state, redis.call('HGETALL', ARGV[1] .. existing), remember(existing),
             redis.call('EXISTS', ARGV[1] .. existing .. ':pending')}
   end
@@ -54,7 +55,7 @@ local n = redis.call('INCR', KEYS[2])
 local conv = 'c-' .. n
 redis.call('HSET', ARGV[1] .. conv, 'state', 'waiting', 'platform', ARGV[3], 'chat', ARGV[4],
   'pseudonym', ARGV[5], 'person', ARGV[6], 'tier', 0, 'created_at', ARGV[2], 'arrival', ARGV[2],
-  'lang', ARGV[9])
+  'lang', ARGV[9], 'person_said_at', ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[7], conv)
 redis.call('SET', KEYS[1], conv, 'EX', tonumber(ARGV[8]))
 redis.call('SADD', KEYS[4], conv)
@@ -87,7 +88,7 @@ return redis.call('HGETALL', KEYS[1])
 """
 
 # Assign a waiting conversation to a volunteer without exceeding their capacity.
-# KEYS: queue, volunteer's active set.
+# KEYS: queue, volunteer's active set, the set of every active conversation.
 # ARGV: volunteer id, capacity, now, conversation id ("" = the most urgent waiting person), conv key prefix.
 # Returns {"ok", conv} | {"full", ""} | {"empty", ""} | {"taken", conv}.
 ASSIGN = """
@@ -106,7 +107,9 @@ local ckey = ARGV[5] .. conv
 if redis.call('HGET', ckey, 'state') ~= 'waiting' then return {'taken', conv} end
 redis.call('ZREM', KEYS[1], conv)
 redis.call('HSET', ckey, 'state', 'active', 'volunteer', ARGV[1], 'assigned_at', ARGV[3])
+redis.call('HDEL', ckey, 'staff_said_at')
 redis.call('SADD', KEYS[2], conv)
+redis.call('SADD', KEYS[3], conv)
 return {'ok', conv}
 """
 
@@ -124,7 +127,8 @@ return 'ok'
 """
 
 # Put an active conversation back in the queue (release / hand-off).
-# KEYS: conversation, volunteer's active set, queue.  ARGV: conv id, volunteer id, score.
+# KEYS: conversation, volunteer's active set, queue, the set of every active conversation.
+# ARGV: conv id, volunteer id, score.
 RELEASE = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'active' then return 'not_active' end
 if redis.call('HGET', KEYS[1], 'volunteer') ~= ARGV[2] then return 'not_yours' end
@@ -132,11 +136,13 @@ redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'state', 'waiting')
 redis.call('HDEL', KEYS[1], 'volunteer', 'assigned_at')
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+redis.call('SREM', KEYS[4], ARGV[1])
 return 'ok'
 """
 
 # Close a conversation from any open state.
-# KEYS: conversation, queue, person map.  ARGV: conv id, now, conv key prefix for the volunteer set.
+# KEYS: conversation, queue, person map, the set of every active conversation.
+# ARGV: conv id, now, conv key prefix for the volunteer set.
 CLOSE = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'waiting' and state ~= 'active' then return 'not_open' end
@@ -144,6 +150,7 @@ local vol = redis.call('HGET', KEYS[1], 'volunteer')
 if vol then redis.call('SREM', ARGV[3] .. vol .. ':active', ARGV[1]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'state', 'closed', 'closed_at', ARGV[2])
+redis.call('SREM', KEYS[4], ARGV[1])
 if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
 return 'ok'
 """
