@@ -161,6 +161,11 @@ class EscalationDesk:
                 out.add(self._platform, Audience.STAFF_DIRECT, text, chat=ChatId(chat), buttons=buttons,
                         priority=Priority.URGENT)  # fmt: skip
 
+    async def acknowledged(self, conversation: ConversationId) -> bool:
+        """Whether a professional has acknowledged the conversation's escalation (True when it never had one)."""
+        episode = await self._store.episode_of(conversation)
+        return episode is None or episode.state == "acknowledged"
+
     async def resources_due(self, conversation: ConversationId, tier: RiskTier, entry_id: str) -> bool:
         """Crisis resources go to the person at the episode's first risk, when the tier rises, and again only
         after `resources_interval` (the same text three times in a minute helps nobody)."""

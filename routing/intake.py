@@ -41,8 +41,11 @@ def topic_buttons(topics: Sequence[str], languages: Sequence[str] = ()) -> tuple
     )
 
 
-def feedback_buttons() -> tuple[Button, ...]:
-    return tuple(Button(label, f"feedback {value}") for label, value in FEEDBACK_CHOICES)
+def feedback_buttons(conversation: ConversationId | None = None) -> tuple[Button, ...]:
+    """The feedback question's buttons; with `conversation` (only after high risk, and the question says so)
+    a "Worse" can be acted on: the person is offered someone to talk to again."""
+    suffix = f" {conversation}" if conversation else ""
+    return tuple(Button(label, f"feedback {value}{suffix}") for label, value in FEEDBACK_CHOICES)
 
 
 def fits(volunteer: StaffMember, candidate: Candidate) -> bool:

@@ -185,6 +185,10 @@ class Router:
             urgent=out.entry_id.startswith(URGENT_ENTRY_PREFIX),
         )  # fmt: skip
         opened, created, context = found.conversation, found.created, found.earlier
+        if found.reconnect > opened.tier:
+            # They said they felt worse after a hard conversation: they come back at the front of the queue.
+            await self._store.raise_tier(opened.id, found.reconnect, opened.arrival)
+            opened = dataclasses.replace(opened, tier=found.reconnect)
         conv_id = opened.id
         assessment = self._detector.assess(full_text, context) if full_text else Assessment(RiskTier.NONE, None)
         if flood_count > self._config.flood_limit and assessment.tier < RiskTier.ELEVATED:
@@ -306,9 +310,13 @@ class Router:
     async def _person_button(self, message: InboundMessage, out: Outbox) -> None:
         """A person's button: a topic at intake (skippable) or the anonymous feedback at the end."""
         name, _, value = message.text.strip().partition(" ")
+        value, _, about = value.partition(" ")
         if name == "feedback" and value in {choice for _label, choice in FEEDBACK_CHOICES}:
-            await self._feedback.count(value)
-            self._reply(message, out, texts.FEEDBACK_THANKS)
+            await self._feedback.count(value)  # counted anonymously, whatever follows
+            if value == "worse" and about.startswith("c-"):
+                await self._feeling_worse(message, ConversationId(about), out)
+            else:
+                self._reply(message, out, texts.FEEDBACK_THANKS)
         elif name == "lang" and value in self._config.languages:
             conv = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
             if conv is not None:
@@ -323,6 +331,20 @@ class Router:
                 self._reply(message, out, texts.TOPIC_NOTED.format(topic=value))
             else:
                 self._reply(message, out, texts.TOPIC_SKIPPED)
+
+    async def _feeling_worse(self, message: InboundMessage, conv: ConversationId, out: Outbox) -> None:
+        """After a conversation that reached high risk, "Worse" is a reason to reach out again: the person is
+        offered someone at once (the front of the queue for an hour) and the on-call professional is told."""
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        ended = await self._store.get(conv)
+        if ended is None or await self._store.person_of(conv) != person_key:
+            self._reply(message, out, texts.FEEDBACK_THANKS)  # not theirs (or gone): an ordinary answer
+            return
+        await self._store.offer_reconnect(person_key, ended.tier)
+        self._reply(message, out, texts.WORSE_OFFER, priority=Priority.URGENT)
+        alert = texts.WORSE_ALERT.format(conversation=conv, tier=ended.tier.label, pseudonym=ended.pseudonym)
+        out.add(self._config.staff_platform, Audience.ESCALATION, alert, priority=Priority.URGENT)
+        await self._writer.audit("feeling_worse", conversation=conv)
 
     async def _person_unreachable(self, message: InboundMessage, out: Outbox) -> None:
         """The platform refused delivery for good: end the conversation and tell the volunteer why."""

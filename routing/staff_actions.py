@@ -227,7 +227,7 @@ class StaffActions:
         elif conversation.volunteer != member.id and not any(member.has(r) for r in _OVERSEERS):
             self._say(message, conv, texts.NOT_YOURS.format(volunteer=conversation.volunteer), out)
         elif command == StaffCommand.END:
-            await self._end(member, conversation, out)
+            await self._end(member, conversation, out, argument=argument, message=message)
         elif command == StaffCommand.BLOCK:
             await self._block(argument, member, message, conversation, out)
         elif command == StaffCommand.RELEASE:
@@ -379,11 +379,29 @@ class StaffActions:
             name = holder.name if holder else (conversation.volunteer or "their volunteer")
             self._thread(conversation, texts.WHISPER.format(author=member.name, holder=name), out)
 
-    async def _end(self, member: StaffMember, conversation: Conversation, out: Outbox) -> None:
+    async def _end(
+        self,
+        member: StaffMember,
+        conversation: Conversation,
+        out: Outbox,
+        *,
+        argument: str = "",
+        message: InboundMessage | None = None,
+    ) -> None:
+        high = conversation.tier >= RiskTier.HIGH
+        if high and not member.has(Role.PROFESSIONAL) and message is not None:
+            # Care around the end: not before a professional has the alert, unless the volunteer says why.
+            word, _, why = argument.partition(" ")
+            if not await self._escalations.acknowledged(conversation.id) and not (word == "confirm" and why.strip()):
+                self._say(message, conversation.id, texts.END_NEEDS_ACK.format(tier=conversation.tier.label), out)
+                return
+            if word == "confirm":
+                await self._writer.audit("ended_before_acknowledgement", conversation=conversation.id, by=member.id)
         await self._store.close(conversation.id)
         self._to_person(conversation, texts.ENDED_BY_VOLUNTEER, out=out)
-        self._to_person(conversation, texts.FEEDBACK_QUESTION, buttons=feedback_buttons(), priority=Priority.BACKGROUND,
-                        out=out)  # fmt: skip
+        question = texts.FEEDBACK_QUESTION_CARE if high else texts.FEEDBACK_QUESTION
+        self._to_person(conversation, question, buttons=feedback_buttons(conversation.id if high else None),
+                        priority=Priority.BACKGROUND, out=out)  # fmt: skip
         self._thread(conversation, texts.CLOSED_NOTE.format(who=member.name), out)
         out.add(
             self._platform,

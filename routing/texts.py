@@ -44,6 +44,22 @@ TOPIC_NOTED = "Thank you. We'll look for a volunteer who knows about {topic}; it
 TOPIC_SKIPPED = "That's fine. A volunteer will be with you as soon as possible."
 LANGUAGE_NOTED = "Thank you. We'll look for a volunteer who speaks your language."
 FEEDBACK_QUESTION = "If you have a moment: how are you feeling now, compared to when you started? (anonymous)"
+FEEDBACK_QUESTION_CARE = (
+    "If you have a moment: how are you feeling now, compared to when you started? If you answer Worse, we "
+    "will offer you someone to talk to again straight away."
+)
+WORSE_OFFER = (
+    "Thank you for telling us, and I'm sorry it feels worse. You don't have to carry this alone: write here "
+    "whenever you want, now if you like, and you will be at the front of the queue for the next hour. " + EMERGENCY
+)
+WORSE_ALERT = (
+    "After conversation {conversation} (reached {tier}), {pseudonym} says they feel worse. They were invited "
+    "to write again and will be at the front of the queue for the next hour."
+)
+END_NEEDS_ACK = (
+    "This conversation reached {tier} risk and no professional has acknowledged the alert yet. Stay with them "
+    "if you can. To end it anyway, write /end confirm <why> (it is recorded)."
+)
 FEEDBACK_THANKS = "Thank you for telling us. Take care of yourself; you can write here again at any time."
 CONNECTED = "A volunteer has joined the conversation. You can write to them here."
 

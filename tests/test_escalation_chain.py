@@ -180,3 +180,47 @@ async def test_escalate_with_a_tier_below_elevated_explains_itself(redis: Redis)
     out = await h.outbound(Platform.TELEGRAM)
     assert not [m for m in out if m.audience == Audience.ESCALATION]
     assert any(m.text.startswith("/escalate pages the on-call professional") for m in out)
+
+
+async def test_a_high_risk_conversation_is_not_ended_before_a_professional_has_the_alert(redis: Redis) -> None:
+    h = make_harness(redis, members=STAFF)
+    await _rota(redis)
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
+    await h.person("9001", RISK_TEXT)
+    await h.outbound(Platform.TELEGRAM)
+    await h.staff("501", "/end", thread="77")
+    out = await h.outbound(Platform.TELEGRAM)
+    assert any("no professional has acknowledged the alert yet" in m.text for m in out)
+    assert not [m for m in out if m.audience == Audience.SEEKER]  # still open: nothing said to the person
+    await h.staff("501", "/end confirm they said they are with their sister now", thread="77")
+    out = await h.outbound(Platform.TELEGRAM)
+    assert any("ended this conversation" in m.text for m in out if m.audience == Audience.SEEKER)
+    events = [e[b"event"] for _id, e in await redis.xrange(keys.AUDIT)]
+    assert b"ended_before_acknowledgement" in events
+
+
+async def test_worse_after_a_hard_conversation_offers_someone_again_and_tells_the_professional(redis: Redis) -> None:
+    h = make_harness(redis, members=STAFF)
+    await _rota(redis)
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
+    await h.person("9001", RISK_TEXT)
+    await h.staff("700", "/ack e-1", origin=Origin.ESCALATION)
+    await h.outbound(Platform.TELEGRAM)
+    await h.staff("501", "/end", thread="77")  # acknowledged: the volunteer may end it
+    question = next(m for m in await h.outbound(Platform.TELEGRAM) if m.buttons and m.audience == Audience.SEEKER)
+    assert "Worse, we will offer you someone" in question.text  # the person is told what Worse does
+    worse = next(b.action for b in question.buttons if b.label == "Worse")
+    await h.person("9001", worse, kind=InboundKind.ACTION)
+    out = await h.outbound(Platform.TELEGRAM)
+    assert any("front of the queue" in m.text for m in out if m.audience == Audience.SEEKER)
+    told = [m.text for m in out if m.audience == Audience.ESCALATION]
+    assert told and "says they feel worse" in told[0] and conv in told[0]
+    await h.person("9001", "I'm back")
+    again = await h.stack.conversations.get(await h.conversation_of("9001"))
+    assert again is not None and again.id != conv and again.tier.label == "imminent"  # the front of the queue

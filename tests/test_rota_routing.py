@@ -124,7 +124,7 @@ async def test_a_hard_conversation_brings_a_cool_down_a_check_in_and_a_debrief(r
     await h.open_thread(conv, "77")
     await h.outbound(Platform.TELEGRAM)
 
-    await h.staff("501", "/end", thread="77")
+    await h.staff("501", "/end confirm safe with family now, agreed to call back", thread="77")  # no ack yet
     out = await h.outbound(Platform.TELEGRAM)
     assert any("heavy conversation" in m.text for m in out if m.audience == Audience.STAFF_THREAD)
     assert any(m.text.startswith("Debrief please: Ana") for m in out if m.audience == Audience.STAFF_LOBBY)

@@ -81,6 +81,7 @@ class Opened:
     created: bool
     earlier: list[str]  # the recent-message window before the remembered message, oldest first
     handing_over: bool = False  # messages kept while waiting are still being sent to the volunteer
+    reconnect: RiskTier = RiskTier.NONE  # new, and the person was offered to come back at this tier
 
 
 class ConversationStore:
@@ -137,10 +138,16 @@ class ConversationStore:
         messages, encrypted, expiring with the retention limit), whose earlier messages come back too."""
         now = time.time()
         entry = self._cipher.encrypt(remember.encode()) if remember else b""
-        conv, created, _state, record, earlier, handing_over = await self._batch.script(
+        conv, created, _state, record, earlier, handing_over, *reconnect = await self._batch.script(
             self._open,
             alone=urgent,  # the urgent lane's message never waits for a batch of ordinary ones
-            keys=[keys.person(person_key), keys.CONVERSATION_SEQ, keys.QUEUE, keys.person_conversations(person_key)],
+            keys=[
+                keys.person(person_key),
+                keys.CONVERSATION_SEQ,
+                keys.QUEUE,
+                keys.person_conversations(person_key),
+                keys.reconnect(person_key),
+            ],
             args=[
                 keys.CONVERSATION_PREFIX,
                 now,
@@ -158,7 +165,8 @@ class ConversationStore:
         fields = [text(item) for item in record]
         conversation = _conversation(ConversationId(text(conv)), dict(zip(fields[::2], fields[1::2], strict=True)))
         window = [self._cipher.decrypt(as_bytes(item)).decode() for item in earlier]
-        return Opened(conversation, bool(int(created)), window, bool(int(handing_over)))
+        reconnect_tier = RiskTier(int(text(reconnect[0]))) if reconnect else RiskTier.NONE
+        return Opened(conversation, bool(int(created)), window, bool(int(handing_over)), reconnect_tier)
 
     async def staff_said(self, conv: ConversationId) -> None:
         """The holder just wrote to the person (what the silence watch measures from)."""
@@ -187,6 +195,10 @@ class ConversationStore:
                 max(float(d.get("staff_said_at", "0")), assigned),
             ))  # fmt: skip
         return found
+
+    async def offer_reconnect(self, person_key: str, tier: RiskTier, seconds: int = 3600) -> None:
+        """The person's next conversation within `seconds` starts at `tier` (the front of the queue)."""
+        await self._redis.set(keys.reconnect(person_key), int(tier), ex=seconds)
 
     async def person_of(self, conv: ConversationId) -> str | None:
         """The opaque key of the person a conversation is with (never a raw id)."""

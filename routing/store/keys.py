@@ -43,6 +43,11 @@ def person(person_key: str) -> str:
     return f"{PREFIX}person:{person_key}"
 
 
+def reconnect(person_key: str) -> str:
+    """A person who felt worse after a hard conversation: the tier their next conversation starts at."""
+    return f"{PREFIX}reconnect:{person_key}"
+
+
 def person_conversations(person_key: str) -> str:
     """Every conversation a person has had (within retention), so /forget can find them all."""
     return f"{PREFIX}person:{person_key}:convs"

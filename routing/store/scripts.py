@@ -26,12 +26,13 @@ return {'ok', id, count}
 
 # Open (or find) a person's conversation and queue it; optionally add a message to its recent-message window
 # (the risk detector's context) in the same round trip.
-# KEYS: person map, conversation sequence, queue, person's conversation set.
+# KEYS: person map, conversation sequence, queue, person's conversation set, person's reconnect offer.
 # ARGV: conversation key prefix, now, platform, chat, pseudonym, person key, initial score, retention s,
 #       language, encrypted message for the recent window ("" = none), window size.
 # Returns {conversation id, 1 if created else 0, state, the conversation hash as a flat field/value list,
 #          the recent window before this message, oldest first, 1 if messages kept while waiting are still
-#          being handed to the volunteer (the pending hash exists) else 0}.
+#          being handed to the volunteer (the pending hash exists) else 0, and for a new conversation the tier
+#          a reconnect offer starts it at (keys.reconnect, taken here) }.
 OPEN_CONVERSATION = """
 local function remember(conv)
   if ARGV[10] == '' then return {} end
@@ -60,7 +61,8 @@ redis.call('ZADD', KEYS[3], ARGV[7], conv)
 redis.call('SET', KEYS[1], conv, 'EX', tonumber(ARGV[8]))
 redis.call('SADD', KEYS[4], conv)
 redis.call('EXPIRE', KEYS[4], tonumber(ARGV[8]))
-return {conv, 1, 'waiting', redis.call('HGETALL', ARGV[1] .. conv), remember(conv), 0}
+local reconnect = redis.call('GETDEL', KEYS[5]) or '0'
+return {conv, 1, 'waiting', redis.call('HGETALL', ARGV[1] .. conv), remember(conv), 0, reconnect}
 """
 
 # Keep a person's message for the volunteer while they wait, or while the messages kept so far are still
