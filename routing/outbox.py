@@ -24,6 +24,7 @@ from routing.model import (
 )
 
 AfterEmit = Callable[[], Awaitable[None]]
+NOTICE_MARK = "ⓘ "  # the service speaking in a conversation's topic/thread, not the person
 
 
 @dataclass
@@ -49,7 +50,14 @@ class Outbox:
         source_platform: Platform | None = None,
         buttons: tuple[Button, ...] = (),
         priority: Priority = Priority.STAFF,
+        notice: bool | None = None,
     ) -> None:
+        """`notice`: marks the service's own words in a conversation's topic/thread, so that volunteers tell
+        them from the person's at a glance; by default every text there that is not a relay (`source_platform`)."""
+        if notice is None:
+            notice = audience == Audience.STAFF_THREAD and kind == OutboundKind.SEND and source_platform is None
+        if notice and text and not text.startswith(NOTICE_MARK):
+            text = NOTICE_MARK + text
         self.messages.append(
             OutboundMessage(
                 platform=platform,

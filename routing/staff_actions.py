@@ -39,7 +39,7 @@ from routing.rota_changes import describe_change
 from routing.rota_commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
 from routing.rota_maths import on_shift
 from routing.store.blocks import Block, BlockStore
-from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
+from routing.store.conversations import TOPIC_FIELD, Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.rota_store import RotaStore
@@ -282,6 +282,11 @@ class StaffActions:
         if conversation is None:
             return
         header = texts.THREAD_OPENED.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label)
+        topic = await self._store.get_field(conv, TOPIC_FIELD)  # what they chose at intake, if anything
+        header += "\n" + texts.THREAD_ABOUT.format(
+            platform=conversation.platform.value.capitalize(), language=conversation.language or "not given",
+            topic=topic or "not chosen",
+        )  # fmt: skip
         # The hand-over opens the volunteer's topic: it goes with the person's own messages (PERSON), ahead of
         # notices, else a busy staff group (Telegram: ~20 sends a minute) keeps a taken person waiting unseen.
         self._thread(conversation, header, out, priority=Priority.PERSON)

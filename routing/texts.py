@@ -130,6 +130,7 @@ TAKEN = (
     "you can carry right now, tap Hand off (or /release <note>) and they go back to the queue."
 )
 THREAD_OPENED = "Conversation with {pseudonym} (risk: {tier}). What they sent while waiting follows."
+THREAD_ABOUT = "Writes on {platform} · language: {language} · wants to talk about: {topic}"
 CLOSED_NOTE = "Conversation ended by {who}."
 RELEASED_NOTE = "Released back to the queue by {volunteer}. Handover note: {note}"
 TRANSFERRED_NOTE = "Transferred from {source} to {target}."

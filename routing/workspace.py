@@ -26,6 +26,7 @@ from routing.model import (
     Priority,
     VolunteerId,
 )
+from routing.outbox import NOTICE_MARK
 from routing.roster import Roster, StaffMember
 from routing.store.conversations import ConversationStore
 from routing.store.desk_messages import DeskMessages
@@ -122,5 +123,5 @@ def _desk_copy(message: OutboundMessage, chat: ChatId) -> OutboundMessage:
         audience=Audience.STAFF_DIRECT,
         chat=chat,
         key=message.key + DESK_KEY_SUFFIX,
-        text=template.format(pseudonym=who, text=message.text).strip(),
+        text=template.format(pseudonym=who, text=message.text.removeprefix(NOTICE_MARK)).strip(),
     )

@@ -183,7 +183,7 @@ async def test_a_volunteer_whose_shift_ends_is_asked_to_hand_over_each_conversat
     await h.stack.coverage.check(now=datetime(2031, 3, 3, 9, 55, tzinfo=UTC))
     prompts = [m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
     assert [m.text for m in prompts if m.conversation == conv] == [
-        "Your shift ends at Mon 10:00 UTC. To hand over, use /release <note for the next volunteer>; to stay "
+        "ⓘ Your shift ends at Mon 10:00 UTC. To hand over, use /release <note for the next volunteer>; to stay "
         "with them, just carry on."
     ]
 

@@ -141,7 +141,7 @@ async def test_release_returns_the_person_with_a_handover_note(redis: Redis) -> 
 
     await h.staff("502", "/next")
     thread = [m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
-    assert "Handover note: prefers short messages" in thread
+    assert "ⓘ Handover note: prefers short messages" in thread  # marked: the service's words, not the person's
 
 
 async def test_transfer_respects_the_receivers_capacity(redis: Redis) -> None:
@@ -373,3 +373,17 @@ async def test_kept_messages_hand_over_in_order_even_when_more_arrive_during_the
     await h.person("9001", "after the hand-over")  # relayed directly again
     thread = [m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
     assert thread == ["after the hand-over"]
+
+
+async def test_the_volunteer_sees_what_the_person_chose_and_the_services_words_marked(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.person("9001", "hello")
+    await h.person("9001", "topic loneliness", kind=InboundKind.ACTION)
+    await h.staff("501", "/next")
+    thread = [m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
+    header = thread[0].text
+    assert header.startswith("ⓘ Conversation with") and "wants to talk about: loneliness" in header
+    assert "Writes on Telegram" in header
+    relayed = [m.text for m in thread if m.source_platform is not None]
+    assert relayed == ["hello"]  # the person's own words are never marked as the service's
+    assert all(m.text.startswith("ⓘ ") for m in thread if m.source_platform is None and m.text)

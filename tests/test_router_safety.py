@@ -263,7 +263,7 @@ async def test_only_the_holder_speaks_to_the_person_everyone_else_whispers(redis
     out = await h.outbound(Platform.TELEGRAM)
     assert [m.text for m in out if m.audience == Audience.SEEKER] == ["How have you been sleeping?"]
     told = [m.text for m in out if m.audience == Audience.STAFF_THREAD]
-    assert len([t for t in told if t.startswith("Dr Lee: only Ana, who holds this conversation")]) == 1  # once
+    assert len([t for t in told if t.startswith("ⓘ Dr Lee: only Ana, who holds this conversation")]) == 1  # once
     whispers = [e for _id, e in await redis.xrange(keys.AUDIT) if e[b"event"] == b"whisper"]
     assert [(e[b"conversation"], e[b"by"]) for e in whispers] == [(conv.encode(), b"dr-lee")] * 2
 

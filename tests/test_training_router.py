@@ -22,7 +22,7 @@ from routing.model import (
     UserId,
     VolunteerId,
 )
-from routing.outbox import Outbox
+from routing.outbox import NOTICE_MARK, Outbox
 from routing.roster import Roster, StaffMember
 from routing.store import keys
 from routing.store.training import TrainingStore
@@ -77,7 +77,7 @@ async def test_a_coordinator_starts_a_practice_session_in_a_topic_marked_trainin
     thread = [m for m in out if m.audience == Audience.STAFF_THREAD]
     assert {m.conversation for m in thread} == {T1}
     assert {m.pseudonym for m in thread} == {"TRAINING · loneliness · Ana"}  # the adapters name the topic by it
-    assert thread[0].text.startswith("TRAINING · practice only. Ana, you are practising")
+    assert thread[0].text.startswith("ⓘ TRAINING · practice only. Ana, you are practising")
     assert "Nothing here reaches a real person" in thread[0].text
     opening = [m.text for m in thread[1:]]
     assert opening == ["hi", "not sure this is the right place. I just don't really have anyone to talk to"]
@@ -136,7 +136,7 @@ async def test_replies_drive_the_branches_and_end_gives_both_a_debrief(redis: Re
     await h.staff("501", "/end", thread="900")
     out = await said(h)
     (debrief,) = in_thread(out)
-    assert debrief.startswith("TRAINING DEBRIEF · Loneliness: new in town (loneliness) · Ana")
+    assert debrief.startswith("ⓘ TRAINING DEBRIEF · Loneliness: new in town (loneliness) · Ana")
     assert "How it ended: ended with /end by Ana" in debrief
     assert "Messages: 2 from you, 5 from the person." in debrief
     assert "Response times: first reply " in debrief and ", median " in debrief
@@ -144,7 +144,7 @@ async def test_replies_drive_the_branches_and_end_gives_both_a_debrief(redis: Re
     assert "✓ Reflected their feelings" in debrief and "✓ Asked directly about suicide" in debrief
     assert "✗ Explored small next steps" in debrief
     assert "The script's path: opening → share → not_like_that" in debrief
-    assert lobby(out) == [f"For Cora, who started this practice session:\n{debrief}"]
+    assert lobby(out) == [f"For Cora, who started this practice session:\n{debrief.removeprefix(NOTICE_MARK)}"]
     assert [m.kind for m in out if m.conversation == T1][-1] == OutboundKind.CLOSE_THREAD
     session = await redis.hgetall(keys.training(T1))
     assert session[b"phase"] == b"done"
@@ -184,7 +184,7 @@ async def test_escalate_is_practised_and_nothing_is_sent(redis: Redis) -> None:
 
     await h.staff("501", "/escalate", thread="900")
     out = await said(h)
-    assert in_thread(out)[0].startswith("TRAINING: escalation noted.")
+    assert in_thread(out)[0].startswith("ⓘ TRAINING: escalation noted.")
     assert "I don't really want to die" in in_thread(out)[1]
     assert not [m for m in out if m.audience == Audience.ESCALATION]
     await h.staff("501", "Thank you for telling me. I'll stay right here with you until they arrive", thread="900")
@@ -249,8 +249,8 @@ async def test_only_the_trainee_drives_the_script(redis: Redis) -> None:
     await h.staff("502", "/end", thread="900")
     await h.staff("501", "/next", thread="900")
     assert in_thread(await said(h)) == [
-        "TRAINING: this practice session is Ana's; only they or a coordinator can end it.",
-        "TRAINING: in a practice topic only /escalate, /end and /help work.",
+        "ⓘ TRAINING: this practice session is Ana's; only they or a coordinator can end it.",
+        "ⓘ TRAINING: in a practice topic only /escalate, /end and /help work.",
     ]
     session = await redis.hgetall(keys.training(T1))
     assert session[b"step"] == b"opening" and session[b"phase"] == b"waiting"
@@ -262,7 +262,7 @@ async def test_a_finished_session_says_so(redis: Redis) -> None:
     await h.staff("501", "/end", thread="900")
     await said(h)
     await h.staff("501", "hello?", thread="900")
-    assert in_thread(await said(h)) == ["TRAINING: this practice session has ended."]
+    assert in_thread(await said(h)) == ["ⓘ TRAINING: this practice session has ended."]
 
 
 async def test_handling_an_entry_again_after_a_crash_changes_nothing(redis: Redis) -> None:

@@ -316,13 +316,14 @@ class TrainingDesk:
         said: dict[str, Event] = {}
         now = self._clock()
         for line in lines:
-            self._note(session, line, out)
+            self._note(session, line, out, person=True)
             said[out.messages[-1].key] = Event(now, Speaker.PERSON)
         return said
 
-    def _note(self, session: TrainingSession, text: str, out: Outbox) -> None:
+    def _note(self, session: TrainingSession, text: str, out: Outbox, *, person: bool = False) -> None:
+        """A line in the session's thread: the scripted person's (`person`), or the trainer's notice."""
         out.add(self._platform, Audience.STAFF_THREAD, text, conversation=session.id, pseudonym=_topic(session),
-                priority=Priority.BACKGROUND)  # fmt: skip
+                priority=Priority.BACKGROUND, notice=not person)  # fmt: skip
 
 
 def _topic(session: TrainingSession) -> Pseudonym:
