@@ -78,8 +78,9 @@ async def test_a_volunteer_serves_a_person_from_their_private_chat(desk: Desk) -
     box.send_user_message(desk.first, "hi, everything feels heavy tonight")
     await desk.take_from_lobby()
     relay = await desk.says(lambda m: m.chat_id == desk.volunteer.id and "everything feels heavy" in m.body)
-    pseudonym = relay.body.split(":")[0]
-    assert relay.body == f"{pseudonym}: hi, everything feels heavy tonight"  # named by nickname, never the name
+    part = next(p for p in relayed([relay.body]) if "everything feels heavy" in p)  # may come merged
+    pseudonym = part.split(":")[0]
+    assert part == f"{pseudonym}: hi, everything feels heavy tonight"  # named by nickname, never the name
     assert "Alex" not in relay.body
     await desk.says(lambda m: m.chat_id == desk.first.id and "volunteer has joined" in m.body)
 
@@ -87,7 +88,8 @@ async def test_a_volunteer_serves_a_person_from_their_private_chat(desk: Desk) -
     box.send_user_message(desk.volunteer, "I'm here. What's been weighing on you?")
     await desk.says(lambda m: m.chat_id == desk.first.id and "weighing on you" in m.body, since=mark)
     box.send_user_message(desk.first, "work, mostly")
-    await desk.says(lambda m: m.chat_id == desk.volunteer.id and m.body == f"{pseudonym}: work, mostly", since=mark)
+    await desk.says(lambda m: m.chat_id == desk.volunteer.id and f"{pseudonym}: work, mostly" in relayed([m.body]),
+                    since=mark)  # fmt: skip
     # The forum keeps the record: the person's words reach the conversation's topic too.
     copy = await desk.says(lambda m: m.chat_id == desk.staff.id and "work, mostly" in relayed([m.body]), within=15)
     assert copy.thread_id is not None
@@ -103,11 +105,13 @@ async def test_holding_two_people_a_reply_picks_the_person_and_a_bare_message_go
     await desk.says(lambda m: m.chat_id == desk.second.id and "queue" in m.body)
     box.send_user_message(desk.volunteer, "/next")
     second_relay = await desk.says(lambda m: m.chat_id == desk.volunteer.id and "second person here" in m.body)
+    await desk.says(lambda m: m.chat_id == desk.second.id and "volunteer has joined" in m.body)
 
     mark = box.mark()
     box.send_user_message(desk.volunteer, "how are you doing?")
     which = await desk.says(lambda m: m.chat_id == desk.volunteer.id and "Nothing was sent" in m.body, since=mark)
-    assert second_relay.body.split(":")[0] in which.body  # names the people held, by nickname
+    second_part = next(p for p in relayed([second_relay.body]) if "second person here" in p)
+    assert second_part.split(":")[0] in which.body  # names the people held, by nickname
 
     box.send_user_message(desk.volunteer, "thanks for waiting, I'm with you", reply_to=second_relay)
     await desk.says(lambda m: m.chat_id == desk.second.id and "I'm with you" in m.body, since=mark)
@@ -136,6 +140,7 @@ async def test_a_supervisors_words_in_the_topic_reach_the_volunteer_never_the_pe
     box.send_user_message(desk.first, "I haven't slept in days")
     await desk.take_from_lobby()
     await desk.says(lambda m: m.chat_id == desk.volunteer.id and "slept in days" in m.body)
+    await desk.says(lambda m: m.chat_id == desk.first.id and "volunteer has joined" in m.body)
     copy = await desk.says(
         lambda m: m.chat_id == desk.staff.id and any("slept in days" in part for part in relayed([m.body])), within=15
     )
@@ -152,13 +157,14 @@ async def test_a_risk_message_reaches_the_volunteers_private_chat_with_the_alert
     box = desk.sandbox
     box.send_user_message(desk.first, "hi")
     await desk.take_from_lobby()
-    await desk.says(lambda m: m.chat_id == desk.volunteer.id and m.body.endswith(": hi"))
+    await desk.says(lambda m: m.chat_id == desk.volunteer.id and any(p.endswith(": hi") for p in relayed([m.body])))
     mark = box.mark()
     box.send_user_message(desk.first, "I have the pills in front of me and I'm going to take them all tonight")
     await desk.says(lambda m: m.chat_id == desk.volunteer.id and "pills in front of me" in m.body, since=mark)
     await desk.says(lambda m: m.chat_id == desk.alerts.id, since=mark)
     alert = await desk.says(lambda m: m.chat_id == desk.volunteer.id and "flagged" in m.body, since=mark)
-    assert alert.body.startswith("[")  # a notice about the person, named by nickname
+    notice = next(p for p in relayed([alert.body]) if "flagged" in p)
+    assert notice.startswith("[")  # a notice about the person, named by nickname
 
 
 async def test_someone_the_rota_does_not_know_is_still_a_person_in_a_private_chat(desk: Desk) -> None:
