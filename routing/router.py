@@ -221,7 +221,7 @@ class Router:
         """A blocked person's message is still screened: below high risk it stops here (they are reminded,
         kindly, at most twice a day); at high risk it goes on like any other, so help and the professional on
         call are never gated by a block."""
-        block = await self._blocks.of(person_key)
+        block = await self._blocks.blocked(person_key)
         if block is None:
             return False
         if full_text and self._detector.assess(full_text).tier >= RiskTier.HIGH:

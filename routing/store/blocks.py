@@ -38,9 +38,26 @@ class Block:
 class BlockStore:
     """Adds, reads, lists and lifts blocks."""
 
-    def __init__(self, redis: Redis, cipher: TextCipher) -> None:
+    def __init__(self, redis: Redis, cipher: TextCipher, *, refresh_seconds: float = 2.0) -> None:
         self._redis = redis
         self._cipher = cipher
+        # Who is blocked, as this process last read it: every person message asks, and blocks are rare, so
+        # one read every `refresh_seconds` instead of one per message (a block placed by another router
+        # process takes effect within that time; one placed here at once).
+        self._refresh = refresh_seconds
+        self._known: dict[str, float] = {}
+        self._read_at = -refresh_seconds
+
+    async def blocked(self, person_key: str) -> Block | None:
+        """The person's block while it lasts, else None; cheap for everyone who is not blocked."""
+        now = time.monotonic()
+        if now - self._read_at >= self._refresh:
+            entries = cast(
+                list[tuple[bytes, float]], await self._redis.zrangebyscore(BLOCKS, time.time(), "+inf", withscores=True)
+            )
+            self._known = {text(key): float(until) for key, until in entries}
+            self._read_at = now
+        return await self.of(person_key) if person_key in self._known else None
 
     async def add(self, block: Block) -> None:
         seconds = max(60, int(block.until - time.time()))
@@ -54,6 +71,7 @@ class BlockStore:
             pipe.expire(_block(block.person_key), seconds)
             pipe.zadd(BLOCKS, {block.person_key: block.until})
             await pipe.execute()
+        self._known[block.person_key] = block.until
 
     async def of(self, person_key: str) -> Block | None:
         """The person's block while it lasts, else None."""
@@ -72,6 +90,7 @@ class BlockStore:
             pipe.delete(_block(person_key))
             pipe.zrem(BLOCKS, person_key)
             removed, _ = await pipe.execute()
+        self._known.pop(person_key, None)
         return bool(removed)
 
     async def active(self, now: float | None = None) -> list[Block]:
