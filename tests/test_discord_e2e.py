@@ -257,3 +257,23 @@ async def test_only_the_volunteer_speaks_to_the_person_a_colleagues_words_stay_w
     assert to_person == ["How have you been sleeping?"]
     notices = [a for a in box.actions[mark:] if a.message and "who holds this" in a.message.content]
     assert len(notices) == 1  # told once, not at every message
+
+
+async def test_a_volunteer_escalates_with_the_button_and_the_alert_updates_when_acknowledged(bridge: World) -> None:
+    w, box = bridge, bridge.box
+    box.send_dm(w.person, "I gave my guitar to my brother and wrote some letters")  # no phrase the detector knows
+    thread = await w.take_first_card()
+    taken = await w.seen(lambda m: m.channel_id == thread.id and any(b["label"] == "Escalate" for b in m.buttons))
+    escalate = next(b["custom_id"] for b in taken.buttons if b["label"] == "Escalate")
+    box.press_button(w.volunteer, taken, escalate)
+    alert = await w.seen(lambda m: m.channel_id == w.alerts.id and "raised by staff" in m.content)
+    assert [b["label"] for b in alert.buttons] == ["Acknowledge", "Take over"]
+    await w.seen(lambda m: m.channel_id == thread.id and "escalated this conversation (high)" in m.content)
+    assert not [
+        a for a in box.actions if a.message and a.message.channel_id == w.dm().id and "RISK" in a.message.content
+    ]
+
+    box.press_button(w.professional, alert, alert.buttons[0]["custom_id"])
+    edited = await w.seen(lambda m: m.id == alert.id and m.content.startswith("✓ Acknowledged by"))
+    assert edited.buttons == []  # the alert itself shows who took it; nobody acts on a stale one
+    await w.seen(lambda m: m.channel_id == thread.id and "acknowledged the alert" in m.content)

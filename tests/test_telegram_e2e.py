@@ -408,3 +408,15 @@ async def test_a_stale_take_is_answered_at_once_on_the_button_itself(bridge: Wor
     assert answered.answer_text is not None
     assert answered.answer_text.startswith("Someone else has already taken")
     assert "Alex" not in answered.answer_text  # the nickname, never the person's name
+
+
+async def test_a_volunteer_escalates_with_the_button_in_the_topic(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    box.send_user_message(w.person, "I gave my guitar to my brother and wrote some letters")
+    thread = await w.take_first_card()
+    taken = await w.bot_says(lambda m: m.thread_id == thread and any(label == "Escalate" for label, _ in m.buttons))
+    box.press_button(w.volunteer, taken, next(data for label, data in taken.buttons if label == "Escalate") or "")
+    alert = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "raised by staff" in m.body)
+    assert [label for label, _data in alert.buttons] == ["Acknowledge", "Take over"]
+    await w.bot_says(lambda m: m.thread_id == thread and "escalated this conversation (high)" in m.body)
+    assert not [m for m in w.to_person() if "RISK" in m.body]  # the alert is for staff only
