@@ -231,7 +231,7 @@ class EscalationDesk:
     def _why(esc: Escalation) -> str:
         if esc.raised_by is not None:
             return f"raised by staff ({esc.raised_by}), not by the detector"
-        return ", ".join(esc.phrase_ids) or "-"
+        return plain_words(esc.phrase_ids)
 
     def _timeout(self, esc: Escalation) -> float:
         return self._policy.review_timeout if esc.review else self._policy.ack_timeout
@@ -308,3 +308,17 @@ class EscalationDesk:
 
 def _answers(esc: EscalationId) -> tuple[Button, ...]:
     return (Button("Acknowledge", f"ack {esc}"), Button("Take over", f"takeover {esc}"))
+
+
+def plain_words(phrase_ids: tuple[str, ...]) -> str:
+    """What the detector saw, in words a clinician reads at a glance, from the ids of what matched
+    ("en.means.pills", "en.rule.high_with_time" -> "means: pills · high with time"), most telling first (rules
+    combine several signs), each once, with the ids after it for whoever tunes the phrase files."""
+    words: list[str] = []
+    for phrase in sorted(phrase_ids, key=lambda p: ".rule." not in p):
+        _lang, _, rest = phrase.partition(".")
+        group, _, name = rest.partition(".")
+        said = name.replace("_", " ") if group == "rule" else f"{group.replace('_', ' ')}: {name.replace('_', ' ')}"
+        if said not in words:
+            words.append(said)
+    return f"{' · '.join(words)} ({', '.join(phrase_ids)})" if words else "-"

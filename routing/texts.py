@@ -145,11 +145,11 @@ UNKNOWN_COMMAND = (
 NEEDS_ARGUMENT = "/{command} needs {what}, for example: /{command} {example}"
 ESCALATION_ALERT = (
     "⚠ RISK {tier} · {category} · {pseudonym} · conversation {conversation}\n"
-    "Matched: {phrases}\nRaised {at} UTC. Acknowledge with the button or /ack {escalation}."
+    "Detected: {phrases}\nRaised {at} UTC. Acknowledge with the button or /ack {escalation}."
 )
 REVIEW_ALERT = (
     "REVIEW (elevated) · {category} · {pseudonym} · conversation {conversation}\n"
-    "Matched: {phrases}\nRaised {at} UTC. Please review within {minutes} minutes; confirm with the button or "
+    "Detected: {phrases}\nRaised {at} UTC. Please review within {minutes} minutes; confirm with the button or "
     "/ack {escalation}."
 )
 RE_ESCALATION = (

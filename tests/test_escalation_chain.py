@@ -224,3 +224,12 @@ async def test_worse_after_a_hard_conversation_offers_someone_again_and_tells_th
     await h.person("9001", "I'm back")
     again = await h.stack.conversations.get(await h.conversation_of("9001"))
     assert again is not None and again.id != conv and again.tier.label == "imminent"  # the front of the queue
+
+
+async def test_an_alert_says_in_plain_words_what_was_detected(redis: Redis) -> None:
+    h = make_harness(redis, members=STAFF)
+    await h.person("9001", RISK_TEXT)
+    alert = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.ESCALATION)
+    detected = next(line for line in alert.text.splitlines() if line.startswith("Detected: "))
+    assert "means: pills" in detected and "means with plan" in detected  # words first, ids after for tuning
+    assert RISK_TEXT not in alert.text  # never the person's words unless escalation.include_text

@@ -59,7 +59,7 @@ async def test_risk_sends_resources_alerts_with_a_button_and_jumps_the_queue(wor
         assert "being brought in" in resources.body  # a person will be with them: never "refer and end"
         alert = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "RISK" in m.body)
         assert alert.buttons[0][0] == "Acknowledge"
-        assert "kill myself" not in alert.body  # no message text unless include_text is configured
+        assert RISK not in alert.body  # what matched, in words; never the message itself unless include_text
         assert "Alex" not in alert.body
 
         box.send_user_message(w.volunteer, "/next", chat=w.staff)
