@@ -288,9 +288,14 @@ class DiscordWorld(World):
         return found
 
     def refused(self) -> int:
-        refused = [call.route for call in self.box.calls() if call.status == 429]
-        if refused:
-            print(f"[discord] 429 on: {sorted(set(refused))}", flush=True)  # which bucket the pacing missed
+        calls = self.box.calls()
+        refused = [call for call in calls if call.status == 429]
+        for call in refused:  # which bucket the pacing missed, and the calls before it on the same path
+            after = call.path.partition("/channels/")[2].split("/")[0]
+            channel = int(after) if after.isdigit() else 0
+            kind = "lobby" if channel == self.staff.id else "alerts" if channel == self.alerts.id else "dm or thread"
+            before = [round(c.at - call.at, 3) for c in calls if c.path == call.path and c.at <= call.at][-7:]
+            print(f"[discord] 429 on {call.method} {call.route} ({kind}); same path at {before}", flush=True)
         return len(refused)
 
     def person_writes(self, person: int, text: str) -> None:

@@ -151,6 +151,9 @@ class StaffActions:
             self._say(message, conv, await self._rota_command(rota_command, member), out)
             return
         command = staff_command(parsed)
+        if command == StaffCommand.ESCALATE and conv is None and (named := _named_conversation(parsed.argument)):
+            # The Escalate button on a queue card in the lobby names the person waiting: "escalate high c-12".
+            conv, parsed = named, ParsedCommand(parsed.name, parsed.argument.rsplit(" ", 1)[0])
         if command is None:
             self._say(message, conv, texts.UNKNOWN_COMMAND.format(name=parsed.name), out)
         elif command in _NEEDS_THREAD and conv is None:
@@ -548,7 +551,11 @@ class StaffActions:
             review = tier == RiskTier.ELEVATED
             await self._escalations.raise_(current, assessment, out, review=review, raised_by=member.id, reason=reason)
         said = texts.STAFF_ESCALATED.format(name=member.name, tier=tier.label)
-        self._thread(conversation, said, out, priority=Priority.URGENT)
+        if conversation.state == ConversationState.WAITING:  # from the queue card: no topic yet, the card moves up
+            out.add(self._platform, Audience.STAFF_LOBBY, f"{conversation.pseudonym}: {said}", priority=Priority.URGENT)
+            self.queue_card(current, out)
+        else:
+            self._thread(conversation, said, out, priority=Priority.URGENT)
         if message.origin == Origin.PRIVATE and conversation.volunteer != member.id:
             self._say(message, conversation.id, said, out)
         await self._writer.audit("staff_escalated", conversation=conversation.id, by=member.id, tier=tier.label)
@@ -700,7 +707,8 @@ class StaffActions:
         """Create or refresh the queue card of a waiting conversation, with a Take button."""
         since = dt.datetime.fromtimestamp(conversation.arrival, dt.UTC).strftime("%H:%M UTC")
         text = texts.CARD.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label, since=since)
-        self._card(conversation, text, out, buttons=(Button("Take", f"take {conversation.id}"),))
+        take = Button("Take", f"take {conversation.id}")
+        self._card(conversation, text, out, buttons=(take, Button("Escalate", f"escalate high {conversation.id}")))
 
     def _to_person(
         self,
@@ -756,6 +764,12 @@ class StaffActions:
             out.add(self._platform, Audience.STAFF_THREAD, text, conversation=conv)
         else:
             out.add(self._platform, Audience.STAFF_LOBBY, text)
+
+
+def _named_conversation(argument: str) -> ConversationId | None:
+    """The conversation id a command's last word names ("high c-12"), if it does."""
+    last = argument.rsplit(" ", 1)[-1]
+    return ConversationId(last) if last.startswith("c-") and last[2:].isdigit() else None
 
 
 def _duration(word: str) -> int | None:

@@ -37,7 +37,7 @@ async def test_a_person_is_queued_taken_and_served_both_ways(bridge: World, capl
     ack = await w.seen(w.in_dm("queue"))
     assert "number 1" in ack.content
     card = await w.seen(lambda m: m.channel_id == w.volunteers.id and bool(m.buttons))
-    assert [b["label"] for b in card.buttons] == ["Take"]
+    assert [b["label"] for b in card.buttons] == ["Take", "Escalate"]
     assert "ana" not in card.content  # a pseudonym, never the person's name
 
     box.send_dm(w.person, "are you there?")

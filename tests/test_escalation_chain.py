@@ -233,3 +233,19 @@ async def test_an_alert_says_in_plain_words_what_was_detected(redis: Redis) -> N
     detected = next(line for line in alert.text.splitlines() if line.startswith("Detected: "))
     assert "means: pills" in detected and "means with plan" in detected  # words first, ids after for tuning
     assert RISK_TEXT not in alert.text  # never the person's words unless escalation.include_text
+
+
+async def test_the_escalate_button_on_a_queue_card_escalates_a_person_still_waiting(redis: Redis) -> None:
+    h = make_harness(redis, members=STAFF)
+    await _rota(redis)
+    await h.person("9001", "everything is sorted now, the letters are written")
+    card = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_QUEUE)
+    escalate = next(b.action for b in card.buttons if b.label == "Escalate")
+    await h.staff("501", escalate, kind=InboundKind.ACTION)  # pressed in the lobby: no thread
+    out = await h.outbound(Platform.TELEGRAM)
+    assert any("raised by staff (ana)" in m.text for m in out if m.audience == Audience.ESCALATION)
+    assert not [m for m in out if m.audience == Audience.STAFF_THREAD]  # nobody has taken them: no topic yet
+    refreshed = [m.text for m in out if m.audience == Audience.STAFF_QUEUE]
+    assert refreshed and "risk: high" in refreshed[-1]  # the card moves up, and says why
+    waiting = await h.stack.conversations.get(await h.conversation_of("9001"))
+    assert waiting is not None and waiting.tier.label == "high"
