@@ -392,6 +392,9 @@ class Router:
             current = await self._store.get(conversation.id)
             if current is not None and current.state == ConversationState.ACTIVE:
                 self._relay_to_staff(current, message, out)
+            if created and self._config.auto_assign:
+                # Another arrival's assignment took this person: this arrival's turn goes to whoever waits.
+                await self._staff.auto_assign(out)
             return
         if created:
             await self._acknowledge_arrival(conversation, message, out, calm=calm)
