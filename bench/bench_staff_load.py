@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import math
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -469,9 +471,15 @@ def measure(world: World, load: Load, stopped_at: float) -> dict[str, Any]:
     }
 
 
-async def one_run(platform: str, people: int, duration: float, drain: float, seed: int) -> dict[str, Any]:
-    worlds = {"telegram": TelegramWorld, "telegram-private": TelegramDeskWorld, "discord": DiscordWorld}
-    world: World = worlds[platform](people)
+WORLDS: dict[str, type[World]] = {
+    "telegram": TelegramWorld, "telegram-private": TelegramDeskWorld, "discord": DiscordWorld,
+}  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def bridge_in(world: World) -> AsyncIterator[str]:
+    """The world's sandbox started, a fresh embedded Redis and the whole bridge running on it; yields the Redis
+    URL once the gateway is polling, and stops everything afterwards."""
     await world.start()
     with tempfile.TemporaryDirectory(prefix="bench-staff-") as tmp:
         redis = EmbeddedRedis(data_dir=Path(tmp) / "redis")
@@ -480,21 +488,27 @@ async def one_run(platform: str, people: int, duration: float, drain: float, see
         bridge = asyncio.create_task(run(world.settings(redis.url, Path(tmp)), ProcessRole.ALL, stop, "bench"))
         try:
             await asyncio.sleep(2.0)  # the gateway connects and starts polling
-            client = connect(RedisOptions(url=redis.url))
-            try:
-                load = await drive(world, client, duration, random.Random(seed))
-            finally:
-                await client.aclose()
-            stopped_at = time.monotonic()
-            deadline = stopped_at + drain
-            while time.monotonic() < deadline and not _all_seen(world, load):  # noqa: ASYNC110 - polls the sandbox
-                await asyncio.sleep(0.5)
-            result = measure(world, load, stopped_at)
+            yield redis.url
         finally:
             stop.set()
-            await asyncio.wait_for(bridge, 30)
+            await asyncio.wait_for(bridge, 60)
             redis.stop()
             await world.stop()
+
+
+async def one_run(platform: str, people: int, duration: float, drain: float, seed: int) -> dict[str, Any]:
+    world = WORLDS[platform](people)
+    async with bridge_in(world) as url:
+        client = connect(RedisOptions(url=url))
+        try:
+            load = await drive(world, client, duration, random.Random(seed))
+        finally:
+            await client.aclose()
+        stopped_at = time.monotonic()
+        deadline = stopped_at + drain
+        while time.monotonic() < deadline and not _all_seen(world, load):  # noqa: ASYNC110 - polls the sandbox
+            await asyncio.sleep(0.5)
+        result = measure(world, load, stopped_at)
     result.update(platform=platform, duration_s=duration, drain_s=drain)
     return result
 
@@ -502,37 +516,25 @@ async def one_run(platform: str, people: int, duration: float, drain: float, see
 async def burst_run(platform: str, people: int, over: float, drain: float, seed: int) -> dict[str, Any]:
     """`people` new people arrive over `over` seconds, each writing once; nobody takes them. Measured: written ->
     the person's acknowledgement (their queue place), 429s drawn, and people never acknowledged."""
-    worlds = {"telegram": TelegramWorld, "telegram-private": TelegramDeskWorld, "discord": DiscordWorld}
-    world: World = worlds[platform](people)
+    world = WORLDS[platform](people)
     rng = random.Random(seed)
-    await world.start()
     written: dict[int, float] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp:
-        redis = EmbeddedRedis(data_dir=Path(tmp) / "redis")
-        redis.start()
-        stop = asyncio.Event()
-        bridge = asyncio.create_task(run(world.settings(redis.url, Path(tmp)), ProcessRole.ALL, stop, "bench"))
-        try:
-            await asyncio.sleep(2.0)
-            start = time.monotonic()
-            for person, at in sorted(enumerate(rng.uniform(0, over) for _ in range(people)), key=lambda p: p[1]):
-                await asyncio.sleep(max(0.0, start + at - time.monotonic()))
-                world.person_writes(person, f"intro{person} hello")
-                written[person] = time.monotonic()
-            deadline = time.monotonic() + drain
-            while time.monotonic() < deadline and len(_acknowledged(world)) < people:  # noqa: ASYNC110
-                await asyncio.sleep(0.5)
-            acked = _acknowledged(world)
-        finally:
-            stop.set()
-            await asyncio.wait_for(bridge, 60)
-            redis.stop()
-            await world.stop()
+    async with bridge_in(world):
+        start = time.monotonic()
+        for person, at in sorted(enumerate(rng.uniform(0, over) for _ in range(people)), key=lambda p: p[1]):
+            await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+            world.person_writes(person, f"intro{person} hello")
+            written[person] = time.monotonic()
+        deadline = time.monotonic() + drain
+        while time.monotonic() < deadline and len(_acknowledged(world)) < people:  # noqa: ASYNC110
+            await asyncio.sleep(0.5)
+        acked = _acknowledged(world)
+        refused = world.refused()
     waits = [acked[world.person_place(p)] - at for p, at in written.items() if world.person_place(p) in acked]
     return {
         "platform": platform, "burst": people, "over_s": over, "drain_s": drain,
         "ack_ms": {"p50": _ms(waits, 0.5), "p95": _ms(waits, 0.95), "max": _ms(waits, 1.0)},
-        "never_acknowledged": people - len(waits), "http_429": world.refused(),
+        "never_acknowledged": people - len(waits), "http_429": refused,
     }  # fmt: skip
 
 

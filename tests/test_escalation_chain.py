@@ -50,6 +50,18 @@ async def _rota(redis: Redis, *, on_call: bool = True) -> None:
     await RotaStore(redis).save(parse_rota(data), by="test")
 
 
+async def _risk_in_conversation(redis: Redis) -> tuple[Harness, str]:
+    """Ana holds a person (thread "77") who has just written a high-risk message."""
+    h = make_harness(redis, members=STAFF)
+    await _rota(redis)
+    await h.person("9001", "hello")
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
+    await h.person("9001", RISK_TEXT)
+    return h, conv
+
+
 def _paged(out: list[OutboundMessage]) -> set[str]:
     """Whose private chats an alert reached."""
     return {m.chat or "" for m in out if m.audience == Audience.STAFF_DIRECT and "paged directly" in m.text}
@@ -183,13 +195,7 @@ async def test_escalate_with_a_tier_below_elevated_explains_itself(redis: Redis)
 
 
 async def test_a_high_risk_conversation_is_not_ended_before_a_professional_has_the_alert(redis: Redis) -> None:
-    h = make_harness(redis, members=STAFF)
-    await _rota(redis)
-    await h.person("9001", "hello")
-    await h.staff("501", "/next")
-    conv = await h.conversation_of("9001")
-    await h.open_thread(conv, "77")
-    await h.person("9001", RISK_TEXT)
+    h, _conv = await _risk_in_conversation(redis)
     await h.outbound(Platform.TELEGRAM)
     await h.staff("501", "/end", thread="77")
     out = await h.outbound(Platform.TELEGRAM)
@@ -203,13 +209,7 @@ async def test_a_high_risk_conversation_is_not_ended_before_a_professional_has_t
 
 
 async def test_worse_after_a_hard_conversation_offers_someone_again_and_tells_the_professional(redis: Redis) -> None:
-    h = make_harness(redis, members=STAFF)
-    await _rota(redis)
-    await h.person("9001", "hello")
-    await h.staff("501", "/next")
-    conv = await h.conversation_of("9001")
-    await h.open_thread(conv, "77")
-    await h.person("9001", RISK_TEXT)
+    h, conv = await _risk_in_conversation(redis)
     await h.staff("700", "/ack e-1", origin=Origin.ESCALATION)
     await h.outbound(Platform.TELEGRAM)
     await h.staff("501", "/end", thread="77")  # acknowledged: the volunteer may end it
