@@ -46,9 +46,14 @@ class Gateway:
         if self.discord is not None:
             await self.discord.close()
 
-    async def ready(self) -> bool:
-        """Readiness: every started adapter that keeps a live connection has it (Discord's gateway)."""
-        return self.discord is None or self.discord.is_ready()
+    async def ready(self) -> dict[str, bool]:
+        """Readiness of each enabled platform: Telegram has answered and is set up; Discord's gateway is live."""
+        found: dict[str, bool] = {}
+        if self.telegram is not None:
+            found[Platform.TELEGRAM.value] = self.telegram.started
+        if self.discord is not None:
+            found[Platform.DISCORD.value] = self.discord.is_ready()
+        return found
 
 
 async def start_gateway(settings: Settings, services: Services, name: str, *, rate_limits: bool = True) -> Gateway:
@@ -63,16 +68,17 @@ async def start_gateway(settings: Settings, services: Services, name: str, *, ra
         if settings.staff.workspace == Workspace.PRIVATE:  # remembers which conversation a private message is of
             desk = DeskMessages(services.redis, services.pseudonyms, retention_days=settings.storage.retention_days)
         adapter = TelegramAdapter(_telegram_options(settings, rate_limits), writer, conversations, desk)
-        await adapter.start()
+        # One try now: a rejected token stops the start with a clear message. Telegram unreachable: everything
+        # else starts, and Telegram joins when it answers (one platform's outage must not keep the other, the
+        # router, the escalations and /readyz down).
+        await adapter.start(attempts=1)
         gateway.telegram = adapter
         window = SlidingWindow(*TELEGRAM_BOT_WINDOW) if rate_limits else None
         pump = OutboundPump(
             services.redis, writer, services.cipher, Platform.TELEGRAM,
             DeliveryScheduler(adapter.deliverer, window), consumer=name,
         )  # fmt: skip
-        gateway.tasks.append(("telegram-outbound", pump.run))
-        if settings.telegram.mode == "polling":
-            gateway.tasks.append(("telegram-polling", adapter.gateway.poll))
+        gateway.tasks.append(("telegram", _telegram_tasks(adapter, pump, polling=settings.telegram.mode == "polling")))
     if settings.discord.enabled and settings.discord.token is not None:
         try:
             gateway.discord, tasks = await start_discord(
@@ -92,6 +98,21 @@ async def start_gateway(settings: Settings, services: Services, name: str, *, ra
     )  # fmt: skip
     gateway.tasks.append(("web", _serve(web_app, settings.web.host, settings.web.port)))
     return gateway
+
+
+def _telegram_tasks(adapter: TelegramAdapter, pump: OutboundPump, *, polling: bool) -> Task:
+    """Telegram's part of the gateway: start once it answers (if it did not at start-up), then deliver, and poll
+    in polling mode; stops with everything else."""
+
+    async def telegram(stop: asyncio.Event) -> None:
+        if not adapter.started and not await adapter.start(stop):
+            return
+        async with asyncio.TaskGroup() as group:
+            group.create_task(pump.run(stop))
+            if polling:
+                group.create_task(adapter.gateway.poll(stop))
+
+    return telegram
 
 
 def _telegram_options(settings: Settings, rate_limits: bool) -> TelegramOptions:

@@ -25,7 +25,7 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 RETRY_AFTER_SECONDS = "5"
 READY_PING_SECONDS = 0.8  # /readyz answers within a health probe's usual 1 s timeout, Redis hanging or not
 
-ReadyCheck = Callable[[], Awaitable[bool]]
+ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]  # each enabled platform: ready or not
 
 
 def telegram_webhook(gateway: TelegramGateway, secret: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -92,9 +92,10 @@ def build_web_app(
                 redis_ok = bool(await redis.ping())
         except (RedisError, OSError, TimeoutError):
             redis_ok = False
-        adapters_ok = await ready()
+        platforms = await ready()
+        adapters_ok = all(platforms.values())
         status = 200 if redis_ok and adapters_ok else 503
-        body = {"redis": redis_ok, "adapters": adapters_ok}
+        body = {"redis": redis_ok, "adapters": adapters_ok, "platforms": platforms}  # which one is down
         return web.json_response(body, status=status)
 
     app.router.add_get("/healthz", healthz)

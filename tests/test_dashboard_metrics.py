@@ -41,8 +41,8 @@ from tests.routing_harness import make_harness
 KEY = bytes(range(32))
 
 
-async def _ready() -> bool:
-    return True
+async def _ready() -> dict[str, bool]:
+    return {}
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def _value(text: str, name: str) -> float:
 async def test_metrics_count_queue_waits_and_escalations(client: TestClient, redis: Redis) -> None:  # type: ignore[type-arg]
     assert (await client.get("/healthz")).status == 200
     ready = await client.get("/readyz")
-    assert ready.status == 200 and (await ready.json()) == {"redis": True, "adapters": True}
+    assert ready.status == 200 and (await ready.json()) == {"redis": True, "adapters": True, "platforms": {}}
 
     cipher = TextCipher([KEY])
     writer = StreamWriter(redis, cipher, Pseudonymiser(b"0123456789abcdef0123"))

@@ -86,8 +86,8 @@ async def site(redis: Redis) -> AsyncIterator[Site]:
         yield Site(http, links, h)
 
 
-async def _ready() -> bool:
-    return True
+async def _ready() -> dict[str, bool]:
+    return {}
 
 
 async def test_a_coordinator_starts_a_session_and_the_scripted_person_writes(site: Site, redis: Redis) -> None:

@@ -73,8 +73,8 @@ async def client(redis: Redis) -> AsyncIterator[tuple[TestClient, SignInLinks]]:
         yield http, links
 
 
-async def _ready() -> bool:
-    return True
+async def _ready() -> dict[str, bool]:
+    return {}
 
 
 async def _rows(http: TestClient, links: SignInLinks, who: str, role: Role) -> list[str]:  # type: ignore[type-arg]

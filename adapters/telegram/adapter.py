@@ -7,6 +7,7 @@ up polling or the webhook, and the bridge runs `gateway.poll` and the outbound p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -90,17 +91,19 @@ class TelegramAdapter:
         self.gateway = TelegramGateway(
             self.bot, options.chats, writer, poll_timeout=options.poll_timeout, answers=PressAnswers(conversations)
         )
+        self.started = False  # Telegram answered, the menus and the update mode are set
         self.deliverer = TelegramDeliverer(
             self.bot, options.chats, conversations, rate_limits=options.rate_limits, desk=desk
         )
 
-    async def start(self) -> None:
-        """Check the token (getMe), publish the command menus, and set up polling or the webhook.
+    async def start(self, stop: asyncio.Event | None = None, *, attempts: int | None = None) -> bool:
+        """Check the token (getMe), publish the command menus, and set up polling or the webhook; True once done.
 
         While Telegram cannot be reached, keep trying with back-off (a network blip at start-up must not stop a
-        crisis service); a rejected token is a configuration error and raises AdapterStartError at once.
+        crisis service) until `stop` is set or `attempts` ran out (then False); a rejected token is a
+        configuration error and raises AdapterStartError at once.
         """
-        delay = 1.0
+        delay, tried = 1.0, 0
         while True:
             try:
                 await self.bot.initialize()
@@ -110,8 +113,18 @@ class TelegramAdapter:
                     "Telegram rejected the bot token: check PEERBRIDGE_TELEGRAM__TOKEN (from @BotFather)"
                 ) from None
             except NetworkError as exc:
+                tried += 1
+                if attempts is not None and tried >= attempts:
+                    return False
                 log.warning("telegram unreachable at start-up (%s); retrying in %.0f s", type(exc).__name__, delay)
-                await asyncio.sleep(delay)
+                if stop is None:
+                    await asyncio.sleep(delay)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(delay):
+                            await stop.wait()
+                    if stop.is_set():
+                        return False
                 delay = min(delay * 2, 30.0)
         await self._publish_commands()
         if self.options.mode == "webhook":
@@ -120,7 +133,9 @@ class TelegramAdapter:
             )
         else:
             await self.bot.delete_webhook()
+        self.started = True
         log.info("telegram adapter started (%s)", self.options.mode)
+        return True
 
     async def _publish_commands(self) -> None:
         """Best effort: a missing command menu is cosmetic, not a reason to stop the bridge."""
