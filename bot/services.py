@@ -152,6 +152,11 @@ def open_redis(settings: Settings) -> RedisConnection:
             url = embedded.url
             log.info("embedded redis-server started on %s (AOF everysec, data in %s)", url, embedded.data_dir)
         except AlreadyRunning as running:
-            embedded, url = None, running.url  # another peerbridge process owns it: share, never start a second
-            log.info("using the embedded redis-server another peerbridge process runs (%s)", url)
+            url = running.url  # never a second server on the same append-only file
+            if running.orphaned:  # its owner was killed: this process takes it over, and stops it when it stops
+                embedded = EmbeddedRedis.adopt(settings.storage.dir / "redis", url)
+                log.warning("the embedded redis-server of a process that died is still running (%s): taken over", url)
+            else:
+                embedded = None  # another peerbridge process owns it: share it
+                log.info("using the embedded redis-server another peerbridge process runs (%s)", url)
     return RedisConnection(connect(redis_options(settings, url)), embedded)
