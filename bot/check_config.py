@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import keys_at_rest
 from bot.services import load_resources, load_roster
 from bot.settings import ConfigError, Settings, is_loopback, load_settings
-from routing.model import Platform
+from routing.model import Platform, Role
 from routing.pseudonyms import Pseudonymiser
 from routing.resources import ResourceFileError
 from routing.risk.detector import RiskDetector
 from routing.risk.phrases import PhraseFileError
 from routing.roster import Roster, RosterError
+from routing.rota import RotaError
+from routing.rota_file import parse_rota
+from routing.rota_maths import GapKind, gaps
 from routing.training.scenario_file import load_library
 from routing.workspace import Workspace
 
@@ -38,13 +42,14 @@ def _deeper_problems(s: Settings) -> list[str]:
             problems.append(
                 f"{platform} is enabled but has no token: set the environment variable {_TOKEN_ENV[platform]}"
             )
-    if any(enabled.values()):
-        if not enabled[s.staff.platform]:
-            problems.append(f"staff.platform is {s.staff.platform}, but {s.staff.platform} is not enabled")
-        if not s.staff.volunteer_chat:
-            problems.append("staff.volunteer_chat is empty: set the id of the volunteers' private group or channel")
-        if not s.staff.escalation_chat:
-            problems.append("staff.escalation_chat is empty: set the id of the on-call professionals' chat")
+    if not any(enabled.values()):
+        problems.append(
+            "no platform is enabled: set telegram.enabled = true (and PEERBRIDGE_TELEGRAM__TOKEN) or "
+            "discord.enabled = true (and PEERBRIDGE_DISCORD__TOKEN); docs/go-live.md shows how to get a token"
+        )
+    elif not enabled[s.staff.platform]:
+        problems.append(f"staff.platform is {s.staff.platform}, but {s.staff.platform} is not enabled")
+    problems += _staff_chat_problems(s)
     if s.telegram.enabled and s.telegram.mode == "webhook":
         if not s.telegram.webhook_url.startswith("https://"):
             problems.append("telegram.webhook_url must be an https:// address when telegram.mode is webhook")
@@ -57,6 +62,54 @@ def _deeper_problems(s: Settings) -> list[str]:
     problems += _web_problems(s)
     problems += _file_problems(s)
     return problems
+
+
+def _staff_chat_problems(s: Settings) -> list[str]:
+    """The two staff chats must exist, differ, and be groups: alerts in the volunteers' chat, or a person's
+    private chat taken for a group, would put staff words where they must not go."""
+    staff = s.staff
+    problems: list[str] = []
+    if not staff.volunteer_chat:
+        problems.append("staff.volunteer_chat is empty: set the id of the volunteers' private group or channel")
+    if not staff.escalation_chat:
+        problems.append("staff.escalation_chat is empty: set the id of the on-call professionals' chat")
+    if staff.volunteer_chat and staff.volunteer_chat == staff.escalation_chat:
+        problems.append(
+            "staff.volunteer_chat and staff.escalation_chat are the same chat: alerts need a chat of their own "
+            "that the on-call professionals watch"
+        )
+    if staff.platform == Platform.TELEGRAM:
+        for name, chat in (("volunteer_chat", staff.volunteer_chat), ("escalation_chat", staff.escalation_chat)):
+            if chat and not chat.startswith("-"):
+                problems.append(
+                    f"staff.{name} is {chat}, a person's id: Telegram group ids are negative (a forum supergroup's "
+                    "start with -100); docs/go-live.md shows how to find them"
+                )
+    return problems
+
+
+def warnings_for(s: Settings) -> list[str]:
+    """What works but is risky: no rota file, or no on-call professional in the next 24 hours."""
+    path = s.rota.file
+    if not path.exists():
+        return [
+            f"no rota file at {path}: nobody is paged privately on risk (alerts go only to the escalation chat), "
+            "and there are no roles, shifts or on-call cover (copy config/rota.example.toml)"
+        ]
+    try:
+        with open(path, "rb") as f:
+            rota = parse_rota(tomllib.load(f))
+    except (RotaError, tomllib.TOMLDecodeError, OSError):
+        return []  # reported as a problem already
+    now = datetime.now(UTC)
+    uncovered = [g for g in gaps(rota, now, now + timedelta(hours=24)) if g.kind == GapKind.NO_ONCALL]
+    if not uncovered:
+        return []
+    first = uncovered[0]
+    return [
+        f"no on-call professional in the rota from {first.start:%a %H:%M} to {first.end:%a %H:%M} UTC (and "
+        f"{len(uncovered) - 1} more gap(s) in the next 24 h): risk alerts then page every professional at once"
+    ]
 
 
 def _web_problems(s: Settings) -> list[str]:
@@ -74,6 +127,22 @@ def _web_problems(s: Settings) -> list[str]:
             "the network in clear text. Use an https:// address (TLS at a reverse proxy in front of peerbridge)"
         ]
     return []
+
+
+def _reachable_problems(s: Settings, roster: Roster) -> list[str]:
+    """With a rota, someone must be reachable on the staff platform to be paged: a professional, and a
+    coordinator (the last level of the chain, and who fixes the rota's gaps)."""
+    if not s.rota.file.exists():
+        return []  # a warning instead: see warnings_for
+    problems = []
+    for role, who in ((Role.PROFESSIONAL, "professional"), (Role.COORDINATOR, "coordinator")):
+        if not any(m.has(role) and s.staff.platform in m.identities for m in roster.members):
+            problems.append(
+                f"the rota ({s.rota.file}) has no {who} with a {s.staff.platform} account "
+                f"({s.staff.platform.value} = <user id>) while staff work on {s.staff.platform}: nobody could be "
+                f"paged as {who}"
+            )
+    return problems
 
 
 def _workspace_problems(s: Settings, roster: Roster) -> list[str]:
@@ -106,7 +175,7 @@ def _file_problems(s: Settings) -> list[str]:
         problems.append(f"risk.phrases_dir {s.risk.phrases_dir} cannot be read: {exc.strerror}")
     try:
         roster = load_roster(s.rota.file, Pseudonymiser(b"check-config-only-secret"))
-        problems += _workspace_problems(s, roster)
+        problems += _workspace_problems(s, roster) + _reachable_problems(s, roster)
     except (RosterError, tomllib.TOMLDecodeError, OSError) as exc:
         problems.append(f"rota file {s.rota.file}: {exc}")
     try:

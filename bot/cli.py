@@ -14,7 +14,7 @@ from pathlib import Path
 from adapters.telegram.adapter import AdapterStartError
 from bot import rota_cli, shipped
 from bot.app import ProcessRole, install_signal_handlers, run
-from bot.check_config import check
+from bot.check_config import check, warnings_for
 from bot.settings import config_path
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -73,14 +73,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _check_config(explicit: str | None) -> int:
 
     path = config_path(explicit, os.environ)
-    _settings, problems = check(path)
+    settings, problems = check(path)
     where = str(path) if path else "defaults (no config file)"
     if problems:
         print(f"Configuration problems in {where}:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
-    print(f"Configuration OK ({where}).")
+    risky = warnings_for(settings) if settings is not None else []
+    for warning in risky:
+        print(f"Warning: {warning}", file=sys.stderr)
+    print(f"Configuration OK ({where}){', with the warnings above' if risky else ''}.")
     return 0
 
 

@@ -114,7 +114,14 @@ def _parse_member(index: int, entry: Mapping[str, Any]) -> StaffMember:
     identities: dict[Platform, UserId] = {}
     for platform in Platform:
         if platform.value in entry:
-            identities[platform] = UserId(str(entry[platform.value]))
+            account = str(entry[platform.value]).strip()
+            if not account.isdigit():  # a name or a typo would never match anyone: nobody could be reached
+                example = "123456789" if platform == Platform.TELEGRAM else '"222222222222222222"'
+                raise RosterError(
+                    f"{where}: {platform.value} must be the account's numeric user id (for example {example}), "
+                    f"not {account[:40]!r}"
+                )
+            identities[platform] = UserId(account)
     return StaffMember(
         id=VolunteerId(entry["id"].strip()),
         name=str(entry.get("name", entry["id"])),

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from bot.embedded_redis import free_port
 from tests.process_fixtures import distinct_free_ports, read_until
 
 ROOT = Path(__file__).parent.parent
@@ -32,10 +33,52 @@ def test_check_config_lists_every_problem_and_exits_non_zero(tmp_path: Path) -> 
     assert "routing.assignmnet is not a known setting" in result.stderr
 
 
-def test_check_config_accepts_the_example() -> None:
+def test_check_config_says_what_the_unedited_example_still_needs() -> None:
+    """The README's first step, followed literally: the example cannot work until it names a platform and the
+    staff chats, and check-config says exactly that instead of "OK"."""
     result = _peerbridge("check-config", "--config", "config/peerbridge.example.toml")
+    assert result.returncode == 2
+    assert "no platform is enabled" in result.stderr
+    assert "staff.volunteer_chat is empty" in result.stderr and "staff.escalation_chat is empty" in result.stderr
+
+
+def test_check_config_refuses_chats_that_cannot_work_and_warns_without_a_rota(tmp_path: Path) -> None:
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(
+        '[telegram]\nenabled = true\n[staff]\nvolunteer_chat = "123456"\nescalation_chat = "123456"\n'
+        f'[rota]\nfile = "{tmp_path / "missing.toml"}"\n'
+    )
+    env = {"PEERBRIDGE_TELEGRAM__TOKEN": "123:abc"}
+    result = _peerbridge("check-config", "--config", str(cfg), env=env)
+    assert result.returncode == 2
+    assert "are the same chat" in result.stderr
+    assert "staff.volunteer_chat is 123456, a person's id" in result.stderr
+    cfg.write_text(cfg.read_text().replace('escalation_chat = "123456"', 'escalation_chat = "-1002"')
+                   .replace('volunteer_chat = "123456"', 'volunteer_chat = "-1001"'))  # fmt: skip
+    result = _peerbridge("check-config", "--config", str(cfg), env=env)
     assert result.returncode == 0, result.stderr
-    assert "Configuration OK" in result.stdout
+    assert "Warning: no rota file" in result.stderr and "with the warnings above" in result.stdout
+
+
+def test_check_config_refuses_a_rota_nobody_on_the_staff_platform_could_be_paged_from(tmp_path: Path) -> None:
+    rota = tmp_path / "rota.toml"
+    rota.write_text(
+        '[[staff]]\nid = "sam"\nroles = ["coordinator"]\ndiscord = "222222222222222222"\n'
+        '[[staff]]\nid = "lee"\nroles = ["professional"]\ntelegram = "abc"\n'
+    )
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(
+        '[telegram]\nenabled = true\n[staff]\nvolunteer_chat = "-1001"\nescalation_chat = "-1002"\n'
+        f'[rota]\nfile = "{rota}"\n'
+    )
+    env = {"PEERBRIDGE_TELEGRAM__TOKEN": "123:abc"}
+    result = _peerbridge("check-config", "--config", str(cfg), env=env)
+    assert result.returncode == 2
+    assert "telegram must be the account's numeric user id" in result.stderr  # "abc" would never match anyone
+    rota.write_text(rota.read_text().replace('telegram = "abc"', "telegram = 333333333"))
+    result = _peerbridge("check-config", "--config", str(cfg), env=env)
+    assert result.returncode == 2
+    assert "no coordinator with a telegram account" in result.stderr
 
 
 def test_risk_check_prints_tier_category_and_phrase() -> None:
@@ -58,14 +101,20 @@ def _port_open(port: int) -> bool:
 
 def test_run_starts_and_stops_the_embedded_redis(tmp_path: Path) -> None:
     cfg = tmp_path / "p.toml"
-    cfg.write_text(f'[storage]\ndir = "{tmp_path / "data"}"\n[web]\nport = 0\n')
+    unreachable = f"http://127.0.0.1:{free_port()}"  # Telegram down at start-up: everything else still starts
+    cfg.write_text(
+        f'[storage]\ndir = "{tmp_path / "data"}"\n[web]\nport = 0\n'
+        f'[telegram]\nenabled = true\napi_url = "{unreachable}"\n'
+        '[staff]\nvolunteer_chat = "-1001"\nescalation_chat = "-1002"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERBRIDGE_")}
     with subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--config", str(cfg)], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PEERBRIDGE_")},
+        env=env | {"PEERBRIDGE_TELEGRAM__TOKEN": "123:abc"},
     ) as process:  # fmt: skip
         log, port = _wait_until_running(process)
         assert _port_open(port)
-        assert "No messaging platform is enabled" in log
+        assert "telegram unreachable at start-up" in log
         assert (tmp_path / "data" / "redis").is_dir()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0

@@ -115,6 +115,7 @@ class TelegramAdapter:
             except NetworkError as exc:
                 tried += 1
                 if attempts is not None and tried >= attempts:
+                    log.warning("telegram unreachable at start-up (%s); retrying in the background", type(exc).__name__)
                     return False
                 log.warning("telegram unreachable at start-up (%s); retrying in %.0f s", type(exc).__name__, delay)
                 if stop is None:
