@@ -9,12 +9,14 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from adapters.telegram.adapter import AdapterStartError
 from bot import rota_cli, shipped
 from bot.app import ProcessRole, install_signal_handlers, run
 from bot.check_config import check, warnings_for
+from bot.errors import PortInUse
 from bot.settings import config_path
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -22,10 +24,14 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerbridge", description="Crisis peer support on Telegram and Discord.")
+    parser.add_argument("--version", action="version", version=f"peerbridge {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="run the bridge")
     run_p.add_argument("--config", help="config file (default: $PEERBRIDGE_CONFIG or config/peerbridge.toml)")
-    run_p.add_argument("--role", choices=[r.value for r in ProcessRole], default=ProcessRole.ALL.value)
+    run_p.add_argument(
+        "--role", choices=[r.value for r in ProcessRole], default=ProcessRole.ALL.value,
+        help="all (default), gateway (platform adapters: receive and deliver) or router (routing and escalation)",
+    )  # fmt: skip
     run_p.add_argument("--name", help="stable name of this process in the consumer groups (default: host-role)")
     demo_p = sub.add_parser("demo", help="try peerbridge locally: embedded Redis, platform sandbox, the bridge")
     demo_p.add_argument("--port", type=int, default=8081, help="sandbox port (default 8081)")
@@ -35,16 +41,24 @@ def _parser() -> argparse.ArgumentParser:
     demo_p.add_argument("--discord-port", type=int, default=0, help="Discord sandbox port (default: any free port)")
     demo_p.add_argument("--scenario", help="play scripted people and volunteers: quiet, busy or risk")
     check_p = sub.add_parser("check-config", help="validate the configuration and exit")
-    check_p.add_argument("--config")
+    check_p.add_argument("--config", help="config file (default: $PEERBRIDGE_CONFIG or config/peerbridge.toml)")
     risk_p = sub.add_parser("risk-check", help="show how a message would be rated")
-    risk_p.add_argument("text")
+    risk_p.add_argument("text", help="the message to rate (quote it)")
     risk_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
     eval_p = sub.add_parser("risk-eval", help="evaluate the detector on a labelled JSONL file")
-    eval_p.add_argument("file")
+    eval_p.add_argument("file", help='labelled messages, one JSON object a line: {"text": ..., "tier": ...}')
     eval_p.add_argument("--json", action="store_true", help="print one JSON object")
     eval_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
     rota_cli.configure(sub.add_parser("rota", help="the live rota: import, export, show or check a rota file"))
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version ("unknown" when run from a checkout without installing)."""
+    try:
+        return metadata.version("peerbridge")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,7 +118,7 @@ def _run(explicit: str | None, role: ProcessRole, name: str | None) -> int:
 
     try:
         asyncio.run(_main())
-    except AdapterStartError as exc:
+    except (AdapterStartError, PortInUse) as exc:
         print(f"peerbridge cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -139,9 +153,13 @@ def _demo(data: Path, ports: DemoPorts, scenario_name: str | None) -> int:
 
     try:
         asyncio.run(_main())
-    except OSError as exc:  # a port in use, most likely
+    except PortInUse as exc:
+        reason = str(exc).removesuffix(": set web.port to a free one")
+        print(f"peerbridge demo cannot start: the bridge's {reason}: use --web-port <another port>", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a sandbox's or the page's port in use, most likely
         ports_hint = "Choose other ports (--port, --web-port, --page-port, --discord-port)."
-        print(f"peerbridge demo cannot start: {exc}. {ports_hint}", file=sys.stderr)
+        print(f"peerbridge demo cannot start: {exc.strerror or exc}. {ports_hint}", file=sys.stderr)
         return 2
     return 0
 

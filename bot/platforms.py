@@ -14,6 +14,7 @@ from adapters.telegram.adapter import TelegramAdapter, TelegramOptions
 from adapters.telegram.normalise import StaffChats
 from bot.dashboard.wiring import build_dashboard
 from bot.discord_wiring import discord_file_fetcher, start_discord
+from bot.errors import PortInUse
 from bot.services import Services
 from bot.settings import Settings
 from bot.web import build_web_app
@@ -96,7 +97,11 @@ async def start_gateway(settings: Settings, services: Services, name: str, *, ra
         services.redis, gateway.telegram.gateway if gateway.telegram else None, secret, gateway.ready,
         build_dashboard(settings, services),
     )  # fmt: skip
-    gateway.tasks.append(("web", _serve(web_app, settings.web.host, settings.web.port)))
+    try:
+        gateway.tasks.append(("web", await _serve(web_app, settings.web.host, settings.web.port)))
+    except PortInUse:
+        await gateway.close()
+        raise
     return gateway
 
 
@@ -133,13 +138,19 @@ def _fetcher_of(download: Callable[[Attachment], Awaitable[tuple[bytes, str]]]) 
     return fetch
 
 
-def _serve(app: web.Application, host: str, port: int) -> Task:
+async def _serve(app: web.Application, host: str, port: int) -> Task:
+    """Bind the web server now (a taken port is a clear start-up error, not a task's traceback later); the task
+    serves until `stop`."""
+    runner = web.AppRunner(app, access_log=None)  # access logs would carry ids in URLs: off
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise PortInUse(f"port {port} on {host} is in use: set web.port to a free one") from exc
+    log.info("web server on http://%s:%d (healthz, readyz, metrics, dashboard, webhooks)", host, port)
+
     async def serve(stop: asyncio.Event) -> None:
-        runner = web.AppRunner(app, access_log=None)  # access logs would carry ids in URLs: off
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        log.info("web server on http://%s:%d (healthz, readyz, metrics, dashboard, webhooks)", host, port)
         try:
             await stop.wait()
         finally:

@@ -212,6 +212,15 @@ SILENCE_CLOSED = (
     "write again at any time, and someone will be here. " + EMERGENCY
 )
 SILENCE_CLOSED_NOTE = "The person has not written for {hours} hours; the conversation was closed kindly."
+DESK_UNREACHABLE = (
+    "This conversation's messages cannot reach its volunteer's private chat with the bot: they need to open a "
+    "private chat with the bot and press Start. Until then, work here in the topic."
+)
+PAGE_UNREACHABLE = (
+    "A private alert could not be delivered: someone on the escalation chain has not opened a private chat with "
+    "the bot. Each professional and coordinator on the rota should open one and press Start, so that alerts "
+    "reach them directly."
+)
 ALERT_ACKNOWLEDGED = "✓ Acknowledged by {name} at {at} UTC.\n{alert}"
 ACKNOWLEDGED_NOTE = (
     "{name} (on-call professional) acknowledged the alert at {at} UTC and is following this conversation."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import signal
@@ -154,3 +155,38 @@ def test_demo_serves_the_discord_sandbox_on_the_port_asked_for(tmp_path: Path) -
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     assert not _port_open(discord)
+
+
+def test_version_and_help_for_every_option() -> None:
+    version = _peerbridge("--version")
+    assert version.returncode == 0 and re.fullmatch(r"peerbridge \S+\n", version.stdout)
+    from bot.cli import _parser
+
+    undocumented = []
+    parsers = [("peerbridge", _parser())]
+    while parsers:
+        name, parser = parsers.pop()
+        for action in parser._actions:  # argparse keeps no public list of options
+            if isinstance(action, argparse._SubParsersAction):
+                parsers += [(f"{name} {sub}", p) for sub, p in action.choices.items()]
+            elif not action.help and not isinstance(action, argparse._HelpAction):
+                undocumented.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert undocumented == []
+
+
+def test_a_busy_web_port_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = tmp_path / "p.toml"
+        cfg.write_text(
+            f'[storage]\ndir = "{tmp_path / "data"}"\n[web]\nport = {port}\n'
+            f'[telegram]\nenabled = true\napi_url = "http://127.0.0.1:{free_port()}"\n'
+            '[staff]\nvolunteer_chat = "-1001"\nescalation_chat = "-1002"\n'
+        )
+        result = _peerbridge("run", "--config", str(cfg), env={"PEERBRIDGE_TELEGRAM__TOKEN": "123:abc"})
+    assert result.returncode == 2
+    said = [line for line in result.stderr.splitlines() if line.startswith("peerbridge cannot start")]
+    assert said == [f"peerbridge cannot start: port {port} on 127.0.0.1 is in use: set web.port to a free one"]
+    assert "Traceback" not in result.stderr

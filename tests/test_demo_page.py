@@ -120,7 +120,10 @@ async def test_newcomer_writes_takes_replies_and_sees_risk_escalate(demo: tuple[
         alert = page.locator("#alerts-chat .bubble", has_text="RISK")
         await alert.first.wait_for()
         await alert.first.locator("button", has_text="Acknowledge").click()
-        await page.locator("#alerts-chat .bubble", has_text="acknowledged by Dr Rivera").wait_for()
+        await page.locator("#alerts-chat .bubble", has_text="e-1 acknowledged by Dr Rivera").wait_for()
+        edited = page.locator("#alerts-chat .bubble", has_text="✓ Acknowledged by Dr Rivera")  # the alert itself
+        await edited.wait_for()
+        assert await edited.locator("button").count() == 0  # its buttons are gone
 
         # Jo asks for the dashboard: the link arrives privately, on this machine's address, and signs in.
         await page.locator("#topics button", has_text="General").click()

@@ -171,3 +171,21 @@ async def test_the_on_call_professional_is_paged_privately_and_the_alert_shows_w
         edited = await w.bot_says(lambda m: m.message_id == alert.message_id and "Acknowledged by Dr Lee" in m.body)
         assert edited.chat_id == w.alerts.id and edited.buttons == []  # the same alert, updated in place
         assert not [m for m in box.sent() if m.chat_id == lee.id and "queue" in m.body]  # never taken for a person
+
+
+async def test_a_professional_who_never_started_the_bot_is_named_as_unreachable_where_it_can_be_fixed(
+    world: World,  # noqa: F811
+) -> None:
+    w, box = world, world.sandbox
+    lee = box.create_user("Lee")  # never pressed Start: the bot may not write to them
+    w.settings.rota.file.write_text(
+        f'[[staff]]\nid = "dr-lee"\nname = "Dr Lee"\nroles = ["professional"]\ntelegram = {lee.id}\n'
+    )
+    async with running_bridge(w.settings):
+        box.send_user_message(w.person, RISK)
+        await w.bot_says(lambda m: m.chat_id == w.alerts.id and "RISK" in m.body)
+        told = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "could not be delivered" in m.body)
+        assert "press Start" in told.body
+        await asyncio.sleep(0.5)
+        lobby = [m.body for m in box.sent(chat=w.staff) if m.thread_id is None]
+        assert not [t for t in lobby if "set aside for review" in t]  # not a dead letter in the volunteers' lobby

@@ -167,7 +167,7 @@ def _http_error(exc: discord.HTTPException, message: OutboundMessage) -> Deliver
         return DeliveryError(reason, retryable=True, retry_after=_retry_after(exc))
     if exc.status >= 500:
         return DeliveryError(reason, retryable=True)
-    unreachable = message.audience == Audience.SEEKER and exc.code == CANNOT_MESSAGE_USER
+    unreachable = message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT) and exc.code == CANNOT_MESSAGE_USER
     return DeliveryError(reason, retryable=False, unreachable=unreachable)
 
 

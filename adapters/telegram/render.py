@@ -110,7 +110,7 @@ class TelegramDeliverer:
                 "telegram flood control", retryable=True, retry_after=_seconds(exc.retry_after)
             ) from None
         except Forbidden:
-            unreachable = message.audience == Audience.SEEKER
+            unreachable = message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT)  # blocked, or never started
             raise DeliveryError("telegram forbidden (403)", retryable=False, unreachable=unreachable) from None
         except InvalidToken:
             raise DeliveryError("telegram rejected the bot token", retryable=False) from None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -292,6 +293,9 @@ class OutboundPump:
         if error.unreachable and message.audience == Audience.SEEKER:
             await self._report_unreachable(message)
             return
+        if error.unreachable and message.audience == Audience.STAFF_DIRECT:
+            await self._staff_unreachable(message)
+            return
         log.error("delivery %s to %s failed for good: %s", message.key, message.audience, error)
         entries = cast(
             list[tuple[bytes, dict[bytes, bytes]]], await self._redis.xrange(stream, min=entry_id, max=entry_id)
@@ -304,6 +308,23 @@ class OutboundPump:
                     priority=Priority.URGENT)  # fmt: skip
             for alert in out.messages:
                 await self._writer.emit(alert)
+
+    async def _staff_unreachable(self, message: OutboundMessage) -> None:
+        """A staff member's private chat refused the bot (they never pressed Start, or blocked it): say so where
+        it can be fixed, once an hour per chat, instead of a dead letter in the lobby. A conversation's copy:
+        in its topic (the holder works there meanwhile); a private alert: in the escalation chat."""
+        log.warning("a private message to a staff member was refused (%s); they need to start the bot", message.key)
+        chat = hashlib.sha256(f"{self._platform}:{message.chat}".encode()).hexdigest()[:16]  # no raw id in a key
+        if not await self._writer.first_notice(f"staff-unreachable:{chat}", ttl=3600):
+            return
+        out = Outbox(f"staff-unreachable:{message.key}")
+        if message.conversation is not None:
+            out.add(self._platform, Audience.STAFF_THREAD, texts.DESK_UNREACHABLE, conversation=message.conversation,
+                    pseudonym=message.pseudonym, priority=Priority.URGENT)  # fmt: skip
+        else:
+            out.add(self._platform, Audience.ESCALATION, texts.PAGE_UNREACHABLE, priority=Priority.URGENT)
+        for notice in out.messages:
+            await self._writer.emit(notice)
 
     async def _report_unreachable(self, message: OutboundMessage) -> None:
         """Tell the router (through the inbound stream, like any event) that this person cannot be reached."""
