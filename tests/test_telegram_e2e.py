@@ -420,3 +420,15 @@ async def test_a_volunteer_escalates_with_the_button_in_the_topic(bridge: World)
     assert [label for label, _data in alert.buttons] == ["Acknowledge", "Take over"]
     await w.bot_says(lambda m: m.thread_id == thread and "escalated this conversation (high)" in m.body)
     assert not [m for m in w.to_person() if "RISK" in m.body]  # the alert is for staff only
+
+
+async def test_chatid_in_any_group_gives_the_numbers_the_settings_and_the_rota_need(bridge: World) -> None:
+    w, box = bridge, bridge.sandbox
+    newcomer = box.create_user("Nia")
+    fresh = box.create_group("Not configured yet", members=[newcomer])
+    box.send_user_message(newcomer, "/chatid", chat=fresh)
+    said = await w.bot_says(lambda m: m.chat_id == fresh.id)
+    assert f"This group's id: {fresh.id}" in said.body
+    assert f"telegram = {newcomer.id} in the rota" in said.body
+    box.send_user_message(w.volunteer, "/chatid", chat=w.staff)  # in the staff forum too, and nothing else happens
+    await w.bot_says(lambda m: m.chat_id == w.staff.id and f"This group's id: {w.staff.id}" in m.body)

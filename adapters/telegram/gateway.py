@@ -37,6 +37,13 @@ class IngestUnavailable(Exception):
     """Redis could not store the update: it must not be confirmed to Telegram."""
 
 
+def _asks_for_chat_id(update: Update) -> bool:
+    message = update.message
+    if message is None or message.text is None or message.chat.type not in ("group", "supergroup"):
+        return False
+    return message.text.strip().split("@", 1)[0].lower() == "/chatid"
+
+
 class TelegramGateway:
     """Turns raw updates into stored inbound entries."""
 
@@ -71,6 +78,9 @@ class TelegramGateway:
 
     async def ingest_update(self, update: Update, raw: dict[str, Any] | None = None) -> IngestResult | None:
         """Normalise and store one parsed update. Returns None when there is nothing to act on."""
+        if _asks_for_chat_id(update):
+            await self._tell_chat_id(update)
+            return None
         try:
             message = normalise(update, self._chats, time.time())
         except Exception as exc:  # a shape normalise did not expect: keep it aside, never crash-loop
@@ -95,6 +105,22 @@ class TelegramGateway:
             await self._bot.answer_callback_query(query_id, text=notice or None)
         except (TelegramError, RedisError) as exc:
             log.info("answering a button press failed: %s", type(exc).__name__)
+
+    async def _tell_chat_id(self, update: Update) -> None:
+        """Setting up: `/chatid` in any group the bot is in answers with the group's id and the writer's user id,
+        the two numbers the settings and the rota need (docs/go-live.md)."""
+        message = update.message
+        if message is None or message.from_user is None:
+            return
+        text = (
+            f"This group's id: {message.chat.id} (staff.volunteer_chat or staff.escalation_chat)\n"
+            f"Your Telegram user id: {message.from_user.id} (telegram = {message.from_user.id} in the rota)"
+        )
+        thread = message.message_thread_id if message.is_topic_message else None
+        try:
+            await self._bot.send_message(message.chat.id, text, message_thread_id=thread)
+        except TelegramError as exc:
+            log.info("answering /chatid failed: %s", type(exc).__name__)
 
     async def _dead_letter(self, raw: dict[str, Any], reason: str) -> None:
         update_id = str(raw.get("update_id", "?")) if isinstance(raw, dict) else "?"
