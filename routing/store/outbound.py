@@ -311,8 +311,8 @@ class OutboundPump:
 
     async def _staff_unreachable(self, message: OutboundMessage) -> None:
         """A staff member's private chat refused the bot (they never pressed Start, or blocked it): say so where
-        it can be fixed, once an hour per chat, instead of a dead letter in the lobby. A conversation's copy:
-        in its topic (the holder works there meanwhile); a private alert: in the escalation chat."""
+        it can be fixed, once an hour per chat, never as a dead letter in the volunteers' lobby. A conversation's
+        copy: in its topic (the holder works there meanwhile); a private alert: in the escalation chat."""
         log.warning("a private message to a staff member was refused (%s); they need to start the bot", message.key)
         chat = hashlib.sha256(f"{self._platform}:{message.chat}".encode()).hexdigest()[:16]  # no raw id in a key
         if not await self._writer.first_notice(f"staff-unreachable:{chat}", ttl=3600):
@@ -321,8 +321,9 @@ class OutboundPump:
         if message.conversation is not None:
             out.add(self._platform, Audience.STAFF_THREAD, texts.DESK_UNREACHABLE, conversation=message.conversation,
                     pseudonym=message.pseudonym, priority=Priority.URGENT)  # fmt: skip
-        else:
+        elif any(button.action.startswith("ack ") for button in message.buttons):  # a page on the chain
             out.add(self._platform, Audience.ESCALATION, texts.PAGE_UNREACHABLE, priority=Priority.URGENT)
+        # Anything else (a /dashboard link): its sender was told, when they asked, to press Start and ask again.
         for notice in out.messages:
             await self._writer.emit(notice)
 
