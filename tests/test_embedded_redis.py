@@ -61,6 +61,9 @@ def test_after_its_owner_is_killed_the_server_is_taken_over_never_started_twice(
         fresh.stop()
     finally:
         owner.kill()
+        owner.wait(timeout=5)
+        if owner.stdout is not None:
+            owner.stdout.close()  # the pipe, or a ResourceWarning fails whichever test runs next
 
 
 OWNER_SCRIPT = """
