@@ -5,16 +5,15 @@ or keep each open conversation, so nobody is silently dropped. Each alert is sen
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
 from routing import texts
 from routing.model import Audience, ConversationId, Platform, Priority
 from routing.outbox import Outbox
+from routing.periodic import every
 from routing.rota import Rota
 from routing.rota_maths import GapKind, gaps, on_call, over_weekly_limit, shift_ending_soon
-from routing.store.connection import STORE_ERRORS
 from routing.store.conversations import ConversationStore
 from routing.store.duty import DutyRoster
 from routing.store.streams import StreamWriter
@@ -96,14 +95,7 @@ class CoverageWatch:
             await self._writer.emit(message)
 
     async def run(self, stop: asyncio.Event, interval: float = 60.0) -> None:
-        while not stop.is_set():
-            try:
-                await self.check()
-            except STORE_ERRORS as exc:
-                log.warning("coverage watch: redis unavailable (%s)", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await stop.wait()
+        await every(interval, stop, self.check, "coverage watch")
 
 
 def _hhmm(moment: datetime) -> str:

@@ -7,7 +7,6 @@ ordinary relays. Message text is never put into an alert unless `include_text` i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -29,9 +28,9 @@ from routing.model import (
 )
 from routing.on_call import OnCallDirectory, Paged
 from routing.outbox import Outbox
+from routing.periodic import every
 from routing.risk.assessment import Assessment
 from routing.store.cipher import TextCipher
-from routing.store.connection import STORE_ERRORS
 from routing.store.conversations import Conversation, ConversationStore
 from routing.store.escalations import Escalation, EscalationStore
 from routing.store.streams import StreamWriter
@@ -262,15 +261,11 @@ class EscalationDesk:
 
     async def run_deadlines(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Re-escalate every escalation whose deadline passed; deadlines live in Redis, so a restart keeps them."""
-        while not stop.is_set():
-            try:
-                for esc, level in await self._store.claim_due(last_level=self._policy.levels):
-                    log.warning("escalation %s not acknowledged in time: level %d", esc, level)
-            except STORE_ERRORS as exc:
-                log.warning("escalation deadlines: redis unavailable (%s)", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await stop.wait()
+        await every(interval, stop, self._climb, "escalation deadlines")
+
+    async def _climb(self) -> None:
+        for esc, level in await self._store.claim_due(last_level=self._policy.levels):
+            log.warning("escalation %s not acknowledged in time: level %d", esc, level)
 
     async def conversation_of(self, esc_id: EscalationId) -> ConversationId | None:
         esc = await self._store.get(esc_id)

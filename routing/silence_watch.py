@@ -11,15 +11,14 @@ professional to decide.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
 
 from routing.model import RiskTier
 from routing.outbox import Outbox
+from routing.periodic import every
 from routing.staff_actions import StaffActions
-from routing.store.connection import STORE_ERRORS
 from routing.store.conversations import ConversationStore, Silence
 from routing.store.streams import StreamWriter
 
@@ -74,11 +73,4 @@ class SilenceWatch:
         await self._writer.emit_all(out.messages)
 
     async def run(self, stop: asyncio.Event, interval: float = 30.0) -> None:
-        while not stop.is_set():
-            try:
-                await self.check()
-            except STORE_ERRORS as exc:
-                log.warning("silence watch: redis unavailable (%s)", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await stop.wait()
+        await every(interval, stop, self.check, "silence watch")
