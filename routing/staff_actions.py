@@ -33,11 +33,12 @@ from routing.model import (
 )
 from routing.outbox import Outbox
 from routing.risk.assessment import Assessment
-from routing.roster import Roster, StaffMember
+from routing.roster import DEFAULT_MAX_CONCURRENT, Roster, StaffMember
 from routing.rota import RotaError
 from routing.rota_changes import describe_change
 from routing.rota_commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
 from routing.rota_maths import on_shift
+from routing.store.availability import Availability
 from routing.store.blocks import Block, BlockStore
 from routing.store.conversations import TOPIC_FIELD, Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.dashboard_access import SignInLinks
@@ -87,6 +88,7 @@ class StaffActions:
         blocks: BlockStore | None = None,
     ) -> None:
         self._blocks = blocks
+        self._availability = Availability(store.redis_client)
         self._auto_assign = auto_assign
         self._desk = desk
         self._links = links
@@ -326,22 +328,19 @@ class StaffActions:
             sent = [entry for entry, _raw in late]
 
     async def auto_assign(self, out: Outbox, without: VolunteerId | None = None) -> None:
-        """Push the most urgent waiting person to the on-duty volunteer with the most free capacity. A fixed
-        number of round trips however many volunteers are on duty (each question is asked of all at once); the
-        assignment itself is atomic, so a volunteer who filled up meanwhile is skipped, never overfilled."""
-        candidates: list[tuple[int, StaffMember]] = []
-        checked_in = await self._store.on_duty()
-        on_duty = await self._duty.on_duty(checked_in) if self._duty else checked_in
-        practising = await self._training.practising(on_duty) if self._training else frozenset()
-        # In practice: attention on it, not on a real person; `without`: who just handed someone back.
-        ready = [v for v in on_duty if v not in practising and v != without]
-        for volunteer, held in zip(ready, await self._store.active_counts(ready), strict=True):
+        """Push the most urgent waiting person to the on-duty volunteer with the most free capacity (on shift, not
+        resting, not practising; `without`: who just handed someone back). Who that is is one question to Redis
+        however many volunteers are on duty; the assignment is atomic, so one who filled up meanwhile is asked
+        about again, never overfilled."""
+        rota = await self._duty.rota() if self._duty else None
+        shift = on_shift(rota, datetime.now(UTC)) if rota is not None else None
+        capacities = {m.id: m.max_concurrent for m in self._roster.members}
+        for _attempt in range(3):
+            volunteer = await self._availability.most_free(capacities, DEFAULT_MAX_CONCURRENT, shift, without)
+            if volunteer is None:
+                return
             member = self._roster.by_id(volunteer) or StaffMember(id=volunteer, name=volunteer)
-            free = member.max_concurrent - held
-            if free > 0:
-                candidates.append((free, member))
-        for _free, member in sorted(candidates, key=lambda c: -c[0]):
-            result = await self._assign(member, None)
+            result = await self._assign(member, None)  # the person who fits them best (peer matching)
             if result.outcome == AssignOutcome.OK and result.conversation is not None:
                 await self.connect(result.conversation, member, out)
                 return

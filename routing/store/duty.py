@@ -21,11 +21,11 @@ from routing.store.rota_store import RotaStore
 ROTA_CHECK_SECONDS = 1.0
 
 
-def _break(volunteer: VolunteerId) -> str:
+def break_key(volunteer: VolunteerId) -> str:
     return f"{keys.PREFIX}break:{volunteer}"
 
 
-def _cooldown(volunteer: VolunteerId) -> str:
+def cooldown_key(volunteer: VolunteerId) -> str:
     return f"{keys.PREFIX}cooldown:{volunteer}"
 
 
@@ -51,25 +51,25 @@ class DutyRoster:
         return self._rota
 
     async def take_break(self, volunteer: VolunteerId, minutes: int) -> None:
-        await self._redis.set(_break(volunteer), 1, ex=max(60, minutes * 60))
+        await self._redis.set(break_key(volunteer), 1, ex=max(60, minutes * 60))
 
     async def end_break(self, volunteer: VolunteerId) -> None:
-        await self._redis.delete(_break(volunteer))
+        await self._redis.delete(break_key(volunteer))
 
     async def cool_down(self, volunteer: VolunteerId, minutes: float) -> None:
-        await self._redis.set(_cooldown(volunteer), 1, ex=max(60, int(minutes * 60)))
+        await self._redis.set(cooldown_key(volunteer), 1, ex=max(60, int(minutes * 60)))
 
     async def cooling_down_for(self, volunteer: VolunteerId) -> int:
         """Seconds of cool-down left (0 when none)."""
-        return max(0, int(await self._redis.ttl(_cooldown(volunteer))))
+        return max(0, int(await self._redis.ttl(cooldown_key(volunteer))))
 
     async def states(self, volunteers: Sequence[VolunteerId]) -> dict[VolunteerId, DutyState]:
         """Check-in, break and cool-down of each volunteer now, in one round trip (for the dashboard)."""
         pipe = self._redis.pipeline(transaction=False)
         for volunteer in volunteers:
             pipe.sismember(keys.ON_DUTY, volunteer)
-            pipe.ttl(_break(volunteer))
-            pipe.ttl(_cooldown(volunteer))
+            pipe.ttl(break_key(volunteer))
+            pipe.ttl(cooldown_key(volunteer))
         raw = await pipe.execute()
         return {
             v: DutyState(bool(raw[3 * i]), max(0, int(raw[3 * i + 1])), max(0, int(raw[3 * i + 2])))
@@ -78,7 +78,7 @@ class DutyRoster:
 
     async def available(self, volunteer: VolunteerId) -> bool:
         """Not on a break and not cooling down (the rota and check-in are separate questions)."""
-        return not await self._redis.exists(_break(volunteer), _cooldown(volunteer))
+        return not await self._redis.exists(break_key(volunteer), cooldown_key(volunteer))
 
     async def on_duty(self, checked_in: list[VolunteerId], now: datetime | None = None) -> list[VolunteerId]:
         """Checked-in volunteers who are on shift (any, when no rota exists) and available: one round trip for
@@ -90,7 +90,7 @@ class DutyRoster:
             return []
         pipe = self._redis.pipeline(transaction=False)
         for volunteer in candidates:
-            pipe.exists(_break(volunteer), _cooldown(volunteer))
+            pipe.exists(break_key(volunteer), cooldown_key(volunteer))
         away = await pipe.execute()
         return [v for v, resting in zip(candidates, away, strict=True) if not resting]
 
