@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import logging
@@ -40,7 +41,7 @@ from routing.rota_commands import CommandError, RotaCommand, is_change, parse_ro
 from routing.rota_maths import on_shift
 from routing.store.availability import Availability
 from routing.store.blocks import Block, BlockStore
-from routing.store.conversations import TOPIC_FIELD, Assignment, AssignOutcome, Conversation, ConversationStore
+from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.rota_store import RotaStore
@@ -287,17 +288,16 @@ class StaffActions:
         if conversation is None:
             return
         header = texts.THREAD_OPENED.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label)
-        topic = await self._store.get_field(conv, TOPIC_FIELD)  # what they chose at intake, if anything
         header += "\n" + texts.THREAD_ABOUT.format(
             platform=conversation.platform.value.capitalize(), language=conversation.language or "not given",
-            topic=topic or "not chosen",
+            topic=conversation.topic or "not chosen",
         )  # fmt: skip
         # The hand-over opens the volunteer's topic: it goes with the person's own messages (PERSON), ahead of
         # notices, else a busy staff group (Telegram: ~20 sends a minute) keeps a taken person waiting unseen.
         self._thread(conversation, header, out, priority=Priority.PERSON)
-        kept = await self._store.take_pending(conv)
+        kept, notes = await asyncio.gather(self._store.take_pending(conv), self._store.notes(conv))  # one round trip
         self._kept_to_thread(conversation, kept, out)
-        for note in await self._store.notes(conv):
+        for note in notes:
             self._thread(conversation, f"Handover note: {note}", out, priority=Priority.PERSON)
         # One tap returns the person to the queue: nobody should stay in a conversation they cannot carry.
         out.add(self._platform, Audience.STAFF_THREAD, texts.TAKEN.format(pseudonym=conversation.pseudonym),

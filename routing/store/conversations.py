@@ -44,6 +44,7 @@ class Conversation:
     volunteer: VolunteerId | None
     language: str | None
     first_reply_counted: bool = False  # this assignment's first staff reply is already in the audit stream
+    topic: str | None = None  # what the person chose at intake, if anything
 
 
 class AssignOutcome(enum.StrEnum):
@@ -348,7 +349,7 @@ class ConversationStore:
     async def take_pending(self, conv: ConversationId) -> list[tuple[str, bytes]]:
         """The kept messages as (entry id, encoded message), oldest first (stream ids sort by time); kept until
         `finish_pending` is told they were sent."""
-        return self._in_order(cast(dict[bytes, bytes], await self._redis.hgetall(keys.pending(conv))))
+        return self._in_order(cast(dict[bytes, bytes], await self._batch.command("HGETALL", keys.pending(conv))))
 
     async def finish_pending(self, conv: ConversationId, sent: list[str]) -> list[tuple[str, bytes]]:
         """Forget the kept messages that were sent; returns those that arrived meanwhile (send them next)."""
@@ -368,7 +369,8 @@ class ConversationStore:
         await self._redis.expire(key, self._retention)
 
     async def notes(self, conv: ConversationId) -> list[str]:
-        return [self._cipher.decrypt(as_bytes(n)).decode() for n in await self._redis.lrange(keys.notes(conv), 0, -1)]
+        found = cast(list[bytes], await self._batch.command("LRANGE", keys.notes(conv), 0, -1))
+        return [self._cipher.decrypt(as_bytes(n)).decode() for n in found]
 
     async def set_on_duty(self, volunteer: VolunteerId, on: bool) -> None:
         """Mark a volunteer available (or not) for automatic assignment."""
@@ -427,4 +429,5 @@ def _conversation(conv: ConversationId, d: dict[str, str]) -> Conversation:
         volunteer=VolunteerId(d["volunteer"]) if d.get("volunteer") else None,
         language=d.get("lang") or None,
         first_reply_counted=bool(d.get("assigned_at")) and d.get("first_reply_for") == d.get("assigned_at"),
+        topic=d.get(TOPIC_FIELD) or None,
     )
