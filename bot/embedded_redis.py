@@ -155,6 +155,18 @@ class EmbeddedRedis:
         (data_dir / "redis.owner").write_text(str(os.getpid()))
         return adopted
 
+    def _lock_is_free(self) -> bool:
+        fd = os.open(self.data_dir / "redis.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return True
+        finally:
+            os.close(fd)
+
     def _release_lock(self) -> None:
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
@@ -182,7 +194,9 @@ class EmbeddedRedis:
             with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), timeout=1) as s:
                 s.sendall(b"SHUTDOWN\r\n")
             deadline = time.monotonic() + timeout
-            while self._answers_ping() and time.monotonic() < deadline:
+            # Gone means the data directory's lock is free (the server holds it to its very last moment; its port
+            # closes a little earlier).
+            while not self._lock_is_free() and time.monotonic() < deadline:
                 time.sleep(0.05)
             return
         process, self._process = self._process, None
