@@ -141,7 +141,10 @@ def _fetcher_of(download: Callable[[Attachment], Awaitable[tuple[bytes, str]]]) 
 async def _serve(app: web.Application, host: str, port: int) -> Task:
     """Bind the web server now (a taken port is a clear start-up error, not a task's traceback later); the task
     serves until `stop`."""
-    runner = web.AppRunner(app, access_log=None)  # access logs would carry ids in URLs: off
+    # Access logs would carry ids in URLs: off. Requests still open at shutdown get 2 s, not aiohttp's default
+    # minute: SIGINT/SIGTERM stop the bridge within seconds with browsers on the dashboard (a webhook cut short
+    # was not acknowledged, so Telegram sends it again).
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

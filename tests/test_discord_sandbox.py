@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import time
 from collections.abc import Callable, Coroutine
 
 import aiohttp
@@ -435,3 +437,18 @@ async def test_more_than_five_rows_or_five_buttons_in_a_row_is_refused(sandbox: 
                 statuses.append(response.status)
     assert statuses == [200, 400, 400]
     assert [len(m.buttons) for m in sandbox.bot_messages()] == [25]  # the refused ones were not posted
+
+
+async def test_the_sandbox_stops_promptly_with_a_long_poll_open() -> None:
+    """The demo page keeps a long poll open; Ctrl-C must not wait for it (aiohttp's default is a minute)."""
+    box = DiscordSandbox(tokens=["stop-test-token"])
+    url = await box.start()
+    async with aiohttp.ClientSession() as http:
+        poll = asyncio.create_task(http.get(f"{url}/_sandbox/actions?after=0&timeout=30"))
+        await asyncio.sleep(0.3)  # the request is in the handler, waiting
+        started = time.monotonic()
+        await box.stop()
+        assert time.monotonic() - started < 3
+        poll.cancel()
+        with contextlib.suppress(asyncio.CancelledError, aiohttp.ClientError):
+            await poll

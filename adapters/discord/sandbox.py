@@ -107,7 +107,9 @@ class DiscordSandbox:
         app.add_routes(account_routes() + message_routes() + channel_routes())
         app.add_routes(interaction_routes() + command_routes() + control_routes(self, self._core))
         app.add_routes([web.get(GATEWAY_PATH, self._core.hub.handle), web.get(RESUME_PATH, self._core.hub.handle)])
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # A short shutdown timeout, as the Telegram sandbox's: an open long poll (the demo page's) must not hold up
+        # Ctrl-C for aiohttp's default minute.
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
