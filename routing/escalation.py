@@ -129,7 +129,9 @@ class EscalationDesk:
         """A further risky message in an open episode: one escalation, kept current. Its tier rises with the
         messages, the escalation chat sees each flagged message (linked to the same escalation), and a rise
         pages the on-call professional again; the chain's deadlines run on."""
-        before = await self._store.update(episode.id, assessment.tier, assessment.category, out.entry_id)
+        before, new = await self._store.update(episode.id, assessment.tier, assessment.category, out.entry_id)
+        if new:
+            await self._writer.audit("escalation_updated", escalation=episode.id, tier=assessment.tier.label)
         tier = max(before, assessment.tier)
         open_ = episode.state != "acknowledged"
         template = texts.ESCALATION_UPDATE_BY_STAFF if by else texts.ESCALATION_UPDATE

@@ -128,6 +128,18 @@ class Harness:
         """What the adapter does when it creates the conversation's topic/thread."""
         await self.stack.conversations.bind_thread(conv, self.staff_platform, ThreadId(thread))
 
+    async def taken(
+        self, person: str = "9001", volunteer: str = "501", thread: str = "77", text: str = "hello"
+    ) -> ConversationId:
+        """`person` writes, `volunteer` takes them with /next, and their conversation's topic is `thread`;
+        what all that sent is read, so the test sees only what follows."""
+        await self.person(person, text)
+        await self.staff(volunteer, "/next")
+        conv = await self.conversation_of(person)
+        await self.open_thread(conv, thread)
+        await self.outbound(self.staff_platform)
+        return conv
+
 
 async def command_calls(redis: Redis, command: str) -> int:
     """How many times Redis has run `command` (INFO commandstats, including calls inside Lua scripts)."""

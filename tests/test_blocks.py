@@ -7,7 +7,7 @@ from redis.asyncio import Redis
 from routing.model import Audience, ConversationState, Platform, Role, UserId, VolunteerId
 from routing.roster import StaffMember
 from routing.store import keys
-from tests.routing_harness import Harness, make_harness
+from tests.routing_harness import make_harness
 
 ANA = StaffMember(id=VolunteerId("ana"), name="Ana", identities={Platform.TELEGRAM: UserId("501")})
 CLEO = StaffMember(
@@ -17,18 +17,9 @@ CLEO = StaffMember(
 RISK_TEXT = "I have the pills in front of me and I'm going to take them all tonight"
 
 
-async def _in_conversation(h: Harness) -> str:
-    await h.person("9001", "hello")
-    await h.staff("501", "/next")
-    conv = await h.conversation_of("9001")
-    await h.open_thread(conv, "77")
-    await h.outbound(Platform.TELEGRAM)
-    return conv
-
-
 async def test_a_blocked_person_is_told_kindly_and_not_queued(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA, CLEO])
-    conv = await _in_conversation(h)
+    conv = await h.taken()
     await h.staff("501", "/block 24h repeated abusive messages to volunteers", thread="77")
     out = await h.outbound(Platform.TELEGRAM)
     told = [m.text for m in out if m.audience == Audience.SEEKER]
@@ -49,7 +40,7 @@ async def test_a_blocked_person_is_told_kindly_and_not_queued(redis: Redis) -> N
 
 async def test_a_blocked_persons_high_risk_message_still_gets_help_and_pages_the_professional(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA, CLEO])
-    await _in_conversation(h)
+    await h.taken()
     await h.staff("501", "/block 7d threats to a volunteer", thread="77")
     await h.outbound(Platform.TELEGRAM)
     await h.person("9001", RISK_TEXT)
@@ -60,7 +51,7 @@ async def test_a_blocked_persons_high_risk_message_still_gets_help_and_pages_the
 
 async def test_block_needs_a_duration_and_a_reason_and_coordinators_list_and_lift_blocks(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA, CLEO])
-    conv = await _in_conversation(h)
+    conv = await h.taken()
     await h.staff("501", "/block forever", thread="77")
     out = await h.outbound(Platform.TELEGRAM)
     assert any("/block <duration> <reason>" in m.text for m in out)

@@ -54,10 +54,7 @@ async def _risk_in_conversation(redis: Redis) -> tuple[Harness, str]:
     """Ana holds a person (thread "77") who has just written a high-risk message."""
     h = make_harness(redis, members=STAFF)
     await _rota(redis)
-    await h.person("9001", "hello")
-    await h.staff("501", "/next")
-    conv = await h.conversation_of("9001")
-    await h.open_thread(conv, "77")
+    conv = await h.taken()
     await h.person("9001", RISK_TEXT)
     return h, conv
 

@@ -113,11 +113,7 @@ async def test_a_command_in_the_private_chat_acts_on_the_replied_conversation_an
 
 async def test_a_supervisors_whisper_reaches_the_holder_privately_never_the_person(redis: Redis) -> None:
     h = make_harness(redis, members=[VEE, SAM], workspace=Workspace.PRIVATE)
-    await h.person("9001", "hello")
-    await h.staff("501", "/next")
-    conv = await h.conversation_of("9001")
-    await h.open_thread(conv, "77")
-    await h.outbound(Platform.TELEGRAM)
+    await h.taken()
     await h.staff("700", "ask about sleep", thread="77")
     out = await h.outbound(Platform.TELEGRAM)
     assert not [m for m in out if m.audience == Audience.SEEKER]

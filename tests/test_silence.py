@@ -29,18 +29,9 @@ def _watch(h: Harness) -> SilenceWatch:
     return SilenceWatch(h.stack.conversations, h.stack.router.staff, h.stack.writer, policy)
 
 
-async def _taken(h: Harness, person: str = "9001", volunteer: str = "501") -> str:
-    await h.person(person, "hello, is anyone there")
-    await h.staff(volunteer, "/next")
-    conv = await h.conversation_of(person)
-    await h.open_thread(conv, f"t{person}")
-    await h.outbound(Platform.TELEGRAM)
-    return conv
-
-
 async def test_a_silent_volunteer_is_nudged_then_the_person_goes_back_to_the_front_of_the_queue(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA])
-    conv = await _taken(h)
+    conv = await h.taken(thread="t9001", text="hello, is anyone there")
     await h.person("9001", "are you still there?")
     await h.outbound(Platform.TELEGRAM)
     watch = _watch(h)
@@ -63,7 +54,7 @@ async def test_a_silent_volunteer_is_nudged_then_the_person_goes_back_to_the_fro
 
 async def test_a_volunteer_who_answers_is_never_nudged(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA])
-    await _taken(h)
+    await h.taken(thread="t9001", text="hello, is anyone there")
     await h.person("9001", "are you still there?")
     await h.staff("501", "yes, I'm here", thread="t9001")
     await h.outbound(Platform.TELEGRAM)
@@ -73,9 +64,9 @@ async def test_a_volunteer_who_answers_is_never_nudged(redis: Redis) -> None:
 
 async def test_a_person_silent_for_hours_is_closed_kindly_but_never_after_high_risk(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA, BEN])
-    calm = await _taken(h, "9001", "501")
+    calm = await h.taken("9001", "501", "t9001", "hello, is anyone there")
     await h.staff("501", "take your time", thread="t9001")
-    risky = await _taken(h, "9002", "502")
+    risky = await h.taken("9002", "502", "t9002", "hello, is anyone there")
     await h.person("9002", RISK_TEXT)
     await h.staff("502", "I'm here with you", thread="t9002")
     await h.outbound(Platform.TELEGRAM)
@@ -107,7 +98,7 @@ async def test_capacity_that_frees_goes_to_the_next_person_with_automatic_assign
 
 async def test_every_ending_of_a_high_risk_conversation_starts_the_cool_down(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA, LEE])
-    conv = await _taken(h)
+    conv = await h.taken(thread="t9001", text="hello, is anyone there")
     await h.person("9001", RISK_TEXT)
     await h.person("9001", "/stop")  # the person leaves, not the volunteer
     duty = DutyRoster(redis, RotaStore(redis))

@@ -309,13 +309,6 @@ class ConversationStore:
         waited = await self._first_reply(keys=[keys.conversation(conv)], args=[time.time()])
         return None if waited is None else float(text(waited))
 
-    async def active_counts(self, volunteers: list[VolunteerId]) -> list[int]:
-        """How many conversations each of `volunteers` holds, in one round trip."""
-        pipe = self._redis.pipeline(transaction=False)
-        for volunteer in volunteers:
-            pipe.scard(keys.volunteer_active(volunteer))
-        return [int(n) for n in await pipe.execute()] if volunteers else []
-
     async def holders(self, convs: list[ConversationId]) -> list[VolunteerId | None]:
         """Who holds each of `convs`, or held it when it closed (None: waiting or gone), in one round trip."""
         if not convs:

@@ -80,20 +80,6 @@ class DutyRoster:
         """Not on a break and not cooling down (the rota and check-in are separate questions)."""
         return not await self._redis.exists(break_key(volunteer), cooldown_key(volunteer))
 
-    async def on_duty(self, checked_in: list[VolunteerId], now: datetime | None = None) -> list[VolunteerId]:
-        """Checked-in volunteers who are on shift (any, when no rota exists) and available: one round trip for
-        all of them, so taking in a person costs the same with 6 volunteers on duty or 60."""
-        rota = await self.rota()
-        shift = on_shift(rota, now or datetime.now(UTC)) if rota is not None else None
-        candidates = [v for v in checked_in if shift is None or v in shift]
-        if not candidates:
-            return []
-        pipe = self._redis.pipeline(transaction=False)
-        for volunteer in candidates:
-            pipe.exists(break_key(volunteer), cooldown_key(volunteer))
-        away = await pipe.execute()
-        return [v for v, resting in zip(candidates, away, strict=True) if not resting]
-
     async def out_of_hours(self, now: datetime | None = None) -> OutOfHours | None:
         """Out of hours means nobody is on shift under the live rota (check-ins don't matter here: someone on
         shift may check in any minute). None when open, or when no rota was imported (always open)."""

@@ -129,19 +129,17 @@ class EscalationStore:
 
     async def update(
         self, esc: EscalationId, tier: RiskTier, category: RiskCategory | None, dedupe_key: str
-    ) -> RiskTier:
-        """A further risky message in the episode: raise the tier if higher and audit it, once per inbound
-        entry. Returns the tier before."""
+    ) -> tuple[RiskTier, bool]:
+        """A further risky message in the episode: raise the tier if higher, once per inbound entry. Returns the
+        tier before, and whether this entry is new (False: handled again after a crash, counted already)."""
         before = RiskTier(int(await self._redis.hget(_record(esc), "tier") or 0))
         if not await self._redis.set(f"{keys.PREFIX}esc:dedupe:{dedupe_key}", 1, nx=True, ex=2 * 24 * 3600):
-            return before  # this entry is being handled again: counted already
-        pipe = self._redis.pipeline(transaction=True)
+            return before, False
         if tier > before:
-            pipe.hset(_record(esc), mapping={"tier": str(int(tier)), "category": category.value if category else ""})
-        pipe.xadd(keys.AUDIT, {"event": "escalation_updated", "at": f"{time.time():.3f}", "escalation": esc,
-                               "tier": tier.label}, maxlen=100_000, approximate=True)  # fmt: skip
-        await pipe.execute()
-        return before
+            await self._redis.hset(
+                _record(esc), mapping={"tier": str(int(tier)), "category": category.value if category else ""}
+            )
+        return before, True
 
     async def resources_due(self, conv: ConversationId, tier: RiskTier, interval: float, entry: str) -> bool:
         """Whether a person should be sent crisis resources (again) for inbound `entry`; marks them sent."""
