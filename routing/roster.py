@@ -117,9 +117,8 @@ def _parse_member(index: int, entry: Mapping[str, Any]) -> StaffMember:
             account = str(entry[platform.value]).strip()
             if not account.isdigit():  # a name or a typo would never match anyone: nobody could be reached
                 example = "123456789" if platform == Platform.TELEGRAM else '"222222222222222222"'
-                raise RosterError(
-                    f"{where}: {platform.value} must be the account's numeric user id (for example {example}), "
-                    f"not {account[:40]!r}"
+                raise RosterError(  # the value itself stays out: it may be a person's username
+                    f"{where}: {platform.value} must be the account's numeric user id (for example {example})"
                 )
             identities[platform] = UserId(account)
     return StaffMember(
