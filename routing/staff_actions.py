@@ -13,7 +13,7 @@ from routing import texts
 from routing.codec import MalformedEntry, decode_inbound
 from routing.commands import ParsedCommand, StaffCommand, parse_command, staff_command
 from routing.escalation import EscalationDesk
-from routing.intake import DEFAULT_MATCH_WAIT, Candidate, feedback_buttons, pick_for
+from routing.intake import DEFAULT_MATCH_WAIT, feedback_buttons, pick_for
 from routing.model import (
     Attachment,
     Audience,
@@ -271,10 +271,7 @@ class StaffActions:
         if target is not None:
             return await self._store.assign(member.id, member.max_concurrent, target)
         for _attempt in range(3):  # another volunteer may take our pick between reading and assigning
-            waiting = [
-                Candidate(c.id, c.tier, c.arrival, topic, c.language) for c, topic in await self._store.candidates()
-            ]
-            pick = pick_for(member, waiting, time.time(), self._match_wait)
+            pick = pick_for(member, await self._store.candidates(), time.time(), self._match_wait)
             if pick is None:
                 break
             result = await self._store.assign(member.id, member.max_concurrent, pick.conversation)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from routing.model import Audience, InboundKind, Platform, UserId, VolunteerId
+from routing.model import Audience, ConversationId, InboundKind, Platform, UserId, VolunteerId
 from routing.roster import StaffMember
+from routing.store import keys
 from routing.store.feedback import FeedbackCounts
 from tests.routing_harness import Harness, make_harness
 
@@ -108,3 +109,15 @@ async def test_a_person_can_pick_a_language_and_gets_a_volunteer_who_speaks_it(r
     assert await _volunteer_of(h, "9002") == "tom"
     await h.staff("503", "/next")
     assert await _volunteer_of(h, "9001") == "eva"
+
+
+async def test_matching_passes_over_queue_entries_of_people_no_longer_waiting(redis: Redis) -> None:
+    """A queue entry whose conversation ended or expired (a stale entry) is never offered as a match."""
+    h = make_harness(redis, members=[GRIEF])
+    await h.person("9001", "hello")
+    await _choose(h, "9001", "grief")
+    await redis.zadd(keys.QUEUE, {"gone-1": 0, "gone-2": 0})  # ahead of everyone, no conversation behind them
+    await redis.hset(keys.conversation(ConversationId("gone-2")), mapping={"state": "closed", "tier": 3})
+    await h.staff("501", "/next")
+    assert await _volunteer_of(h, "9001") == "ana"
+    assert [c.conversation for c in await h.stack.conversations.candidates()] == []

@@ -9,6 +9,7 @@ from typing import cast
 
 from redis.asyncio import Redis
 
+from routing.intake import Candidate
 from routing.model import (
     ChatId,
     ConversationId,
@@ -102,6 +103,7 @@ class ConversationStore:
         self._aging = aging_seconds
         self._open = redis.register_script(scripts.OPEN_CONVERSATION)
         self._assign = redis.register_script(scripts.ASSIGN)
+        self._candidates = redis.register_script(scripts.CANDIDATES)
         self._transfer = redis.register_script(scripts.TRANSFER)
         self._release = redis.register_script(scripts.RELEASE)
         self._close = redis.register_script(scripts.CLOSE)
@@ -235,18 +237,19 @@ class ConversationStore:
         ids = cast(list[bytes], await self._redis.zrange(keys.QUEUE, 0, limit - 1))
         return [ConversationId(text(c)) for c in ids]
 
-    async def candidates(self, limit: int = 50) -> list[tuple[Conversation, str | None]]:
-        """The first `limit` waiting conversations in serving order, each with the topic the person chose."""
-        ids = await self.waiting(limit)
-        pipe = self._redis.pipeline(transaction=False)
-        for conv in ids:
-            pipe.hgetall(keys.conversation(conv))
-        found = []
-        for conv, raw in zip(ids, await pipe.execute(), strict=True):
-            if raw:
-                d = {text(k): text(v) for k, v in raw.items()}
-                found.append((_conversation(conv, d), d.get(TOPIC_FIELD) or None))
-        return found
+    async def candidates(self, limit: int = 50) -> list[Candidate]:
+        """The first `limit` people still waiting, in serving order, with what peer matching needs."""
+        flat = [
+            text(v)
+            for v in cast(
+                list[bytes], await self._candidates(keys=[keys.QUEUE], args=[limit, keys.CONVERSATION_PREFIX])
+            )
+        ]
+        return [
+            Candidate(ConversationId(flat[i]), RiskTier(int(flat[i + 1])), float(flat[i + 2]), flat[i + 3] or None,
+                    flat[i + 4] or None)
+            for i in range(0, len(flat), 5)
+        ]  # fmt: skip
 
     async def assign(self, volunteer: VolunteerId, capacity: int, conv: ConversationId | None = None) -> Assignment:
         """Give `conv` (or the most urgent waiting person) to `volunteer`, atomically."""
