@@ -56,12 +56,18 @@ def fits(volunteer: StaffMember, candidate: Candidate) -> bool:
     return topic_ok and lang_ok
 
 
-def pick_for(volunteer: StaffMember, waiting: Sequence[Candidate], now: float, match_wait: float) -> Candidate | None:
-    """The person `volunteer` should take next: urgent first, then the first who fits or has waited long
-    enough; if everyone is still waiting for a better fit, the head of the queue (nobody is refused)."""
+def first_fit(volunteer: StaffMember, waiting: Sequence[Candidate], now: float, match_wait: float) -> Candidate | None:
+    """The first waiting person `volunteer` should take: urgent, or fits, or has waited long enough; None
+    when everyone in `waiting` is still waiting for a better fit."""
     for candidate in waiting:
         if candidate.tier >= RiskTier.HIGH:
             return candidate
         if fits(volunteer, candidate) or now - candidate.arrival >= match_wait:
             return candidate
-    return waiting[0] if waiting else None
+    return None
+
+
+def pick_for(volunteer: StaffMember, waiting: Sequence[Candidate], now: float, match_wait: float) -> Candidate | None:
+    """The person `volunteer` should take next: urgent first, then the first who fits or has waited long
+    enough; if everyone is still waiting for a better fit, the head of the queue (nobody is refused)."""
+    return first_fit(volunteer, waiting, now, match_wait) or (waiting[0] if waiting else None)

@@ -13,7 +13,7 @@ from routing import texts
 from routing.codec import MalformedEntry, decode_inbound
 from routing.commands import ParsedCommand, StaffCommand, parse_command, staff_command
 from routing.escalation import EscalationDesk
-from routing.intake import DEFAULT_MATCH_WAIT, feedback_buttons, pick_for
+from routing.intake import DEFAULT_MATCH_WAIT, Candidate, feedback_buttons, first_fit, pick_for
 from routing.model import (
     Attachment,
     Audience,
@@ -65,6 +65,7 @@ _NEEDS_THREAD = {
 MAX_BLOCK_SECONDS = 90 * 24 * 3600
 _OVERSEERS = (Role.SUPERVISOR, Role.COORDINATOR, Role.PROFESSIONAL)
 ESCALATE_BUTTON = Button("Escalate", "escalate high")  # on a conversation's card in its topic, and risk notices
+MATCH_FIRST_LOOK, MATCH_LOOK = 8, 50  # waiting people peer matching reads first, and at most
 OVERRIDE_CAPACITY = 1000  # a professional taking over a crisis is never refused for capacity
 
 
@@ -271,13 +272,24 @@ class StaffActions:
         if target is not None:
             return await self._store.assign(member.id, member.max_concurrent, target)
         for _attempt in range(3):  # another volunteer may take our pick between reading and assigning
-            pick = pick_for(member, await self._store.candidates(), time.time(), self._match_wait)
+            pick = await self._match(member)
             if pick is None:
                 break
             result = await self._store.assign(member.id, member.max_concurrent, pick.conversation)
             if result.outcome != AssignOutcome.TAKEN:
                 return result
         return await self._store.assign(member.id, member.max_concurrent)
+
+    async def _match(self, member: StaffMember) -> Candidate | None:
+        """Peer matching over the queue's head: usually the first few people settle it (the head fits, or is
+        urgent); only when none of them does is the longer list read."""
+        now = time.time()
+        head = await self._store.candidates(MATCH_FIRST_LOOK)
+        if len(head) < MATCH_FIRST_LOOK:
+            return pick_for(member, head, now, self._match_wait)
+        return first_fit(member, head, now, self._match_wait) or pick_for(
+            member, await self._store.candidates(MATCH_LOOK), now, self._match_wait
+        )
 
     async def connect(self, conv: ConversationId, member: StaffMember, out: Outbox) -> None:
         """Open the staff thread for a newly assigned conversation and catch the volunteer up."""
@@ -332,7 +344,10 @@ class StaffActions:
         rota = await self._duty.rota() if self._duty else None
         shift = on_shift(rota, datetime.now(UTC)) if rota is not None else None
         capacities = {m.id: m.max_concurrent for m in self._roster.members}
-        for _attempt in range(3):
+        # A "full" answer means that volunteer filled up since they were named (a burst of arrivals asks at
+        # once): ask again. Each such answer is a volunteer who is now full, so this ends; the bound covers
+        # volunteers who free up and fill again meanwhile.
+        for _attempt in range(len(capacities) + 3):
             volunteer = await self._availability.most_free(capacities, DEFAULT_MAX_CONCURRENT, shift, without)
             if volunteer is None:
                 return

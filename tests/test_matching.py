@@ -121,3 +121,16 @@ async def test_matching_passes_over_queue_entries_of_people_no_longer_waiting(re
     await h.staff("501", "/next")
     assert await _volunteer_of(h, "9001") == "ana"
     assert [c.conversation for c in await h.stack.conversations.candidates()] == []
+
+
+async def test_a_fitting_person_far_down_the_queue_is_still_found(redis: Redis) -> None:
+    """Matching first looks at the head of the queue; when nobody there fits, it reads further down."""
+    h = make_harness(redis, members=[GRIEF, VETERAN])
+    for person in range(10):
+        await h.person(str(9100 + person), "hello")
+        await _choose(h, str(9100 + person), "veterans")
+    await h.person("9200", "hello")
+    await _choose(h, "9200", "grief")
+    await h.staff("501", "/next")  # Ana (grief): the eleventh in the queue is hers
+    assert await _volunteer_of(h, "9200") == "ana"
+    assert [await _volunteer_of(h, str(9100 + p)) for p in range(10)] == [None] * 10

@@ -83,3 +83,18 @@ async def test_two_routers_never_push_a_volunteer_over_capacity(redis: Redis, re
     owners = await _assignment_counts(first, members)
     assert len(owners) == 30 and set(owners.values()) == {1}
     assert await first.stack.conversations.waiting_count() == 170
+
+
+async def test_a_burst_of_arrivals_is_spread_over_every_volunteer_with_room(redis: Redis) -> None:
+    """Automatic assignment while many people arrive at once: each arrival's question "who has the most room?"
+    gets the same answer before any of them assigns, and yet nobody is left waiting while a volunteer on duty
+    has room, and nobody is given more than their capacity."""
+    members = _volunteers(20, capacity=2)
+    h = make_harness(redis, members=members, auto_assign=True, topics=())
+    for m in members:
+        await h.stack.conversations.set_on_duty(m.id, True)
+    for person in range(40):
+        await h.stack.writer.ingest(h.inbound(str(20_000 + person), f"hello {person}"))
+    await _drain(h)
+    assert await h.stack.conversations.waiting_count() == 0
+    assert [len(await h.stack.conversations.active_of(m.id)) for m in members] == [2] * 20

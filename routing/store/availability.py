@@ -8,6 +8,7 @@ it is one round trip, and Redis answers it in microseconds.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Collection, Mapping
 
 from redis.asyncio import Redis
@@ -19,8 +20,12 @@ from routing.store.replies import text
 
 # KEYS: the checked-in set.  ARGV: prefixes (break, cool-down, practice by volunteer, practice session, active
 # set before and after the id), the default capacity, who to leave out ("" none), "*" or the ids on shift joined
-# by ",", then volunteer/capacity pairs from the roster. Returns the volunteer with the most free capacity
-# (the first such in the checked-in set's order) or "".
+# by ",", a random number, then volunteer/capacity pairs from the roster. Returns the volunteer with the most
+# free capacity (ties broken by the random number) or "".
+#
+# The random tie-break matters in a burst: many arrivals ask at once, before any of them has assigned, and
+# with a fixed tie-break every one of them would be sent to the same volunteer (who fills up, and the rest
+# must ask again); drawn at random they spread over everyone with the same room.
 _MOST_FREE = """
 local on_shift = nil
 if ARGV[9] ~= '*' then
@@ -28,19 +33,21 @@ if ARGV[9] ~= '*' then
   for v in string.gmatch(ARGV[9], '[^,]+') do on_shift[v] = true end
 end
 local capacity = {}
-for i = 10, #ARGV, 2 do capacity[ARGV[i]] = tonumber(ARGV[i + 1]) end
-local best, best_free = '', 0
+for i = 11, #ARGV, 2 do capacity[ARGV[i]] = tonumber(ARGV[i + 1]) end
+local best, best_free = {}, 0
 for _, v in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if v ~= ARGV[8] and (on_shift == nil or on_shift[v])
      and redis.call('EXISTS', ARGV[1] .. v, ARGV[2] .. v) == 0 then
     local session = redis.call('GET', ARGV[3] .. v)
     if not (session and redis.call('EXISTS', ARGV[4] .. session) == 1) then
       local free = (capacity[v] or tonumber(ARGV[7])) - redis.call('SCARD', ARGV[5] .. v .. ARGV[6])
-      if free > best_free then best, best_free = v, free end
+      if free > best_free then best, best_free = {v}, free
+      elseif free == best_free and free > 0 then table.insert(best, v) end
     end
   end
 end
-return best
+if #best == 0 then return '' end
+return best[tonumber(ARGV[10]) % #best + 1]
 """
 
 
@@ -63,7 +70,7 @@ class Availability:
         args: list[str | int] = [
             break_key(VolunteerId("")), cooldown_key(VolunteerId("")), keys.training_of(VolunteerId("")),
             keys.training(ConversationId("")), active[0], active[1], default_capacity, without or "",
-            "*" if on_shift is None else ",".join(sorted(on_shift)),
+            "*" if on_shift is None else ",".join(sorted(on_shift)), random.randrange(1 << 30),
         ]  # fmt: skip
         for volunteer, capacity in capacities.items():
             args += [volunteer, capacity]
