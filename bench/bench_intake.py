@@ -1,7 +1,7 @@
 """New people at scale, end to end: a burst of first messages through the real python-telegram-bot and the
 Telegram sandbox, into the bridge with automatic assignment and 60 volunteers on duty, side by side with a bare
 python-telegram-bot echo bot on the same sandbox. A benchmark, not a test: prints a table and writes
-bench/results/intake.json.
+bench/results/intake.json (intake_echo_aiohttp.json with --echo-http aiohttp).
 
     .venv/bin/python bench/bench_intake.py [--people 500] [--volunteers 60] [--runs 2] [--echo-http aiohttp]
 
@@ -243,8 +243,9 @@ def main() -> None:
         rates = ", ".join(f"{r['per_s']}/s" for r in runs)
         print(f"{system:>6}: {args.people} new people in a burst, taken in at {rates} "
               f"(shown p95 {', '.join(str(r['shown_p95_s']) for r in runs)} s)")  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    out = RESULTS if args.echo_http == "httpx" else RESULTS.with_name(f"intake_echo_{args.echo_http}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
