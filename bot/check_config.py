@@ -15,7 +15,7 @@ from routing.resources import ResourceFileError
 from routing.risk.detector import RiskDetector
 from routing.risk.phrases import PhraseFileError
 from routing.roster import Roster, RosterError
-from routing.rota import RotaError
+from routing.rota import Rota, RotaError
 from routing.rota_file import parse_rota
 from routing.rota_maths import GapKind, gaps
 from routing.training.scenario_file import load_library
@@ -96,10 +96,8 @@ def warnings_for(s: Settings) -> list[str]:
             f"no rota file at {path}: nobody is paged privately on risk (alerts go only to the escalation chat), "
             "and there are no roles, shifts or on-call cover (copy config/rota.example.toml)"
         ]
-    try:
-        with open(path, "rb") as f:
-            rota = parse_rota(tomllib.load(f))
-    except (RotaError, tomllib.TOMLDecodeError, OSError):
+    rota = read_rota(path)
+    if rota is None:
         return []  # reported as a problem already
     now = datetime.now(UTC)
     uncovered = [g for g in gaps(rota, now, now + timedelta(hours=24)) if g.kind == GapKind.NO_ONCALL]
@@ -110,6 +108,15 @@ def warnings_for(s: Settings) -> list[str]:
         f"no on-call professional in the rota from {first.start:%a %H:%M} to {first.end:%a %H:%M} UTC (and "
         f"{len(uncovered) - 1} more gap(s) in the next 24 h): risk alerts then page every professional at once"
     ]
+
+
+def read_rota(path: Path) -> Rota | None:
+    """The rota file, or None when it is missing or broken (check() names what is wrong)."""
+    try:
+        with open(path, "rb") as f:
+            return parse_rota(tomllib.load(f))
+    except (RotaError, tomllib.TOMLDecodeError, OSError):
+        return None
 
 
 def _web_problems(s: Settings) -> list[str]:

@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     demo_p.add_argument("--scenario", help="play scripted people and volunteers: quiet, busy or risk")
     check_p = sub.add_parser("check-config", help="validate the configuration and exit")
     check_p.add_argument("--config", help="config file (default: $PEERBRIDGE_CONFIG or config/peerbridge.toml)")
+    doctor_p = sub.add_parser(
+        "doctor", help="ask Telegram and Discord, with the real tokens, whether the set-up can work (sends nothing)"
+    )
+    doctor_p.add_argument("--config", help="config file (default: $PEERBRIDGE_CONFIG or config/peerbridge.toml)")
     risk_p = sub.add_parser("risk-check", help="show how a message would be rated")
     risk_p.add_argument("text", help="the message to rate (quote it)")
     risk_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
@@ -68,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     if args.command == "check-config":
         return _check_config(args.config)
+    if args.command == "doctor":
+        return _doctor(args.config)
     if args.command == "run":
         return _run(args.config, ProcessRole(args.role), args.name)
     if args.command == "demo":
@@ -99,6 +105,23 @@ def _check_config(explicit: str | None) -> int:
         print(f"Warning: {warning}", file=sys.stderr)
     print(f"Configuration OK ({where}){', with the warnings above' if risky else ''}.")
     return 0
+
+
+def _doctor(explicit: str | None) -> int:
+    """check-config first (the live checks need a valid config), then what the platforms say."""
+    from bot.doctor import examine
+
+    if (code := _check_config(explicit)) != 0:
+        return code
+    path = config_path(explicit, os.environ)
+    settings, _ = check(path)
+    assert settings is not None
+    findings = asyncio.run(examine(settings))
+    for finding in findings:
+        print(finding.line())
+    problems = sum(not f.ok for f in findings)
+    print(f"{problems} problem(s) to fix." if problems else "Everything the platforms were asked about is ready.")
+    return 1 if problems else 0
 
 
 def _run(explicit: str | None, role: ProcessRole, name: str | None) -> int:

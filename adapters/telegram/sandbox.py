@@ -19,6 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from types import TracebackType
 
 from aiohttp import web
@@ -30,6 +31,7 @@ from adapters.telegram.sandbox_faults import ApiCall, CallLog, Fault, FaultPlan
 from adapters.telegram.sandbox_flood import FloodControl, FloodLimits
 from adapters.telegram.sandbox_http import MAX_REQUEST_BYTES, BotApiServer
 from adapters.telegram.sandbox_inbound import Attachment, Outgoing
+from adapters.telegram.sandbox_members import ALL_RIGHTS
 from adapters.telegram.sandbox_model import CallbackQuery, Chat, ChatAction, ChatType, Message, Topic, User
 from adapters.telegram.sandbox_topics import open_topic, remove_topic
 from adapters.telegram.sandbox_webhook import RetryPolicy, WebhookDispatcher
@@ -192,6 +194,7 @@ class TelegramSandbox:
         room = self.world.add_chat(chat_type, title, is_forum=is_forum, username=username)
         bot_ids = list(self.world.bots) if bots is None else [self.bot(ref).id for ref in bots]
         room.members.update(bot_ids)
+        room.admins.update((bot_id, ALL_RIGHTS) for bot_id in bot_ids)  # as the go-live guide has them made
         self.add_members(room.chat, *members)
         return room.chat
 
@@ -209,6 +212,22 @@ class TelegramSandbox:
             if user.id not in self.world.users:
                 raise SandboxError("unknown user")
             room.members.add(user.id)
+
+    def set_admin(self, chat: ChatRef, who: User | BotRef, rights: Iterable[str] | None = ALL_RIGHTS) -> None:
+        """Make a member (person or bot) an administrator with `rights`, or an ordinary member (`None`)."""
+        room = self.room(chat)
+        member_id = who.id if isinstance(who, User) else self.bot(who).id
+        if member_id not in room.members:
+            raise SandboxError("not a member of that chat")
+        if rights is None:
+            room.admins.pop(member_id, None)
+        else:
+            room.admins[member_id] = frozenset(rights)
+
+    def set_forum(self, chat: ChatRef, enabled: bool) -> None:
+        """Turn the group's Topics on or off, as its owner can in the group's settings."""
+        room = self.room(chat)
+        room.chat = replace(room.chat, is_forum=enabled)
 
     def create_topic(self, chat: ChatRef, name: str, *, by: User | None = None, icon_color: int | None = None) -> Topic:
         """Open a forum topic as an admin (`by`, default the first member); bots get the service message."""

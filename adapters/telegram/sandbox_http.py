@@ -21,13 +21,14 @@ from adapters.telegram.sandbox_api_messages import MESSAGE_METHODS
 from adapters.telegram.sandbox_errors import ApiError
 from adapters.telegram.sandbox_faults import ApiCall, CallLog, FaultPlan
 from adapters.telegram.sandbox_flood import FloodControl
+from adapters.telegram.sandbox_members import MEMBER_METHODS
 from adapters.telegram.sandbox_params import Params, Upload
 from adapters.telegram.sandbox_topics import TOPIC_METHODS
 from adapters.telegram.sandbox_webhook import WebhookDispatcher
 from adapters.telegram.sandbox_world import BotAccount, World, bot_id_of
 
 _LOG = logging.getLogger(__name__)
-METHODS: dict[str, Handler] = {**BOT_METHODS, **MESSAGE_METHODS, **TOPIC_METHODS}
+METHODS: dict[str, Handler] = {**BOT_METHODS, **MESSAGE_METHODS, **TOPIC_METHODS, **MEMBER_METHODS}
 _BY_LOWER_NAME = {name.lower(): name for name in METHODS}  # Telegram method names are case-insensitive
 MAX_REQUEST_BYTES = 52 * 1024 * 1024  # bots may upload up to 50 MB
 

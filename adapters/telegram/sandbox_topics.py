@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.telegram.sandbox_api_common import Handler, MethodContext
 from adapters.telegram.sandbox_errors import bad_request
+from adapters.telegram.sandbox_members import require_right
 from adapters.telegram.sandbox_model import TOPIC_ICON_COLORS, JsonObject, Message, Topic, User
 from adapters.telegram.sandbox_wire import topic_wire
 from adapters.telegram.sandbox_world import THREAD_NOT_FOUND, Room, World
@@ -75,6 +76,8 @@ def _forum(ctx: MethodContext) -> Room:
 async def create_forum_topic(ctx: MethodContext) -> JsonObject:
     """createForumTopic."""
     room = _forum(ctx)
+    if room.chat.is_forum:
+        require_right(room, ctx.bot.id, "can_manage_topics", "not enough rights to create a topic")
     name = ctx.params.text("name") or ""
     message = open_topic(ctx.world, room, ctx.bot.user, name, ctx.params.integer("icon_color"))
     return topic_wire(room.topics[message.message_id])

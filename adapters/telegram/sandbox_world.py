@@ -28,6 +28,7 @@ class Room:
     chat: Chat
     bot_id: int | None = None  # set for private chats: the bot this copy of the chat belongs to
     members: set[int] = field(default_factory=set)
+    admins: dict[int, frozenset[str]] = field(default_factory=dict)  # member id -> the admin rights granted
     messages: dict[int, Message] = field(default_factory=dict)
     topics: dict[int, Topic] = field(default_factory=dict)
     next_message_id: int = 1
