@@ -219,9 +219,9 @@ async def discord_findings(settings: Settings, roster: Roster) -> list[Finding]:
                 ("volunteers' channel (staff.volunteer_chat)", staff.volunteer_chat, DISCORD_VOLUNTEER_PERMISSIONS),
                 ("escalation channel (staff.escalation_chat)", staff.escalation_chat, DISCORD_ALERT_PERMISSIONS),
             )
-            for name, channel_id, needed in chats:
+            for (name, channel_id, needed), members in zip(chats, (roster, None), strict=True):
                 if channel_id:
-                    found += await _discord_channel(client, f"Discord {name}", int(channel_id), needed, roster)
+                    found += await _discord_channel(client, f"Discord {name}", int(channel_id), needed, members)
         return found
     finally:
         await client.close()
@@ -250,8 +250,9 @@ def _permissions_in(
 
 
 async def _discord_channel(
-    client: discord.Client, where: str, channel_id: int, needed: Iterable[str], roster: Roster
+    client: discord.Client, where: str, channel_id: int, needed: Iterable[str], roster: Roster | None
 ) -> list[Finding]:
+    """The bot's permissions in one channel; with `roster`, also that the staff it names are in the server."""
     try:
         channel = await client.fetch_channel(channel_id)
     except (discord.NotFound, discord.Forbidden):
@@ -270,6 +271,8 @@ async def _discord_channel(
              "channel settings → Permissions → the bot's role → allow those (or re-invite with the guide's link)")
         if missing else _ok(f"{where}: the bot has every permission it needs")
     ]  # fmt: skip
+    if roster is None:
+        return found
     absent = []
     named = [m for m in roster.members if Platform.DISCORD in m.identities]
     for member in named:
@@ -280,6 +283,8 @@ async def _discord_channel(
     if absent:
         found.append(_bad(f"{where}: not members of the server: {', '.join(absent)} (rota ids)",
                           "invite them to the server (or correct their discord id in the rota)"))  # fmt: skip
+    else:
+        found.append(_ok(f"{where}: all {len(named)} staff the rota names on Discord are in the server"))
     return found
 
 

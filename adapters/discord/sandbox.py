@@ -36,11 +36,13 @@ from adapters.discord.sandbox_interactions import InteractionStarter, OptionValu
 from adapters.discord.sandbox_limits import Fault, RateLimit, RateLimits
 from adapters.discord.sandbox_model import (
     NO_PERMISSIONS,
+    PRIVILEGED_INTENTS,
     BotAccount,
     BotAction,
     CallRecord,
     Channel,
     Guild,
+    Intent,
     InteractionRecord,
     Member,
     Message,
@@ -54,14 +56,17 @@ from adapters.discord.sandbox_people import PeopleActions
 from adapters.discord.sandbox_rest import account_routes, rest_middleware
 from adapters.discord.sandbox_rest_channels import channel_routes
 from adapters.discord.sandbox_rest_commands import command_routes
+from adapters.discord.sandbox_rest_guilds import guild_routes
 from adapters.discord.sandbox_rest_interactions import interaction_routes
 from adapters.discord.sandbox_rest_messages import message_routes
 from adapters.discord.sandbox_state import SandboxState
 from adapters.discord.sandbox_world import WorldBuilder
 
 __all__ = [
+    "PRIVILEGED_INTENTS",
     "ApiError",
     "DiscordSandbox",
+    "Intent",
     "Permission",
     "RateLimit",
     "RateLimits",
@@ -104,7 +109,7 @@ class DiscordSandbox:
             raise errors.SandboxError("the control API is unauthenticated: bind to loopback or pass allow_remote")
         app = web.Application(middlewares=[rest_middleware], client_max_size=25 * 1024 * 1024)
         app[CORE_KEY] = self._core
-        app.add_routes(account_routes() + message_routes() + channel_routes())
+        app.add_routes(account_routes() + message_routes() + channel_routes() + guild_routes())
         app.add_routes(interaction_routes() + command_routes() + control_routes(self, self._core))
         app.add_routes([web.get(GATEWAY_PATH, self._core.hub.handle), web.get(RESUME_PATH, self._core.hub.handle)])
         # A short shutdown timeout, as the Telegram sandbox's: an open long poll (the demo page's) must not hold up
@@ -163,11 +168,27 @@ class DiscordSandbox:
         """The first registered bot."""
         return self.bots[0]
 
-    def add_bot(self, token: str, name: str | None = None) -> BotAccount:
-        """Registers another bot token (e.g. an echo bot next to the bridge)."""
-        bot = self._world.add_bot(token, name or f"sandbox-bot-{len(self.bots) + 1}")
+    def add_bot(
+        self, token: str, name: str | None = None, *, privileged_intents: Intent = PRIVILEGED_INTENTS
+    ) -> BotAccount:
+        """Registers another bot token (e.g. an echo bot next to the bridge).
+
+        `privileged_intents`: the privileged intents (GUILD_PRESENCES, GUILD_MEMBERS, MESSAGE_CONTENT) switched on
+        in the application's developer portal page; all three by default. An IDENTIFY asking for another one
+        is closed with 4014 (discord.py: `PrivilegedIntentsRequired`).
+        """
+        name = name or f"sandbox-bot-{len(self.bots) + 1}"
+        bot = self._world.add_bot(token, name, privileged_intents=privileged_intents)
         self.bots.append(bot)
         return bot
+
+    def set_privileged_intents(self, intents: Intent, *, bot: BotAccount | None = None) -> None:
+        """Switches the privileged intents of a bot's application (default: the first bot's), as its developer
+        portal page does, e.g. `Intent.GUILD_MEMBERS` alone to turn MESSAGE_CONTENT off.
+
+        Open sessions keep theirs; the next IDENTIFY is checked, and /applications/@me reports the new flags.
+        """
+        self._world.set_privileged_intents(bot or self.bot, intents)
 
     def create_user(self, name: str, *, dms_open: bool = True) -> User:
         """Creates a person."""
@@ -192,6 +213,12 @@ class DiscordSandbox:
     def add_member(self, guild: Guild, user: User, roles: Sequence[Role] = ()) -> Member:
         """Adds a person to a guild."""
         return self._world.add_member(guild, user, roles)
+
+    def remove_member(self, guild: Guild, member: User | BotAccount) -> None:
+        """Removes a person or a bot from a guild (a kick). A removed bot gets GUILD_DELETE, loses its managed
+        role, and from then on `GET /guilds/{id}` answers it 404 10004 and the guild's roles and members 403 50001.
+        """
+        self._world.remove_member(guild, member)
 
     def create_text_channel(
         self, guild: Guild, name: str, *, visible_to: Sequence[Role | User] | None = None, topic: str | None = None

@@ -51,8 +51,13 @@ def unknown_channel() -> ApiError:
 
 
 def unknown_guild() -> ApiError:
-    """The guild does not exist."""
+    """The guild does not exist, or the bot is not in it (Discord answers both alike since 2023)."""
     return ApiError(404, 10004, "Unknown Guild")
+
+
+def unknown_member() -> ApiError:
+    """The user is not a member of the guild."""
+    return ApiError(404, 10007, "Unknown Member")
 
 
 def unknown_message() -> ApiError:

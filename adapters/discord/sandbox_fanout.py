@@ -51,6 +51,10 @@ class EventFanout:
         bot = self._state.bot_by_token(token)
         return None if bot is None else bot.id
 
+    def enabled_intents(self, bot_id: Snowflake) -> Intent:
+        """The privileged intents the bot's application has switched on in its portal page."""
+        return self._state.bots[bot_id].privileged_intents
+
     def greet(self, session: GatewaySession) -> None:
         """READY with every guild unavailable, then one GUILD_CREATE per guild."""
         bot = self._state.bots[session.bot_id]
@@ -71,7 +75,7 @@ class EventFanout:
             "session_type": "normal",
             "resume_gateway_url": self._resume_url(),
             "shard": [0, 1],
-            "application": {"id": str(bot.application_id), "flags": (1 << 15) | (1 << 19) | (1 << 23)},
+            "application": {"id": str(bot.application_id), "flags": self._payloads.application_flags(bot)},
             "private_channels": [],
             "relationships": [],
             "user_settings": {},
@@ -118,6 +122,17 @@ class EventFanout:
         """GUILD_MEMBER_ADD (privileged GUILD_MEMBERS intent)."""
         payload = {**self._payloads.member(member), "guild_id": str(guild.id)}
         self._deliver(self._bot_ids(guild), "GUILD_MEMBER_ADD", payload, Intent.GUILD_MEMBERS)
+
+    def member_removed(self, guild: Guild, user_id: Snowflake, deleted_roles: Iterable[Role]) -> None:
+        """After a member left: GUILD_DELETE to a bot that left, GUILD_MEMBER_REMOVE and GUILD_ROLE_DELETE to the
+        bots still in the guild."""
+        if user_id in self._state.bots:
+            self._deliver([user_id], "GUILD_DELETE", {"id": str(guild.id)}, Intent.GUILDS)
+        payload = {"guild_id": str(guild.id), "user": user_payload(self._state.users[user_id])}
+        self._deliver(self._bot_ids(guild), "GUILD_MEMBER_REMOVE", payload, Intent.GUILD_MEMBERS)
+        for role in deleted_roles:
+            deleted = {"guild_id": str(guild.id), "role_id": str(role.id)}
+            self._deliver(self._bot_ids(guild), "GUILD_ROLE_DELETE", deleted, Intent.GUILDS)
 
     def channel_created(self, channel: Channel) -> None:
         """CHANNEL_CREATE to bots that can view the channel."""

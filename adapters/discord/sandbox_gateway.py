@@ -18,7 +18,7 @@ from typing import Protocol
 
 from aiohttp import WSMsgType, web
 
-from adapters.discord.sandbox_model import Intent, JsonObject, Snowflake
+from adapters.discord.sandbox_model import PRIVILEGED_INTENTS, Intent, JsonObject, Snowflake
 
 _log = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ class GatewayHooks(Protocol):
 
     def authenticate(self, token: str) -> Snowflake | None:
         """The bot id for a token, or None."""
+
+    def enabled_intents(self, bot_id: Snowflake) -> Intent:
+        """The privileged intents the bot's application may ask for."""
 
     def greet(self, session: GatewaySession) -> None:
         """Sends READY and one GUILD_CREATE per guild into a new session."""
@@ -217,6 +220,10 @@ class GatewayHub:
         intents = data.get("intents")
         if not isinstance(intents, int) or intents < 0:
             await connection.close(4013, b"Invalid intent(s).")
+            return
+        if Intent(intents) & PRIVILEGED_INTENTS & ~self._hooks.enabled_intents(bot_id):
+            _log.info("gateway: bot %s asked for a privileged intent its application has not enabled", bot_id)
+            await connection.close(4014, b"Disallowed intent(s).")
             return
         await self._gate(bot_id)
         self._prune()

@@ -93,9 +93,34 @@ class Intent(IntFlag):
 
     GUILDS = 1 << 0
     GUILD_MEMBERS = 1 << 1
+    GUILD_PRESENCES = 1 << 8
     GUILD_MESSAGES = 1 << 9
     DIRECT_MESSAGES = 1 << 12
     MESSAGE_CONTENT = 1 << 15
+
+
+# The intents an application must switch on in the developer portal before a session may ask for them.
+PRIVILEGED_INTENTS = Intent.GUILD_PRESENCES | Intent.GUILD_MEMBERS | Intent.MESSAGE_CONTENT
+
+
+class ApplicationFlag(IntFlag):
+    """Application flags the sandbox reports (https://discord.com/developers/docs/resources/application).
+
+    An unverified application in fewer than 100 guilds has the "limited" flag of each privileged intent that
+    is switched on in its portal page.
+    """
+
+    GATEWAY_PRESENCE_LIMITED = 1 << 13
+    GATEWAY_GUILD_MEMBERS_LIMITED = 1 << 15
+    GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
+    APPLICATION_COMMAND_BADGE = 1 << 23
+
+
+_LIMITED_FLAG_OF = {
+    Intent.GUILD_PRESENCES: ApplicationFlag.GATEWAY_PRESENCE_LIMITED,
+    Intent.GUILD_MEMBERS: ApplicationFlag.GATEWAY_GUILD_MEMBERS_LIMITED,
+    Intent.MESSAGE_CONTENT: ApplicationFlag.GATEWAY_MESSAGE_CONTENT_LIMITED,
+}
 
 
 class ChannelType(IntEnum):
@@ -139,18 +164,40 @@ class User:
     bot: bool = False
 
 
+@dataclass
+class DeveloperPortal:
+    """What the application's page in Discord's developer portal sets; it can be changed at any time."""
+
+    privileged_intents: Intent = PRIVILEGED_INTENTS
+
+    @property
+    def flags(self) -> ApplicationFlag:
+        """The "limited" application flags of the privileged intents switched on."""
+        flags = ApplicationFlag(0)
+        for intent, flag in _LIMITED_FLAG_OF.items():
+            if self.privileged_intents & intent:
+                flags |= flag
+        return flags
+
+
 @dataclass(frozen=True)
 class BotAccount:
-    """A bot token registered with the sandbox, with its user and application id."""
+    """A bot token registered with the sandbox, with its user, application id and portal settings."""
 
     user: User
     token: str = field(repr=False)
     application_id: Snowflake
+    portal: DeveloperPortal = field(default_factory=DeveloperPortal, compare=False)
 
     @property
     def id(self) -> Snowflake:
         """The bot user's id."""
         return self.user.id
+
+    @property
+    def privileged_intents(self) -> Intent:
+        """The privileged intents switched on for the bot's application (IDENTIFY asking for others: 4014)."""
+        return self.portal.privileged_intents
 
 
 @dataclass(frozen=True)

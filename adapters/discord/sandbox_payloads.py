@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Final
 
 from adapters.discord.sandbox_model import (
+    ApplicationFlag,
     Attachment,
     BotAccount,
     Channel,
@@ -104,34 +105,40 @@ def command_payload(command: CommandRecord) -> JsonObject:
     return payload
 
 
-def application_payload(bot: BotAccount) -> JsonObject:
-    """The bot's application, as GET /oauth2/applications/@me returns it."""
-    return {
-        "id": str(bot.application_id),
-        "name": bot.user.username,
-        "icon": None,
-        "description": "",
-        "summary": "",
-        "type": None,
-        "bot": user_payload(bot.user),
-        "bot_public": False,
-        "bot_require_code_grant": False,
-        "verify_key": "0" * 64,
-        "owner": user_payload(User(id=Snowflake(bot.application_id + 1), username="sandbox-owner")),
-        "team": None,
-        "flags": (1 << 15) | (1 << 19) | (1 << 23),  # the three privileged intents, "limited" (< 100 guilds)
-        "rpc_origins": [],
-        "interactions_endpoint_url": None,
-        "redirect_uris": [],
-    }
-
-
 class PayloadBuilder:
     """Builds payloads that need the state (members, channels, messages) or the sandbox's own URL."""
 
     def __init__(self, state: SandboxState, base_url: Callable[[], str]) -> None:
         self._state = state
         self._base_url = base_url
+
+    def application_flags(self, bot: BotAccount) -> int:
+        """The application's flags: its enabled privileged intents, and the badge for global commands."""
+        flags = bot.portal.flags
+        if self._state.commands_of(bot.application_id, None):
+            flags |= ApplicationFlag.APPLICATION_COMMAND_BADGE
+        return int(flags)
+
+    def application(self, bot: BotAccount) -> JsonObject:
+        """The bot's application, as GET /oauth2/applications/@me and /applications/@me return it."""
+        return {
+            "id": str(bot.application_id),
+            "name": bot.user.username,
+            "icon": None,
+            "description": "",
+            "summary": "",
+            "type": None,
+            "bot": user_payload(bot.user),
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "owner": user_payload(User(id=Snowflake(bot.application_id + 1), username="sandbox-owner")),
+            "team": None,
+            "flags": self.application_flags(bot),
+            "rpc_origins": [],
+            "interactions_endpoint_url": None,
+            "redirect_uris": [],
+        }
 
     def member(self, member: Member, *, with_user: bool = True) -> JsonObject:
         """A guild member object."""
@@ -225,6 +232,20 @@ class PayloadBuilder:
             "flags": 0,
         }
 
+    def guild(self, guild: Guild, *, with_counts: bool = False) -> JsonObject:
+        """The guild object GET /guilds/{guild_id} returns: roles, but no members, channels or threads."""
+        payload: JsonObject = {
+            **_GUILD_DEFAULTS,
+            "id": str(guild.id),
+            "name": guild.name,
+            "owner_id": str(guild.owner_id),
+            "roles": [role_payload(r) for r in guild.roles.values()],
+        }
+        if with_counts:
+            payload["approximate_member_count"] = len(guild.members)
+            payload["approximate_presence_count"] = 0
+        return payload
+
     def guild_create(self, guild: Guild, *, bot_id: Snowflake, all_members: bool) -> JsonObject:
         """The full GUILD_CREATE payload a bot receives for a guild it is in."""
         members = [m for m in guild.members.values() if all_members or m.user_id == bot_id]
@@ -235,11 +256,8 @@ class PayloadBuilder:
             if c.guild_id == guild.id and c.thread is not None and not c.thread.archived
         ]
         return {
-            **_GUILD_DEFAULTS,
-            "id": str(guild.id),
-            "name": guild.name,
-            "owner_id": str(guild.owner_id),
-            "roles": [role_payload(r) for r in guild.roles.values()],
+            **self.guild(guild),
+            **_GATEWAY_GUILD_DEFAULTS,
             "member_count": len(guild.members),
             "members": [self.member(m) for m in members],
             "channels": channels,
@@ -387,9 +405,19 @@ _GUILD_DEFAULTS: Final[JsonObject] = {
     "vanity_url_code": None,
     "application_id": None,
     "max_members": 500000,
+    "max_presences": None,
+    "max_video_channel_users": 25,
+    "max_stage_video_channel_users": 50,
+    "widget_enabled": False,
+    "widget_channel_id": None,
+    "incidents_data": None,
     "features": [],
     "emojis": [],
     "stickers": [],
+}
+
+# Fields only the gateway's GUILD_CREATE carries.
+_GATEWAY_GUILD_DEFAULTS: Final[JsonObject] = {
     "presences": [],
     "voice_states": [],
     "stage_instances": [],

@@ -24,7 +24,7 @@ from adapters.discord.sandbox_core import (
 from adapters.discord.sandbox_drafts import read_json
 from adapters.discord.sandbox_limits import Fault, rate_limited_body
 from adapters.discord.sandbox_model import ActionKind, BotAccount, CallRecord, Snowflake
-from adapters.discord.sandbox_payloads import application_payload, user_payload
+from adapters.discord.sandbox_payloads import user_payload
 
 _log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ async def get_user(request: web.Request) -> web.Response:
 
 async def get_application(request: web.Request) -> web.Response:
     """GET /oauth2/applications/@me and /applications/@me."""
-    return json_response(application_payload(bot_of(request)))
+    return json_response(core_of(request).payloads.application(bot_of(request)))
 
 
 async def get_gateway(request: web.Request) -> web.Response:

@@ -13,11 +13,14 @@ from adapters.discord.sandbox_model import (
     BOT_PERMISSIONS,
     EVERYONE_PERMISSIONS,
     NO_PERMISSIONS,
+    PRIVILEGED_INTENTS,
     BotAccount,
     Channel,
     ChannelType,
     CommandRecord,
+    DeveloperPortal,
     Guild,
+    Intent,
     InteractionRecord,
     Member,
     Message,
@@ -54,12 +57,13 @@ class SandboxState:
 
     # --- accounts and guilds -------------------------------------------------------------------------------
 
-    def add_bot(self, token: str, name: str) -> BotAccount:
+    def add_bot(self, token: str, name: str, *, privileged_intents: Intent = PRIVILEGED_INTENTS) -> BotAccount:
         """Registers a bot token; the bot joins every existing guild."""
         if token in self._tokens:
             raise errors.SandboxError("this token is already registered")
         user = self.add_user(name, bot=True)
-        bot = BotAccount(user=user, token=token, application_id=user.id)
+        portal = DeveloperPortal(privileged_intents=Intent(privileged_intents & PRIVILEGED_INTENTS))
+        bot = BotAccount(user=user, token=token, application_id=user.id, portal=portal)
         self.bots[user.id] = bot
         self._tokens[token] = user.id
         for guild in self.guilds.values():
@@ -110,6 +114,14 @@ class SandboxState:
         member = Member(guild_id=guild.id, user_id=user_id, role_ids=roles, joined_at=utc_now())
         guild.members[user_id] = member
         return member
+
+    def remove_member(self, guild: Guild, user_id: Snowflake) -> list[Role]:
+        """Removes a member; a bot's managed role goes with it. Returns the roles deleted."""
+        del guild.members[user_id]
+        managed = [r for r in guild.roles.values() if r.managed_by == user_id]
+        for role in managed:
+            del guild.roles[role.id]
+        return managed
 
     # --- channels ------------------------------------------------------------------------------------------
 
@@ -196,6 +208,21 @@ class SandboxState:
             return self.guilds[guild_id]
         except KeyError:
             raise errors.unknown_guild() from None
+
+    def guild_of_bot(self, guild_id: Snowflake, bot_id: Snowflake) -> Guild:
+        """A guild the bot is in; one it is not in is as unknown to it as one that does not exist (10004)."""
+        guild = self.guilds.get(guild_id)
+        if guild is None or bot_id not in guild.members:
+            raise errors.unknown_guild()
+        return guild
+
+    def member(self, guild: Guild, user_id: Snowflake) -> Member:
+        """A guild member (10013 Unknown User for no such account, 10007 Unknown Member for a non-member)."""
+        self.user(user_id)
+        member = guild.members.get(user_id)
+        if member is None:
+            raise errors.unknown_member()
+        return member
 
     def channel(self, channel_id: Snowflake) -> Channel:
         """A channel or thread by id (10003 Unknown Channel otherwise)."""

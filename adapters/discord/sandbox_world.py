@@ -8,9 +8,11 @@ from adapters.discord import sandbox_errors as errors
 from adapters.discord.sandbox_core import SandboxCore
 from adapters.discord.sandbox_model import (
     NO_PERMISSIONS,
+    PRIVILEGED_INTENTS,
     BotAccount,
     Channel,
     Guild,
+    Intent,
     Member,
     Overwrite,
     Permission,
@@ -25,9 +27,13 @@ class WorldBuilder:
     def __init__(self, core: SandboxCore) -> None:
         self._core = core
 
-    def add_bot(self, token: str, name: str) -> BotAccount:
+    def add_bot(self, token: str, name: str, *, privileged_intents: Intent = PRIVILEGED_INTENTS) -> BotAccount:
         """Registers a bot token; the bot is a member of every guild (as if invited with the bot scope)."""
-        return self._core.state.add_bot(token, name)
+        return self._core.state.add_bot(token, name, privileged_intents=privileged_intents)
+
+    def set_privileged_intents(self, bot: BotAccount, intents: Intent) -> None:
+        """Switches the application's privileged intents, as its developer portal page does."""
+        bot.portal.privileged_intents = Intent(intents & PRIVILEGED_INTENTS)
 
     def create_user(self, name: str, *, dms_open: bool = True) -> User:
         """Creates a person's account."""
@@ -61,6 +67,15 @@ class WorldBuilder:
         member = self._core.state.add_member(guild, user.id, [r.id for r in roles])
         self._core.fanout.member_added(guild, member)
         return member
+
+    def remove_member(self, guild: Guild, who: User | BotAccount) -> None:
+        """Removes a person or a bot from a guild, as a kick does (a bot loses its managed role)."""
+        if who.id == guild.owner_id:
+            raise errors.SandboxError("the owner cannot leave their own guild")
+        if who.id not in guild.members:
+            raise errors.SandboxError("not a member of this guild")
+        deleted = self._core.state.remove_member(guild, who.id)
+        self._core.fanout.member_removed(guild, who.id, deleted)
 
     def create_text_channel(
         self,
