@@ -10,18 +10,22 @@ import logging
 import signal
 import socket
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import aiohttp
 
+from bot.check_config import read_rota
 from bot.dashboard.wiring import signin_links
 from bot.pager import Pager
 from bot.platforms import Gateway, start_gateway
 from bot.services import Services, escalation_policy, start_services
 from bot.settings import Settings
 from bot.wiring import RoutingStack, build_routing
+from routing.rota import RotaError
 from routing.silence_watch import SilencePolicy
 from routing.store import keys
 from routing.store.escalations import EscalationStore
+from routing.store.rota_store import RotaConflict, RotaStore
 from routing.store.worker import StreamWorker, WorkerOptions
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,8 @@ async def run(
     quiet_noisy_loggers()
     services = await asyncio.to_thread(start_services, settings)
     process = name or f"{socket.gethostname()}-{role}"
+    if role in (ProcessRole.ALL, ProcessRole.ROUTER):
+        await seed_live_rota(settings.rota.file, RotaStore(services.redis))
     gateway: Gateway | None = None
     try:
         factories = _role_tasks(settings, role, services, process)
@@ -77,9 +83,31 @@ async def run(
             group.create_task(_bounded_shutdown(stop, tasks), name="shutdown-watchdog")
             log.info("peerbridge is running (role %s, %d tasks); Ctrl-C stops it", role, len(factories))
     finally:
+        log.info("stopping")
         if gateway is not None:
             await gateway.close()
         await services.close()
+        log.info("stopped")
+
+
+async def seed_live_rota(path: Path, rotas: RotaStore) -> None:
+    """On the very first start the live rota is empty: load it from the rota file, so shifts, on-call cover and
+    the dashboard's Rota page work without a separate `peerbridge rota import`. A live rota is never replaced
+    (coordinators change it with /shift, /oncall, … or the dashboard; `rota import` replaces it on purpose)."""
+    if await rotas.load() is not None:
+        return
+    rota = read_rota(path)
+    if rota is None:
+        return
+    try:
+        version = await rotas.save(rota, expected_version=0, by="first start")
+    except RotaConflict:
+        return  # another process of this deployment loaded it a moment ago
+    except RotaError as exc:
+        log.warning("the rota file was not loaded into the live rota: %d problem(s); see peerbridge rota check",
+                    len(exc.problems))  # fmt: skip
+        return
+    log.info("the live rota was empty: loaded from the rota file (version %d)", version)
 
 
 def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name: str) -> list[tuple[str, TaskFactory]]:

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 DEMO_TOKEN = "100001:peerbridge-demo-token"  # noqa: S105 - only valid against the local sandbox
 DEMO_DISCORD_TOKEN = "peerbridge-demo-discord-token"  # noqa: S105 - only valid against the local sandbox
 PERSON, VOLUNTEER, PROFESSIONAL = "Alex", "Jo", "Dr Rivera"
+SUPERVISOR, COORDINATOR = "Sam", "Kim"  # the page's role switch: who watches conversations, who runs the rota
 STATE_MARKER = ".peerbridge-demo"
 DEMO_CAPACITY = 5
 
@@ -57,12 +58,14 @@ class DemoWorld:
     professionals: frozenset[str]
     discord: DiscordSandbox | None = None
     discord_person_id: int | None = None  # the demo person's own account on Discord
+    supervisor_id: int | None = None
+    coordinator_id: int | None = None
 
     @property
     def chats(self) -> DemoChats:
         return DemoChats(
             self.person_id, self.volunteer_id, self.professional_id, self.staff_chat, self.escalation_chat,
-            self.discord_person_id,
+            self.discord_person_id, self.supervisor_id, self.coordinator_id,
         )  # fmt: skip
 
 
@@ -73,22 +76,25 @@ def build_world(
     person = sandbox.create_user(PERSON, language_code="en")
     volunteer = sandbox.create_user(VOLUNTEER)
     professional = sandbox.create_user(PROFESSIONAL)
-    staff = {VOLUNTEER: volunteer, PROFESSIONAL: professional}
+    supervisor, coordinator = sandbox.create_user(SUPERVISOR), sandbox.create_user(COORDINATOR)
+    staff = {VOLUNTEER: volunteer, PROFESSIONAL: professional, SUPERVISOR: supervisor, COORDINATOR: coordinator}
     professionals = {PROFESSIONAL}
     for role in ("volunteer", "professional"):
         for name in scenario.staff(role) if scenario else []:
             staff.setdefault(name, sandbox.create_user(name))
             if role == "professional":
                 professionals.add(name)
-    # The newcomer's volunteer has a private chat with the bot open (staff open it once, with /start), so the
-    # private sign-in link that /dashboard sends can reach them: Telegram never lets a bot write first.
-    sandbox.block_bot(volunteer, blocked=False)
+    # The staff the newcomer plays have a private chat with the bot open (staff open it once, with /start), so
+    # the private sign-in link that /dashboard sends, and a page, can reach them: Telegram never lets a bot
+    # write first.
+    for played in (volunteer, professional, supervisor, coordinator):
+        sandbox.block_bot(played, blocked=False)
     group = sandbox.create_forum_group("Volunteers (demo)", members=[*staff.values()])
     alerts = sandbox.create_group("On-call professionals (demo)", members=[*staff.values()])
     discord_person = discord.create_user(PERSON) if discord is not None else None
     return DemoWorld(
         sandbox, person.id, volunteer.id, professional.id, group.id, alerts.id, staff, frozenset(professionals),
-        discord, int(discord_person.id) if discord_person is not None else None,
+        discord, int(discord_person.id) if discord_person is not None else None, supervisor.id, coordinator.id,
     )  # fmt: skip
 
 
@@ -103,6 +109,8 @@ def rota_toml(world: DemoWorld) -> str:
         lines += ["[[staff]]", f'id = "{_slug(name)}"', f"name = {json.dumps(name)}", f"telegram = {user.id}"]
         if name in world.professionals:
             lines += ['roles = ["professional"]', "max_concurrent = 2"]
+        elif name in (SUPERVISOR, COORDINATOR):
+            lines += [f'roles = ["{"supervisor" if name == SUPERVISOR else "coordinator"}"]', 'languages = ["en"]']
         else:
             lines += ['languages = ["en"]', f"max_concurrent = {DEMO_CAPACITY}"]
         lines.append("")
@@ -171,7 +179,8 @@ peerbridge demo is running — no tokens, no internet; everything is on this mac
 {playing}
   Telegram sandbox (local Bot API):   {api}{discord_line}
   Bridge health:                      http://127.0.0.1:{web_port}/readyz
-  Dashboard:                          send /dashboard as {VOLUNTEER} on the page; the link arrives privately
+  Dashboard:                          send /dashboard on the page as {VOLUNTEER}, {SUPERVISOR} (supervisor) or
+                                      {COORDINATOR} (coordinator: rota, volunteers, training); it arrives privately
 
 Or drive it with curl. Write as the person (id {world.person_id}):
   curl -s {api}/_sandbox/messages -H 'Content-Type: application/json' \\
@@ -235,7 +244,7 @@ async def run_demo(
         await discord.start(host="127.0.0.1", port=discord_port)
         world = build_world(sandbox, scenario, discord)
         (state_dir / "rota.toml").write_text(rota_toml(world))
-        names = DemoNames(PERSON, VOLUNTEER, PROFESSIONAL, scenario.title if scenario else "")
+        names = DemoNames(PERSON, VOLUNTEER, PROFESSIONAL, scenario.title if scenario else "", SUPERVISOR, COORDINATOR)
         page = DemoPage(sandbox.url, world.chats, names, discord_url=discord.url)
         url = await page.start(page_port)
         print(instructions(world, url, web_port, scenario), flush=True)
@@ -249,7 +258,8 @@ async def run_demo(
             player.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await player
-        if page is not None:
-            await page.stop()
-        await discord.stop()
-        await sandbox.stop()
+        # Together: each gives its open requests (a browser's long polls) up to a second, and one after the
+        # other they added up to seconds of Ctrl-C.
+        stopping = [discord.stop(), sandbox.stop()] + ([page.stop()] if page is not None else [])
+        await asyncio.gather(*stopping)
+        log.info("demo stopped")

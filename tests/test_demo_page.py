@@ -21,7 +21,7 @@ import pytest
 
 from adapters.discord.sandbox import DiscordSandbox, RateLimits, SandboxSettings
 from adapters.telegram.sandbox import TelegramSandbox
-from bot.demo import bridge_connected, build_world, discord_settings, pseudonyms_for, rota_toml
+from bot.demo import COORDINATOR, SUPERVISOR, bridge_connected, build_world, discord_settings, pseudonyms_for, rota_toml
 from bot.demo_page.forwarder import DiscordPhone, NotAllowed, Pane, SandboxForwarder
 from bot.demo_page.scenarios import ScenarioError, ScenarioPlayer, load_scenario, parse_scenario
 from bot.demo_page.server import DemoNames, DemoPage
@@ -70,7 +70,8 @@ async def demo(
     world = build_world(sandbox, load_scenario("risk"), discord_box)
     (tmp_path / "rota.toml").write_text(rota_toml(world))
     settings = _settings(tmp_path, redis_server.url, sandbox, world)
-    page = DemoPage(sandbox.url, world.chats, DemoNames("Alex", "Jo", "Dr Rivera"), discord_url=discord_box.url)
+    names = DemoNames("Alex", "Jo", "Dr Rivera", supervisor=SUPERVISOR, coordinator=COORDINATOR)
+    page = DemoPage(sandbox.url, world.chats, names, discord_url=discord_box.url)
     try:
         await redis.flushall()
         url = await page.start()
@@ -180,6 +181,71 @@ async def test_a_person_on_discord_is_taken_and_answered_from_the_telegram_works
     assert not sandbox.sent(world.person_id)  # Alex on Telegram was never written to
 
 
+async def _dashboard_link(page: Any, name: str) -> str:
+    """Send /dashboard in General as whoever the role switch says; the sign-in link the bot sent them."""
+    await page.locator("#topics button", has_text="General").click()
+    await page.fill("#staff-input", "/dashboard")
+    await page.click("#staff-send")
+    if not await page.locator("details").evaluate("d => d.open"):
+        await page.click("details summary")
+    link = page.locator("#direct-chat .bubble", has_text=f"peerbridge bot to {name}").filter(has_text="sign-in link")
+    await link.last.wait_for()
+    found = re.search(r"http://127\.0\.0\.1:\d+/dashboard/signin\?token=\S+", await link.last.inner_text())
+    assert found is not None
+    return found.group(0)
+
+
+@needs_chromium
+async def test_the_role_switch_lets_a_supervisor_and_a_coordinator_open_their_dashboards(
+    demo: tuple[TelegramSandbox, Any, str],
+) -> None:
+    sandbox, world, url = demo
+    async with asyncio.timeout(45), _phone_page(url, 8_000) as (page, errors):
+        await page.select_option("#staff-role", "supervisor")
+        assert "as Sam" in (await page.get_attribute("#staff-input", "placeholder") or "")
+        supervisor_link = await _dashboard_link(page, SUPERVISOR)
+        await page.select_option("#staff-role", "coordinator")
+        coordinator_link = await _dashboard_link(page, COORDINATOR)
+        assert not errors
+        await page.goto(supervisor_link)
+        await page.click("#signin")
+        await page.locator("h1", has_text="Live").wait_for()
+        await page.locator("nav a", has_text="Rota").click()
+        await page.locator("text=Coordinators can edit the rota.").wait_for()  # a supervisor reads it
+        await page.goto(coordinator_link)
+        await page.click("#signin")
+        await page.locator("h1", has_text="Live").wait_for()
+        await page.locator("nav a", has_text="Rota").click()
+        await page.locator("h1", has_text="Rota").wait_for()
+        assert await page.locator("text=Coordinators can edit the rota.").count() == 0  # the coordinator edits
+    # Each link went to that person's own private chat, written there by the bot, never into the group.
+    assert any("sign-in link" in m.text for m in sandbox.sent(world.supervisor_id))
+    assert any("sign-in link" in m.text for m in sandbox.sent(world.coordinator_id))
+    assert not any("signin?token=" in m.text for m in sandbox.sent(world.staff_chat))
+
+
+@needs_chromium
+async def test_the_page_fits_a_phone_with_twenty_topics(demo: tuple[TelegramSandbox, Any, str]) -> None:
+    sandbox, world, url = demo
+    volunteer = sandbox.world.users[world.volunteer_id]
+    for n in range(20):
+        sandbox.create_topic(world.staff_chat, f"Quiet Conversation Number {n} · c-{100 + n}", by=volunteer)
+    async with asyncio.timeout(30), _phone_page(url, 8_000) as (page, errors):
+        await page.locator("#topics button", has_text="c-119").wait_for()
+        widths = await page.evaluate(
+            """() => ({page: document.documentElement.scrollWidth, view: window.innerWidth,
+                      nav: document.getElementById("topics").scrollWidth,
+                      navBox: document.getElementById("topics").clientWidth})"""
+        )
+        assert widths["page"] <= widths["view"] == 390  # no sideways scrolling of the page itself…
+        assert widths["nav"] > widths["navBox"]  # …the topic tabs scroll in their own row instead
+        last = page.locator("#topics button", has_text="c-119")
+        await last.scroll_into_view_if_needed()
+        await last.click()
+        assert "current" in (await last.get_attribute("class") or "")
+        assert not errors
+
+
 async def test_the_forwarder_refuses_anything_outside_its_allow_list(demo: tuple[TelegramSandbox, Any, str]) -> None:
     sandbox, world, url = demo
     base = url.removesuffix("/demo/")
@@ -217,6 +283,8 @@ async def test_the_forwarder_refuses_anything_outside_its_allow_list(demo: tuple
             ("POST", "/demo/api/say", {"pane": "phone", "text": ""}),
             ("POST", "/demo/api/press", {"pane": "staff", "message_id": "x", "data": "take c-1"}),
             ("POST", "/demo/api/say", {"pane": "discord", "text": " "}),
+            ("POST", "/demo/api/say", {"pane": "staff", "text": "hi", "as": "professional"}),  # not a staff role
+            ("POST", "/demo/api/say", {"pane": "staff", "text": "hi", "as": "admin"}),
             ("POST", "/demo/api/press", {"pane": "discord", "message_id": "123", "data": "take c-1"}),
         ]
         for method, path, body in refused:

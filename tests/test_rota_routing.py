@@ -103,6 +103,14 @@ async def test_out_of_hours_a_person_is_told_when_volunteers_are_back_and_their_
     assert any(m.audience == Audience.ESCALATION for m in await h.outbound(Platform.TELEGRAM))
 
 
+async def test_a_rota_without_any_shift_gives_roles_not_hours(redis: Redis) -> None:
+    """A rota file that only names the staff and their roles (loaded at first start) never means "closed"."""
+    h = make_harness(redis, members=[ANA])
+    await _import(redis, {**_rota_data("mon", "09:00-10:00"), "shift": []})
+    await h.person("9001", "hello")
+    assert "number 1" in (await h.to_person())[-1]
+
+
 async def test_during_a_shift_people_are_queued_as_usual(redis: Redis) -> None:
     h = make_harness(redis, members=[ANA])
     now = datetime.now(UTC)

@@ -2,10 +2,11 @@
 
 The sandboxes' control APIs send no CORS headers and have no authentication, so the browser never talks to
 them: the page asks its own server, which knows the demo's chats and the people the newcomer plays, and builds
-every sandbox request itself. The browser names a *pane* ("phone", "discord", "staff", "alerts"), never a user
-or chat id, so it can only write as the demo person (on Telegram or on Discord), the demo volunteer or the
-on-call professional, only into the demo's chats, and only through the calls in `ALLOWED` (Telegram sandbox)
-and `DISCORD_ALLOWED` (Discord sandbox). It is never an open proxy.
+every sandbox request itself. The browser names a *pane* ("phone", "discord", "staff", "alerts") and, in the
+staff pane, a *role* ("volunteer", "supervisor", "coordinator"), never a user or chat id, so it can only write
+as the demo person (on Telegram or on Discord), one of the demo's three staff or the on-call professional,
+only into the demo's chats, and only through the calls in `ALLOWED` (Telegram sandbox) and `DISCORD_ALLOWED`
+(Discord sandbox). It is never an open proxy.
 """
 
 from __future__ import annotations
@@ -61,7 +62,15 @@ class Pane(enum.StrEnum):
     DISCORD = "discord"  # the demo person's direct messages with the bot on Discord
     STAFF = "staff"  # the volunteers' forum group (General and one topic per conversation)
     ALERTS = "alerts"  # the on-call professionals' escalation chat
-    DIRECT = "direct"  # the bot's private messages to the demo volunteer (e.g. a dashboard sign-in link)
+    DIRECT = "direct"  # the bot's private messages to the demo's staff (e.g. a dashboard sign-in link)
+
+
+class StaffRole(enum.StrEnum):
+    """Whom the newcomer plays in the volunteers' workspace (the page's role switch)."""
+
+    VOLUNTEER = "volunteer"
+    SUPERVISOR = "supervisor"
+    COORDINATOR = "coordinator"
 
 
 TELEGRAM_PANES = (Pane.PHONE, Pane.STAFF, Pane.ALERTS, Pane.DIRECT)
@@ -77,9 +86,21 @@ class DemoChats:
     staff_chat: int
     escalation_chat: int
     discord_person_id: int | None = None  # the same person on Discord (a separate user there), if offered
+    supervisor_id: int | None = None
+    coordinator_id: int | None = None
+
+    def staff_ids(self) -> dict[str, int]:
+        """The staff the newcomer plays, by role (the on-call professional as "professional")."""
+        found = {StaffRole.VOLUNTEER.value: self.volunteer_id, "professional": self.professional_id}
+        if self.supervisor_id is not None:
+            found[StaffRole.SUPERVISOR.value] = self.supervisor_id
+        if self.coordinator_id is not None:
+            found[StaffRole.COORDINATOR.value] = self.coordinator_id
+        return found
 
     def chat_of(self, pane: Pane) -> int:
-        """The Telegram chat id behind a pane (a private chat's id is the person's user id)."""
+        """The Telegram chat id behind a pane (a private chat's id is the person's user id; DIRECT: the
+        volunteer's private chat, the first of the staff's)."""
         return {
             Pane.PHONE: self.person_id,
             Pane.STAFF: self.staff_chat,
@@ -88,11 +109,31 @@ class DemoChats:
         }[pane]
 
     def pane_of(self, chat_id: int) -> Pane | None:
+        if chat_id in self.staff_ids().values():
+            return Pane.DIRECT
         return next((pane for pane in TELEGRAM_PANES if self.chat_of(pane) == chat_id), None)
 
-    def writer(self, pane: Pane) -> int | None:
-        """Who the newcomer plays in a pane; None where they only read."""
-        return {Pane.PHONE: self.person_id, Pane.STAFF: self.volunteer_id, Pane.ALERTS: self.professional_id}.get(pane)
+    def writer(self, pane: Pane, role: StaffRole = StaffRole.VOLUNTEER) -> int | None:
+        """Who the newcomer plays in a pane (in the staff pane, as `role`); None where they only read."""
+        if pane is Pane.STAFF:
+            writer = self.staff_ids().get(role.value)
+            if writer is None:
+                raise NotAllowed("this demo has nobody in that role")
+            return writer
+        return {Pane.PHONE: self.person_id, Pane.ALERTS: self.professional_id}.get(pane)
+
+    def role_of(self, user_id: object) -> str | None:
+        return next((role for role, uid in self.staff_ids().items() if uid == user_id), None)
+
+
+def role_named(value: object) -> StaffRole:
+    """The staff role the browser named (default: the volunteer); NotAllowed for anything else."""
+    if value is None:
+        return StaffRole.VOLUNTEER
+    try:
+        return StaffRole(str(value))
+    except ValueError:
+        raise NotAllowed("unknown role") from None
 
 
 def pane_named(value: object, *, writable: bool = False) -> Pane:
@@ -113,9 +154,10 @@ def simplify(view: JsonObject, chats: DemoChats) -> JsonObject | None:
     if pane is None:
         return None
     sender = message.get("from") or {}
+    played = chats.staff_ids().values() if pane is Pane.STAFF else (chats.writer(pane),)
     if sender.get("is_bot"):
         who = "bot"
-    elif sender.get("id") == chats.writer(pane):
+    elif sender.get("id") in played:
         who = "you"
     else:
         who = str(sender.get("first_name", ""))
@@ -127,8 +169,10 @@ def simplify(view: JsonObject, chats: DemoChats) -> JsonObject | None:
         text = "[attachment]"
     rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
     buttons = [[str(b.get("text", "")), str(b["callback_data"])] for row in rows for b in row if "callback_data" in b]
+    chat_id = int((message.get("chat") or {}).get("id", 0))
     return {
         "pane": pane.value,
+        "to": chats.role_of(chat_id) if pane is Pane.DIRECT else None,  # whose private chat
         "id": int(message.get("message_id", 0)),
         "version": int(view.get("version", 1)),
         "thread": message.get("message_thread_id"),
@@ -164,9 +208,11 @@ class SandboxForwarder:
             raise SandboxRefused(str(description))
         return answer["result"]
 
-    async def say(self, pane: Pane, text: str, thread: int | None = None) -> JsonObject | None:
-        """Write `text` as the person the newcomer plays in `pane`."""
-        writer = self.chats.writer(pane)
+    async def say(
+        self, pane: Pane, text: str, thread: int | None = None, role: StaffRole = StaffRole.VOLUNTEER
+    ) -> JsonObject | None:
+        """Write `text` as the person the newcomer plays in `pane` (in the staff pane: as `role`)."""
+        writer = self.chats.writer(pane, role)
         if writer is None:
             raise NotAllowed("that pane is read-only")
         if not text.strip() or len(text) > MAX_TEXT:
@@ -178,9 +224,9 @@ class SandboxForwarder:
                 body["thread_id"] = int(thread)
         return simplify(await self.forward("POST", MESSAGES, body=body), self.chats)
 
-    async def press(self, pane: Pane, message_id: int, data: str) -> None:
+    async def press(self, pane: Pane, message_id: int, data: str, role: StaffRole = StaffRole.VOLUNTEER) -> None:
         """Press the button carrying `data` on a bot message in `pane`, as the person the newcomer plays there."""
-        writer = self.chats.writer(pane)
+        writer = self.chats.writer(pane, role)
         if writer is None:
             raise NotAllowed("that pane is read-only")
         body = {"user_id": writer, "chat_id": self.chats.chat_of(pane), "message_id": int(message_id), "data": data}
@@ -220,8 +266,9 @@ class SandboxForwarder:
     async def history(self) -> list[JsonObject]:
         """The demo chats' current messages, both sides, for the first paint."""
         messages: list[JsonObject] = []
-        for pane in TELEGRAM_PANES:
-            found = await self.forward("GET", TRANSCRIPT, chat=self.chats.chat_of(pane))
+        chats = [self.chats.chat_of(p) for p in TELEGRAM_PANES if p is not Pane.DIRECT]
+        for chat in chats + list(self.chats.staff_ids().values()):
+            found = await self.forward("GET", TRANSCRIPT, chat=chat)
             messages += [m for m in (simplify(view, self.chats) for view in found) if m is not None]
         return messages
 

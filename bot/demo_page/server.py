@@ -28,6 +28,7 @@ from bot.demo_page.forwarder import (
     SandboxForwarder,
     SandboxRefused,
     pane_named,
+    role_named,
 )
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class DemoNames:
     volunteer: str
     professional: str
     scenario: str = ""
+    supervisor: str = ""  # with a supervisor and a coordinator, the workspace offers a role switch
+    coordinator: str = ""
 
 
 _PAGE = Template("""<!doctype html>
@@ -78,7 +81,7 @@ $apps<h2 id="phone-title">$person's phone · Telegram</h2>
 </div>$discord_app
 </section>
 <section class="workspace" aria-label="Volunteers' workspace">
-<h2>Volunteers' workspace · forum group</h2>
+<h2>Volunteers' workspace · forum group</h2>$roles
 <nav class="topics" id="topics" aria-label="Topics"></nav>
 <div class="chat" id="staff-chat" aria-live="polite"></div>
 <form class="composer" id="staff-form" data-pane="staff">
@@ -91,7 +94,7 @@ $apps<h2 id="phone-title">$person's phone · Telegram</h2>
 <input id="alerts-input" autocomplete="off" maxlength="4096" placeholder="Write as $professional (e.g. /ack e-1)"
  aria-label="Message as $professional">
 <button type="submit" id="alerts-send">Send</button></form>
-<details><summary>The bot's private messages to $volunteer</summary>
+<details><summary>The bot's private messages to staff (sign-in links, pages)</summary>
 <div class="chat short" id="direct-chat"></div></details>
 </section>
 </div>
@@ -101,6 +104,15 @@ $apps<h2 id="phone-title">$person's phone · Telegram</h2>
 </html>
 """)
 
+
+_ROLES = Template("""
+<p class="roles"><label for="staff-role">Write as</label>
+<select id="staff-role" aria-label="Whom you play in the workspace">
+<option value="volunteer" data-name="$volunteer">$volunteer · volunteer</option>
+<option value="supervisor" data-name="$supervisor">$supervisor · supervisor</option>
+<option value="coordinator" data-name="$coordinator">$coordinator · coordinator</option>
+</select> <span class="muted">a supervisor sees every conversation; a coordinator also runs the rota
+(try <code>/dashboard</code> as each)</span></p>""")
 
 _APPS = """<div class="apps" role="group" aria-label="Messaging app on the phone">
 <button type="button" class="app current" id="app-telegram" data-app="telegram" aria-pressed="true">Telegram</button>
@@ -127,6 +139,9 @@ def render_page(names: DemoNames, discord: bool = False) -> str:
         person=esc(names.person), volunteer=esc(names.volunteer), professional=esc(names.professional),
         scenario=scenario, apps=_APPS if discord else "", apps_hint=hint if discord else "",
         discord_app=_DISCORD_APP.substitute(person=esc(names.person)) if discord else "",
+        roles=_ROLES.substitute(
+            volunteer=esc(names.volunteer), supervisor=esc(names.supervisor), coordinator=esc(names.coordinator)
+        ) if names.supervisor and names.coordinator else "",
     )  # fmt: skip
 
 
@@ -225,7 +240,7 @@ def _routes(names: DemoNames, discord: bool) -> list[web.RouteDef]:
             return _json({"ok": True, "message": await _discord(request).say(text)})
         thread = body.get("thread")
         thread_id = _int(thread, "thread") if thread is not None and pane is Pane.STAFF else None
-        message = await request.app[FORWARDER].say(pane, text, thread_id)
+        message = await request.app[FORWARDER].say(pane, text, thread_id, role_named(body.get("as")))
         return _json({"ok": True, "message": message})
 
     async def press(request: web.Request) -> web.Response:
@@ -238,7 +253,7 @@ def _routes(names: DemoNames, discord: bool) -> list[web.RouteDef]:
         if pane is Pane.DISCORD:
             await _discord(request).press(message_id, data)
         else:
-            await request.app[FORWARDER].press(pane, message_id, data)
+            await request.app[FORWARDER].press(pane, message_id, data, role_named(body.get("as")))
         return _json({"ok": True})
 
     return [

@@ -82,10 +82,11 @@ class DutyRoster:
 
     async def out_of_hours(self, now: datetime | None = None) -> OutOfHours | None:
         """Out of hours means nobody is on shift under the live rota (check-ins don't matter here: someone on
-        shift may check in any minute). None when open, or when no rota was imported (always open)."""
+        shift may check in any minute). None when open, or when no rota was imported or the rota names no
+        shifts at all (it gives roles, not hours: always open)."""
         rota = await self.rota()
         at = now or datetime.now(UTC)
-        if rota is None or on_shift(rota, at):
+        if rota is None or not (rota.shifts or rota.covers) or on_shift(rota, at):
             return None
         return OutOfHours(next_open=next_available(rota, at))
 

@@ -35,11 +35,27 @@
     });
   }
 
+  // Whom the newcomer plays in the workspace (the role switch; the volunteer when there is none).
+  function role() {
+    const select = document.getElementById("staff-role");
+    return select ? select.value : "volunteer";
+  }
+
+  function nameOf(staffRole) {
+    const option = document.querySelector('#staff-role option[value="' + staffRole + '"]');
+    return option ? option.dataset.name : staffRole;
+  }
+
   function bubble(m) {
     const div = document.createElement("div");
     div.className = "bubble from-" + (m.from === "you" || m.from === "bot" || m.from === "service" ? m.from : "other");
     div.dataset.id = String(m.id);
-    if (m.pane !== "phone" && m.pane !== "discord" && m.from !== "you" && m.from !== "service") {
+    if (m.pane === "direct" && m.to) {
+      const to = document.createElement("span");
+      to.className = "who";
+      to.textContent = (m.from === "bot" ? "peerbridge bot to " : "") + (m.to === "professional" ? "on call" : nameOf(m.to));
+      div.appendChild(to);
+    } else if (m.pane !== "phone" && m.pane !== "discord" && m.from !== "you" && m.from !== "service") {
       const who = document.createElement("span");
       who.className = "who";
       who.textContent = m.from === "bot" ? "peerbridge bot" : m.from;
@@ -116,7 +132,9 @@
     draw("direct");
     const input = document.getElementById("staff-input");
     const topic = topics.find(function (t) { return t.thread === current; });
-    input.placeholder = topic ? "Reply in " + topic.name + " (or /end, /release <note>)" : "Write in General (try /next)";
+    const playing = nameOf(role());
+    input.placeholder = topic ? "Reply in " + topic.name + " as " + playing + " (or /end, /release <note>)"
+      : "Write in General as " + playing + " (try /next, /dashboard)";
   }
 
   function noticeTopics(list) {
@@ -131,7 +149,7 @@
   async function press(m, data, button) {
     button.disabled = true;
     if (m.pane === "staff" && /^take /.test(data)) follow = data.slice(5);
-    await call("/demo/api/press", { pane: m.pane, message_id: m.id, data: data });
+    await call("/demo/api/press", { pane: m.pane, message_id: m.id, data: data, as: role() });
   }
 
   async function say(form) {
@@ -141,7 +159,8 @@
     if (!text.trim()) return;
     input.value = "";
     if (pane === "staff" && current === null && /^\/next\b/.test(text)) follow = "";
-    const answer = await call("/demo/api/say", { pane: pane, text: text, thread: pane === "staff" ? current : null });
+    const body = { pane: pane, text: text, thread: pane === "staff" ? current : null, as: role() };
+    const answer = await call("/demo/api/say", body);
     if (answer.message) { merge([answer.message]); render(); }
     else input.value = text;
   }
@@ -216,6 +235,8 @@
     document.querySelectorAll("button.app").forEach(function (button) {
       button.addEventListener("click", function () { chooseApp(button.dataset.app); });
     });
+    const select = document.getElementById("staff-role");
+    if (select) select.addEventListener("change", render);
     render();
     if (document.getElementById("discord-chat")) pollDiscord();
     poll();
