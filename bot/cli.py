@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     demo_p.add_argument("--scenario", help="play scripted people and volunteers: quiet, busy or risk")
     check_p = sub.add_parser("check-config", help="validate the configuration and exit")
     check_p.add_argument("--config", help="config file (default: $PEERBRIDGE_CONFIG or config/peerbridge.toml)")
+    ids_p = sub.add_parser(
+        "chat-ids", help="setting up: answer /chatid in the bot's groups (their ids, your user id) until Ctrl-C"
+    )
+    ids_p.add_argument("--config", help="config file (default: $PEERBRIDGE_CONFIG or config/peerbridge.toml)")
     doctor_p = sub.add_parser(
         "doctor", help="ask Telegram and Discord, with the real tokens, whether the set-up can work (sends nothing)"
     )
@@ -72,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     if args.command == "check-config":
         return _check_config(args.config)
+    if args.command == "chat-ids":
+        return _chat_ids(args.config)
     if args.command == "doctor":
         return _doctor(args.config)
     if args.command == "run":
@@ -104,6 +110,36 @@ def _check_config(explicit: str | None) -> int:
     for warning in risky:
         print(f"Warning: {warning}", file=sys.stderr)
     print(f"Configuration OK ({where}){', with the warnings above' if risky else ''}.")
+    return 0
+
+
+def _chat_ids(explicit: str | None) -> int:
+    """Only the Telegram token is needed: this is how the staff chats' ids are found."""
+    import telegram
+
+    from bot.chat_ids import answer_chat_ids
+    from bot.settings import ConfigError, load_settings
+
+    try:
+        settings = load_settings(config_path(explicit, os.environ))
+    except ConfigError as exc:
+        print("Configuration problems:", *(f"  - {p}" for p in exc.problems), sep="\n", file=sys.stderr)
+        return 2
+    if not settings.telegram.enabled or settings.telegram.token is None:
+        print("set telegram.enabled = true and PEERBRIDGE_TELEGRAM__TOKEN first (docs/go-live.md)", file=sys.stderr)
+        return 2
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        await answer_chat_ids(settings, stop)
+
+    try:
+        asyncio.run(_main())
+    except telegram.error.InvalidToken:
+        print("Telegram refused the token: copy it again from @BotFather into PEERBRIDGE_TELEGRAM__TOKEN",
+              file=sys.stderr)  # fmt: skip
+        return 2
     return 0
 
 

@@ -112,10 +112,7 @@ class TelegramGateway:
         message = update.message
         if message is None or message.from_user is None:
             return
-        text = (
-            f"This group's id: {message.chat.id} (staff.volunteer_chat or staff.escalation_chat)\n"
-            f"Your Telegram user id: {message.from_user.id} (telegram = {message.from_user.id} in the rota)"
-        )
+        text = chat_id_answer(message.chat.id, message.from_user.id)
         thread = message.message_thread_id if message.is_topic_message else None
         try:
             await self._bot.send_message(message.chat.id, text, message_thread_id=thread)
@@ -234,3 +231,11 @@ def _pause(exc: Exception, delay: float) -> float:
 
 
 WebhookIngest = Callable[[dict[str, Any]], Awaitable[IngestResult | None]]
+
+
+def chat_id_answer(chat_id: int, user_id: int) -> str:
+    """What `/chatid` answers in a group: the two numbers the settings and the rota need."""
+    return (
+        f"This group's id: {chat_id} (staff.volunteer_chat or staff.escalation_chat)\n"
+        f"Your Telegram user id: {user_id} (telegram = {user_id} in the rota)"
+    )
