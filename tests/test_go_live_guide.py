@@ -21,12 +21,17 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from adapters.discord.sandbox import DiscordSandbox, Permission
+from adapters.discord.sandbox_model import BotAccount, Channel
+from adapters.discord.sandbox_model import User as DiscordUser
 from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import Message, User
 from bot.embedded_redis import free_port
+from tests.discord_fixtures import running_sandbox
 from tests.telegram_fixtures import BOT_TOKEN, ptb_timedelta, sandbox  # fixtures: found by name
 
 __all__ = ["ptb_timedelta", "sandbox"]
+DISCORD_TOKEN = "discord-guide-bot-token"
 pytestmark = pytest.mark.timeout(240)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,14 +158,15 @@ async def _answer(box: TelegramSandbox, chat: int, user: User) -> str:
     return found[-1]
 
 
-async def _ready(me: Coordinator) -> None:
+async def _ready(me: Coordinator, platforms: dict[str, bool] | None = None) -> None:
     port = next(line.split("=")[1].strip() for line in (me.home / "config" / "peerbridge.toml").read_text().splitlines()
                 if line.startswith("port = "))  # fmt: skip
     async with aiohttp.ClientSession() as http, asyncio.timeout(30):
         while True:
             try:
                 async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
-                    if response.status == 200 and (await response.json())["platforms"] == {"telegram": True}:
+                    wanted = platforms or {"telegram": True}
+                    if response.status == 200 and (await response.json())["platforms"] == wanted:
                         return
             except aiohttp.ClientError:
                 pass
@@ -192,3 +198,102 @@ async def _test_conversation(box: TelegramSandbox, staff: dict[str, User], group
     await _until(lambda: any("ended" in m.body.lower() for m in box.sent(group, topic)))
     box.send_user_message(staff["Sam"], "/dashboard", chat=group)
     await _until(lambda: _said(box, staff["Sam"].id, "/dashboard/signin?token=") is not None)
+
+
+def test_the_guide_s_discord_invite_asks_for_exactly_what_the_doctor_checks() -> None:
+    """The permissions integer in the guide's invite URL is the set the bot needs in the volunteers' channel (the
+    doctor's list), no more: a coordinator who uses the link passes the doctor's permission check."""
+    import discord
+
+    from bot.doctor import DISCORD_ALERT_PERMISSIONS, DISCORD_VOLUNTEER_PERMISSIONS
+
+    guide = (ROOT / "docs" / "go-live.md").read_text()
+    found = re.search(r"oauth2/authorize\?client_id=APP_ID&scope=bot%20applications\.commands&permissions=(\d+)", guide)
+    assert found is not None
+    granted = {name for name, on in discord.Permissions(int(found.group(1))) if on}
+    aliases = {"read_messages": "view_channel"}  # discord.py names one flag both ways
+    granted = {aliases.get(name, name) for name in granted}
+    assert granted == set(DISCORD_VOLUNTEER_PERMISSIONS)
+    assert set(DISCORD_ALERT_PERMISSIONS) <= granted
+
+
+async def test_the_go_live_guide_works_as_written_for_discord(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    me = Coordinator(tmp_path / "peerbridge")
+    (me.home / "config").mkdir(parents=True)
+    shutil.copy(ROOT / "config" / "peerbridge.example.toml", me.home / "config" / "peerbridge.toml")
+    shutil.copy(ROOT / "config" / "rota.example.toml", me.home / "config" / "rota.toml")
+    async with running_sandbox(monkeypatch) as box:
+        # 3.1 The application's token and its Message Content intent (on); 3.2 the invite (the bot joins).
+        bot = box.add_bot(DISCORD_TOKEN, "Riverside Peer Support")
+        me.env["PEERBRIDGE_DISCORD__TOKEN"] = DISCORD_TOKEN
+        owner = box.create_user("Sam")
+        guild = box.create_guild("Riverside", owner=owner)
+        # 3.3 A private channel for volunteers, another for on-call professionals.
+        volunteer_role = box.create_role(guild, "volunteers")
+        pro_role = box.create_role(guild, "on call")
+        staff = {"Sam": owner} | {name: box.create_user(name) for name in ("Ana", "Ben", "Lee", "Kim")}
+        for name, user in staff.items():
+            roles = [pro_role] if name in ("Lee", "Kim") else [volunteer_role]
+            if name != "Sam":
+                box.add_member(guild, user, roles)
+        volunteers = box.create_text_channel(guild, "volunteers", visible_to=[volunteer_role])
+        on_call = box.create_text_channel(guild, "on-call", visible_to=[pro_role])
+        # 3.4 Copy the channel and user ids; [discord] enabled, [staff] platform = "discord".
+        config = "config/peerbridge.toml"
+        me.edit(config, "[discord]\nenabled = false", "[discord]\nenabled = true")
+        me.edit(config, 'api_url = "https://discord.com/api/v10"', f'api_url = "{box.api_url}"')
+        me.edit(config, 'gateway_url = "wss://gateway.discord.gg"', f'gateway_url = "{box.gateway_url}"')
+        me.edit(config, 'platform = "telegram"', 'platform = "discord"')
+        me.edit(config, 'volunteer_chat = ""', f'volunteer_chat = "{volunteers.id}"')
+        me.edit(config, 'escalation_chat = ""', f'escalation_chat = "{on_call.id}"')
+        me.edit(config, "port = 8080", f"port = {free_port()}")
+        # 4.10 The rota: each person's Discord user id.
+        rota = "config/rota.toml"
+        for old, name in (('name = "Ana"\n', "Ana"), ('name = "Ben"\n', "Ben"), ('name = "Dr Lee"\n', "Lee")):
+            me.edit(rota, old, f'{old}discord = "{staff[name].id}"\n')
+        me.edit(rota, 'discord = "222222222222222222"', f'discord = "{owner.id}"')
+        me.edit(rota, 'discord = "555555555555555555"', f'discord = "{staff["Kim"].id}"')
+
+        code, out = await me.run("check-config")
+        assert code == 0 and "Configuration OK" in out, out
+        code, out = await me.run("doctor")
+        assert code == 0 and "Everything the platforms were asked about is ready." in out, out
+        assert "Discord volunteers' channel (staff.volunteer_chat): the bot has every permission it needs" in out
+        box.set_overwrite(volunteers, bot, allow=Permission.VIEW_CHANNEL, deny=Permission.CREATE_PUBLIC_THREADS)
+        code, out = await me.run("doctor")  # a permission lost in the channel's settings is caught
+        assert code == 1 and "the bot lacks create_public_threads" in out, out
+        box.set_overwrite(volunteers, bot, allow=Permission.VIEW_CHANNEL)
+        code, out = await me.run("rota", "import")
+        assert code == 0, out
+
+        bridge = await me.start("run")
+        try:
+            await _ready(me, {"discord": True})
+            await _discord_conversation(box, bot, staff, volunteers, on_call)
+        finally:
+            bridge.send_signal(signal.SIGINT)
+            async with asyncio.timeout(15):
+                log = (await bridge.communicate())[0].decode()
+        assert bridge.returncode == 0, log[-3000:]
+        assert "Traceback" not in log and DISCORD_TOKEN not in log
+
+
+async def _discord_conversation(
+    box: DiscordSandbox, bot: BotAccount, staff: dict[str, DiscordUser], volunteers: Channel, on_call: Channel
+) -> None:
+    person = box.create_user("tester")
+    box.send_dm(person, "hello, this is a test", bot=bot)
+
+    def to_person(needle: str) -> bool:
+        dm = box.dm_channel(person, bot)
+        return dm is not None and any(needle in m.content for m in box.messages(dm))
+
+    await _until(lambda: to_person("in the queue"))
+    box.send_message(staff["Ana"], volunteers, "/next")
+    await _until(lambda: to_person("A volunteer has joined"))
+    thread = box.threads(volunteers)[-1]
+    box.send_message(staff["Ana"], thread, "Hi, I'm Ana. This is our test.")
+    await _until(lambda: to_person("I'm Ana. This is our test."))
+    box.send_dm(person, "I want to kill myself tonight", bot=bot)
+    await _until(lambda: to_person("You matter"))
+    await _until(lambda: any("RISK" in m.content for m in box.messages(on_call)))
