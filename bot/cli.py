@@ -53,8 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     risk_p = sub.add_parser("risk-check", help="show how a message would be rated")
     risk_p.add_argument("text", help="the message to rate (quote it)")
     risk_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
-    eval_p = sub.add_parser("risk-eval", help="evaluate the detector on a labelled JSONL file")
-    eval_p.add_argument("file", help='labelled messages, one JSON object a line: {"text": ..., "tier": ...}')
+    eval_p = sub.add_parser("risk-eval", help="evaluate the detector on labelled JSONL files (docs/risk.md)")
+    eval_p.add_argument(
+        "file", nargs="+",
+        help='labelled messages, one JSON object a line: {"text": ..., "tier": ...}; each file is reported apart '
+        "(the development set and each unseen round separately)",
+    )  # fmt: skip
     eval_p.add_argument("--json", action="store_true", help="print one JSON object")
     eval_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
     rota_cli.configure(sub.add_parser("rota", help="the live rota: import, export, show or check a rota file"))
@@ -93,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     phrases = Path(args.phrases) if args.phrases else shipped.RISK_PHRASES
     if args.command == "risk-check":
         return risk_commands.risk_check(args.text, phrases)
-    return risk_commands.risk_eval(Path(args.file), phrases, as_json=args.json)
+    return risk_commands.risk_eval([Path(f) for f in args.file], phrases, as_json=args.json)
 
 
 def _check_config(explicit: str | None) -> int:

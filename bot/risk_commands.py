@@ -34,17 +34,28 @@ def risk_check(text: str, phrases: Path) -> int:
     return 0
 
 
-def risk_eval(file: Path, phrases: Path, *, as_json: bool) -> int:
-    """Evaluate the detector on a labelled JSONL file and print the report."""
+def risk_eval(files: list[Path], phrases: Path, *, as_json: bool) -> int:
+    """Evaluate the detector on each labelled file and print one report per file (never pooled: a score on the
+    development set, which the phrases were tuned on, says nothing about unseen words; docs/risk.md)."""
     from routing.risk import evaluation
 
     detector = _load(phrases)
     if detector is None:
         return 2
-    try:
-        report = evaluation.evaluate(evaluation.load_eval_set(file), detector.assess)
-    except (OSError, ValueError) as exc:
-        print(f"cannot evaluate {file}: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(evaluation.report_dict(report)) if as_json else evaluation.format_report(report))
+    reports = {}
+    for file in files:
+        try:
+            reports[str(file)] = evaluation.evaluate(evaluation.load_eval_set(file), detector.assess)
+        except (OSError, ValueError) as exc:
+            print(f"cannot evaluate {file}: {exc}", file=sys.stderr)
+            return 2
+    if as_json:
+        dicts = {name: evaluation.report_dict(report) for name, report in reports.items()}
+        print(json.dumps(dicts[str(files[0])] if len(files) == 1 else dicts))
+        return 0
+    for name, report in reports.items():
+        if len(files) > 1:
+            kind = "UNSEEN (score before any tuning on it)" if "unseen" in Path(name).parts else "development"
+            print(f"== {name}: {kind}")
+        print(evaluation.format_report(report))
     return 0

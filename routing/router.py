@@ -208,7 +208,7 @@ class Router:
         if high:
             await self._escalate(conversation, assessment, message, out, arriving=created)
         elif assessment.tier == RiskTier.ELEVATED and previous < RiskTier.ELEVATED:
-            await self._request_review(conversation, assessment, out)
+            await self._request_review(conversation, assessment, message, out)
         if conversation.state == ConversationState.WAITING:
             await self._while_waiting(conversation, message, out, created, assessment.tier > previous, calm=high)
         elif conversation.state == ConversationState.ACTIVE and not relay_now:
@@ -485,8 +485,15 @@ class Router:
         # person's queue place, kept messages): each of its round trips is a turn of a loop that may be busy.
         await self._writer.emit_all(out.unsent())
 
-    async def _request_review(self, conversation: Conversation, assessment: Assessment, out: Outbox) -> None:
-        """`elevated`: a professional reviews within a deadline; the volunteer is prompted to ask directly."""
+    async def _request_review(
+        self, conversation: Conversation, assessment: Assessment, message: InboundMessage, out: Outbox
+    ) -> None:
+        """`elevated`: a professional reviews within a deadline; the volunteer is prompted to ask directly; and
+        the person, who may be alone in a queue, is told once, calmly, where help is at any hour (docs/risk.md:
+        a wish to be dead or thoughts of suicide without a plan, C-SSRS 1-2, get the crisis line, not an alarm)."""
+        if await self._escalations.resources_due(conversation.id, assessment.tier, out.entry_id):
+            resources = self._resources.for_language(message.language or conversation.language)
+            self._reply(message, out, f"{texts.ELEVATED_SUPPORT}\n\n{resources}", conversation=conversation.id)
         await self._escalations.raise_(conversation, assessment, out, review=True)
         if conversation.state == ConversationState.ACTIVE:
             prompt = texts.VOLUNTEER_REVIEW_PROMPT.format(pseudonym=conversation.pseudonym)

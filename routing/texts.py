@@ -156,6 +156,11 @@ RE_ESCALATION = (
     "⚠ STILL NOT ACKNOWLEDGED ({level}× {timeout} s): RISK {tier} · {pseudonym} · conversation {conversation}.\n"
     "{who}Acknowledge with the button or /ack {escalation}."
 )
+ELEVATED_SUPPORT = (
+    "Thank you for telling us how hard things are. You don't have to go through this alone: a volunteer will be "
+    "with you. If you ever feel you might act on these thoughts, or you need someone right now, these lines "
+    "answer at any hour:"
+)
 URGENT_ARRIVAL = (
     "Thank you for telling us. What you wrote matters, and someone who can help has been alerted right now. "
     "You are at the front of the queue, and a volunteer or a professional will be with you as soon as possible. "

@@ -61,6 +61,28 @@ def test_metrics_count_what_they_should() -> None:
     assert report.by_lang["es"] == {"n": 2, "precision": 0.0, "recall": 0.0}
 
 
+def test_escalated_recall_per_language_categories_and_review_lines_kept_apart() -> None:
+    messages = parse_jsonl([
+        *LINES,
+        '{"text": "f", "label": "risk", "tier": "imminent", "category": "abuse", "lang": "es"}',
+        '{"text": "g", "label": "risk", "tier": "review", "category": "suicide", "lang": "en"}',
+        '{"text": "h", "label": "risk", "tier": "review", "category": "suicide", "lang": "en"}',
+    ])  # fmt: skip
+    assess = fixed({"a": RiskTier.HIGH, "b": RiskTier.ELEVATED, "f": RiskTier.IMMINENT, "g": RiskTier.HIGH})
+    report = evaluate(messages, assess)
+    assert report.escalated_recall == {"imminent": 1.0, "high": 0.0}  # "a" and "f" escalate; "b" only elevated
+    assert report.recall_by_lang_category == {
+        "en": {"self_harm": 1.0, "suicide": 1.0},
+        "es": {"abuse": 1.0, "suicide": 0.0},
+    }
+    # The two review-labelled lines are neither misses ("h") nor false alarms ("g"), and are reported apart.
+    assert report.n == 6 and report.false_positives == 0 and report.false_negatives == 1
+    assert (report.review_lines, report.review_noticed) == (2, 0.5)
+    text = format_report(report)
+    assert "escalated recall (labelled tier -> high or more): imminent 1.000, high 0.000" in text
+    assert "review-labelled lines (outside the numbers above): 2, given at least review 0.500" in text
+
+
 def test_report_dict_is_json_and_has_the_headline_keys() -> None:
     report = evaluate(parse_jsonl(LINES), fixed({"a": RiskTier.IMMINENT}))
     data = json.loads(json.dumps(report_dict(report)))

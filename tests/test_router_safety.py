@@ -304,3 +304,23 @@ async def test_nothing_bypasses_assessment_commands_long_texts_and_floods(redis:
     out = await h.outbound(Platform.TELEGRAM)
     assert kept == 6  # five within the limit, then the elevated one (the three without risk were held back)
     assert any(m.audience == Audience.ESCALATION and "review" in m.text.lower() for m in out)
+
+
+async def test_a_wish_to_be_dead_brings_the_crisis_lines_once_calmly_and_a_review(redis: Redis) -> None:
+    """Tier policy (docs/risk.md): "I want to die" without a plan or means is elevated (C-SSRS 1-2). The person,
+    maybe alone in the queue at 3 a.m., is told once where help answers at any hour; staff get a review, not an
+    emergency; a later high-risk message still brings the full escalation."""
+    h = make_harness(redis)
+    await h.person("9001", "honestly I just want to die")
+    out = await h.outbound(Platform.TELEGRAM)  # everything since the message (read once: it moves on)
+    said = [m.text for m in out if m.audience == Audience.SEEKER]
+    support = [t for t in said if "You don't have to go through this alone" in t]
+    assert len(support) == 1 and "emergency number" in support[0]  # the lines for their language (here: any)
+    assert any("number 1" in t for t in said)  # and their place in the queue, as for anyone
+    assert any(m.audience == Audience.ESCALATION and "review" in m.text.lower() for m in out)
+    await h.person("9001", "I want to die, I can't do this anymore")  # elevated again: no second list
+    assert not any("You don't have to go through this alone" in t for t in await h.to_person())
+    await h.person("9001", "I have the pills here and I'm taking them tonight")
+    out = await h.outbound(Platform.TELEGRAM)
+    assert any(m.audience == Audience.SEEKER and "emergency number" in m.text for m in out)  # again, at the tier
+    assert any(m.audience == Audience.ESCALATION and "imminent" in m.text.lower() for m in out)

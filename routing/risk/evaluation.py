@@ -4,7 +4,12 @@ A line is `{"text": ..., "label": "risk" | "none", "tier"?: ..., "category"?: ..
 "context"?: [earlier messages, oldest first]}`; other keys (e.g. "split") are ignored. A message counts as
 flagged when its tier reaches `positive_at` (elevated by default: review is context for the volunteer, not
 an escalation), so negated, past, third-party and media messages are labelled "none". Recall by tier is
-stricter: a risk message labelled `high` counts only if the detector gave it high or imminent.
+stricter: a risk message labelled `high` counts only if the detector gave it high or imminent; "escalated
+recall" is the share of messages labelled high or imminent that reach an escalation (high or more).
+
+The protocol (docs/risk.md): risk messages labelled `review` (distress without risk words) are neither counted
+as misses nor as false alarms in the headline numbers; they are reported on their own ("review noticed": the
+share the detector gave at least review).
 """
 
 from __future__ import annotations
@@ -58,6 +63,10 @@ class EvalReport:
     recall_by_tier: dict[str, float]
     recall_by_category: dict[str, float]
     by_lang: dict[str, dict[str, float]]
+    escalated_recall: dict[str, float]  # labelled imminent / high: share given high or more
+    recall_by_lang_category: dict[str, dict[str, float]]
+    review_lines: int  # risk lines labelled review: outside the headline numbers
+    review_noticed: float  # their share given at least review
     misses: tuple[Outcome, ...]
     false_positive_outcomes: tuple[Outcome, ...]
     under_triaged: tuple[Outcome, ...]
@@ -113,7 +122,9 @@ def evaluate(
     messages: Sequence[LabelledMessage], assess: Assess, positive_at: RiskTier = RiskTier.ELEVATED
 ) -> EvalReport:
     """Run `assess` on every message and count."""
-    outcomes = [Outcome(m, assess(m.text, m.context)) for m in messages]
+    every = [Outcome(m, assess(m.text, m.context)) for m in messages]
+    review = [o for o in every if o.message.is_risk and o.message.tier is RiskTier.REVIEW]
+    outcomes = [o for o in every if not (o.message.is_risk and o.message.tier is RiskTier.REVIEW)]
     flagged = [o for o in outcomes if o.assessment.tier >= positive_at]
     risk = [o for o in outcomes if o.message.is_risk]
     return EvalReport(
@@ -126,10 +137,27 @@ def evaluate(
         recall_by_tier=_recall_by_tier(risk),
         recall_by_category=_recall_by(risk, lambda o: o.message.category, positive_at),
         by_lang=_by_lang(outcomes, positive_at),
+        escalated_recall=_escalated(risk),
+        recall_by_lang_category={
+            lang: _recall_by([o for o in risk if o.message.lang == lang], lambda o: o.message.category, positive_at)
+            for lang in sorted({o.message.lang for o in risk if o.message.lang})
+        },
+        review_lines=len(review),
+        review_noticed=_ratio(sum(1 for o in review if o.assessment.tier >= RiskTier.REVIEW), len(review)),
         misses=tuple(o for o in risk if o.assessment.tier < positive_at),
         false_positive_outcomes=tuple(o for o in flagged if not o.message.is_risk),
         under_triaged=tuple(o for o in risk if o.message.tier and positive_at <= o.assessment.tier < o.message.tier),
     )
+
+
+def _escalated(risk: Sequence[Outcome]) -> dict[str, float]:
+    """For messages labelled imminent and high: the share that reached an escalation (high or more)."""
+    out: dict[str, float] = {}
+    for tier in (RiskTier.IMMINENT, RiskTier.HIGH):
+        group = [o for o in risk if o.message.tier is tier]
+        if group:
+            out[tier.label] = _ratio(sum(1 for o in group if o.assessment.tier >= RiskTier.HIGH), len(group))
+    return out
 
 
 def _recall_by_tier(risk: Sequence[Outcome]) -> dict[str, float]:
@@ -176,6 +204,12 @@ def report_dict(report: EvalReport) -> dict[str, Any]:
         "recall_by_tier": {k: round(v, 4) for k, v in report.recall_by_tier.items()},
         "recall_by_category": {k: round(v, 4) for k, v in report.recall_by_category.items()},
         "by_lang": {lang: {k: round(v, 4) for k, v in d.items()} for lang, d in report.by_lang.items()},
+        "escalated_recall": {k: round(v, 4) for k, v in report.escalated_recall.items()},
+        "recall_by_lang_category": {
+            lang: {k: round(v, 4) for k, v in d.items()} for lang, d in report.recall_by_lang_category.items()
+        },
+        "review_lines": report.review_lines,
+        "review_noticed": round(report.review_noticed, 4),
         "misses": [_describe(o) for o in report.misses],
         "false_positives": [_describe(o) for o in report.false_positive_outcomes],
         "under_triaged": [_describe(o) for o in report.under_triaged],
@@ -200,11 +234,20 @@ def format_report(report: EvalReport) -> str:
         f"false-positive rate {report.false_positive_rate:.3f}",
         "recall by tier (given at least the labelled tier): "
         + ", ".join(f"{k} {v:.3f}" for k, v in report.recall_by_tier.items()),
+        "escalated recall (labelled tier -> high or more): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in report.escalated_recall.items()),
         "recall by category: " + ", ".join(f"{k} {v:.3f}" for k, v in report.recall_by_category.items()),
     ]
     for lang, numbers in report.by_lang.items():
+        categories = ", ".join(f"{k} {v:.2f}" for k, v in report.recall_by_lang_category.get(lang, {}).items())
         lines.append(
             f"  {lang}: n={numbers['n']:.0f} precision {numbers['precision']:.3f} recall {numbers['recall']:.3f}"
+            + (f"  ({categories})" if categories else "")
+        )
+    if report.review_lines:
+        lines.append(
+            f"review-labelled lines (outside the numbers above): {report.review_lines}, "
+            f"given at least review {report.review_noticed:.3f}"
         )
     for title, outcomes in (
         ("misses", report.misses),
