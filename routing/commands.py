@@ -34,6 +34,7 @@ class StaffCommand(enum.StrEnum):
     NOTE = "note"
     ACK = "ack"
     TAKEOVER = "takeover"
+    FALSE_ALARM = "falsealarm"  # /falsealarm <escalation id>: overseers acknowledge an alert that was wrong
     ON = "on"
     OFF = "off"
     BREAK = "break"

@@ -269,6 +269,9 @@ class EscalationDesk:
         for esc, level in await self._store.claim_due(last_level=self._policy.levels):
             log.warning("escalation %s not acknowledged in time: level %d", esc, level)
 
+    async def get(self, esc_id: EscalationId) -> Escalation | None:
+        return await self._store.get(esc_id)
+
     async def conversation_of(self, esc_id: EscalationId) -> ConversationId | None:
         esc = await self._store.get(esc_id)
         return esc.conversation if esc else None
@@ -304,7 +307,10 @@ class EscalationDesk:
 
 
 def _answers(esc: EscalationId) -> tuple[Button, ...]:
-    return (Button("Acknowledge", f"ack {esc}"), Button("Take over", f"takeover {esc}"))
+    return (
+        Button("Acknowledge", f"ack {esc}"), Button("Take over", f"takeover {esc}"),
+        Button("False alarm", f"falsealarm {esc}"),
+    )  # fmt: skip
 
 
 def plain_words(phrase_ids: tuple[str, ...]) -> str:

@@ -520,7 +520,7 @@ def _answers_a_page(message: InboundMessage) -> bool:
     return (message.kind == InboundKind.ACTION or parsed is not None) and name in _PAGE_ANSWERS
 
 
-_PAGE_ANSWERS = frozenset({"ack", "takeover"})
+_PAGE_ANSWERS = frozenset({"ack", "takeover", "falsealarm"})
 
 
 def _when(moment: datetime) -> str:

@@ -28,6 +28,7 @@ from routing.model import (
     OutboundKind,
     Platform,
     Priority,
+    RiskCategory,
     RiskTier,
     Role,
     VolunteerId,
@@ -44,6 +45,7 @@ from routing.store.blocks import Block, BlockStore
 from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
+from routing.store.risk_labels import RiskLabels
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
 from routing.training import is_training_session
@@ -55,8 +57,9 @@ WHISPER_NOTICE_SECONDS = 12 * 3600  # a whisper's author is told once per conver
 
 _HELP = (
     "Staff commands: /next (take the most urgent person), /end, /release <handover note>, "
-    "/transfer <volunteer>, /note <text> (staff only), /escalate [high|imminent|elevated] [why] (page the on-call "
-    "professional), /on and /off (available for automatic assignment), /ack <escalation id>."
+    "/transfer <volunteer>, /note <text> (staff only), /escalate [high|imminent|elevated] [category] [why] (page "
+    "the on-call professional), /on and /off (available for automatic assignment), /ack <escalation id>, "
+    "/falsealarm <escalation id> (professionals, supervisors, coordinators)."
 )
 _NEEDS_THREAD = {
     StaffCommand.END, StaffCommand.RELEASE, StaffCommand.TRANSFER, StaffCommand.NOTE, StaffCommand.ESCALATE,
@@ -91,6 +94,7 @@ class StaffActions:
     ) -> None:
         self._blocks = blocks
         self._availability = Availability(store.redis_client)
+        self._labels = RiskLabels(store.redis_client)
         self._auto_assign = auto_assign
         self._desk = desk
         self._links = links
@@ -182,6 +186,8 @@ class StaffActions:
             await self._ack(argument, member, message, conv, out)
         elif command == StaffCommand.TAKEOVER:
             await self._take_over(argument, member, message, conv, out)
+        elif command == StaffCommand.FALSE_ALARM:
+            await self._false_alarm(argument, member, message, conv, out)
         elif command == StaffCommand.HELP:
             self._say(message, conv, _HELP, out)
         elif command in (StaffCommand.ON, StaffCommand.OFF):
@@ -543,18 +549,16 @@ class StaffActions:
         """A staff member escalates by hand: the person's words may carry no risk phrase at all, and the one
         reading them is the one who knows. The same chain as the detector's, marked as raised by staff; the
         person is sent nothing (the volunteer decides what to say)."""
-        word, _, rest = argument.strip().partition(" ")
-        try:
-            tier, reason = (RiskTier.parse(word), rest.strip()) if word else (RiskTier.HIGH, "")
-        except ValueError:
-            tier, reason = RiskTier.HIGH, argument.strip()
+        tier, category, reason = _escalation_words(argument)
         if tier < RiskTier.ELEVATED:
             self._say(message, conversation.id, texts.ESCALATE_USAGE, out)
             return
+        if tier > conversation.tier:  # more than the detector saw: a miss it can learn from (counted, no text)
+            await self._labels.missed(category.value if category else None, conversation.tier)
         if tier > conversation.tier:
             await self._store.raise_tier(conversation.id, tier)
         current = dataclasses.replace(conversation, tier=max(conversation.tier, tier))
-        assessment = Assessment(tier, None)
+        assessment = Assessment(tier, category)
         episode = await self._escalations.episode(conversation.id, out.entry_id) if tier >= RiskTier.HIGH else None
         if episode is not None:
             await self._escalations.update(episode, current, assessment, out, reason=reason, by=member.name)
@@ -645,6 +649,28 @@ class StaffActions:
             return
         said = await self._escalations.acknowledge(EscalationId(argument.split()[0]), member.id, member.name, out)
         if message.origin == Origin.PRIVATE:  # from a private alert: answered there too
+            self._say(message, conv, said, out)
+
+    async def _false_alarm(
+        self, argument: str, member: StaffMember, message: InboundMessage, conv: ConversationId | None, out: Outbox
+    ) -> None:
+        """A professional, supervisor or coordinator says the detector's alert was wrong (a joke, a quote, a
+        lyric): it is acknowledged like any other (the chain stops, the record stays), and its category is
+        counted so a coordinator sees what the detector gets wrong (docs/risk.md)."""
+        if not any(member.has(r) for r in _OVERSEERS):
+            self._say(message, conv, texts.FALSE_ALARM_REFUSED, out)
+            return
+        esc_id = EscalationId(argument.split()[0]) if argument else None
+        esc = await self._escalations.get(esc_id) if esc_id else None
+        if esc is None or esc_id is None:
+            text = texts.NEEDS_ARGUMENT.format(command="falsealarm", what="an escalation id", example="e-1")
+            self._say(message, conv, text, out)
+            return
+        said = await self._escalations.acknowledge(esc_id, member.id, member.name, out)
+        if esc.raised_by is None and esc.acknowledged_by is None:  # the detector's, and not answered before
+            await self._labels.false_alarm(esc.category.value if esc.category else None)
+            await self._writer.audit("escalation_false_alarm", escalation=esc_id, by=member.id)
+        if message.origin == Origin.PRIVATE:
             self._say(message, conv, said, out)
 
     async def _take_over(
@@ -797,3 +823,24 @@ def _action(message: InboundMessage) -> ParsedCommand | None:
     """A button's action data ("take c-12", "ack e-3") as a command."""
     name, _, argument = message.text.strip().partition(" ")
     return ParsedCommand(name=name.lower(), argument=argument.strip()) if name else None
+
+
+def _escalation_words(argument: str) -> tuple[RiskTier, RiskCategory | None, str]:
+    """`[tier] [category] [why]` of /escalate: the tier defaults to high; a category (suicide, self_harm,
+    abuse, danger, harm_others, third_party; "self-harm" too) is optional."""
+    words = argument.split()
+    tier = RiskTier.HIGH
+    if words:
+        try:
+            tier = RiskTier.parse(words[0])
+            words = words[1:]
+        except ValueError:
+            pass
+    category = None
+    if words:
+        try:
+            category = RiskCategory(words[0].lower().replace("-", "_"))
+            words = words[1:]
+        except ValueError:
+            pass
+    return tier, category, " ".join(words)

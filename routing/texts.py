@@ -175,8 +175,13 @@ ESCALATION_UPDATE_BY_STAFF = (
     "{state}."
 )
 ESCALATE_USAGE = (
-    "/escalate pages the on-call professional about this conversation: /escalate [elevated|high|imminent] [why], "
-    "for example /escalate high has a plan for tonight. Without a tier it is high."
+    "/escalate pages the on-call professional about this conversation: /escalate [elevated|high|imminent] "
+    "[category] [why], for example /escalate high suicide has a plan for tonight. Without a tier it is high; the "
+    "category (suicide, self_harm, abuse, danger, harm_others, third_party) is optional and teaches the detector."
+)
+FALSE_ALARM_REFUSED = (
+    "Only a professional, a supervisor or a coordinator can mark an alert as a false alarm (it stops the alert's "
+    "chain). If you think it is one, say so in the escalation chat."
 )
 STAFF_ESCALATED = (
     "{name} escalated this conversation ({tier}). The on-call professional is paged directly; the person was "

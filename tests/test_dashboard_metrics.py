@@ -254,6 +254,33 @@ async def test_the_charts_api_gives_the_bars_the_page_first_draws(redis: Redis) 
     assert state["first_reply_summary"].startswith("No volunteer replied")
 
 
+async def test_the_charts_page_shows_what_staff_taught_the_detector(redis: Redis) -> None:
+    from bot.dashboard.app import Dashboard
+    from routing.model import RiskTier, Role
+    from routing.store.dashboard_access import SignInLinks
+    from routing.store.risk_labels import RiskLabels
+
+    async def ack(*_args: object) -> bool:
+        return True
+
+    links = SignInLinks(redis, b"k" * 32, "http://test")
+    app = build_web_app(redis, None, "", _ready, Dashboard(redis, links, ack))
+    async with TestClient(TestServer(app)) as http:
+        token = (await links.issue(VolunteerId("cleo"), {Role.COORDINATOR})).split("token=")[1]
+        await http.post("/dashboard/signin", data={"token": token})
+        before = await (await http.get("/dashboard/charts")).text()
+        labels = RiskLabels(redis)
+        await labels.missed("abuse", RiskTier.NONE)
+        await labels.missed("abuse", RiskTier.REVIEW)
+        await labels.missed(None, RiskTier.ELEVATED)
+        await labels.false_alarm("suicide")
+        after = await (await http.get("/dashboard/charts")).text()
+    assert 'id="labels-empty"' in before
+    assert "<tr><td>abuse</td><td>2</td><td>0</td></tr>" in after
+    assert "<tr><td>suicide</td><td>0</td><td>1</td></tr>" in after
+    assert "<tr><td>unspecified</td><td>1</td><td>0</td></tr>" in after
+
+
 async def test_an_escalation_nobody_answered_stays_on_the_metrics_until_acknowledged(
     client: TestClient,  # type: ignore[type-arg]
     redis: Redis,

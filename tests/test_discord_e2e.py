@@ -267,7 +267,7 @@ async def test_a_volunteer_escalates_with_the_button_and_the_alert_updates_when_
     escalate = next(b["custom_id"] for b in taken.buttons if b["label"] == "Escalate")
     box.press_button(w.volunteer, taken, escalate)
     alert = await w.seen(lambda m: m.channel_id == w.alerts.id and "raised by staff" in m.content)
-    assert [b["label"] for b in alert.buttons] == ["Acknowledge", "Take over"]
+    assert [b["label"] for b in alert.buttons] == ["Acknowledge", "Take over", "False alarm"]
     await w.seen(lambda m: m.channel_id == thread.id and "escalated this conversation (high)" in m.content)
     assert not [
         a for a in box.actions if a.message and a.message.channel_id == w.dm().id and "RISK" in a.message.content

@@ -11,15 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from telegram import Bot
 from telegram.error import BadRequest
 
 from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import Chat, User
 from bot.doctor import Finding, examine
 from bot.settings import load_settings
-from tests.telegram_fixtures import BOT_TOKEN, make_bot, ptb_timedelta, sandbox  # fixtures: found by name
 
-__all__ = ["ptb_timedelta", "sandbox"]
+pytest_plugins = ["tests.telegram_fixtures"]
+BOT_TOKEN = "123456:sandbox-test-token"  # the first bot of the `sandbox` fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_WEEK = 'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\ntime = "00:00-24:00"\n'
@@ -93,7 +94,9 @@ async def test_each_common_mistake_is_named_with_its_fix(
     sandbox.set_admin(setup.volunteers, BOT_TOKEN, rights={"can_delete_messages"})
     problems = _problems(await _doctor(setup))
     assert len(problems) == 1 and "may not manage topics" in problems[0] and "Manage Topics" in problems[0]
-    async with make_bot(sandbox) as bot:  # and indeed the platform refuses it a topic
+    async with Bot(
+        BOT_TOKEN, base_url=sandbox.bot_api_url, base_file_url=sandbox.file_url
+    ) as bot:  # and indeed the platform refuses it a topic
         with pytest.raises(BadRequest, match="Not enough rights to create a topic"):
             await bot.create_forum_topic(setup.volunteers.id, "Quiet Otter 42")
 

@@ -13,6 +13,7 @@ from routing.roster import StaffMember
 from routing.rota_file import parse_rota
 from routing.store import keys
 from routing.store.escalations import EscalationStore
+from routing.store.risk_labels import RiskLabels
 from routing.store.rota_store import RotaStore
 from tests.routing_harness import Harness, make_harness
 
@@ -79,7 +80,7 @@ async def test_the_chain_pages_on_call_then_backup_then_coordinators_then_says_u
     assert _paged(first) == {"700"}  # the on-call professional of this hour, privately
     assert any(m.audience == Audience.ESCALATION for m in first)
     dm = next(m for m in first if m.chat == "700")
-    assert [b.label for b in dm.buttons] == ["Acknowledge", "Take over"]
+    assert [b.label for b in dm.buttons] == ["Acknowledge", "Take over", "False alarm"]
 
     second = await _next_level(h, redis, 1.1)
     assert _paged(second) == {"701"}  # the backup
@@ -246,3 +247,43 @@ async def test_the_escalate_button_on_a_queue_card_escalates_a_person_still_wait
     assert refreshed and "risk: high" in refreshed[-1]  # the card moves up, and says why
     waiting = await h.stack.conversations.get(await h.conversation_of("9001"))
     assert waiting is not None and waiting.tier.label == "high"
+
+
+async def test_staff_teach_the_detector_by_category_never_by_text(redis: Redis) -> None:
+    """Issue 20, part 4: an escalation by hand above the detector's tier counts as a miss of its category; an
+    alert a professional marks as a false alarm is acknowledged (the chain stops) and counted; a volunteer
+    cannot mark one; nothing of the message's words is kept in the counts."""
+    h = make_harness(redis, members=STAFF)
+    await _rota(redis)
+    await h.person("9001", "he took my phone again and says I'm not going out")  # no phrase the detector knows
+    await h.staff("501", "/next")
+    conv = await h.conversation_of("9001")
+    await h.open_thread(conv, "77")
+    await h.staff("501", "/escalate high abuse controlling partner, took her phone", thread="77")
+    alert = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.ESCALATION)
+    assert "abuse" in alert.text and "Why: controlling partner, took her phone" in alert.text
+    labels = RiskLabels(redis)
+    assert await labels.totals() == {"missed": {"abuse": 1}, "false_alarm": {}}
+
+    await h.person("9002", RISK_TEXT)  # the detector's own alert: e-2
+    await h.outbound(Platform.TELEGRAM)
+    await h.staff("501", "/falsealarm e-2")  # a volunteer may not
+    refused = await h.outbound(Platform.TELEGRAM)
+    assert any("Only a professional, a supervisor or a coordinator" in m.text for m in refused)
+    assert (await EscalationStore(redis).get("e-2")).state != "acknowledged"  # type: ignore[arg-type, union-attr]
+    await h.staff("700", "falsealarm e-2", kind=InboundKind.ACTION, origin=Origin.PRIVATE)  # the page's button
+    await h.staff("700", "falsealarm e-2", kind=InboundKind.ACTION, origin=Origin.PRIVATE)  # pressed twice
+    out = await h.outbound(Platform.TELEGRAM)
+    assert any("e-2 acknowledged by Dr Lee" in m.text for m in out)
+    assert (await EscalationStore(redis).get("e-2")).acknowledged_by == "dr-lee"  # type: ignore[arg-type, union-attr]
+    assert await labels.totals() == {"missed": {"abuse": 1}, "false_alarm": {"suicide": 1}}
+    stored = await redis.hgetall(f"{keys.PREFIX}risklabels:" + _today())
+    assert set(stored) == {b"missed:abuse:none", b"false_alarm:suicide"}  # category (and tier) only, no words
+    due = await EscalationStore(redis).claim_due(now=time.time() + 3600, last_level=3)
+    assert [esc for esc, _level in due] == ["e-1"]  # e-2's chain stopped; the unanswered hand escalation climbs
+
+
+def _today() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%d")

@@ -161,7 +161,7 @@ async def test_the_on_call_professional_is_paged_privately_and_the_alert_shows_w
         box.send_user_message(w.person, RISK)
         alert = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "RISK" in m.body)
         paged = await w.bot_says(lambda m: m.chat_id == lee.id and "paged directly" in m.body)
-        assert [label for label, _data in paged.buttons] == ["Acknowledge", "Take over"]
+        assert [label for label, _data in paged.buttons] == ["Acknowledge", "Take over", "False alarm"]
         assert "Alex" not in paged.body
         gap = await w.bot_says(lambda m: m.chat_id == w.staff.id and "No on-call professional" in m.body)
         assert gap.thread_id is None  # the lobby: coordinators fix the rota's gap

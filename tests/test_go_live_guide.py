@@ -28,9 +28,9 @@ from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import Message, User
 from bot.embedded_redis import free_port
 from tests.discord_fixtures import running_sandbox
-from tests.telegram_fixtures import BOT_TOKEN, ptb_timedelta, sandbox  # fixtures: found by name
 
-__all__ = ["ptb_timedelta", "sandbox"]
+pytest_plugins = ["tests.telegram_fixtures"]
+BOT_TOKEN = "123456:sandbox-test-token"  # the first bot of the `sandbox` fixture
 DISCORD_TOKEN = "discord-guide-bot-token"
 pytestmark = pytest.mark.timeout(240)
 

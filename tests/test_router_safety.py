@@ -225,7 +225,7 @@ async def test_a_professional_takes_over_from_the_alert_and_becomes_the_one_who_
     await h.open_thread(conv, "77")
     await h.person("9001", RISK_TEXT)
     alert = next(m for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.ESCALATION)
-    assert [b.label for b in alert.buttons] == ["Acknowledge", "Take over"]
+    assert [b.label for b in alert.buttons] == ["Acknowledge", "Take over", "False alarm"]
 
     await h.staff("700", alert.buttons[1].action, kind=InboundKind.ACTION, origin=Origin.ESCALATION)
     out = await h.outbound(Platform.TELEGRAM)

@@ -417,7 +417,7 @@ async def test_a_volunteer_escalates_with_the_button_in_the_topic(bridge: World)
     taken = await w.bot_says(lambda m: m.thread_id == thread and any(label == "Escalate" for label, _ in m.buttons))
     box.press_button(w.volunteer, taken, next(data for label, data in taken.buttons if label == "Escalate") or "")
     alert = await w.bot_says(lambda m: m.chat_id == w.alerts.id and "raised by staff" in m.body)
-    assert [label for label, _data in alert.buttons] == ["Acknowledge", "Take over"]
+    assert [label for label, _data in alert.buttons] == ["Acknowledge", "Take over", "False alarm"]
     await w.bot_says(lambda m: m.thread_id == thread and "escalated this conversation (high)" in m.body)
     assert not [m for m in w.to_person() if "RISK" in m.body]  # the alert is for staff only
 

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from bot.dashboard.auth import session_of
 from bot.dashboard.html import duration, esc, page, security_headers
 from routing.model import RiskTier
+from routing.store.risk_labels import RiskLabels
 from routing.store.views import AuditEvent, audit_since
 
 DAY = 24 * 3600
@@ -183,6 +184,28 @@ def _render(p: ChartPage) -> str:
     )
 
 
+def labels_section(totals: dict[str, dict[str, int]]) -> str:
+    """Counts by category of what staff escalated above the detector and of its alerts marked false alarms."""
+    categories = sorted(set(totals.get("missed", {})) | set(totals.get("false_alarm", {})))
+    if not categories:
+        body = (
+            '<p class="muted" id="labels-empty">Nothing yet: when staff escalate by hand above what the detector '
+            "said (/escalate high abuse …) or mark an alert as a false alarm, the category is counted here.</p>"
+        )
+    else:
+        rows = "".join(
+            f"<tr><td>{esc(c.replace('_', ' '))}</td><td>{totals['missed'].get(c, 0)}</td>"
+            f"<td>{totals['false_alarm'].get(c, 0)}</td></tr>"
+            for c in categories
+        )
+        head = "<th>category</th><th>escalated by staff above the detector</th><th>alerts marked false alarms</th>"
+        body = f'<table id="labels"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    return (
+        "<section><h2>What staff taught the detector (last 30 days)</h2>"
+        f'<p class="muted">Counts only, never the words; docs/risk.md.</p>{body}</section>'
+    )
+
+
 def render_charts(series: WeekSeries, now: float) -> str:
     return _render(chart_page(series, now))
 
@@ -193,7 +216,8 @@ def chart_routes(redis: Redis) -> list[web.RouteDef]:
         return chart_page(week_series(await audit_since(redis, now - DAYS * DAY), now), now)
 
     async def show(request: web.Request) -> web.Response:
-        return page("Last 7 days", _render(await state()), csrf=session_of(request).csrf, scripts=["charts.js"])
+        body = _render(await state()) + labels_section(await RiskLabels(redis).totals(30))
+        return page("Last 7 days", body, csrf=session_of(request).csrf, scripts=["charts.js"])
 
     async def api(_request: web.Request) -> web.Response:
         return web.json_response(asdict(await state()), headers=security_headers())
