@@ -128,3 +128,19 @@ def test_detector_meets_the_targets_on_the_eval_set(eval_report) -> None:  # typ
     assert eval_report.recall >= 0.95, summary
     assert eval_report.precision >= 0.90, summary
     assert eval_report.recall_by_tier["imminent"] == 1.0, summary
+
+
+def test_unseen_rounds_are_complete_and_share_no_message_with_the_development_data() -> None:
+    """The protocol (docs/risk.md): an unseen round is frozen apart from everything tuned on; a line copied into
+    the development data (or from it) would make its score a score on tuned data."""
+    data = ROOT / "tests" / "data"
+    development = {m.text.casefold() for m in load_eval_set(EVAL_SET)}
+    for path in sorted((data / "dev").rglob("*.jsonl")):
+        development |= {m.text.casefold() for m in load_eval_set(path)}
+    rounds = sorted((data / "unseen").glob("round*/*.jsonl"))
+    assert rounds, "there must always be an unseen round to score the detector on"
+    for path in rounds:
+        messages = load_eval_set(path)
+        assert len(messages) >= 250 and sum(m.is_risk for m in messages) >= 150, path
+        assert {m.lang for m in messages} == {path.stem}, path
+        assert not {m.text.casefold() for m in messages} & development, path
