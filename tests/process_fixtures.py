@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -198,3 +199,12 @@ async def out_of_order(redis: Redis) -> int:
             breaks += 1
         last[message.sender] = max(int(number), last.get(message.sender, -1))
     return breaks
+
+
+def port_open(port: int) -> bool:
+    """Something accepts connections on this loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from bot.embedded_redis import free_port
-from tests.process_fixtures import distinct_free_ports, read_until
+from tests.process_fixtures import distinct_free_ports, port_open, read_until
 
 ROOT = Path(__file__).parent.parent
 
@@ -92,14 +92,6 @@ def test_risk_check_prints_tier_category_and_phrase() -> None:
     assert "tier: none" in calm.stdout
 
 
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 def test_run_starts_and_stops_the_embedded_redis(tmp_path: Path) -> None:
     cfg = tmp_path / "p.toml"
     unreachable = f"http://127.0.0.1:{free_port()}"  # Telegram down at start-up: everything else still starts
@@ -114,12 +106,12 @@ def test_run_starts_and_stops_the_embedded_redis(tmp_path: Path) -> None:
         env=env | {"PEERBRIDGE_TELEGRAM__TOKEN": "123:abc"},
     ) as process:  # fmt: skip
         log, port = _wait_until_running(process)
-        assert _port_open(port)
+        assert port_open(port)
         assert "telegram unreachable at start-up" in log
         assert (tmp_path / "data" / "redis").is_dir()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
-    assert not _port_open(port)  # the embedded redis-server went with it
+    assert not port_open(port)  # the embedded redis-server went with it
     assert list((tmp_path / "data" / "redis").glob("appendonly*"))  # append-only persistence, fsync every second
 
 
@@ -151,10 +143,10 @@ def test_demo_serves_the_discord_sandbox_on_the_port_asked_for(tmp_path: Path) -
     ):  # fmt: skip
         printed = read_until(process, "Ctrl-C stops everything", within=30)
         assert f"Discord sandbox (REST, gateway):    http://127.0.0.1:{discord}" in printed
-        assert _port_open(discord) and _port_open(page)
+        assert port_open(discord) and port_open(page)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
-    assert not _port_open(discord)
+    assert not port_open(discord)
 
 
 def test_version_and_help_for_every_option() -> None:

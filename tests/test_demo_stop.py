@@ -7,23 +7,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
 
 from tests.browser import chromium, needs_chromium
-from tests.process_fixtures import distinct_free_ports
+from tests.process_fixtures import distinct_free_ports, port_open
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 @needs_chromium
@@ -60,7 +51,7 @@ async def test_ctrl_c_stops_the_whole_demo_with_a_browser_on_its_page(tmp_path: 
             took = time.monotonic() - asked
             print(f"demo stopped {took:.2f} s after Ctrl-C with a browser on its page")
         assert code == 0, (tmp_path / "demo.log").read_text()[-2000:]
-        assert not any(_open(port) for port in ports)
+        assert not any(port_open(port) for port in ports)
         assert "Traceback" not in (tmp_path / "demo.log").read_text()
     finally:
         if demo.returncode is None:
