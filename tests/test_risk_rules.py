@@ -177,6 +177,23 @@ def test_a_time_sent_right_after_intent_makes_it_imminent(detector: RiskDetector
     assert assessment.phrase_ids == ("en.rule.time_follow_up",)
 
 
+def test_a_follow_up_with_no_risk_words_carries_the_risk_of_what_came_before(detector: RiskDetector) -> None:
+    """Readiness after a means word or real risk earlier in the conversation (not only the last message)."""
+    rope = ["i have my dads belt", "the door in my room has a hook on the back of it"]
+    assessment = detector.assess("ok. it's ready now", rope)
+    assert assessment.tier is RiskTier.IMMINENT and assessment.phrase_ids == ("en.rule.ready_after_risk",)
+    assert (
+        tier(detector, "ya está lista", "me compré una cuerda en la ferretería", "hoy no hay nadie")
+        is RiskTier.IMMINENT
+    )
+    assert tier(detector, "on my way there now", "i keep thinking about jumping off the viaduct") is RiskTier.IMMINENT
+    # The same words without risk before them, negated, or long and about something else: nothing.
+    assert tier(detector, "ok. it's ready now", "the cake is in the oven", "smells great") is RiskTier.NONE
+    assert tier(detector, "it's not ready yet", *rope) is RiskTier.NONE
+    long = "ok it's ready now, we are all going to the cinema with my sister and her kids later"
+    assert tier(detector, long, *rope) is RiskTier.NONE
+
+
 def test_a_long_message_mentioning_a_time_is_not_a_follow_up(detector: RiskDetector) -> None:
     assert tier(detector, "i have to work tonight at the store again", "i want to kill myself") is RiskTier.NONE
 

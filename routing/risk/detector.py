@@ -22,8 +22,8 @@ from routing.risk import patterns
 from routing.risk.assessment import NO_RISK, Assessment, PhraseMatch
 from routing.risk.matcher import Entry, Hit, PhraseMatcher
 from routing.risk.normalise import BOUNDARY, Normaliser
-from routing.risk.phrases import CueKind, Phrase, PhraseFile, PhraseFileError, load_phrase_file
-from routing.risk.rules import ContextRisk, CueMap, combine, context_risk, judge, time_follow_up
+from routing.risk.phrases import Cue, CueKind, Phrase, PhraseFile, PhraseFileError, load_phrase_file
+from routing.risk.rules import ContextRisk, CueMap, combine, context_risk, judge, ready_after_risk, time_follow_up
 from routing.risk.slang import PAIRS, SLANG
 
 WINDOW_TAIL = 8  # tokens of the previous message joined to the new one
@@ -88,6 +88,9 @@ class RiskDetector:
         offset = len(tail)
         hits = self._matcher.find(window, fuzzy_from=offset)
         if not any(isinstance(h.entry, Phrase) for h in hits):
+            if context and _follow_up_cue(hits, offset):  # no risk words, but it may complete earlier ones
+                cues = CueMap(hits, tail_breaks | {b + offset for b in breaks}, offset)
+                return _assessment(ready_after_risk(window, cues, offset, self._context_risk(context)))
             return NO_RISK
         cues = CueMap(hits, tail_breaks | {b + offset for b in breaks}, offset)
         judged = judge(window, hits, cues)
@@ -96,6 +99,13 @@ class RiskDetector:
         rules = combine(window, reported, cues, prior)
         if len(window) - offset <= FOLLOW_UP_TOKENS:
             rules += time_follow_up(window, [j for j in judged if j.hit.end <= offset], cues, offset)
+        if (
+            context
+            and not rules
+            and _follow_up_cue(hits, offset)
+            and all(j.match.tier < RiskTier.HIGH for j in reported)
+        ):
+            rules += ready_after_risk(window, cues, offset, prior())
         return _assessment([*rules, *(j.match for j in reported)])
 
     def _tail(self, previous: str) -> tuple[tuple[str, ...], frozenset[int]]:
@@ -113,6 +123,13 @@ class RiskDetector:
             hits: list[Hit] = self._matcher.find(tokens)
             judged.append(judge(tokens, hits, CueMap(hits, breaks)))
         return context_risk(judged)
+
+
+def _follow_up_cue(hits: Sequence[Hit], offset: int) -> bool:
+    """The newest message has a readiness or time word (cheap: decides whether earlier messages are read)."""
+    return any(
+        isinstance(h.entry, Cue) and h.entry.kind in (CueKind.READINESS, CueKind.TIME) and h.end > offset for h in hits
+    )
 
 
 def _assessment(matches: list[PhraseMatch]) -> Assessment:

@@ -66,6 +66,7 @@ class CueKind(enum.StrEnum):
     QUANTITY = "quantity"
     HUMOUR = "humour"
     ROUTINE = "routine"
+    READINESS = "readiness"  # "it's ready", "on my way": after risk earlier in the conversation, imminent
     NOT_TYPOS = "not_typos"
 
 

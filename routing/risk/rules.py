@@ -81,6 +81,10 @@ class CueMap:
             for start, end in self._spans.get((lang, kind), ())
         )
 
+    def languages(self) -> list[str]:
+        """The languages whose cues were found."""
+        return sorted({lang for lang, _kind in self._spans})
+
     def spans(self, lang: str, kind: CueKind) -> list[tuple[int, int]]:
         return self._spans.get((lang, kind), [])
 
@@ -234,6 +238,29 @@ def time_follow_up(tokens: Sequence[str], earlier: Sequence[Judged], cues: CueMa
             continue
         if cues.within(lang, CueKind.TIME, offset, len(tokens)):
             return [PhraseMatch(f"{lang}.rule.time_follow_up", RiskTier.IMMINENT, item.phrase.category, lang)]
+    return []
+
+
+FOLLOW_UP_REACH = 12  # tokens: a follow-up that carries the risk of what came before is short
+TIME_FOLLOW_UP_REACH = 4  # a bare time ("tonight") completes a plan; a longer message with a time is its own
+
+
+def ready_after_risk(tokens: Sequence[str], cues: CueMap, offset: int, context: ContextRisk) -> list[PhraseMatch]:
+    """A follow-up with no risk words of its own that completes what came before: "ok, it's ready now" after a
+    rope was mentioned, "on my way" after talk of a bridge, "tonight" after a plan. Readiness after a means word
+    or any real risk earlier, or a time after high risk, is imminent; not when the follow-up is negated."""
+    length = len(tokens) - offset
+    if length > FOLLOW_UP_REACH or context.tier < RiskTier.REVIEW:
+        return []
+    for lang in cues.languages():
+        if cues.within(lang, CueKind.NEGATION, offset, len(tokens)):
+            continue
+        ready = cues.within(lang, CueKind.READINESS, offset, len(tokens))
+        timed = length <= TIME_FOLLOW_UP_REACH and cues.within(lang, CueKind.TIME, offset, len(tokens))
+        if (ready and (context.has_means or context.tier >= RiskTier.ELEVATED)) or (
+            timed and context.tier >= RiskTier.HIGH
+        ):
+            return [PhraseMatch(f"{lang}.rule.ready_after_risk", RiskTier.IMMINENT, RiskCategory.SUICIDE, lang)]
     return []
 
 
