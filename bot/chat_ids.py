@@ -61,4 +61,5 @@ async def _poll(bot: telegram.Bot) -> None:
             await bot.send_message(
                 message.chat.id, chat_id_answer(message.chat.id, message.from_user.id), message_thread_id=thread
             )
-            print(f"group {message.chat.title!r}: id {message.chat.id}", flush=True)
+            # The id only: the answer in the group itself says which group it is (a title may name someone).
+            print(f"group id {message.chat.id}", flush=True)

@@ -17,7 +17,7 @@ from bot import rota_cli, shipped
 from bot.app import ProcessRole, install_signal_handlers, run
 from bot.check_config import check, warnings_for
 from bot.errors import PortInUse
-from bot.settings import config_path
+from bot.settings import Settings, config_path
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -101,20 +101,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_config(explicit: str | None) -> int:
+    return _checked(explicit)[0]
 
+
+def _checked(explicit: str | None) -> tuple[int, Settings | None]:
+    """check-config's report and exit code, and the settings when they are usable."""
     path = config_path(explicit, os.environ)
     settings, problems = check(path)
     where = str(path) if path else "defaults (no config file)"
-    if problems:
+    if problems or settings is None:
         print(f"Configuration problems in {where}:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
-        return 2
-    risky = warnings_for(settings) if settings is not None else []
+        return 2, None
+    risky = warnings_for(settings)
     for warning in risky:
         print(f"Warning: {warning}", file=sys.stderr)
     print(f"Configuration OK ({where}){', with the warnings above' if risky else ''}.")
-    return 0
+    return 0, settings
 
 
 def _chat_ids(explicit: str | None) -> int:
@@ -151,11 +155,9 @@ def _doctor(explicit: str | None) -> int:
     """check-config first (the live checks need a valid config), then what the platforms say."""
     from bot.doctor import examine
 
-    if (code := _check_config(explicit)) != 0:
+    code, settings = _checked(explicit)
+    if settings is None:
         return code
-    path = config_path(explicit, os.environ)
-    settings, _ = check(path)
-    assert settings is not None
     findings = asyncio.run(examine(settings))
     for finding in findings:
         print(finding.line())

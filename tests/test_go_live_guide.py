@@ -47,8 +47,8 @@ class Coordinator:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PEERBRIDGE_")}
         self.env["PYTHONPATH"] = str(ROOT)  # `.venv/bin/peerbridge` of the checkout
 
-    def start(self, *args: str) -> asyncio.subprocess.Process:
-        return asyncio.create_subprocess_exec(  # type: ignore[return-value]
+    async def start(self, *args: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", *args, cwd=self.home, env=self.env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip

@@ -87,15 +87,17 @@ class RiskDetector:
         window = (*tail, *tokens)
         offset = len(tail)
         hits = self._matcher.find(window, fuzzy_from=offset)
+        prior = functools.cache(lambda: self._context_risk(context))  # earlier messages, read only if needed
         if not any(isinstance(h.entry, Phrase) for h in hits):
             if context and _follow_up_cue(hits, offset):  # no risk words, but it may complete earlier ones
                 cues = CueMap(hits, tail_breaks | {b + offset for b in breaks}, offset)
-                return _assessment(ready_after_risk(window, cues, offset, self._context_risk(context)))
+                return _assessment(
+                    ready_after_risk(window, cues, offset, functools.cache(lambda: self._context_risk(context)))
+                )
             return NO_RISK
         cues = CueMap(hits, tail_breaks | {b + offset for b in breaks}, offset)
         judged = judge(window, hits, cues)
         reported = [j for j in judged if j.hit.end > offset]
-        prior = functools.cache(lambda: self._context_risk(context))
         rules = combine(window, reported, cues, prior)
         if len(window) - offset <= FOLLOW_UP_TOKENS:
             rules += time_follow_up(window, [j for j in judged if j.hit.end <= offset], cues, offset)
@@ -105,7 +107,7 @@ class RiskDetector:
             and _follow_up_cue(hits, offset)
             and all(j.match.tier < RiskTier.HIGH for j in reported)
         ):
-            rules += ready_after_risk(window, cues, offset, prior())
+            rules += ready_after_risk(window, cues, offset, prior)
         return _assessment([*rules, *(j.match for j in reported)])
 
     def _tail(self, previous: str) -> tuple[tuple[str, ...], frozenset[int]]:

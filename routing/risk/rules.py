@@ -245,18 +245,23 @@ FOLLOW_UP_REACH = 12  # tokens: a follow-up that carries the risk of what came b
 TIME_FOLLOW_UP_REACH = 4  # a bare time ("tonight") completes a plan; a longer message with a time is its own
 
 
-def ready_after_risk(tokens: Sequence[str], cues: CueMap, offset: int, context: ContextRisk) -> list[PhraseMatch]:
+def ready_after_risk(
+    tokens: Sequence[str], cues: CueMap, offset: int, context_of: Callable[[], ContextRisk]
+) -> list[PhraseMatch]:
     """A follow-up with no risk words of its own that completes what came before: "ok, it's ready now" after a
     rope was mentioned, "on my way" after talk of a bridge, "tonight" after a plan. Readiness after a means word
     or any real risk earlier, or a time after high risk, is imminent; not when the follow-up is negated."""
     length = len(tokens) - offset
-    if length > FOLLOW_UP_REACH or context.tier < RiskTier.REVIEW:
-        return []
+    if length > FOLLOW_UP_REACH:
+        return []  # decided before the earlier messages are read: most messages stop here
     for lang in cues.languages():
         if cues.within(lang, CueKind.NEGATION, offset, len(tokens)):
             continue
         ready = cues.within(lang, CueKind.READINESS, offset, len(tokens))
         timed = length <= TIME_FOLLOW_UP_REACH and cues.within(lang, CueKind.TIME, offset, len(tokens))
+        if not (ready or timed):
+            continue
+        context = context_of()
         if (ready and (context.has_means or context.tier >= RiskTier.ELEVATED)) or (
             timed and context.tier >= RiskTier.HIGH
         ):
