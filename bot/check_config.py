@@ -13,6 +13,7 @@ from routing.model import Platform, Role
 from routing.pseudonyms import Pseudonymiser
 from routing.resources import ResourceFileError
 from routing.risk.detector import RiskDetector
+from routing.risk.model import ModelFileError
 from routing.risk.phrases import PhraseFileError
 from routing.roster import Roster, RosterError
 from routing.rota import Rota, RotaError
@@ -175,11 +176,14 @@ def _workspace_problems(s: Settings, roster: Roster) -> list[str]:
 def _file_problems(s: Settings) -> list[str]:
     problems: list[str] = []
     try:
-        RiskDetector.from_directory(s.risk.phrases_dir)
+        RiskDetector.from_directory(s.risk.phrases_dir, s.risk.model)
     except PhraseFileError as exc:
         problems.append(f"risk phrase file problem: {exc}")
+    except ModelFileError as exc:
+        problems.append(f"risk model problem: {exc} (or set risk.use_model = false)")
     except OSError as exc:
-        problems.append(f"risk.phrases_dir {s.risk.phrases_dir} cannot be read: {exc.strerror}")
+        name = exc.filename or s.risk.phrases_dir
+        problems.append(f"risk file {name} cannot be read: {exc.strerror}")
     try:
         roster = load_roster(s.rota.file, Pseudonymiser(b"check-config-only-secret"))
         problems += _workspace_problems(s, roster) + _reachable_problems(s, roster)

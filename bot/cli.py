@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     risk_p = sub.add_parser("risk-check", help="show how a message would be rated")
     risk_p.add_argument("text", help="the message to rate (quote it)")
     risk_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
+    _model_options(risk_p)
     eval_p = sub.add_parser("risk-eval", help="evaluate the detector on labelled JSONL files (docs/risk.md)")
     eval_p.add_argument(
         "file", nargs="+",
@@ -61,8 +62,25 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     eval_p.add_argument("--json", action="store_true", help="print one JSON object")
     eval_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
+    _model_options(eval_p)
+    train_p = sub.add_parser(
+        "risk-train", help="train the risk model on labelled JSONL files (in a checkout; docs/risk.md)"
+    )
+    train_p.add_argument("file", nargs="*", help="labelled files to train on, in this order")
+    train_p.add_argument("--out", help="model file to write (default: the shipped one)")
+    train_p.add_argument(
+        "--check", action="store_true",
+        help="re-train on the files the model names and fail unless the result is the same file",
+    )  # fmt: skip
+    train_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
     rota_cli.configure(sub.add_parser("rota", help="the live rota: import, export, show or check a rota file"))
     return parser
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--model", help="risk model file (default: the model shipped with peerbridge)")
+    group.add_argument("--no-model", action="store_true", help="the phrase rules alone, without the risk model")
 
 
 def _version() -> str:
@@ -95,9 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot import risk_commands
 
     phrases = Path(args.phrases) if args.phrases else shipped.RISK_PHRASES
+    if args.command == "risk-train":
+        out = Path(args.out) if args.out else shipped.RISK_MODEL
+        return risk_commands.risk_train([Path(f) for f in args.file], phrases, out, check=args.check)
+    model = None if args.no_model else Path(args.model) if args.model else shipped.RISK_MODEL
     if args.command == "risk-check":
-        return risk_commands.risk_check(args.text, phrases)
-    return risk_commands.risk_eval([Path(f) for f in args.file], phrases, as_json=args.json)
+        return risk_commands.risk_check(args.text, phrases, model)
+    return risk_commands.risk_eval([Path(f) for f in args.file], phrases, model, as_json=args.json)
 
 
 def _check_config(explicit: str | None) -> int:

@@ -115,7 +115,7 @@ def start_services(settings: Settings) -> Services:
     sec = settings.security
     pseudonyms = Pseudonymiser(keys_at_rest.pseudonym_secret(sec.pseudonym_secret, storage))
     cipher = TextCipher(keys_at_rest.encryption_keys(sec.encryption_key, sec.previous_encryption_keys, storage))
-    detector = RiskDetector.from_directory(settings.risk.phrases_dir)
+    detector = RiskDetector.from_directory(settings.risk.phrases_dir, settings.risk.model)
     roster = load_roster(settings.rota.file, pseudonyms)
     resources = load_resources(settings.escalation.resources_dir)
     scenarios = load_training(settings.training.scenarios_dir)

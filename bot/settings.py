@@ -32,6 +32,7 @@ PATH_KEYS: frozenset[tuple[str, str]] = frozenset(
         ("storage", "dir"),
         ("escalation", "resources_dir"),
         ("risk", "phrases_dir"),
+        ("risk", "model_file"),
         ("rota", "file"),
         ("training", "scenarios_dir"),
     }
@@ -154,6 +155,13 @@ class EscalationSettings(_Section):
 
 class RiskSettings(_Section):
     phrases_dir: Path = shipped.RISK_PHRASES
+    # The statistical stage beside the phrases (docs/risk.md): the message gets the higher of the two tiers.
+    use_model: bool = True
+    model_file: Path = shipped.RISK_MODEL
+
+    @property
+    def model(self) -> Path | None:
+        return self.model_file if self.use_model else None
 
 
 class RotaSettings(_Section):

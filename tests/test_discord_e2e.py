@@ -261,7 +261,8 @@ async def test_only_the_volunteer_speaks_to_the_person_a_colleagues_words_stay_w
 
 async def test_a_volunteer_escalates_with_the_button_and_the_alert_updates_when_acknowledged(bridge: World) -> None:
     w, box = bridge, bridge.box
-    box.send_dm(w.person, "I gave my guitar to my brother and wrote some letters")  # no phrase the detector knows
+    # Nothing the detector reads as risk (rules or model); the volunteer hears it in what came before.
+    box.send_dm(w.person, "sorted out my room today and called a few old friends")
     thread = await w.take_first_card()
     taken = await w.seen(lambda m: m.channel_id == thread.id and any(b["label"] == "Escalate" for b in m.buttons))
     escalate = next(b["custom_id"] for b in taken.buttons if b["label"] == "Escalate")

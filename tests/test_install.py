@@ -92,7 +92,7 @@ def test_the_wheel_runs_its_own_code_and_data(installed: Installed, empty_folder
     assert result.returncode == 0, result.stderr
     where, phrase_files = result.stdout.splitlines()
     assert Path(where).is_relative_to(installed.venv)  # the installed package, not the checkout
-    assert phrase_files.split() == ["en.toml", "es.toml"]
+    assert phrase_files.split() == ["en.toml", "es.toml", "model.tsv"]  # the phrase files and the risk model
 
 
 def test_check_config_in_an_empty_folder_reads_paths_beside_the_config(

@@ -412,7 +412,8 @@ async def test_a_stale_take_is_answered_at_once_on_the_button_itself(bridge: Wor
 
 async def test_a_volunteer_escalates_with_the_button_in_the_topic(bridge: World) -> None:
     w, box = bridge, bridge.sandbox
-    box.send_user_message(w.person, "I gave my guitar to my brother and wrote some letters")
+    # Nothing the detector reads as risk (rules or model); the volunteer hears it in what came before.
+    box.send_user_message(w.person, "sorted out my room today and called a few old friends")
     thread = await w.take_first_card()
     taken = await w.bot_says(lambda m: m.thread_id == thread and any(label == "Escalate" for label, _ in m.buttons))
     box.press_button(w.volunteer, taken, next(data for label, data in taken.buttons if label == "Escalate") or "")

@@ -2,6 +2,7 @@
 from any folder, with or without a checkout.
 
 - `risk/<lang>.toml`: risk phrase files (`risk.phrases_dir`)
+- `risk/model.tsv`: the risk model's weights (`risk.model_file`), made by `peerbridge risk-train`
 - `resources/<country>.toml`: crisis resources sent on high risk (`escalation.resources_dir`)
 - `training/<name>.toml`: practice scenarios for `/train` (`training.scenarios_dir`)
 - `scenarios/<name>.toml`: scripted people and volunteers for `peerbridge demo --scenario`
@@ -17,6 +18,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 
 RISK_PHRASES = _HERE / "risk"
+RISK_MODEL = _HERE / "risk" / "model.tsv"
 CRISIS_RESOURCES = _HERE / "resources"
 TRAINING_SCENARIOS = _HERE / "training"
 DEMO_SCENARIOS = _HERE / "scenarios"

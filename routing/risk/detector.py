@@ -9,6 +9,10 @@ All languages are matched together (a message's language is not known); each mat
 of the language its phrase came from. `context` is the same person's recent earlier messages, oldest first:
 the last one is joined to the new message so a phrase split across two messages is found (only matches
 ending in the new message are reported), and earlier risk turns a goodbye or a means word into imminent.
+
+With a statistical model (`routing/risk/model.py`), the message gets the higher of the two verdicts: the
+phrase rules' and the model's (reported as the match `model.<tier>`), so every phrase-file promise holds and
+the model adds what the phrases never listed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from routing.model import RiskTier
 from routing.risk import patterns
 from routing.risk.assessment import NO_RISK, Assessment, PhraseMatch
 from routing.risk.matcher import Entry, Hit, PhraseMatcher
+from routing.risk.model import CONTEXT_MESSAGES as MODEL_CONTEXT
+from routing.risk.model import RiskModel, context_features, own_features
 from routing.risk.normalise import BOUNDARY, Normaliser
 from routing.risk.phrases import Cue, CueKind, Phrase, PhraseFile, PhraseFileError, load_phrase_file
 from routing.risk.rules import ContextRisk, CueMap, combine, context_risk, judge, ready_after_risk, time_follow_up
@@ -34,7 +40,7 @@ CONTEXT_MESSAGES = 10  # earlier messages consulted for "risk earlier in the con
 class RiskDetector:
     """Detects risk phrases in a message and its recent context."""
 
-    def __init__(self, files: Sequence[PhraseFile]) -> None:
+    def __init__(self, files: Sequence[PhraseFile], model: RiskModel | None = None) -> None:
         """Build from parsed phrase files; raises PhraseFileError for a phrase text that cannot be compiled."""
         if not files:
             raise ValueError("RiskDetector needs at least one phrase file")
@@ -58,19 +64,25 @@ class RiskDetector:
         self._normaliser = Normaliser(slang, pairs, self._matcher.vocabulary)
         # One cache for new messages and context: a person's next message finds its predecessor analysed.
         self._analysis = functools.lru_cache(maxsize=8192)(self._normaliser.analyse)
+        self._features = functools.lru_cache(maxsize=8192)(self._message_features)
+        self.model = model
 
     @classmethod
-    def from_files(cls, paths: Iterable[Path]) -> RiskDetector:
+    def from_files(cls, paths: Iterable[Path], model: RiskModel | None = None) -> RiskDetector:
         """Load the given phrase files; raises PhraseFileError naming the file and the problem."""
-        return cls([load_phrase_file(Path(p)) for p in paths])
+        return cls([load_phrase_file(Path(p)) for p in paths], model)
 
     @classmethod
-    def from_directory(cls, directory: Path) -> RiskDetector:
-        """Load every `<lang>.toml` in `directory`."""
+    def from_directory(cls, directory: Path, model_file: Path | None = None) -> RiskDetector:
+        """Load every `<lang>.toml` in `directory`, and the model in `model_file` if one is named (ModelFileError)."""
         paths = sorted(Path(directory).glob("*.toml"))
         if not paths:
             raise PhraseFileError(directory, "has no <lang>.toml phrase files")
-        return cls.from_files(paths)
+        return cls.from_files(paths, RiskModel.load(model_file) if model_file is not None else None)
+
+    def tokens(self, text: str) -> tuple[str, ...]:
+        """The normalised tokens of a message, as the phrases and the model see them."""
+        return self._analysis(text)[0]
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -82,6 +94,22 @@ class RiskDetector:
 
     def assess(self, text: str, context: Sequence[str] = ()) -> Assessment:
         """Assess the newest message `text`, given the same person's earlier messages (oldest first)."""
+        rules = self._rules(text, context)
+        if self.model is None or rules.tier >= RiskTier.HIGH:
+            return rules  # the model's highest tier is high: it cannot add to a high or imminent verdict
+        feats = self._features(text)[0].union(*(self._features(c)[1] for c in context[-MODEL_CONTEXT:]))
+        tier = self.model.verdict(feats).tier
+        if tier <= rules.tier:
+            return rules
+        match = PhraseMatch(f"model.{tier.label}", tier, self.model.category(feats), "model")
+        return Assessment(tier, match.category, (match, *rules.matches))
+
+    def _message_features(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The model's features of a message as the newest one, and as context for the next."""
+        tokens = self.tokens(text)
+        return own_features(tokens, "?" in text), context_features(tokens)
+
+    def _rules(self, text: str, context: Sequence[str]) -> Assessment:
         tail, tail_breaks = self._tail(context[-1]) if context else ((), frozenset[int]())
         tokens, breaks = self._analysis(text)
         window = (*tail, *tokens)
