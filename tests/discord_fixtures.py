@@ -25,8 +25,8 @@ with warnings.catch_warnings():
     import discord.http
     from discord import app_commands
 
-from adapters.discord.sandbox import DiscordSandbox, SandboxSettings
-from adapters.discord.sandbox_model import Channel, Guild, Permission, Role, User
+from sandboxes.discord.model import Channel, Guild, Permission, Role, User
+from sandboxes.discord.sandbox import DiscordSandbox, SandboxSettings
 
 __all__ = [
     "BRIDGE_TOKEN",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine
 import aiohttp
 import pytest
 
-from adapters.discord.sandbox import (
+from sandboxes.discord.sandbox import (
     DiscordSandbox,
     Permission,
     RateLimit,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discord.sandbox import DiscordSandbox, Intent, Permission
-from adapters.discord.sandbox_model import Channel, User
 from bot.doctor import Finding, examine
 from bot.settings import load_settings
+from sandboxes.discord.model import Channel, User
+from sandboxes.discord.sandbox import DiscordSandbox, Intent, Permission
 from tests.discord_fixtures import BRIDGE_TOKEN, Staff, sandbox, staff  # fixtures: found by name
 
 __all__ = ["sandbox", "staff"]

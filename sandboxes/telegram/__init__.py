@@ -1,0 +1,1 @@
+"""peerbridge: sandboxes.telegram package."""
