@@ -36,7 +36,7 @@ from bot import shipped
 from bot.embedded_redis import EmbeddedRedis, free_port
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
-from sandboxes.telegram.sandbox import FloodLimits, TelegramSandbox
+from sandboxes.telegram import FloodLimits, TelegramSandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_relay import (

@@ -54,12 +54,11 @@ from bot.settings import Settings
 from routing.model import Platform
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import TelegramSandbox
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop (voice support)
-    from sandboxes.discord.model import ActionKind
-    from sandboxes.discord.sandbox import DiscordSandbox, Permission
+    from sandboxes.discord import ActionKind, DiscordSandbox, Permission
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import TimedOutbox

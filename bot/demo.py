@@ -32,9 +32,8 @@ from bot.demo_page.server import DemoNames, DemoPage
 from bot.settings import Settings
 from routing.model import Platform, UserId
 from routing.pseudonyms import Pseudonymiser
-from sandboxes.discord.sandbox import DiscordSandbox
-from sandboxes.telegram.model import User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.discord import DiscordSandbox
+from sandboxes.telegram import TelegramSandbox, User
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,16 @@ import pytest
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
 from routing.store.connection import RedisOptions, connect
-from sandboxes.discord.model import ActionKind, Channel, Message, User
-from sandboxes.discord.sandbox import DiscordSandbox, Permission, RateLimits, SandboxSettings
+from sandboxes.discord import (
+    ActionKind,
+    Channel,
+    DiscordSandbox,
+    Message,
+    Permission,
+    RateLimits,
+    SandboxSettings,
+    User,
+)
 from tests.bridge_fixtures import bridge_settings, running_bridge
 from tests.discord_fixtures import BRIDGE_TOKEN, running_sandbox
 

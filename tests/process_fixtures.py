@@ -22,8 +22,7 @@ from bot.embedded_redis import free_port
 from routing.codec import decode_inbound
 from routing.store import keys
 from routing.store.cipher import TextCipher, decode_key
-from sandboxes.telegram.model import User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import TelegramSandbox, User
 from tests.bridge_fixtures import ENCRYPTION_KEY, ROOT
 
 TOKEN = "424242:crash-test-token"

@@ -26,8 +26,7 @@ from routing.model import Role, VolunteerId
 from routing.rota_file import parse_rota
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
-from sandboxes.telegram.model import User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import TelegramSandbox, User
 from tests.bridge_fixtures import relayed, running_bridge, telegram_bridge_settings
 from tests.browser import chromium, needs_chromium
 

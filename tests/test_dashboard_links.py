@@ -19,7 +19,7 @@ from bot.dashboard.wiring import signin_links
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import ConfigError, Settings, WebSettings, load_settings
 from routing.model import Role, VolunteerId
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import ROOT, running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

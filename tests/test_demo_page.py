@@ -26,8 +26,8 @@ from bot.demo_page.server import DemoNames, DemoPage
 from bot.embedded_redis import EmbeddedRedis
 from routing.model import Platform
 from routing.store.connection import RedisOptions, connect
-from sandboxes.discord.sandbox import DiscordSandbox, RateLimits, SandboxSettings
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.discord import DiscordSandbox, RateLimits, SandboxSettings
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import bridge_settings, running_bridge, telegram_bridge_settings
 from tests.browser import chromium, needs_chromium
 from tests.discord_fixtures import BRIDGE_TOKEN, eventually, running_sandbox

@@ -20,9 +20,9 @@ from routing.delivery import MAX_FOREIGN_FILE_BYTES, DeliveryError
 from routing.model import Attachment, AttachmentKind, Audience, ChatId, OutboundMessage, Platform
 from routing.store.conversations import ConversationStore
 from routing.store.streams import StreamWriter
-from sandboxes.discord.sandbox import Upload
-from sandboxes.telegram.inbound import Attachment as TelegramAttachment
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.discord import Upload
+from sandboxes.telegram import Attachment as TelegramAttachment
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import running_bridge
 from tests.discord_bridge_fixtures import (  # the fixtures are imported so pytest finds them here
     PHOTO,

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from routing.model import Platform
-from sandboxes.discord.sandbox import Upload
+from sandboxes.discord import Upload
 from tests.bridge_fixtures import bind_thread_elsewhere, relayed
 from tests.discord_bridge_fixtures import (  # the fixtures are imported so pytest finds them here
     MESSAGES_ROUTE,

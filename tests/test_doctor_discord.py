@@ -11,8 +11,7 @@ import pytest
 
 from bot.doctor import Finding, examine
 from bot.settings import load_settings
-from sandboxes.discord.model import Channel, User
-from sandboxes.discord.sandbox import DiscordSandbox, Intent, Permission
+from sandboxes.discord import Channel, DiscordSandbox, Intent, Permission, User
 from tests.discord_fixtures import BRIDGE_TOKEN, Staff, sandbox, staff  # fixtures: found by name
 
 __all__ = ["sandbox", "staff"]

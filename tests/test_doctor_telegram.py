@@ -16,8 +16,7 @@ from telegram.error import BadRequest
 
 from bot.doctor import Finding, examine
 from bot.settings import load_settings
-from sandboxes.telegram.model import Chat, User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import Chat, TelegramSandbox, User
 
 pytest_plugins = ["tests.telegram_fixtures"]
 BOT_TOKEN = "123456:sandbox-test-token"  # the first bot of the `sandbox` fixture

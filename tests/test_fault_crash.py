@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.embedded_redis import EmbeddedRedis
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import TelegramSandbox
 from tests.process_fixtures import TOKEN, acks, inject, start_bridge, until_polling, wait_for_all_kept, write_config
 
 RATE = 300  # messages per second, open loop

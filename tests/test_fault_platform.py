@@ -18,8 +18,7 @@ from redis.asyncio import Redis
 from bot.embedded_redis import EmbeddedRedis
 from routing import texts
 from routing.store import keys
-from sandboxes.telegram.model import Chat, Message, User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import Chat, Message, TelegramSandbox, User
 from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

@@ -25,7 +25,7 @@ from routing.roster import DEFAULT_MAX_CONCURRENT
 from routing.store import keys
 from routing.store.cipher import TextCipher, decode_key
 from routing.store.connection import RedisOptions, connect
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import ENCRYPTION_KEY
 from tests.process_fixtures import (
     TOKEN,

@@ -22,8 +22,7 @@ from redis.exceptions import RedisError
 from bot.embedded_redis import EmbeddedRedis
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
-from sandboxes.telegram.model import User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import TelegramSandbox, User
 from tests.process_fixtures import (
     TOKEN,
     inbound_length,

@@ -23,7 +23,7 @@ from redis.asyncio.sentinel import Sentinel
 
 from bot.embedded_redis import EmbeddedRedis, free_port, redis_server_binary
 from routing.store import keys
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import TelegramSandbox
 from tests.process_fixtures import (
     TOKEN,
     inbound_length,

@@ -22,11 +22,9 @@ import aiohttp
 import pytest
 
 from bot.embedded_redis import free_port
-from sandboxes.discord.model import BotAccount, Channel
-from sandboxes.discord.model import User as DiscordUser
-from sandboxes.discord.sandbox import DiscordSandbox, Permission
-from sandboxes.telegram.model import Message, User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.discord import BotAccount, Channel, DiscordSandbox, Permission
+from sandboxes.discord import User as DiscordUser
+from sandboxes.telegram import Message, TelegramSandbox, User
 from tests.discord_fixtures import running_sandbox
 
 pytest_plugins = ["tests.telegram_fixtures"]

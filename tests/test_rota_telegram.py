@@ -16,8 +16,7 @@ from routing.rota_file import parse_rota
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
-from sandboxes.telegram.model import Message
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import Message, TelegramSandbox
 from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

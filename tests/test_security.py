@@ -21,8 +21,7 @@ from redis.asyncio import Redis
 
 from bot.embedded_redis import EmbeddedRedis, free_port
 from routing.store import keys
-from sandboxes.telegram.model import Chat, Message, User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import Chat, Message, TelegramSandbox, User
 from tests.bridge_fixtures import bridge_settings, running_bridge
 
 pytest_plugins = ["tests.telegram_fixtures"]

@@ -21,9 +21,7 @@ from pydantic import SecretStr
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
 from routing.model import Platform
-from sandboxes.telegram.inbound import Attachment
-from sandboxes.telegram.model import Chat, Message, User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import Attachment, Chat, Message, TelegramSandbox, User
 from tests.bridge_fixtures import bind_thread_elsewhere, relayed, running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

@@ -10,8 +10,8 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter
 
+from sandboxes.telegram import TelegramSandbox
 from sandboxes.telegram.flood import FloodControl, FloodLimits
-from sandboxes.telegram.sandbox import TelegramSandbox
 
 pytest_plugins = ["tests.telegram_fixtures"]
 

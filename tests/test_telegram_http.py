@@ -10,7 +10,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from adapters.telegram.http import AiohttpRequest
 from bot.embedded_redis import free_port
-from sandboxes.telegram.sandbox import Attachment, TelegramSandbox
+from sandboxes.telegram import Attachment, TelegramSandbox
 from tests.telegram_fixtures import BOT_TOKEN, ptb_timedelta, sandbox
 from tests.test_telegram_sandbox import tiny_png
 

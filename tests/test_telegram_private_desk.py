@@ -18,8 +18,7 @@ from bot.check_config import check
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
 from routing.store.connection import RedisOptions, connect
-from sandboxes.telegram.model import Chat, Message, User
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import Chat, Message, TelegramSandbox, User
 from tests.bridge_fixtures import relayed, running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

@@ -12,8 +12,7 @@ from bot import shipped
 from bot.embedded_redis import EmbeddedRedis
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
-from sandboxes.telegram.model import Message
-from sandboxes.telegram.sandbox import TelegramSandbox
+from sandboxes.telegram import Message, TelegramSandbox
 from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

@@ -32,11 +32,10 @@ from typing import Any
 
 from bot import shipped
 from routing.model import Platform
-from sandboxes.discord.model import User as DiscordUser
-from sandboxes.discord.sandbox import DiscordSandbox
-from sandboxes.discord.sandbox import SandboxError as DiscordSandboxError
-from sandboxes.telegram.model import Message, User
-from sandboxes.telegram.sandbox import SandboxError, TelegramSandbox
+from sandboxes.discord import DiscordSandbox
+from sandboxes.discord import SandboxError as DiscordSandboxError
+from sandboxes.discord import User as DiscordUser
+from sandboxes.telegram import Message, SandboxError, TelegramSandbox, User
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,9 @@ from sandboxes.discord.core import (
     SandboxCore,
     SandboxSettings,
 )
-from sandboxes.discord.errors import ApiError, SandboxError
 from sandboxes.discord.gateway import GatewayStats
 from sandboxes.discord.interactions import InteractionStarter, OptionValue
-from sandboxes.discord.limits import Fault, RateLimit, RateLimits
+from sandboxes.discord.limits import Fault
 from sandboxes.discord.model import (
     NO_PERMISSIONS,
     PRIVILEGED_INTENTS,
@@ -61,19 +60,6 @@ from sandboxes.discord.rest_interactions import interaction_routes
 from sandboxes.discord.rest_messages import message_routes
 from sandboxes.discord.state import SandboxState
 from sandboxes.discord.world import WorldBuilder
-
-__all__ = [
-    "PRIVILEGED_INTENTS",
-    "ApiError",
-    "DiscordSandbox",
-    "Intent",
-    "Permission",
-    "RateLimit",
-    "RateLimits",
-    "SandboxError",
-    "SandboxSettings",
-    "Upload",
-]
 
 _log = logging.getLogger(__name__)
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -42,8 +42,6 @@ BotRef = User | int | str | None  # a bot's User, id or token; None means the fi
 ChatRef = Chat | int
 ThreadRef = Topic | int | None
 
-__all__ = ["Attachment", "FloodLimits", "SandboxError", "TelegramSandbox"]
-
 
 class TelegramSandbox:
     """A Bot API server plus the controls to play users, groups and failures against it."""
