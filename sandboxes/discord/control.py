@@ -37,11 +37,12 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from sandboxes.discord import errors
+from sandboxes.discord.control_port import ControlledSandbox
 from sandboxes.discord.core import SandboxCore, error_response, json_response, no_content
 from sandboxes.discord.interactions import OptionValue
 from sandboxes.discord.model import (
@@ -60,9 +61,6 @@ from sandboxes.discord.model import (
 )
 from sandboxes.discord.payloads import role_payload, user_payload
 
-if TYPE_CHECKING:
-    from sandboxes.discord.sandbox import DiscordSandbox
-
 PREFIX = "/_sandbox"
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,7 +68,7 @@ _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ControlApi:
     """HTTP handlers bound to one sandbox."""
 
-    def __init__(self, sandbox: DiscordSandbox, core: SandboxCore) -> None:
+    def __init__(self, sandbox: ControlledSandbox, core: SandboxCore) -> None:
         self._sandbox = sandbox
         self._core = core
         self._state = core.state
@@ -348,7 +346,7 @@ def _wrap(handler: Callable[[JsonObject, web.Request], Awaitable[Any]]) -> _Hand
     return wrapped
 
 
-def control_routes(sandbox: DiscordSandbox, core: SandboxCore) -> list[web.RouteDef]:
+def control_routes(sandbox: ControlledSandbox, core: SandboxCore) -> list[web.RouteDef]:
     """The `/_sandbox/...` routes bound to a sandbox."""
     api = ControlApi(sandbox, core)
     table: list[tuple[str, str, Callable[[JsonObject, web.Request], Awaitable[Any]]]] = [

@@ -27,17 +27,15 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from sandboxes.telegram.control_port import ControlledSandbox
 from sandboxes.telegram.errors import ApiError, SandboxError
 from sandboxes.telegram.inbound import Attachment
 from sandboxes.telegram.model import JsonObject, MediaKind, Message, User
 from sandboxes.telegram.wire import chat_wire, message_wire, topic_wire, user_wire
-
-if TYPE_CHECKING:
-    from sandboxes.telegram.sandbox import TelegramSandbox
 
 Route = Callable[[web.Request], Awaitable[web.Response]]
 
@@ -90,7 +88,7 @@ def _attachment(raw: JsonObject) -> Attachment:
 class ControlApi:
     """The `/_sandbox` handlers; each maps to one `TelegramSandbox` method."""
 
-    def __init__(self, sandbox: TelegramSandbox) -> None:
+    def __init__(self, sandbox: ControlledSandbox) -> None:
         self.sandbox = sandbox
 
     def _user(self, user_id: Any) -> User:
@@ -240,7 +238,7 @@ def _int_or_none(value: str | None) -> int | None:
     return int(value) if value else None
 
 
-def control_routes(sandbox: TelegramSandbox) -> list[web.RouteDef]:
+def control_routes(sandbox: ControlledSandbox) -> list[web.RouteDef]:
     """The `/_sandbox` routes for one sandbox."""
     api = ControlApi(sandbox)
     table: list[tuple[str, str, Route]] = [
