@@ -32,11 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adapters.telegram.sandbox import FloodLimits, TelegramSandbox
 from bot import shipped
 from bot.embedded_redis import EmbeddedRedis, free_port
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
+from sandboxes.telegram import FloodLimits, TelegramSandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_relay import (

@@ -68,8 +68,6 @@ from typing import Any, TypeVar, cast
 
 import aiohttp
 
-from adapters.telegram.sandbox import FloodLimits, TelegramSandbox
-from adapters.telegram.sandbox_model import User as TgUser
 from bot import shipped
 from bot.embedded_redis import EmbeddedRedis, free_port
 from routing.codec import decode_inbound, decode_outbound
@@ -79,6 +77,8 @@ from routing.risk.detector import RiskDetector
 from routing.store import keys
 from routing.store.cipher import TextCipher, decode_key
 from routing.store.connection import RedisOptions, connect
+from sandboxes.telegram import FloodLimits, TelegramSandbox
+from sandboxes.telegram import User as TgUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from relay_bots import Proc, parallel_capacity, start_proc
@@ -86,9 +86,16 @@ from timing import TimedOutbox
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop (voice support)
-    from adapters.discord.sandbox import DiscordSandbox, Permission, RateLimits, SandboxSettings
-    from adapters.discord.sandbox_model import ActionKind, BotAccount, Channel
-    from adapters.discord.sandbox_model import User as DcUser
+    from sandboxes.discord import (
+        ActionKind,
+        BotAccount,
+        Channel,
+        DiscordSandbox,
+        Permission,
+        RateLimits,
+        SandboxSettings,
+    )
+    from sandboxes.discord import User as DcUser
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "relay.json"

@@ -47,7 +47,6 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from adapters.telegram.sandbox import TelegramSandbox
 from bot import shipped
 from bot.app import ProcessRole, run
 from bot.embedded_redis import EmbeddedRedis, free_port
@@ -55,11 +54,11 @@ from bot.settings import Settings
 from routing.model import Platform
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
+from sandboxes.telegram import TelegramSandbox
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop (voice support)
-    from adapters.discord.sandbox import DiscordSandbox, Permission
-    from adapters.discord.sandbox_model import ActionKind
+    from sandboxes.discord import ActionKind, DiscordSandbox, Permission
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import TimedOutbox

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from adapters.telegram.sandbox_model import Message
+from sandboxes.telegram import Message
 
 
 class TimedOutbox(list[Message]):

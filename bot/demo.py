@@ -24,9 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.discord.sandbox import DiscordSandbox
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import User
 from bot import keys_at_rest
 from bot.app import ProcessRole, run
 from bot.demo_page.forwarder import DemoChats
@@ -35,6 +32,8 @@ from bot.demo_page.server import DemoNames, DemoPage
 from bot.settings import Settings
 from routing.model import Platform, UserId
 from routing.pseudonyms import Pseudonymiser
+from sandboxes.discord import DiscordSandbox
+from sandboxes.telegram import TelegramSandbox, User
 
 log = logging.getLogger(__name__)
 

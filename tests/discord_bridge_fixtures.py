@@ -14,11 +14,19 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from adapters.discord.sandbox import DiscordSandbox, Permission, RateLimits, SandboxSettings
-from adapters.discord.sandbox_model import ActionKind, Channel, Message, User
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
 from routing.store.connection import RedisOptions, connect
+from sandboxes.discord import (
+    ActionKind,
+    Channel,
+    DiscordSandbox,
+    Message,
+    Permission,
+    RateLimits,
+    SandboxSettings,
+    User,
+)
 from tests.bridge_fixtures import bridge_settings, running_bridge
 from tests.discord_fixtures import BRIDGE_TOKEN, running_sandbox
 

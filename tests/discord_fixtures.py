@@ -25,8 +25,7 @@ with warnings.catch_warnings():
     import discord.http
     from discord import app_commands
 
-from adapters.discord.sandbox import DiscordSandbox, SandboxSettings
-from adapters.discord.sandbox_model import Channel, Guild, Permission, Role, User
+from sandboxes.discord import Channel, DiscordSandbox, Guild, Permission, Role, SandboxSettings, User
 
 __all__ = [
     "BRIDGE_TOKEN",

@@ -17,13 +17,12 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import User
 from bot import shipped
 from bot.embedded_redis import free_port
 from routing.codec import decode_inbound
 from routing.store import keys
 from routing.store.cipher import TextCipher, decode_key
+from sandboxes.telegram import TelegramSandbox, User
 from tests.bridge_fixtures import ENCRYPTION_KEY, ROOT
 
 TOKEN = "424242:crash-test-token"

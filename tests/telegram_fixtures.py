@@ -15,8 +15,7 @@ from aiohttp import web
 from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_webhook import RetryPolicy
+from sandboxes.telegram import RetryPolicy, TelegramSandbox
 
 BOT_TOKEN = "123456:sandbox-test-token"
 OTHER_BOT_TOKEN = "654321:echo-bot-token"

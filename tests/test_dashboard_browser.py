@@ -18,8 +18,6 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import User
 from bot import shipped
 from bot.dashboard.wiring import signin_links
 from bot.embedded_redis import EmbeddedRedis
@@ -28,6 +26,7 @@ from routing.model import Role, VolunteerId
 from routing.rota_file import parse_rota
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
+from sandboxes.telegram import TelegramSandbox, User
 from tests.bridge_fixtures import relayed, running_bridge, telegram_bridge_settings
 from tests.browser import chromium, needs_chromium
 

@@ -14,12 +14,12 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from adapters.telegram.sandbox import TelegramSandbox
 from bot.check_config import check
 from bot.dashboard.wiring import signin_links
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import ConfigError, Settings, WebSettings, load_settings
 from routing.model import Role, VolunteerId
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import ROOT, running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

@@ -19,8 +19,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.discord.sandbox import DiscordSandbox, RateLimits, SandboxSettings
-from adapters.telegram.sandbox import TelegramSandbox
 from bot.demo import COORDINATOR, SUPERVISOR, bridge_connected, build_world, discord_settings, pseudonyms_for, rota_toml
 from bot.demo_page.forwarder import DiscordPhone, NotAllowed, Pane, SandboxForwarder
 from bot.demo_page.scenarios import ScenarioError, ScenarioPlayer, load_scenario, parse_scenario
@@ -28,6 +26,8 @@ from bot.demo_page.server import DemoNames, DemoPage
 from bot.embedded_redis import EmbeddedRedis
 from routing.model import Platform
 from routing.store.connection import RedisOptions, connect
+from sandboxes.discord import DiscordSandbox, RateLimits, SandboxSettings
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import bridge_settings, running_bridge, telegram_bridge_settings
 from tests.browser import chromium, needs_chromium
 from tests.discord_fixtures import BRIDGE_TOKEN, eventually, running_sandbox

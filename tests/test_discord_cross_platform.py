@@ -12,9 +12,6 @@ import pytest
 from pydantic import SecretStr
 
 from adapters.discord.adapter import DiscordAdapter
-from adapters.discord.sandbox import Upload
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_inbound import Attachment as TelegramAttachment
 from bot.discord_wiring import discord_file_fetcher, discord_options
 from bot.embedded_redis import free_port
 from bot.services import start_services
@@ -23,6 +20,9 @@ from routing.delivery import MAX_FOREIGN_FILE_BYTES, DeliveryError
 from routing.model import Attachment, AttachmentKind, Audience, ChatId, OutboundMessage, Platform
 from routing.store.conversations import ConversationStore
 from routing.store.streams import StreamWriter
+from sandboxes.discord import Upload
+from sandboxes.telegram import Attachment as TelegramAttachment
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import running_bridge
 from tests.discord_bridge_fixtures import (  # the fixtures are imported so pytest finds them here
     PHOTO,

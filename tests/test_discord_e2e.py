@@ -13,8 +13,8 @@ import logging
 import aiohttp
 import pytest
 
-from adapters.discord.sandbox import Upload
 from routing.model import Platform
+from sandboxes.discord import Upload
 from tests.bridge_fixtures import bind_thread_elsewhere, relayed
 from tests.discord_bridge_fixtures import (  # the fixtures are imported so pytest finds them here
     MESSAGES_ROUTE,

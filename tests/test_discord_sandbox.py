@@ -11,15 +11,7 @@ from collections.abc import Callable, Coroutine
 import aiohttp
 import pytest
 
-from adapters.discord.sandbox import (
-    DiscordSandbox,
-    Permission,
-    RateLimit,
-    RateLimits,
-    SandboxError,
-    SandboxSettings,
-    Upload,
-)
+from sandboxes.discord import DiscordSandbox, Permission, RateLimit, RateLimits, SandboxError, SandboxSettings, Upload
 from tests.discord_fixtures import (  # the fixtures are imported so pytest finds them here
     BRIDGE_TOKEN,
     Staff,

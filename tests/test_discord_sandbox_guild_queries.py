@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.discord.sandbox import DiscordSandbox, Intent, Permission
+from sandboxes.discord import DiscordSandbox, Intent, Permission
 from tests.discord_fixtures import (  # the fixtures are imported so pytest finds them here
     BRIDGE_TOKEN,
     Staff,

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discord.sandbox import DiscordSandbox, Intent, Permission
-from adapters.discord.sandbox_model import Channel, User
 from bot.doctor import Finding, examine
 from bot.settings import load_settings
+from sandboxes.discord import Channel, DiscordSandbox, Intent, Permission, User
 from tests.discord_fixtures import BRIDGE_TOKEN, Staff, sandbox, staff  # fixtures: found by name
 
 __all__ = ["sandbox", "staff"]

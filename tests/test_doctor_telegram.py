@@ -14,10 +14,9 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import Chat, User
 from bot.doctor import Finding, examine
 from bot.settings import load_settings
+from sandboxes.telegram import Chat, TelegramSandbox, User
 
 pytest_plugins = ["tests.telegram_fixtures"]
 BOT_TOKEN = "123456:sandbox-test-token"  # the first bot of the `sandbox` fixture

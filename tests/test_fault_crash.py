@@ -9,10 +9,10 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from adapters.telegram.sandbox import TelegramSandbox
 from bot.embedded_redis import EmbeddedRedis
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
+from sandboxes.telegram import TelegramSandbox
 from tests.process_fixtures import TOKEN, acks, inject, start_bridge, until_polling, wait_for_all_kept, write_config
 
 RATE = 300  # messages per second, open loop

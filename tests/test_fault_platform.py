@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import Chat, Message, User
 from bot.embedded_redis import EmbeddedRedis
 from routing import texts
 from routing.store import keys
+from sandboxes.telegram import Chat, Message, TelegramSandbox, User
 from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

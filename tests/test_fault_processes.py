@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from adapters.telegram.sandbox import TelegramSandbox
 from bot.embedded_redis import EmbeddedRedis
 from routing.codec import decode_outbound
 from routing.model import Audience, Platform
@@ -26,6 +25,7 @@ from routing.roster import DEFAULT_MAX_CONCURRENT
 from routing.store import keys
 from routing.store.cipher import TextCipher, decode_key
 from routing.store.connection import RedisOptions, connect
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import ENCRYPTION_KEY
 from tests.process_fixtures import (
     TOKEN,

@@ -19,11 +19,10 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import User
 from bot.embedded_redis import EmbeddedRedis
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
+from sandboxes.telegram import TelegramSandbox, User
 from tests.process_fixtures import (
     TOKEN,
     inbound_length,

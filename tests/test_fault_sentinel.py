@@ -21,9 +21,9 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.sentinel import Sentinel
 
-from adapters.telegram.sandbox import TelegramSandbox
 from bot.embedded_redis import EmbeddedRedis, free_port, redis_server_binary
 from routing.store import keys
+from sandboxes.telegram import TelegramSandbox
 from tests.process_fixtures import (
     TOKEN,
     inbound_length,

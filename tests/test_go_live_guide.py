@@ -21,12 +21,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from adapters.discord.sandbox import DiscordSandbox, Permission
-from adapters.discord.sandbox_model import BotAccount, Channel
-from adapters.discord.sandbox_model import User as DiscordUser
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import Message, User
 from bot.embedded_redis import free_port
+from sandboxes.discord import BotAccount, Channel, DiscordSandbox, Permission
+from sandboxes.discord import User as DiscordUser
+from sandboxes.telegram import Message, TelegramSandbox, User
 from tests.discord_fixtures import running_sandbox
 
 pytest_plugins = ["tests.telegram_fixtures"]

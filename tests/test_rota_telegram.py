@@ -11,13 +11,12 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import Message
 from bot.embedded_redis import EmbeddedRedis
 from routing.rota_file import parse_rota
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
+from sandboxes.telegram import Message, TelegramSandbox
 from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

@@ -19,10 +19,9 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import Chat, Message, User
 from bot.embedded_redis import EmbeddedRedis, free_port
 from routing.store import keys
+from sandboxes.telegram import Chat, Message, TelegramSandbox, User
 from tests.bridge_fixtures import bridge_settings, running_bridge
 
 pytest_plugins = ["tests.telegram_fixtures"]

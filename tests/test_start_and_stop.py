@@ -9,9 +9,9 @@ from pathlib import Path
 
 import aiohttp
 
-from adapters.telegram.sandbox import TelegramSandbox
 from bot.app import ProcessRole, run
 from bot.embedded_redis import EmbeddedRedis, free_port
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import SANDBOX_BOT_TOKEN, bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

@@ -18,12 +18,10 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_inbound import Attachment
-from adapters.telegram.sandbox_model import Chat, Message, User
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
 from routing.model import Platform
+from sandboxes.telegram import Attachment, Chat, Message, TelegramSandbox, User
 from tests.bridge_fixtures import bind_thread_elsewhere, relayed, running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

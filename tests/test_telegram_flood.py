@@ -10,8 +10,8 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_flood import FloodControl, FloodLimits
+from sandboxes.telegram import TelegramSandbox
+from sandboxes.telegram.flood import FloodControl, FloodLimits
 
 pytest_plugins = ["tests.telegram_fixtures"]
 

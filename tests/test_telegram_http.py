@@ -9,8 +9,8 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from adapters.telegram.http import AiohttpRequest
-from adapters.telegram.sandbox import Attachment, TelegramSandbox
 from bot.embedded_redis import free_port
+from sandboxes.telegram import Attachment, TelegramSandbox
 from tests.telegram_fixtures import BOT_TOKEN, ptb_timedelta, sandbox
 from tests.test_telegram_sandbox import tiny_png
 

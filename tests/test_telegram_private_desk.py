@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import Chat, Message, User
 from bot.check_config import check
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
 from routing.store.connection import RedisOptions, connect
+from sandboxes.telegram import Chat, Message, TelegramSandbox, User
 from tests.bridge_fixtures import relayed, running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

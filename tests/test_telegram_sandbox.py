@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from adapters.telegram.sandbox import Attachment, SandboxError, TelegramSandbox
+from sandboxes.telegram import Attachment, SandboxError, TelegramSandbox
 from tests.telegram_fixtures import (  # the fixtures are imported so pytest finds them here
     BOT_TOKEN,
     OTHER_BOT_TOKEN,

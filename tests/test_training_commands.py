@@ -11,8 +11,8 @@ from pathlib import Path
 
 from telegram import Bot, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
-from adapters.telegram.sandbox import TelegramSandbox
 from bot.embedded_redis import EmbeddedRedis
+from sandboxes.telegram import TelegramSandbox
 from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 from tests.discord_bridge_fixtures import World, box, until_ready, world
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram.sandbox import TelegramSandbox
-from adapters.telegram.sandbox_model import Message
 from bot import shipped
 from bot.embedded_redis import EmbeddedRedis
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
+from sandboxes.telegram import Message, TelegramSandbox
 from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
 
 pytest_plugins = ["tests.telegram_fixtures"]

@@ -30,13 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.discord.sandbox import DiscordSandbox
-from adapters.discord.sandbox import SandboxError as DiscordSandboxError
-from adapters.discord.sandbox_model import User as DiscordUser
-from adapters.telegram.sandbox import SandboxError, TelegramSandbox
-from adapters.telegram.sandbox_model import Message, User
 from bot import shipped
 from routing.model import Platform
+from sandboxes.discord import DiscordSandbox
+from sandboxes.discord import SandboxError as DiscordSandboxError
+from sandboxes.discord import User as DiscordUser
+from sandboxes.telegram import Message, SandboxError, TelegramSandbox, User
 
 log = logging.getLogger(__name__)
 
