@@ -55,6 +55,21 @@ def test_ordinary_messages_stay_unflagged_with_the_model(both: RiskDetector, tex
     assert both.assess(text).tier < RiskTier.ELEVATED
 
 
+def test_a_follow_up_carries_the_risk_of_a_risky_earlier_message_not_the_words_of_a_harmless_one(
+    rules: RiskDetector, both: RiskDetector
+) -> None:
+    """Conversation risk state (round 5's lesson): only earlier messages that read as risk on their own give
+    their words to the next one."""
+    follow_up = "yeah it's in my pocket"
+    risky = ["i bought a knife today and i know what i'm going to do with it"]
+    assert rules.assess(follow_up, risky).tier is RiskTier.NONE  # no phrase completes it
+    assert both.assess(follow_up, risky).tier >= RiskTier.HIGH
+    assert both.assess(follow_up, ["got my phone back from the repair shop"]).tier is RiskTier.NONE
+    assert both.assess("thanks, talking helps", ["i feel so alone lately", "nobody texts me back"]).tier < (
+        RiskTier.ELEVATED
+    )
+
+
 def test_the_model_never_lowers_what_the_phrase_files_promise(rules: RiskDetector, both: RiskDetector) -> None:
     """Every must_flag example keeps at least its tier with the model on; a rules verdict is never replaced."""
     for path in sorted(shipped.RISK_PHRASES.glob("*.toml")):
@@ -98,7 +113,7 @@ def test_training_is_deterministic_and_learns_from_its_examples() -> None:
 
 
 def test_a_model_file_round_trips_and_a_broken_one_is_named(tmp_path: Path) -> None:
-    model = RiskModel({"w:rope": (1.5, 0.5, *([0.0] * 6))}, [-1.0] * len(HEADS), ["made for a test"])
+    model = RiskModel({"w:rope": (1.5, 0.5, *([0.0] * (len(HEADS) - 2)))}, [-1.0] * len(HEADS), ["made for a test"])
     path = tmp_path / "model.tsv"
     path.write_text(model.dumps())
     again = RiskModel.load(path)
@@ -106,8 +121,8 @@ def test_a_model_file_round_trips_and_a_broken_one_is_named(tmp_path: Path) -> N
     assert again.verdict({"w:rope"}) == model.verdict({"w:rope"})
     lines = model.dumps().splitlines()
     for broken, problem in [
-        ([*lines, "w:knot\t0.1\tnot-a-number\t0\t0\t0\t0\t0\t0"], "line 5: a weight is not a number"),
-        ([*lines, "w:knot\t0.1"], "line 5: expected 8 weights, found 1"),
+        ([*lines, "w:knot\t0.1\tnot-a-number" + "\t0" * 7], "line 5: a weight is not a number"),
+        ([*lines, "w:knot\t0.1"], "line 5: expected 9 weights, found 1"),
         ([lines[0], lines[1], lines[3]], "no (bias) line"),
         ([lines[0], "feature\trisk", *lines[2:]], "line 2: the heads must be"),
     ]:

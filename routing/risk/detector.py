@@ -105,9 +105,12 @@ class RiskDetector:
         return Assessment(tier, match.category, (match, *rules.matches))
 
     def _message_features(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
-        """The model's features of a message as the newest one, and as context for the next."""
+        """The model's features of a message as the newest one, and as context for the next: its words if they
+        read as risk on their own, else nothing (a harmless earlier message does not colour the next)."""
+        assert self.model is not None
         tokens = self.tokens(text)
-        return own_features(tokens, "?" in text), context_features(tokens)
+        risky = self.model.risky_alone(own_features(tokens, False))
+        return own_features(tokens, "?" in text), context_features(tokens) if risky else frozenset()
 
     def _rules(self, text: str, context: Sequence[str]) -> Assessment:
         tail, tail_breaks = self._tail(context[-1]) if context else ((), frozenset[int]())

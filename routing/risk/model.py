@@ -8,10 +8,13 @@ rules missed (docs/risk.md, section 2). It does not replace the rules: the detec
 the two, so everything the phrase files promise still holds.
 
 The features are plain and cheap: each word and each pair of neighbouring words of the normalised message,
-whether it asks a question, and the words of the person's two previous messages (a follow-up carries their
-risk). Two heads answer "risk at all?" (elevated or more) and "needs an escalation?" (high or more); six more
-pick the category. The weights are a text file made by `peerbridge risk-train` from named labelled files
-(listed with their hashes in its header), deterministic, so a test re-trains and compares byte for byte.
+whether it asks a question, and the words of those of the person's two previous messages that read as risk on
+their own (a follow-up carries the risk of what came before, not the words of a harmless chat: round 5 showed
+that carrying every earlier word flags half of the harmless messages in a conversation). Heads: "risk at
+all?" (elevated or more) and "needs an escalation?" (high or more) read the message with its context; "risk
+on its own?" reads only its own words and decides which earlier messages count; six more pick the category.
+The weights are a text file made by `peerbridge risk-train` from named labelled files (listed with their
+hashes in its header), deterministic, so a test re-trains and compares byte for byte.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from routing.model import RiskCategory, RiskTier
 from routing.risk.normalise import BOUNDARY
 
 CATEGORIES = tuple(RiskCategory)
-HEADS = ("risk", "severe", *(c.value for c in CATEGORIES))
+HEADS = ("risk", "severe", "alone", *(c.value for c in CATEGORIES))
+RISK, SEVERE, ALONE, FIRST_CATEGORY = 0, 1, 2, 3
 THRESHOLD = 0.5  # the model's own decision boundary: not tuned on any held-out set
 CONTEXT_MESSAGES = 2
 QUESTION = "q:?"
@@ -112,11 +116,16 @@ class RiskModel:
         return self._bias[head] + sum(map(self._heads[head].get, feats, itertools.repeat(0.0)))
 
     def verdict(self, feats: Collection[str]) -> Verdict:
-        return Verdict(_sigmoid(self._score(0, feats)), _sigmoid(self._score(1, feats)))
+        return Verdict(_sigmoid(self._score(RISK, feats)), _sigmoid(self._score(SEVERE, feats)))
+
+    def risky_alone(self, own: Collection[str]) -> bool:
+        """Whether a message's own words (`own_features`, without the question mark) read as risk: only such
+        earlier messages give their words to the next one."""
+        return self._score(ALONE, own) > 0.0
 
     def category(self, feats: Collection[str]) -> RiskCategory:
         """The most likely category for a message the model judged risky."""
-        scores = [self._score(2 + i, feats) for i in range(len(CATEGORIES))]
+        scores = [self._score(FIRST_CATEGORY + i, feats) for i in range(len(CATEGORIES))]
         return CATEGORIES[max(range(len(scores)), key=scores.__getitem__)]
 
     # -- the file -----------------------------------------------------------------------------------------------
@@ -180,27 +189,28 @@ DEFAULT_PLAN = TrainingPlan()
 
 
 def train(examples: Sequence[Example], plan: TrainingPlan = DEFAULT_PLAN, header: Sequence[str] = ()) -> RiskModel:
-    """Stochastic gradient descent on the logistic loss of every head, in a seeded order: deterministic.
+    """Stochastic gradient descent on the logistic loss of each head, in a seeded order: deterministic.
 
-    `review`-labelled lines are left out (distress without risk words is neither risk nor its absence: the
-    measurement protocol keeps them apart too). The category heads learn from risk lines only.
+    First the "alone" head learns from each message's own words; then the other heads learn from the message
+    with the earlier messages the alone head reads as risk (as the detector will see them). `review`-labelled
+    lines are left out (distress without risk words is neither risk nor its absence: the measurement protocol
+    keeps them apart too). The category heads learn from risk lines only.
     """
-    rows = [(sorted(features(e.tokens, e.context, e.question)), e) for e in examples if e.tier is not RiskTier.REVIEW]
+    rows = [e for e in examples if e.tier is not RiskTier.REVIEW]
     weights: dict[str, list[float]] = {}
     bias = [0.0] * len(HEADS)
-    order = list(range(len(rows)))
-    rng = random.Random(plan.seed)
-    for _ in range(plan.epochs):
-        rng.shuffle(order)
-        for index in order:
-            feats, example = rows[index]
-            vectors = [weights.setdefault(f, [0.0] * len(HEADS)) for f in feats]
-            for head, target in _targets(example):
-                z = bias[head] + sum(v[head] for v in vectors)
-                gradient = _sigmoid(z) - target
-                bias[head] -= plan.rate * gradient
-                for v in vectors:
-                    v[head] -= plan.rate * (gradient + plan.l2 * v[head])
+    alone = [(sorted(own_features(e.tokens, e.question)), [(ALONE, float(e.tier >= RiskTier.ELEVATED))]) for e in rows]
+    _descend(alone, weights, bias, plan)
+
+    def risky(tokens: Sequence[str]) -> bool:
+        own = own_features(tokens, False)
+        return bias[ALONE] + sum(weights[f][ALONE] for f in own if f in weights) > 0.0
+
+    full = [
+        (sorted(features(e.tokens, [c for c in e.context[-CONTEXT_MESSAGES:] if risky(c)], e.question)), _targets(e))
+        for e in rows
+    ]
+    _descend(full, weights, bias, plan)
     kept = {
         f: tuple(round(x, 4) if abs(x) >= plan.keep_above else 0.0 for x in w)
         for f, w in weights.items()
@@ -209,8 +219,28 @@ def train(examples: Sequence[Example], plan: TrainingPlan = DEFAULT_PLAN, header
     return RiskModel(kept, tuple(round(b, 4) for b in bias), [*header, plan.describe()])
 
 
+def _descend(
+    rows: Sequence[tuple[Sequence[str], Sequence[tuple[int, float]]]],
+    weights: dict[str, list[float]],
+    bias: list[float],
+    plan: TrainingPlan,
+) -> None:
+    order = list(range(len(rows)))
+    rng = random.Random(plan.seed)
+    for _ in range(plan.epochs):
+        rng.shuffle(order)
+        for index in order:
+            feats, targets = rows[index]
+            vectors = [weights.setdefault(f, [0.0] * len(HEADS)) for f in feats]
+            for head, target in targets:
+                gradient = _sigmoid(bias[head] + sum(v[head] for v in vectors)) - target
+                bias[head] -= plan.rate * gradient
+                for v in vectors:
+                    v[head] -= plan.rate * (gradient + plan.l2 * v[head])
+
+
 def _targets(example: Example) -> list[tuple[int, float]]:
-    targets = [(0, float(example.tier >= RiskTier.ELEVATED)), (1, float(example.tier >= RiskTier.HIGH))]
+    targets = [(RISK, float(example.tier >= RiskTier.ELEVATED)), (SEVERE, float(example.tier >= RiskTier.HIGH))]
     if example.tier >= RiskTier.ELEVATED and example.category is not None:
-        targets += [(2 + i, float(c is example.category)) for i, c in enumerate(CATEGORIES)]
+        targets += [(FIRST_CATEGORY + i, float(c is example.category)) for i, c in enumerate(CATEGORIES)]
     return targets
