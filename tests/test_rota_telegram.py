@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from adapters.telegram.sandbox import TelegramSandbox
 from adapters.telegram.sandbox_model import Message
 from bot.embedded_redis import EmbeddedRedis
-from routing.rota_file import parse_rota
+from routing.rota import parse_rota
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
