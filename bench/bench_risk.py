@@ -33,9 +33,10 @@ from bot import shipped
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness.results import RESULTS_DIR, write_results  # noqa: E402
 from routing.risk.detector import RiskDetector  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results" / "risk.json"
+RESULTS = RESULTS_DIR / "risk.json"
 EN_WORDS = [
     "i",
     "you",
@@ -277,22 +278,17 @@ def main() -> None:
                 f"{name:<16} {label:<5} {r['messages_per_s']:>9,} {r['p50_us']:>8} {r['p99_us']:>8} "
                 f"{r['mean_us']:>8} {r['max_us']:>9}"
             )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "messages_per_scenario": n,
-                "phrases": phrase_count,
-                "languages": list(detector.languages),
-                "load_ms": round(load_ms, 1),
-                "python": platform.python_version(),
-                "machine": platform.machine(),
-                "scenarios": results,
-            },
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
+    write_results(
+        RESULTS,
+        {
+            "messages_per_scenario": n,
+            "phrases": phrase_count,
+            "languages": list(detector.languages),
+            "load_ms": round(load_ms, 1),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "scenarios": results,
+        },
     )
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import json
-import os
 import statistics
 import sys
 import tempfile
@@ -36,11 +34,10 @@ from routing.store.conversations import ConversationStore
 from routing.store.streams import StreamWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from relay_bots import Proc, parallel_capacity, router_settings, start_proc
-
-ROOT = Path(__file__).parent.parent
-PROCESS_SECRET = "bench-pseudonym-secret-0123456789"
-PROCESS_KEY = base64.b64encode(bytes(range(32))).decode()  # benchmark data only
+from harness.processes import Proc, parallel_capacity, start_proc
+from harness.results import RESULTS_DIR, write_results
+from harness.settings import ENCRYPTION_KEY, PSEUDONYM_SECRET, router_settings
+from harness.timing import cpu_seconds
 
 
 def _message(i: int, sender: str) -> InboundMessage:
@@ -136,27 +133,19 @@ async def next_cost(url: str, waiting: int, samples: int = 500) -> dict[str, flo
     return {"p50_us": statistics.median(timings), "p99_us": timings[int(len(timings) * 0.99) - 1]}
 
 
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def router_processes(url: str, messages: int, people: int, count: int, tmp: Path) -> dict[str, Any]:
     """Route `messages` already waiting in the inbound stream with `count` router processes started together;
     the rate is the slope between 10% and 90% done (start-up of the processes is left out)."""
     redis = connect(RedisOptions(url=url))
     await redis.flushall()
-    cipher = TextCipher([base64.b64decode(PROCESS_KEY)])
-    writer = StreamWriter(redis, cipher, Pseudonymiser(PROCESS_SECRET.encode()))
+    cipher = TextCipher([base64.b64decode(ENCRYPTION_KEY)])
+    writer = StreamWriter(redis, cipher, Pseudonymiser(PSEUDONYM_SECRET.encode()))
     await redis.xgroup_create(keys.INBOUND, "router", id="0", mkstream=True)
     order: dict[bytes, int] = {}
     for i in range(messages):
         result = await writer.ingest(_message(i, str(1000 + i % people)))
         order[result.entry_id.encode()] = i
-    settings = router_settings(url, tmp, PROCESS_SECRET, PROCESS_KEY, flood_limit=10_000)
+    settings = router_settings(url, tmp, flood_limit=10_000)
     starts = [
         start_proc(
             f"router-{count}-{k}", "bridge", {"settings": settings, "name": f"router-{k}", "role": "router"}, tmp
@@ -165,7 +154,7 @@ async def router_processes(url: str, messages: int, people: int, count: int, tmp
     ]
     procs: list[Proc] = list(await asyncio.gather(*starts))
     pids = [p.pid for p in procs] + [int((await redis.info("server"))["process_id"])]
-    cpu0 = [_cpu_seconds(pid) for pid in pids]
+    cpu0 = [cpu_seconds(pid) for pid in pids]
     marks: dict[int, float] = {}
     started = time.monotonic()
     try:
@@ -182,7 +171,7 @@ async def router_processes(url: str, messages: int, people: int, count: int, tmp
             await asyncio.sleep(0.02)
     finally:
         cpu = [
-            round(100 * (_cpu_seconds(pid) - c) / (time.monotonic() - started))
+            round(100 * (cpu_seconds(pid) - c) / (time.monotonic() - started))
             for pid, c in zip(pids, cpu0, strict=True)
         ]
         for proc in procs:
@@ -235,9 +224,7 @@ async def main(messages: int, process_messages: int, processes: list[int]) -> No
         cpus = "/".join(str(c) for c in row["cpu_percent_routers"])
         gain = f"{row['route_per_s'] / first:.2f}x"
         print(f"{k:>10} {row['route_per_s']:>8.0f} {gain:>7} {cpus:>14} {row['cpu_percent_redis']:>10}")
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "router.json").write_text(json.dumps(results, indent=2))
+    write_results(RESULTS_DIR / "router.json", results)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import itertools
 import json
@@ -47,25 +46,23 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot import shipped
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bot.app import ProcessRole, run
 from bot.embedded_redis import EmbeddedRedis, free_port
 from bot.settings import Settings
+from harness.results import RESULTS_DIR, write_results
+from harness.sandboxes import start_discord, start_telegram
+from harness.settings import bridge_settings, staff_rota
+from harness.timing import percentile
 from routing.model import Platform
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
-from sandboxes.telegram import TelegramSandbox
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop (voice support)
-    from sandboxes.discord import ActionKind, DiscordSandbox, Permission
+    from sandboxes.discord import ActionKind
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import TimedOutbox
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "staff_load_{platform}.json"  # one file per --platform choice
-ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()  # benchmark data only
+RESULTS = RESULTS_DIR / "staff_load_{platform}.json"  # one file per --platform choice
 TG_TOKEN, DC_TOKEN = "123456:bench-staff-load", "bench-staff-load-token"
 CAPACITY = 5
 PERSON_EVERY, VOLUNTEER_EVERY, ARRIVALS_OVER = (15.0, 25.0), (25.0, 35.0), 20.0
@@ -99,23 +96,11 @@ class World:
         raise NotImplementedError
 
     def settings(self, redis_url: str, tmp: Path) -> Settings:
-        rota = tmp / "rota.toml"
-        rota.write_text(
-            "".join(
-                f'[[staff]]\nid = "vol{i}"\nname = "Vol {i}"\n{self.platform_name} = "{ident}"\n'
-                f"max_concurrent = {CAPACITY}\n\n"
-                for i, ident in enumerate(self.volunteer_ids())
-            )
-        )
+        """The bridge's settings as `peerbridge run` would have them, with this world's staff (no intake
+        buttons: every message of the load is conversation)."""
+        rota = staff_rota(tmp / "rota.toml", self.platform_name, self.volunteer_ids(), CAPACITY)
         return Settings(
-            redis={"url": redis_url},
-            storage={"dir": str(tmp / "data")},
-            risk={"phrases_dir": str(shipped.RISK_PHRASES)},
-            rota={"file": str(rota)},
-            web={"host": "127.0.0.1", "port": free_port()},
-            security={"pseudonym_secret": "bench-pseudonym-secret-0123456789", "encryption_key": ENCRYPTION_KEY},
-            routing={"topics": []},  # no intake buttons: every message of the load is conversation
-            **self.platform_settings(),
+            **bridge_settings(redis_url, tmp, rota, platform=self.platform_settings(), web_port=free_port())
         )
 
     platform_name = ""
@@ -154,13 +139,14 @@ class TelegramWorld(World):
     platform_name = "telegram"
 
     async def start(self) -> None:
-        box = self.box = TelegramSandbox(tokens=[TG_TOKEN])  # Telegram's flood limits: the default
-        await box.start()
-        self.outbox = TimedOutbox()
-        box.world.outbox = self.outbox
-        self.volunteers = [box.create_user(f"Vol{i}") for i in range(self.n_volunteers)]
-        self.staff = box.create_forum_group("Volunteers", members=self.volunteers)
-        self.alerts = box.create_group("On call", members=[box.create_user("OnCall")])
+        spaces = self.spaces = await start_telegram(self.n_volunteers, [TG_TOKEN])  # Telegram's flood limits
+        box = self.box = spaces.box
+        self.outbox, self.volunteers, self.staff, self.alerts = (
+            spaces.outbox,
+            spaces.volunteers,
+            spaces.staff,
+            spaces.alerts,
+        )
         self.people = [box.create_user(f"P{i}", language_code="en") for i in range(self.n_people)]
 
     async def stop(self) -> None:
@@ -170,10 +156,7 @@ class TelegramWorld(World):
         return [str(v.id) for v in self.volunteers]
 
     def platform_settings(self) -> dict[str, Any]:
-        return {
-            "telegram": {"enabled": True, "token": TG_TOKEN, "api_url": self.box.url},
-            "staff": {"platform": "telegram", "volunteer_chat": self.staff.id, "escalation_chat": self.alerts.id},
-        }
+        return self.spaces.bridge_tables()
 
     def seen(self) -> list[Seen]:
         found = []
@@ -246,17 +229,9 @@ class DiscordWorld(World):
     platform_name = "discord"
 
     async def start(self) -> None:
-        box = self.box = DiscordSandbox(tokens=[DC_TOKEN], bot_names=["peerbridge"])  # Discord's limits: default
-        await box.start()
-        guild = box.create_guild("Staff")
-        volunteer_role = box.create_role(guild, "volunteer", permissions=Permission.USE_APPLICATION_COMMANDS)
-        on_call_role = box.create_role(guild, "on-call", permissions=Permission.USE_APPLICATION_COMMANDS)
-        self.volunteers = [box.create_user(f"vol{i}") for i in range(self.n_volunteers)]
-        for volunteer in self.volunteers:
-            box.add_member(guild, volunteer, [volunteer_role])
-        box.add_member(guild, box.create_user("oncall"), [on_call_role])
-        self.staff = box.create_text_channel(guild, "volunteers", visible_to=[volunteer_role])
-        self.alerts = box.create_text_channel(guild, "on-call", visible_to=[on_call_role])
+        spaces = self.spaces = await start_discord(self.n_volunteers, [DC_TOKEN])  # Discord's limits: the default
+        box = self.box = spaces.box
+        self.volunteers, self.staff, self.alerts = spaces.volunteers, spaces.staff, spaces.alerts
         self.people = [box.create_user(f"p{i}") for i in range(self.n_people)]
 
     async def stop(self) -> None:
@@ -266,11 +241,7 @@ class DiscordWorld(World):
         return [str(v.id) for v in self.volunteers]
 
     def platform_settings(self) -> dict[str, Any]:
-        box = self.box
-        return {
-            "discord": {"enabled": True, "token": DC_TOKEN, "api_url": box.api_url, "gateway_url": box.gateway_url},
-            "staff": {"platform": "discord", "volunteer_chat": self.staff.id, "escalation_chat": self.alerts.id},
-        }
+        return self.spaces.bridge_tables()
 
     def seen(self) -> list[Seen]:
         found = []
@@ -323,13 +294,6 @@ class Load:
     holder: dict[int, int] = field(default_factory=dict)  # person -> the volunteer (index) who took them
     risk_person: int | None = None
     risk_tag: str = ""
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 async def drive(world: World, redis: Redis, duration: float, rng: random.Random) -> Load:
@@ -547,8 +511,7 @@ def _acknowledged(world: World) -> dict[int, float]:
 
 
 def _ms(values: list[float], q: float) -> float | None:
-    value = percentile(values, q)
-    return None if value is None else round(value * 1000, 1)
+    return round(percentile(values, q) * 1000, 1) if values else None
 
 
 def _all_seen(world: World, load: Load) -> bool:
@@ -623,8 +586,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def _save(path: Path, results: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"limits": "on (platform sandboxes and the bridge's pacing)", "runs": results}))
+    write_results(path, {"limits": "on (platform sandboxes and the bridge's pacing)", "runs": results})
 
 
 def parse_args() -> argparse.Namespace:

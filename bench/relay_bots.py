@@ -1,12 +1,13 @@
-"""The processes the benchmarks start, each as its own OS process (and `start_proc` to start them):
+"""The processes the benchmarks start, each as its own OS process (`harness.processes.start_proc` starts them):
 
     python bench/relay_bots.py bridge CONFIG.json          # the bridge (`peerbridge run`; "role" in CONFIG)
     python bench/relay_bots.py echo-telegram CONFIG.json   # a bare python-telegram-bot echo bot
     python bench/relay_bots.py echo-discord CONFIG.json    # a bare discord.py echo bot
 
-CONFIG.json is written by bench_relay.py, bench_growth.py or bench_router.py. The bridge runs with platform
-rate limiting switched off (`bot.app.run(..., rate_limits=False)`): for benchmark runs against the local
-sandboxes only. Each process prints `ready` on stdout once it can receive, and stops cleanly on SIGTERM.
+CONFIG.json is written by the benchmark (bench_relay.py, bench_intake.py, bench_growth.py, bench_router.py). The
+bridge runs with platform rate limiting switched off (`bot.app.run(..., rate_limits=False)`): for benchmark
+runs against the local sandboxes only. Each process prints `ready` on stdout once it can receive, and stops
+cleanly on SIGTERM.
 
 Set BENCH_PROFILE=path.txt to run the process under pyinstrument (if installed) and write a text profile.
 """
@@ -22,110 +23,8 @@ import signal
 import sys
 import warnings
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from bot import shipped
-
-SCRIPT = Path(__file__).resolve()
-ROOT = SCRIPT.parent.parent
-
-
-@dataclass
-class Proc:
-    """A process started from this script."""
-
-    name: str
-    process: asyncio.subprocess.Process
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    async def stop(self) -> None:
-        if self.process.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            async with asyncio.timeout(20):
-                await self.process.wait()
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-
-
-async def start_proc(
-    name: str, kind: str, config: dict[str, Any], tmp: Path, env: dict[str, str] | None = None
-) -> Proc:
-    """Start `relay_bots.py KIND` with CONFIG (written to tmp), its stderr to tmp/NAME.log; wait for `ready`."""
-    path = tmp / f"{name}.json"
-    path.write_text(json.dumps(config))
-    log = tmp / f"{name}.log"
-    with log.open("wb") as err:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, str(SCRIPT), kind, str(path), stdout=asyncio.subprocess.PIPE, stderr=err,
-            env={**os.environ, **(env or {})}, cwd=str(ROOT),
-        )  # fmt: skip
-    proc = Proc(name, process, log)
-    assert process.stdout is not None
-    try:
-        async with asyncio.timeout(60):
-            while (line := await process.stdout.readline()) != b"ready\n":
-                if not line:
-                    raise RuntimeError(f"{name} exited before it was ready; see {log}")
-    except BaseException:
-        await proc.stop()
-        raise
-    return proc
-
-
-_SPIN = "import time\nend = time.perf_counter() + {s}\nn = 0\nwhile time.perf_counter() < end:\n    n += 1\nprint(n)"
-
-
-async def parallel_capacity(seconds: float = 1.0) -> float:
-    """How many cores two busy processes really get together, relative to one alone (2.0 on two idle cores).
-
-    The machine is shared: when other work runs, two of our processes do not get two cores, and a second
-    router process (or the sandbox beside the bridge) gains correspondingly less."""
-
-    async def spin(count: int) -> list[int]:
-        procs = [
-            await asyncio.create_subprocess_exec(
-                sys.executable, "-c", _SPIN.format(s=seconds), stdout=asyncio.subprocess.PIPE
-            )
-            for _ in range(count)
-        ]
-        return [int((await p.communicate())[0]) for p in procs]
-
-    alone = (await spin(1))[0]
-    together = await spin(2)
-    return round(sum(together) / max(alone, 1), 2)
-
-
-def router_settings(
-    redis_url: str, tmp: Path, secret: str, key: str, volunteers: int = 0, capacity: int = 20, **routing: Any
-) -> dict[str, Any]:
-    """Settings for a router-only process (no platform): volunteers vol0.. with Telegram ids 900000000.."""
-    rota = tmp / "rota.toml"
-    rota.write_text(
-        "".join(
-            f'[[staff]]\nid = "vol{i}"\ntelegram = {900_000_000 + i}\nmax_concurrent = {capacity}\n\n'
-            for i in range(volunteers)
-        )
-    )
-    return {
-        "redis": {"url": redis_url},
-        "storage": {"dir": str(tmp / "data")},
-        "risk": {"phrases_dir": str(shipped.RISK_PHRASES)},
-        "rota": {"file": str(rota)},
-        "security": {"pseudonym_secret": secret, "encryption_key": key},
-        "routing": {"topics": [], "match_wait_minutes": 0, **routing},
-        "escalation": {"resources_dir": str(shipped.CRISIS_RESOURCES)},
-        "staff": {"platform": "telegram", "volunteer_chat": "-1001000000001", "escalation_chat": "-1001000000002"},
-    }
 
 
 def _stop_event() -> asyncio.Event:

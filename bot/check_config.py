@@ -16,9 +16,7 @@ from routing.risk.detector import RiskDetector
 from routing.risk.model import ModelFileError
 from routing.risk.phrases import PhraseFileError
 from routing.roster import Roster, RosterError
-from routing.rota import Rota, RotaError
-from routing.rota_file import parse_rota
-from routing.rota_maths import GapKind, gaps
+from routing.rota import GapKind, Rota, RotaError, gaps, parse_rota
 from routing.training.scenario_file import load_library
 from routing.workspace import Workspace
 

@@ -25,7 +25,7 @@ from bot.settings import Settings
 from routing.model import Platform, Role
 from routing.pseudonyms import Pseudonymiser
 from routing.roster import Roster, StaffMember
-from routing.rota_maths import on_call
+from routing.rota import on_call
 from routing.workspace import Workspace
 
 with warnings.catch_warnings():

@@ -20,10 +20,9 @@ from typing import TypeVar
 from bot.embedded_redis import EmbeddedRedisError
 from bot.services import open_redis
 from bot.settings import ConfigError, Settings, config_path, load_settings
-from routing.rota import Rota, RotaError, parse_date
-from routing.rota_file import parse_rota
-from routing.rota_render import render_rota
-from routing.rota_toml import rota_to_toml
+from routing.rota import Rota, RotaError, parse_date, parse_rota
+from routing.rota.render import render_rota
+from routing.rota.toml import rota_to_toml
 from routing.store.connection import STORE_ERRORS
 from routing.store.rota_store import RotaStore, StoredRota
 

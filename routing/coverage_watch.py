@@ -12,8 +12,8 @@ from routing import texts
 from routing.model import Audience, ConversationId, Platform, Priority
 from routing.outbox import Outbox
 from routing.periodic import every
-from routing.rota import Rota
-from routing.rota_maths import GapKind, gaps, on_call, over_weekly_limit, shift_ending_soon
+from routing.rota import GapKind, Rota, gaps, on_call
+from routing.rota.maths import over_weekly_limit, shift_ending_soon
 from routing.store.conversations import ConversationStore
 from routing.store.duty import DutyRoster
 from routing.store.streams import StreamWriter

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from routing.model import Role
 from routing.roster import Roster, StaffMember
-from routing.rota_maths import OnCall, on_call, on_shift
+from routing.rota import OnCall, on_call, on_shift
 from routing.store.duty import DutyRoster
 
 

@@ -36,10 +36,9 @@ from routing.model import (
 from routing.outbox import Outbox
 from routing.risk.assessment import Assessment
 from routing.roster import DEFAULT_MAX_CONCURRENT, Roster, StaffMember
-from routing.rota import RotaError
-from routing.rota_changes import describe_change
-from routing.rota_commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
-from routing.rota_maths import on_shift
+from routing.rota import RotaError, on_shift
+from routing.rota.changes import describe_change
+from routing.rota.commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
 from routing.store.availability import Availability
 from routing.store.blocks import Block, BlockStore
 from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore

@@ -23,7 +23,7 @@ from bot.dashboard.wiring import signin_links
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
 from routing.model import Role, VolunteerId
-from routing.rota_file import parse_rota
+from routing.rota import parse_rota
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore
 from sandboxes.telegram import TelegramSandbox, User

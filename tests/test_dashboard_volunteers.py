@@ -13,7 +13,7 @@ from bot.dashboard.app import Dashboard
 from bot.dashboard.volunteers import build_loads, cells, staff_of, summary, week_hours
 from bot.web import build_web_app
 from routing.model import Role, VolunteerId
-from routing.rota_file import parse_rota
+from routing.rota import parse_rota
 from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster, DutyState
 from routing.store.rota_store import RotaStore

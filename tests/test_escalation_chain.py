@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from routing.escalation import EscalationPolicy
 from routing.model import Audience, InboundKind, Origin, OutboundMessage, Platform, Role, UserId, VolunteerId
 from routing.roster import StaffMember
-from routing.rota_file import parse_rota
+from routing.rota import parse_rota
 from routing.store import keys
 from routing.store.escalations import EscalationStore
 from routing.store.risk_labels import RiskLabels

@@ -13,7 +13,7 @@ import pytest
 import redis as redis_sync
 
 from bot.embedded_redis import EmbeddedRedis
-from routing.rota_file import parse_rota
+from routing.rota import parse_rota
 from routing.store.rota_store import ROTA_DATA, ROTA_VERSION
 
 ROOT = Path(__file__).parent.parent

@@ -13,8 +13,19 @@ from hypothesis import strategies as st
 
 from routing.model import Role, VolunteerId
 from routing.roster import StaffMember
-from routing.rota import Absence, Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange, Weekday, can_change_rota
-from routing.rota_changes import (
+from routing.rota import (
+    Absence,
+    Cover,
+    OnCallBlock,
+    Rota,
+    RotaError,
+    Shift,
+    TimeRange,
+    Weekday,
+    can_change_rota,
+    parse_rota,
+)
+from routing.rota.changes import (
     AddAbsence,
     AddCover,
     AddShift,
@@ -27,7 +38,7 @@ from routing.rota_changes import (
     SetOnCall,
     apply_change,
 )
-from routing.rota_commands import (
+from routing.rota.commands import (
     CommandError,
     ShowOnCall,
     ShowRota,
@@ -36,7 +47,6 @@ from routing.rota_commands import (
     refusal,
     render_view,
 )
-from routing.rota_file import parse_rota
 
 ROOT = Path(__file__).parent.parent
 ANA, LEE, KIM = VolunteerId("ana"), VolunteerId("lee"), VolunteerId("kim")

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from routing.model import Platform, Role, UserId, VolunteerId
 from routing.pseudonyms import Pseudonymiser
 from routing.roster import StaffMember, parse_roster
-from routing.rota import Absence, Cover, OnCallBlock, Rota, Shift, TimeRange, Weekday
-from routing.rota_file import parse_rota, rota_from_json, rota_to_json, rota_to_toml_data
-from routing.rota_toml import rota_to_toml
+from routing.rota import Absence, Cover, OnCallBlock, Rota, Shift, TimeRange, Weekday, parse_rota
+from routing.rota.file import rota_from_json, rota_to_json, rota_to_toml_data
+from routing.rota.toml import rota_to_toml
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "config" / "rota.example.toml"

@@ -12,22 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routing.model import VolunteerId
-from routing.rota import Rota, Shift, TimeRange, Weekday
-from routing.rota_file import parse_rota
-from routing.rota_maths import (
+from routing.rota import GapKind, OnCall, Rota, Shift, TimeRange, Weekday, on_call, on_shift, parse_rota
+from routing.rota.clock import wall_to_instant
+from routing.rota.maths import (
     Gap,
-    GapKind,
-    OnCall,
     ShiftEnding,
     coverage,
     hours_this_week,
     next_available,
-    on_call,
-    on_shift,
     over_weekly_limit,
     shift_ending_soon,
 )
-from routing.rota_time import wall_to_instant
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -289,7 +284,7 @@ def test_on_shift_agrees_with_reading_the_local_clock_away_from_clock_changes(
     if (at - timedelta(hours=26)).astimezone(zone).utcoffset() != (at + timedelta(hours=26)).astimezone(
         zone
     ).utcoffset():
-        return  # within a day of a change the policy in routing.rota_time decides; tested by name above
+        return  # within a day of a change the policy in routing.rota.clock decides; tested by name above
     time_range = TimeRange(*bounds)
     rota = Rota(zone_name, shifts=(Shift(BEN, day, time_range),))
     wall = at.astimezone(zone)

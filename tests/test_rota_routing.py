@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from routing.model import Audience, ConversationState, Platform, Role, UserId, VolunteerId
 from routing.roster import StaffMember
-from routing.rota_file import parse_rota
+from routing.rota import parse_rota
 from routing.store.rota_store import RotaStore
 from tests.routing_harness import Harness, make_harness
 

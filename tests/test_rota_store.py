@@ -12,9 +12,8 @@ import pytest
 from redis.asyncio import Redis
 
 from routing.model import VolunteerId
-from routing.rota import Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange, Weekday
-from routing.rota_changes import RotaChange, SetCapacity
-from routing.rota_file import parse_rota
+from routing.rota import Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange, Weekday, parse_rota
+from routing.rota.changes import RotaChange, SetCapacity
 from routing.store import keys
 from routing.store.rota_store import ROTA_DATA, ROTA_VERSION, NoRota, RotaConflict, RotaStore
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 
 from bot.embedded_redis import EmbeddedRedis
-from routing.rota_file import parse_rota
+from routing.rota import parse_rota
 from routing.store import keys
 from routing.store.connection import RedisOptions, connect
 from routing.store.rota_store import RotaStore

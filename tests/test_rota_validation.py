@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from routing.model import Role, VolunteerId
-from routing.rota import Absence, Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange, Weekday
-from routing.rota_changes import (
+from routing.rota import Absence, Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange, Weekday, parse_rota
+from routing.rota.changes import (
     AddAbsence,
     AddCover,
     AddShift,
@@ -25,7 +25,6 @@ from routing.rota_changes import (
     apply_change,
     describe_change,
 )
-from routing.rota_file import parse_rota
 
 BASE = """
 timezone = "Europe/London"

@@ -1,7 +1,7 @@
 """The rota as a week grid (one column a day; one card a day on a phone) with gaps, and coordinator edits.
 
 Edits go through `RotaStore.apply` with the same change objects as the chat commands (`/shift add ...`), so
-they are validated by `routing.rota_changes.apply_change` exactly as in chat; a refused change shows the
+they are validated by `routing.rota.changes.apply_change` exactly as in chat; a refused change shows the
 coordinator the same sentences.
 """
 
@@ -14,9 +14,9 @@ from aiohttp import web
 from bot.dashboard.auth import EDITORS, check_csrf, may, session_of
 from bot.dashboard.html import esc, hidden_csrf, page
 from routing.model import VolunteerId
-from routing.rota import Rota, RotaError, Shift, TimeRange, Weekday
-from routing.rota_changes import AddShift, RemoveShift, RotaChange
-from routing.rota_maths import GapKind, coverage, duties_on, oncall_on
+from routing.rota import GapKind, Rota, RotaError, Shift, TimeRange, Weekday
+from routing.rota.changes import AddShift, RemoveShift, RotaChange
+from routing.rota.maths import coverage, duties_on, oncall_on
 from routing.store.rota_store import RotaConflict, RotaStore
 
 _NOTICES = {"added": "Shift added.", "removed": "Shift removed."}

@@ -24,8 +24,8 @@ from bot.dashboard.html import esc, page, security_headers
 from routing.model import Role, VolunteerId
 from routing.roster import StaffMember
 from routing.rota import Rota
-from routing.rota_maths import week_bounds
-from routing.rota_time import duties
+from routing.rota.clock import duties
+from routing.rota.maths import week_bounds
 from routing.store.duty import DutyRoster, DutyState
 from routing.store.rota_store import RotaStore
 from routing.store.views import DashboardViews, WeeklyConversations

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from routing.model import VolunteerId
-from routing.rota import Rota
-from routing.rota_maths import next_available, on_shift
+from routing.rota import Rota, on_shift
+from routing.rota.maths import next_available
 from routing.store import keys
 from routing.store.rota_store import RotaStore
 

@@ -1,6 +1,6 @@
 """The live rota in Redis: the source of truth, replaced whole or edited one change at a time.
 
-Keys (under `pb:rota:`): `data` holds the rota as JSON (`routing.rota_file`), `version` a counter raised by
+Keys (under `pb:rota:`): `data` holds the rota as JSON (`routing.rota.file`), `version` a counter raised by
 every save. A save names the version it was based on and fails with `RotaConflict` if someone saved in
 between (compare-and-set in one Lua script, which also writes a content-free audit entry). Edits load,
 apply the pure change, and save against the version they loaded, retrying on a conflict so the change is
@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from routing.model import VolunteerId
 from routing.rota import Absence, Cover, OnCallBlock, Rota, RotaError, Shift
-from routing.rota_changes import (
+from routing.rota.changes import (
     AddAbsence,
     AddCover,
     AddShift,
@@ -31,8 +31,8 @@ from routing.rota_changes import (
     apply_change,
     change_kind,
 )
-from routing.rota_file import rota_from_json, rota_to_json
-from routing.rota_validate import check
+from routing.rota.file import rota_from_json, rota_to_json
+from routing.rota.validate import check
 from routing.store import keys
 
 ROTA_DATA = keys.PREFIX + "rota:data"

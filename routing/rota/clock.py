@@ -25,7 +25,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from routing.model import VolunteerId
-from routing.rota import MINUTES_PER_DAY, Absence, Cover, OnCallBlock, Rota, Shift, TimeRange
+from routing.rota.model import MINUTES_PER_DAY, Absence, Cover, OnCallBlock, Rota, Shift, TimeRange
 
 ONE_DAY = timedelta(days=1)
 

@@ -10,8 +10,8 @@ import json
 from datetime import date
 from typing import Any
 
-from routing.rota import Rota
-from routing.rota_file import rota_to_toml_data
+from routing.rota.file import rota_to_toml_data
+from routing.rota.model import Rota
 
 HEADER = """\
 # peerbridge rota: who is on shift and on call, and when.

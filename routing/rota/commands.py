@@ -24,19 +24,7 @@ from datetime import date, datetime
 from routing.commands import parse_command
 from routing.model import VolunteerId
 from routing.roster import MAX_CONCURRENT_LIMIT, StaffMember
-from routing.rota import (
-    Absence,
-    Cover,
-    OnCallBlock,
-    Rota,
-    RotaError,
-    Shift,
-    TimeRange,
-    Weekday,
-    can_change_rota,
-    parse_date,
-)
-from routing.rota_changes import (
+from routing.rota.changes import (
     AddAbsence,
     AddCover,
     AddShift,
@@ -49,7 +37,19 @@ from routing.rota_changes import (
     SetCapacity,
     SetOnCall,
 )
-from routing.rota_render import render_oncall, render_rota
+from routing.rota.model import (
+    Absence,
+    Cover,
+    OnCallBlock,
+    Rota,
+    RotaError,
+    Shift,
+    TimeRange,
+    Weekday,
+    can_change_rota,
+    parse_date,
+)
+from routing.rota.render import render_oncall, render_rota
 
 MAX_NAME_LENGTH = 64
 _VOLUNTEER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from routing.model import Platform, Role, VolunteerId
 from routing.roster import RosterError, StaffMember, parse_staff
-from routing.rota import (
+from routing.rota.model import (
     Absence,
     Cover,
     OnCallBlock,
@@ -46,7 +46,7 @@ from routing.rota import (
     check_timezone,
     parse_date,
 )
-from routing.rota_validate import validate
+from routing.rota.validate import validate
 
 T = TypeVar("T")
 _TOP_KEYS = ("timezone", "staff", "shift", "cover", "absence", "oncall")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from routing.rota import Cover, Rota
-from routing.rota_maths import Gap, GapKind, coverage, duties_on, gaps, on_call, on_shift, oncall_on
-from routing.rota_time import ONE_DAY, local_day_bounds, utc
+from routing.rota.clock import ONE_DAY, local_day_bounds, utc
+from routing.rota.maths import Gap, GapKind, coverage, duties_on, gaps, on_call, on_shift, oncall_on
+from routing.rota.model import Cover, Rota
 
 _VOLUNTEER_GAPS = (GapKind.NO_VOLUNTEER,)
 _ONCALL_GAPS = (GapKind.NO_ONCALL, GapKind.NO_BACKUP)

@@ -11,7 +11,7 @@ from datetime import date
 
 from routing.model import Role, VolunteerId
 from routing.roster import MAX_CONCURRENT_LIMIT, MAX_WEEKLY_HOURS
-from routing.rota import MINUTES_PER_DAY, MINUTES_PER_WEEK, Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange
+from routing.rota.model import MINUTES_PER_DAY, MINUTES_PER_WEEK, Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange
 
 Interval = tuple[int, int]  # [start, end) in minutes
 

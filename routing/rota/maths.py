@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 
 from routing.model import VolunteerId
-from routing.rota import Rota
-from routing.rota_time import ONE_DAY, Duty, OnCallSpan, duties, local_day_bounds, oncall_spans, utc, wall_to_instant
+from routing.rota.clock import ONE_DAY, Duty, OnCallSpan, duties, local_day_bounds, oncall_spans, utc, wall_to_instant
+from routing.rota.model import Rota
 
 WEEK = timedelta(days=7)
 _TICK = timedelta(microseconds=1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from routing.model import Role, VolunteerId
 from routing.roster import MAX_CONCURRENT_LIMIT, StaffMember
-from routing.rota import (
+from routing.rota.model import (
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
     Absence,
@@ -24,7 +24,7 @@ from routing.rota import (
     TimeRange,
     Weekday,
 )
-from routing.rota_validate import (
+from routing.rota.validate import (
     Interval,
     cover_clashes,
     shift_clashes,

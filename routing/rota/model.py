@@ -1,18 +1,8 @@
 """The rota as data: weekly shifts, one-off cover, absences and on-call blocks in one named timezone (pure).
 
-Times of day are wall-clock minutes in the rota's timezone; `routing.rota_time` turns them into instants
+Times of day are wall-clock minutes in the rota's timezone; `routing.rota.clock` turns them into instants
 (DST handled there, in one place). Everything here is frozen; a change makes a new `Rota`
-(`routing.rota_changes`). Related modules:
-
-- `routing.rota_time`     wall clock -> instants, the DST policy, expanding the week into duties
-- `routing.rota_maths`    on_shift, on_call, coverage, next_available, shift_ending_soon, hours_this_week
-- `routing.rota_validate` the rules a rota must keep, as messages a coordinator understands
-- `routing.rota_changes`  typed edits and `apply_change`
-- `routing.rota_file`     the `config/rota.toml` data shape (parse_rota, rota_to_toml_data) and the JSON in Redis
-- `routing.rota_toml`     the commented, stable rota file text (rota_to_toml)
-- `routing.rota_render`   `/rota`, `/oncall` and `peerbridge rota show` as plain text
-- `routing.rota_commands` coordinator chat commands: parsing, the coordinator check, the answers to views
-- `routing.store.rota_store` the live rota in Redis (the source of truth)
+(`routing.rota.changes`). The package's other modules are listed in `routing/rota/__init__.py`.
 """
 
 from __future__ import annotations
@@ -238,7 +228,7 @@ class Rota:
 
     Shifts, cover, absences and on-call blocks are kept sorted, so two rotas with the same entries are equal
     and the written file is stable. Staff keep their order. Construction checks only the timezone; the
-    rules between entries (overlaps, unknown people, roles) are `routing.rota_validate.validate`.
+    rules between entries (overlaps, unknown people, roles) are `routing.rota.validate.validate`.
     """
 
     timezone: str
