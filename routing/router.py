@@ -37,7 +37,16 @@ from routing.pseudonyms import Pseudonymiser
 from routing.resources import CrisisResources
 from routing.risk.assessment import Assessment
 from routing.roster import Roster
-from routing.staff_actions import ESCALATE_BUTTON, StaffActions
+from routing.staff import StaffActions
+from routing.staff.assignment import Assignments
+from routing.staff.blocks import Blocks
+from routing.staff.commands import StaffCommands
+from routing.staff.ending import Endings
+from routing.staff.relay import Relay
+from routing.staff.shifts import Shifts
+from routing.staff.supervision import Supervision
+from routing.staff.voice import ESCALATE_BUTTON, StaffVoice
+from routing.store.availability import Availability
 from routing.store.blocks import BlockStore
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
@@ -45,6 +54,7 @@ from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.feedback import FeedbackCounts
+from routing.store.risk_labels import RiskLabels
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
 from routing.training.desk import TrainingDesk
@@ -107,10 +117,23 @@ class Router:
         self._duty = duty
         self._roster = LiveRoster(roster, duty, pseudonyms)
         self._blocks = BlockStore(store.redis_client, cipher)
-        self._staff = StaffActions(
-            config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait,
-            auto_assign=config.auto_assign, links=links, training=training, desk=desk, blocks=self._blocks,
+        redis, voice = store.redis_client, StaffVoice(config.staff_platform)
+        self._assignments = Assignments(
+            voice, store, writer, self._roster, Availability(redis), duty, automatic=config.auto_assign,
+            match_wait=config.match_wait,
         )  # fmt: skip
+        self._endings = Endings(voice, store, writer, escalations, self._roster, self._assignments, duty)
+        self._staff = StaffActions(
+            assignments=self._assignments,
+            relay=Relay(voice, store, writer, self._roster, desk),
+            supervision=Supervision(
+                voice, store, writer, escalations, RiskLabels(redis), self._assignments, self._endings
+            ),
+            endings=self._endings,
+            blocks=Blocks(voice, store, writer, self._blocks, self._endings),
+            shifts=Shifts(voice, store, self._assignments, duty, rotas),
+        )
+        self._commands = StaffCommands(voice, store, self._roster, self._staff, training, links)
 
     @property
     def staff(self) -> StaffActions:
@@ -136,18 +159,17 @@ class Router:
         if message.sender_is_bot:
             return  # our own echoes and other bots: never relayed (loop prevention)
         roster = await self._roster.current()
-        self._staff.use_roster(roster)
         if message.origin == Origin.PRIVATE:
             # With staff.workspace = "private", rostered staff answer their people in their own private chat.
             member = roster.identified(message.platform, message.sender)
             if self._desk is not None and member is not None:
-                await self._staff.from_desk(message, await self._desk.target(member, message), out)
+                await self._commands.from_desk(message, await self._desk.target(member, message), out)
             elif member is not None and _answers_a_page(message):  # Acknowledge / Take over on a private alert
-                await self._staff.handle(message, out)
+                await self._commands.handle(message, out)
             else:
                 await self._from_person(message, out, flood_count)
         else:
-            await self._staff.handle(message, out)
+            await self._commands.handle(message, out)
         await self._writer.emit_all(out.unsent())
         for action in out.after_emit:
             await action()
@@ -304,7 +326,7 @@ class Router:
                 conversation=conversation.id,
                 pseudonym=conversation.pseudonym,
             )
-            await self._staff.after_ending(conversation, out)
+            await self._endings.after_ending(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="person")
 
     async def _person_button(self, message: InboundMessage, out: Outbox) -> None:
@@ -362,7 +384,7 @@ class Router:
         kind = OutboundKind.SEND if audience == Audience.STAFF_THREAD else OutboundKind.UPSERT_CARD
         out.add(staff, audience, note, kind=kind, conversation=conversation.id, pseudonym=conversation.pseudonym)
         if conversation.state == ConversationState.ACTIVE:
-            await self._staff.after_ending(conversation, out)
+            await self._endings.after_ending(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="unreachable")
 
     def _trimmed(self, message: InboundMessage, out: Outbox) -> InboundMessage:
@@ -392,16 +414,16 @@ class Router:
             current = await self._store.get(conversation.id)
             if current is not None and current.state == ConversationState.ACTIVE:
                 self._relay_to_staff(current, message, out)
-            if created and self._config.auto_assign:
+            if created:
                 # Another arrival's assignment took this person: this arrival's turn goes to whoever waits.
-                await self._staff.auto_assign(out)
+                await self._assignments.assign_if_automatic(out)
             return
         if created:
             await self._acknowledge_arrival(conversation, message, out, calm=calm)
         if created or tier_rose:
-            self._staff.queue_card(conversation, out)
-        if created and self._config.auto_assign:
-            await self._staff.auto_assign(out)
+            self._assignments.queue_card(conversation, out)
+        if created:
+            await self._assignments.assign_if_automatic(out)
 
     async def _acknowledge_arrival(
         self, conversation: Conversation, message: InboundMessage, out: Outbox, *, calm: bool = False
@@ -466,7 +488,7 @@ class Router:
             await self._escalations.update(episode, conversation, assessment, out, text=message.text)
         else:
             await self._escalations.raise_(conversation, assessment, out, text=message.text)
-            supervisors = await self._staff.supervisors_on_duty()
+            supervisors = await self._roster.supervisors_on_duty()
             who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
             notice = texts.SUPERVISOR_NOTICE.format(
                 conversation=conversation.id, pseudonym=conversation.pseudonym, tier=assessment.tier.label, who=who
