@@ -36,28 +36,17 @@ from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
 from routing.resources import CrisisResources
 from routing.risk.assessment import Assessment
-from routing.roster import Roster
-from routing.staff import StaffActions
 from routing.staff.assignment import Assignments
-from routing.staff.blocks import Blocks
 from routing.staff.commands import StaffCommands
 from routing.staff.ending import Endings
-from routing.staff.relay import Relay
-from routing.staff.shifts import Shifts
-from routing.staff.supervision import Supervision
-from routing.staff.voice import ESCALATE_BUTTON, StaffVoice
-from routing.store.availability import Availability
+from routing.staff.voice import ESCALATE_BUTTON
 from routing.store.blocks import BlockStore
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
-from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.feedback import FeedbackCounts
-from routing.store.risk_labels import RiskLabels
-from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
-from routing.training.desk import TrainingDesk
 from routing.workspace import PrivateDesk, Workspace
 
 log = logging.getLogger(__name__)
@@ -82,63 +71,60 @@ class RouterConfig:
     workspace: Workspace = Workspace.TOPICS  # PRIVATE: volunteers answer in their private chat (Telegram)
 
 
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """Where entries come from and go: inbound entries are decrypted with `cipher`; what handling one produces
+    is emitted (and audited) by `writer`."""
+
+    cipher: TextCipher
+    writer: StreamWriter
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """A person's records, each kept in Redis by its store (`routing/store/`), and how a person is known there."""
+
+    conversations: ConversationStore
+    pseudonyms: Pseudonymiser
+    blocks: BlockStore
+    feedback: FeedbackCounts
+    eraser: PersonEraser | None = None  # /forget; None: the command cannot run
+
+
+@dataclass(frozen=True, slots=True)
+class Safety:
+    """The path every person's message takes first: assessed, and on risk escalated, with crisis resources."""
+
+    detector: RiskAssessor
+    escalations: EscalationDesk
+    resources: CrisisResources = DEFAULT_RESOURCES
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSide:
+    """The staff as the router reaches them (`routing/staff/`)."""
+
+    roster: LiveRoster  # who is staff (their private messages are not a person's); supervisors on duty
+    commands: StaffCommands  # everything staff write
+    assignments: Assignments  # a waiting person's queue card; automatic assignment when someone arrives
+    endings: Endings  # a person who leaves: their volunteer's cool-down, the next person
+    duty: DutyRoster | None = None  # opening hours: a person who arrives out of hours is told when
+    desk: PrivateDesk | None = None  # staff.workspace = "private": the conversation a private message is for
+
+
 class Router:
     """Handles inbound entries: decides, updates state, and emits outbound messages."""
 
     def __init__(
-        self,
-        config: RouterConfig,
-        store: ConversationStore,
-        writer: StreamWriter,
-        cipher: TextCipher,
-        pseudonyms: Pseudonymiser,
-        detector: RiskAssessor,
-        roster: Roster,
-        escalations: EscalationDesk,
-        resources: CrisisResources = DEFAULT_RESOURCES,
-        eraser: PersonEraser | None = None,
-        duty: DutyRoster | None = None,
-        rotas: RotaStore | None = None,
-        links: SignInLinks | None = None,
-        training: TrainingDesk | None = None,
-        desk: PrivateDesk | None = None,
+        self, config: RouterConfig, streams: Streams, records: Records, safety: Safety, staff: StaffSide
     ) -> None:
         self._config = config
-        self._desk = desk
-        self._store = store
-        self._writer = writer
-        self._cipher = cipher
-        self._pseudonyms = pseudonyms
-        self._detector = detector
-        self._escalations = escalations
-        self._resources = resources
-        self._eraser = eraser
-        self._feedback = FeedbackCounts(store.redis_client)
-        self._duty = duty
-        self._roster = LiveRoster(roster, duty, pseudonyms)
-        self._blocks = BlockStore(store.redis_client, cipher)
-        redis, voice = store.redis_client, StaffVoice(config.staff_platform)
-        self._assignments = Assignments(
-            voice, store, writer, self._roster, Availability(redis), duty, automatic=config.auto_assign,
-            match_wait=config.match_wait,
-        )  # fmt: skip
-        self._endings = Endings(voice, store, writer, escalations, self._roster, self._assignments, duty)
-        self._staff = StaffActions(
-            assignments=self._assignments,
-            relay=Relay(voice, store, writer, self._roster, desk),
-            supervision=Supervision(
-                voice, store, writer, escalations, RiskLabels(redis), self._assignments, self._endings
-            ),
-            endings=self._endings,
-            blocks=Blocks(voice, store, writer, self._blocks, self._endings),
-            shifts=Shifts(voice, store, self._assignments, duty, rotas),
-        )
-        self._commands = StaffCommands(voice, store, self._roster, self._staff, training, links)
-
-    @property
-    def staff(self) -> StaffActions:
-        """What staff can do; the silence watch acts through it too."""
-        return self._staff
+        self._cipher, self._writer = streams.cipher, streams.writer
+        self._store, self._pseudonyms = records.conversations, records.pseudonyms
+        self._blocks, self._feedback, self._eraser = records.blocks, records.feedback, records.eraser
+        self._detector, self._escalations, self._resources = safety.detector, safety.escalations, safety.resources
+        self._roster, self._duty, self._desk = staff.roster, staff.duty, staff.desk
+        self._commands, self._assignments, self._endings = staff.commands, staff.assignments, staff.endings
 
     async def handle_urgent_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """An entry of the urgent inbound lane. Stream ids are per stream, so the same id can exist in both
