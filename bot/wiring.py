@@ -18,9 +18,20 @@ from routing.pseudonyms import Pseudonymiser
 from routing.queue_updates import QueuePositionNotifier
 from routing.resources import CrisisResources
 from routing.roster import Roster
-from routing.router import DEFAULT_RESOURCES, Router, RouterConfig
+from routing.router import DEFAULT_RESOURCES, Records, Router, RouterConfig, Safety, StaffSide, Streams
 from routing.silence_watch import SilencePolicy, SilenceWatch
+from routing.staff import StaffActions
+from routing.staff.assignment import Assignments
+from routing.staff.blocks import Blocks
+from routing.staff.commands import StaffCommands
+from routing.staff.ending import Endings
+from routing.staff.relay import Relay
+from routing.staff.shifts import Shifts
+from routing.staff.supervision import Supervision
+from routing.staff.voice import StaffVoice
 from routing.store import keys
+from routing.store.availability import Availability
+from routing.store.blocks import BlockStore
 from routing.store.cipher import TextCipher
 from routing.store.conversations import ConversationStore
 from routing.store.dashboard_access import SignInLinks
@@ -28,6 +39,8 @@ from routing.store.desk_messages import DeskMessages
 from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.escalations import EscalationStore
+from routing.store.feedback import FeedbackCounts
+from routing.store.risk_labels import RiskLabels
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
 from routing.store.training import TrainingStore
@@ -48,6 +61,7 @@ class RoutingStack:
     conversations: ConversationStore
     escalations: EscalationDesk
     router: Router
+    staff: StaffActions
     inbound_worker: StreamWorker
     urgent_worker: StreamWorker  # the urgent inbound lane (keys.INBOUND_URGENT), same handler
     escalation_worker: StreamWorker
@@ -77,7 +91,6 @@ def build_routing(
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
     conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
-    eraser = PersonEraser(redis, cipher)
     rotas = RotaStore(redis)
     duty = DutyRoster(redis, rotas)
     live = LiveRoster(roster, duty, pseudonyms)
@@ -92,10 +105,29 @@ def build_routing(
         desk_messages = DeskMessages(redis, pseudonyms, retention_days=config.retention_days)
         private = PrivateDesk(config.staff_platform, conversations, desk_messages, live.current)
         writer.fan_out_with(private.expand)  # every topic message of a held conversation: a copy to its holder
-    router = Router(
-        config, conversations, writer, cipher, pseudonyms, detector, roster, desk, resources, eraser, duty, rotas,
-        links, training, private,
+    blocks = BlockStore(redis, cipher)  # one store: it caches who is blocked, and /block updates that at once
+    voice = StaffVoice(config.staff_platform)
+    assignments = Assignments(
+        voice, conversations, writer, live, Availability(redis), duty, automatic=config.auto_assign,
+        match_wait=config.match_wait,
     )  # fmt: skip
+    endings = Endings(voice, conversations, writer, desk, live, assignments, duty)
+    staff = StaffActions(  # what staff can do, one part per concern (routing/staff/)
+        assignments=assignments,
+        relay=Relay(voice, conversations, writer, live, private),
+        supervision=Supervision(voice, conversations, writer, desk, RiskLabels(redis), assignments, endings),
+        endings=endings,
+        blocks=Blocks(voice, conversations, writer, blocks, endings),
+        shifts=Shifts(voice, conversations, assignments, duty, rotas),
+    )
+    commands = StaffCommands(voice, conversations, live, staff, training, links)
+    router = Router(
+        config,
+        Streams(cipher, writer),
+        Records(conversations, pseudonyms, blocks, FeedbackCounts(redis), PersonEraser(redis, cipher)),
+        Safety(detector, desk, resources),
+        StaffSide(live, commands, assignments, endings, duty, private),
+    )
     alert = _dead_letter_alert(writer, config.staff_platform)
     inbound = StreamWorker(
         redis, writer, keys.INBOUND, ROUTER_GROUP, consumer, router.handle_entry, worker_options, alert
@@ -109,9 +141,9 @@ def build_routing(
     )
     positions = QueuePositionNotifier(conversations, writer, min_gap=position_gap)
     coverage = CoverageWatch(config.staff_platform, duty, conversations, writer)
-    quiet = SilenceWatch(conversations, router.staff, writer, silence)
+    quiet = SilenceWatch(conversations, staff, writer, silence)
     return RoutingStack(
-        writer, conversations, desk, router, inbound, urgent, escalation, positions, coverage, training, quiet
+        writer, conversations, desk, router, staff, inbound, urgent, escalation, positions, coverage, training, quiet
     )
 
 

@@ -36,18 +36,17 @@ from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
 from routing.resources import CrisisResources
 from routing.risk.assessment import Assessment
-from routing.roster import Roster
-from routing.staff_actions import ESCALATE_BUTTON, StaffActions
+from routing.staff.assignment import Assignments
+from routing.staff.commands import StaffCommands
+from routing.staff.ending import Endings
+from routing.staff.voice import ESCALATE_BUTTON
 from routing.store.blocks import BlockStore
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
-from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.feedback import FeedbackCounts
-from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
-from routing.training.desk import TrainingDesk
 from routing.workspace import PrivateDesk, Workspace
 
 log = logging.getLogger(__name__)
@@ -72,50 +71,60 @@ class RouterConfig:
     workspace: Workspace = Workspace.TOPICS  # PRIVATE: volunteers answer in their private chat (Telegram)
 
 
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """Where entries come from and go: inbound entries are decrypted with `cipher`; what handling one produces
+    is emitted (and audited) by `writer`."""
+
+    cipher: TextCipher
+    writer: StreamWriter
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """A person's records, each kept in Redis by its store (`routing/store/`), and how a person is known there."""
+
+    conversations: ConversationStore
+    pseudonyms: Pseudonymiser
+    blocks: BlockStore
+    feedback: FeedbackCounts
+    eraser: PersonEraser | None = None  # /forget; None: the command cannot run
+
+
+@dataclass(frozen=True, slots=True)
+class Safety:
+    """The path every person's message takes first: assessed, and on risk escalated, with crisis resources."""
+
+    detector: RiskAssessor
+    escalations: EscalationDesk
+    resources: CrisisResources = DEFAULT_RESOURCES
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSide:
+    """The staff as the router reaches them (`routing/staff/`)."""
+
+    roster: LiveRoster  # who is staff (their private messages are not a person's); supervisors on duty
+    commands: StaffCommands  # everything staff write
+    assignments: Assignments  # a waiting person's queue card; automatic assignment when someone arrives
+    endings: Endings  # a person who leaves: their volunteer's cool-down, the next person
+    duty: DutyRoster | None = None  # opening hours: a person who arrives out of hours is told when
+    desk: PrivateDesk | None = None  # staff.workspace = "private": the conversation a private message is for
+
+
 class Router:
     """Handles inbound entries: decides, updates state, and emits outbound messages."""
 
     def __init__(
-        self,
-        config: RouterConfig,
-        store: ConversationStore,
-        writer: StreamWriter,
-        cipher: TextCipher,
-        pseudonyms: Pseudonymiser,
-        detector: RiskAssessor,
-        roster: Roster,
-        escalations: EscalationDesk,
-        resources: CrisisResources = DEFAULT_RESOURCES,
-        eraser: PersonEraser | None = None,
-        duty: DutyRoster | None = None,
-        rotas: RotaStore | None = None,
-        links: SignInLinks | None = None,
-        training: TrainingDesk | None = None,
-        desk: PrivateDesk | None = None,
+        self, config: RouterConfig, streams: Streams, records: Records, safety: Safety, staff: StaffSide
     ) -> None:
         self._config = config
-        self._desk = desk
-        self._store = store
-        self._writer = writer
-        self._cipher = cipher
-        self._pseudonyms = pseudonyms
-        self._detector = detector
-        self._escalations = escalations
-        self._resources = resources
-        self._eraser = eraser
-        self._feedback = FeedbackCounts(store.redis_client)
-        self._duty = duty
-        self._roster = LiveRoster(roster, duty, pseudonyms)
-        self._blocks = BlockStore(store.redis_client, cipher)
-        self._staff = StaffActions(
-            config.staff_platform, store, writer, roster, escalations, duty, rotas, match_wait=config.match_wait,
-            auto_assign=config.auto_assign, links=links, training=training, desk=desk, blocks=self._blocks,
-        )  # fmt: skip
-
-    @property
-    def staff(self) -> StaffActions:
-        """What staff can do; the silence watch acts through it too."""
-        return self._staff
+        self._cipher, self._writer = streams.cipher, streams.writer
+        self._store, self._pseudonyms = records.conversations, records.pseudonyms
+        self._blocks, self._feedback, self._eraser = records.blocks, records.feedback, records.eraser
+        self._detector, self._escalations, self._resources = safety.detector, safety.escalations, safety.resources
+        self._roster, self._duty, self._desk = staff.roster, staff.duty, staff.desk
+        self._commands, self._assignments, self._endings = staff.commands, staff.assignments, staff.endings
 
     async def handle_urgent_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         """An entry of the urgent inbound lane. Stream ids are per stream, so the same id can exist in both
@@ -136,18 +145,17 @@ class Router:
         if message.sender_is_bot:
             return  # our own echoes and other bots: never relayed (loop prevention)
         roster = await self._roster.current()
-        self._staff.use_roster(roster)
         if message.origin == Origin.PRIVATE:
             # With staff.workspace = "private", rostered staff answer their people in their own private chat.
             member = roster.identified(message.platform, message.sender)
             if self._desk is not None and member is not None:
-                await self._staff.from_desk(message, await self._desk.target(member, message), out)
+                await self._commands.from_desk(message, await self._desk.target(member, message), out)
             elif member is not None and _answers_a_page(message):  # Acknowledge / Take over on a private alert
-                await self._staff.handle(message, out)
+                await self._commands.handle(message, out)
             else:
                 await self._from_person(message, out, flood_count)
         else:
-            await self._staff.handle(message, out)
+            await self._commands.handle(message, out)
         await self._writer.emit_all(out.unsent())
         for action in out.after_emit:
             await action()
@@ -304,7 +312,7 @@ class Router:
                 conversation=conversation.id,
                 pseudonym=conversation.pseudonym,
             )
-            await self._staff.after_ending(conversation, out)
+            await self._endings.after_ending(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="person")
 
     async def _person_button(self, message: InboundMessage, out: Outbox) -> None:
@@ -362,7 +370,7 @@ class Router:
         kind = OutboundKind.SEND if audience == Audience.STAFF_THREAD else OutboundKind.UPSERT_CARD
         out.add(staff, audience, note, kind=kind, conversation=conversation.id, pseudonym=conversation.pseudonym)
         if conversation.state == ConversationState.ACTIVE:
-            await self._staff.after_ending(conversation, out)
+            await self._endings.after_ending(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="unreachable")
 
     def _trimmed(self, message: InboundMessage, out: Outbox) -> InboundMessage:
@@ -392,16 +400,16 @@ class Router:
             current = await self._store.get(conversation.id)
             if current is not None and current.state == ConversationState.ACTIVE:
                 self._relay_to_staff(current, message, out)
-            if created and self._config.auto_assign:
+            if created:
                 # Another arrival's assignment took this person: this arrival's turn goes to whoever waits.
-                await self._staff.auto_assign(out)
+                await self._assignments.assign_if_automatic(out)
             return
         if created:
             await self._acknowledge_arrival(conversation, message, out, calm=calm)
         if created or tier_rose:
-            self._staff.queue_card(conversation, out)
-        if created and self._config.auto_assign:
-            await self._staff.auto_assign(out)
+            self._assignments.queue_card(conversation, out)
+        if created:
+            await self._assignments.assign_if_automatic(out)
 
     async def _acknowledge_arrival(
         self, conversation: Conversation, message: InboundMessage, out: Outbox, *, calm: bool = False
@@ -466,7 +474,7 @@ class Router:
             await self._escalations.update(episode, conversation, assessment, out, text=message.text)
         else:
             await self._escalations.raise_(conversation, assessment, out, text=message.text)
-            supervisors = await self._staff.supervisors_on_duty()
+            supervisors = await self._roster.supervisors_on_duty()
             who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
             notice = texts.SUPERVISOR_NOTICE.format(
                 conversation=conversation.id, pseudonym=conversation.pseudonym, tier=assessment.tier.label, who=who

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from routing.model import RiskTier
 from routing.outbox import Outbox
 from routing.periodic import every
-from routing.staff_actions import StaffActions
+from routing.staff import StaffActions
 from routing.store.conversations import ConversationStore, Silence
 from routing.store.streams import StreamWriter
 
@@ -62,14 +62,14 @@ class SilenceWatch:
         out = Outbox(f"silence:{s.conversation}:{s.person_said_at:.3f}")
         if awaiting_reply and waited >= 2 * limit:
             out.entry_id += ":released"
-            await self._staff.release_for_silence(conversation, int(waited // 60), out)
+            await self._staff.assignments.release_for_silence(conversation, int(waited // 60), out)
         elif awaiting_reply and waited >= limit:
             out.entry_id += ":nudge"
             if await self._writer.first_notice(out.entry_id, ttl=int(4 * limit)):
-                await self._staff.nudge(conversation, int(waited // 60), out)
+                await self._staff.relay.nudge(conversation, int(waited // 60), out)
         elif quiet >= self._policy.person_silence and s.tier < RiskTier.HIGH:
             out.entry_id += ":closed"
-            await self._staff.close_for_silence(conversation, self._policy.person_silence / 3600, out)
+            await self._staff.endings.close_for_silence(conversation, self._policy.person_silence / 3600, out)
         await self._writer.emit_all(out.messages)
 
     async def run(self, stop: asyncio.Event, interval: float = 30.0) -> None:

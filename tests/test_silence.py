@@ -26,7 +26,7 @@ RISK_TEXT = "I have the pills in front of me and I'm going to take them all toni
 
 def _watch(h: Harness) -> SilenceWatch:
     policy = SilencePolicy(volunteer_silence=600, person_silence=7200)
-    return SilenceWatch(h.stack.conversations, h.stack.router.staff, h.stack.writer, policy)
+    return SilenceWatch(h.stack.conversations, h.stack.staff, h.stack.writer, policy)
 
 
 async def test_a_silent_volunteer_is_nudged_then_the_person_goes_back_to_the_front_of_the_queue(redis: Redis) -> None:

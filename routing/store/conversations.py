@@ -113,11 +113,6 @@ class ConversationStore:
         self._finish = redis.register_script(scripts.FINISH_PENDING)
         self._batch = autopipeline(redis)
 
-    @property
-    def redis_client(self) -> Redis:
-        """For sibling stores that share the connection (feedback counts)."""
-        return self._redis
-
     async def open(
         self, platform: Platform, chat: ChatId, person_key: str, pseudonym: Pseudonym, language: str | None
     ) -> tuple[ConversationId, bool]:

@@ -1,0 +1,248 @@
+"""Who holds whom: a volunteer's Take and /next (with peer matching), automatic assignment, the hand-over that
+opens the conversation's thread, /release and /transfer, and the queue card with its Take button.
+
+Every assignment is atomic in Redis (the `ASSIGN` script); this module decides whom to ask for and says what
+followed."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from datetime import UTC, datetime
+
+from routing import texts
+from routing.codec import MalformedEntry, decode_inbound
+from routing.intake import DEFAULT_MATCH_WAIT, Candidate, first_fit, pick_for
+from routing.live_roster import LiveRoster
+from routing.model import Audience, Button, ConversationId, InboundMessage, Origin, Priority, VolunteerId
+from routing.outbox import Outbox
+from routing.roster import DEFAULT_MAX_CONCURRENT, StaffMember
+from routing.rota import on_shift
+from routing.staff.voice import ESCALATE_BUTTON, StaffVoice
+from routing.store.availability import Availability
+from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
+from routing.store.duty import DutyRoster
+from routing.store.streams import StreamWriter
+
+log = logging.getLogger(__name__)
+MATCH_FIRST_LOOK, MATCH_LOOK = 8, 50  # waiting people peer matching reads first, and at most
+
+
+class Assignments:
+    """Gives waiting people to volunteers and takes them back; `automatic`: assignment is pushed, not pulled."""
+
+    def __init__(
+        self,
+        voice: StaffVoice,
+        conversations: ConversationStore,
+        writer: StreamWriter,
+        roster: LiveRoster,
+        availability: Availability,
+        duty: DutyRoster | None = None,
+        *,
+        automatic: bool = False,
+        match_wait: float = DEFAULT_MATCH_WAIT,
+    ) -> None:
+        self._voice = voice
+        self._store = conversations
+        self._writer = writer
+        self._roster = roster
+        self._availability = availability
+        self._duty = duty
+        self._automatic = automatic
+        self._match_wait = match_wait
+
+    async def take(
+        self,
+        member: StaffMember,
+        target: ConversationId | None,
+        message: InboundMessage,
+        conv: ConversationId | None,
+        out: Outbox,
+    ) -> None:
+        """/next (the person `member` fits best), or Take on a queue card (`target`)."""
+        cooling = await self._duty.cooling_down_for(member.id) if self._duty else 0
+        if cooling:
+            self._voice.answer(message, conv, texts.COOLING_DOWN.format(minutes=max(1, cooling // 60)), out)
+            return
+        result = await self._assign(member, target)
+        if result.outcome == AssignOutcome.OK and result.conversation is not None:
+            await self.connect(result.conversation, member, out)
+        elif result.outcome == AssignOutcome.FULL:
+            count = len(await self._store.active_of(member.id))
+            self._voice.answer(message, conv, texts.AT_CAPACITY.format(count=count), out)
+        elif result.outcome == AssignOutcome.EMPTY:
+            self._voice.answer(message, conv, texts.NOBODY_WAITING, out)
+        else:
+            found = await self._store.get(result.conversation) if result.conversation else None
+            pseudonym = found.pseudonym if found else "that person"
+            self._voice.answer(message, conv, texts.ALREADY_TAKEN.format(pseudonym=pseudonym), out)
+
+    async def _assign(self, member: StaffMember, target: ConversationId | None) -> Assignment:
+        """Take `target`, or the person `member` fits best (peer matching); atomic in Redis either way."""
+        if target is not None:
+            return await self._store.assign(member.id, member.max_concurrent, target)
+        for _attempt in range(3):  # another volunteer may take our pick between reading and assigning
+            pick = await self._match(member)
+            if pick is None:
+                break
+            result = await self._store.assign(member.id, member.max_concurrent, pick.conversation)
+            if result.outcome != AssignOutcome.TAKEN:
+                return result
+        return await self._store.assign(member.id, member.max_concurrent)
+
+    async def _match(self, member: StaffMember) -> Candidate | None:
+        """Peer matching over the queue's head: usually the first few people settle it (the head fits, or is
+        urgent); only when none of them does is the longer list read."""
+        now = time.time()
+        head = await self._store.candidates(MATCH_FIRST_LOOK)
+        if len(head) < MATCH_FIRST_LOOK:
+            return pick_for(member, head, now, self._match_wait)
+        return first_fit(member, head, now, self._match_wait) or pick_for(
+            member, await self._store.candidates(MATCH_LOOK), now, self._match_wait
+        )
+
+    async def connect(self, conv: ConversationId, member: StaffMember, out: Outbox) -> None:
+        """Open the staff thread for a newly assigned conversation and catch the volunteer up."""
+        conversation = await self._store.get(conv)
+        if conversation is None:
+            return
+        header = texts.THREAD_OPENED.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label)
+        header += "\n" + texts.THREAD_ABOUT.format(
+            platform=conversation.platform.value.capitalize(), language=conversation.language or "not given",
+            topic=conversation.topic or "not chosen",
+        )  # fmt: skip
+        # The hand-over opens the volunteer's topic: it goes with the person's own messages (PERSON), ahead of
+        # notices, else a busy staff group (Telegram: ~20 sends a minute) keeps a taken person waiting unseen.
+        self._voice.in_thread(conversation, header, out, priority=Priority.PERSON)
+        kept, notes = await asyncio.gather(self._store.take_pending(conv), self._store.notes(conv))  # one round trip
+        self._kept_to_thread(conversation, kept, out)
+        for note in notes:
+            self._voice.in_thread(conversation, f"Handover note: {note}", out, priority=Priority.PERSON)
+        # One tap returns the person to the queue: nobody should stay in a conversation they cannot carry.
+        buttons = (Button("Hand off", "release handed off with one tap"), ESCALATE_BUTTON)
+        out.add(self._voice.platform, Audience.STAFF_THREAD, texts.TAKEN.format(pseudonym=conversation.pseudonym),
+                conversation=conversation.id, pseudonym=conversation.pseudonym, priority=Priority.PERSON,
+                buttons=buttons)  # fmt: skip
+        self._voice.to_person(conversation, texts.CONNECTED, out=out)
+        taken_card = texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name)
+        self._voice.card(conversation, taken_card, out)
+        out.then(lambda: self._finish_handover(conversation, [entry for entry, _raw in kept]))
+        await self._writer.audit("assigned", conversation=conv, volunteer=member.id)
+        log.info("conversation %s assigned to volunteer %s", conv, member.id)
+
+    def _kept_to_thread(self, conversation: Conversation, kept: list[tuple[str, bytes]], out: Outbox) -> None:
+        for _entry, raw in kept:
+            try:
+                earlier = decode_inbound(raw)
+            except MalformedEntry:
+                log.error("conversation %s: a kept message could not be decoded", conversation.id)
+                continue
+            self._voice.in_thread(conversation, earlier.text, out, earlier, priority=Priority.PERSON)
+
+    async def _finish_handover(self, conversation: Conversation, sent: list[str]) -> None:
+        """After the kept messages are emitted: send what the person wrote meanwhile (it was kept too, so it
+        stays behind them), until nothing is left and their messages are relayed directly again."""
+        while late := await self._store.finish_pending(conversation.id, sent):
+            more = Outbox(f"handover:{late[0][0]}")  # named after its first message: a retry emits it once
+            self._kept_to_thread(conversation, late, more)
+            await self._writer.emit_all(more.messages)
+            sent = [entry for entry, _raw in late]
+
+    async def assign_if_automatic(self, out: Outbox, without: VolunteerId | None = None) -> None:
+        """When assignment is automatic (nothing otherwise): push the most urgent waiting person to the on-duty
+        volunteer with the most free capacity (on shift, not resting, not practising; `without`: who just handed
+        someone back). Who that is is one question to Redis however many volunteers are on duty; the assignment
+        is atomic, so one who filled up meanwhile is asked about again, never overfilled."""
+        if not self._automatic:
+            return
+        rota = await self._duty.rota() if self._duty else None
+        shift = on_shift(rota, datetime.now(UTC)) if rota is not None else None
+        roster = await self._roster.current()
+        capacities = {m.id: m.max_concurrent for m in roster.members}
+        # A "full" answer means that volunteer filled up since they were named (a burst of arrivals asks at
+        # once): ask again. Each such answer is a volunteer who is now full, so this ends; the bound covers
+        # volunteers who free up and fill again meanwhile.
+        for _attempt in range(len(capacities) + 3):
+            volunteer = await self._availability.most_free(capacities, DEFAULT_MAX_CONCURRENT, shift, without)
+            if volunteer is None:
+                return
+            member = roster.by_id(volunteer) or StaffMember(id=volunteer, name=volunteer)
+            result = await self._assign(member, None)  # the person who fits them best (peer matching)
+            if result.outcome == AssignOutcome.OK and result.conversation is not None:
+                await self.connect(result.conversation, member, out)
+                return
+            if result.outcome == AssignOutcome.EMPTY:
+                return
+
+    async def release(
+        self, note: str, member: StaffMember, message: InboundMessage, conversation: Conversation, out: Outbox
+    ) -> None:
+        """/release (and the Hand off button): the person goes back to the queue, with `note` for whoever is next."""
+        holder = conversation.volunteer or member.id
+        if await self._store.release(conversation.id, holder) != "ok":
+            self._voice.in_thread(conversation, "This conversation could not be released; nothing was changed.", out)
+            return
+        if note:
+            await self._store.add_note(conversation.id, note)
+        released = texts.RELEASED_NOTE.format(volunteer=member.name, note=note or "(none)")
+        self._voice.in_thread(conversation, released, out)
+        if message.origin == Origin.PRIVATE:  # no longer theirs, so the topic's copy no longer reaches them
+            notice = texts.DESK_NOTICE.format(pseudonym=conversation.pseudonym, text=released)
+            self._voice.answer(message, conversation.id, notice, out)
+        await self._back_in_queue(conversation, holder, member.id, out)
+
+    async def release_for_silence(self, conversation: Conversation, minutes: int, out: Outbox) -> None:
+        """Nobody answered the person for `minutes`: they go back to the front of the queue, with a note."""
+        if conversation.volunteer is None or await self._store.release(conversation.id, conversation.volunteer) != "ok":
+            return
+        await self._store.add_note(conversation.id, texts.SILENCE_NOTE.format(minutes=minutes))
+        released = texts.SILENCE_RELEASED.format(minutes=minutes)
+        self._voice.in_thread(conversation, released, out, priority=Priority.PERSON)
+        await self._back_in_queue(conversation, conversation.volunteer, "silence", out)
+
+    async def _back_in_queue(self, conversation: Conversation, holder: VolunteerId, by: str, out: Outbox) -> None:
+        """The person is told, their card can be taken again, and (when automatic) someone other than `holder`,
+        who just handed them back, is given the next person."""
+        self._voice.to_person(conversation, texts.VOLUNTEER_LEFT, out=out)
+        waiting = await self._store.get(conversation.id)
+        if waiting is not None:
+            self.queue_card(waiting, out)
+        await self._writer.audit("released", conversation=conversation.id, by=by)
+        await self.assign_if_automatic(out, without=holder)
+
+    async def transfer(self, reference: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
+        """/transfer <volunteer>: the conversation goes straight to another volunteer (if they have room)."""
+        if not reference:
+            text = texts.NEEDS_ARGUMENT.format(command="transfer", what="a volunteer", example="ana")
+            self._voice.answer(message, conversation.id, text, out)
+            return
+        roster = await self._roster.current()
+        target = roster.resolve(reference)
+        if target is None or conversation.volunteer is None:
+            self._voice.answer(message, conversation.id, texts.UNKNOWN_VOLUNTEER.format(name=reference[:40]), out)
+            return
+        result = await self._store.transfer(conversation.id, conversation.volunteer, target.id, target.max_concurrent)
+        if result == "full":
+            self._voice.answer(message, conversation.id, texts.TRANSFER_FULL.format(name=target.name), out)
+            return
+        source = roster.by_id(conversation.volunteer)
+        text = texts.TRANSFERRED_NOTE.format(
+            source=source.name if source else conversation.volunteer, target=target.name
+        )
+        self._voice.in_thread(conversation, text, out)
+        if message.origin == Origin.PRIVATE:  # now the new holder's: the topic's copy goes to them
+            notice = texts.DESK_NOTICE.format(pseudonym=conversation.pseudonym, text=text)
+            self._voice.answer(message, conversation.id, notice, out)
+        await self._writer.audit("transferred", conversation=conversation.id, to=target.id)
+
+    def queue_card(self, conversation: Conversation, out: Outbox) -> None:
+        """Create or refresh the queue card of a waiting conversation, with its Take and Escalate buttons."""
+        since = dt.datetime.fromtimestamp(conversation.arrival, dt.UTC).strftime("%H:%M UTC")
+        text = texts.CARD.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label, since=since)
+        take = Button("Take", f"take {conversation.id}")
+        self._voice.card(
+            conversation, text, out, buttons=(take, Button("Escalate", f"escalate high {conversation.id}"))
+        )

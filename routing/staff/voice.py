@@ -1,0 +1,90 @@
+"""How the staff side speaks: to the person, in the conversation's thread, on its queue card, and back to the
+staff member where they wrote. Every part of `routing/staff/` says things through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from routing.model import (
+    Attachment,
+    Audience,
+    Button,
+    ConversationId,
+    InboundMessage,
+    Origin,
+    OutboundKind,
+    Platform,
+    Priority,
+)
+from routing.outbox import Outbox
+from routing.store.conversations import Conversation
+
+ESCALATE_BUTTON = Button("Escalate", "escalate high")  # on a conversation's card in its topic, and risk notices
+
+
+@dataclass(frozen=True, slots=True)
+class StaffVoice:
+    """Addresses messages on the staff platform (`platform`) and to the person of a conversation."""
+
+    platform: Platform
+
+    def to_person(
+        self,
+        conversation: Conversation,
+        text: str,
+        *,
+        out: Outbox,
+        priority: Priority = Priority.PERSON,
+        attachments: tuple[Attachment, ...] = (),
+        source_platform: Platform | None = None,
+        buttons: tuple[Button, ...] = (),
+    ) -> None:
+        """Say something to the person of `conversation` in their private chat."""
+        out.add(
+            conversation.platform, Audience.SEEKER, text, chat=conversation.chat, conversation=conversation.id,
+            attachments=attachments, source_platform=source_platform, buttons=buttons, priority=priority,
+        )  # fmt: skip
+
+    def in_thread(
+        self,
+        conversation: Conversation,
+        text: str,
+        out: Outbox,
+        relayed: InboundMessage | None = None,
+        priority: Priority = Priority.STAFF,
+    ) -> None:
+        """Post in the conversation's topic/thread; `relayed`: the person's message whose attachments go with it."""
+        out.add(
+            self.platform,
+            Audience.STAFF_THREAD,
+            text,
+            conversation=conversation.id,
+            pseudonym=conversation.pseudonym,
+            attachments=relayed.attachments if relayed else (),
+            source_platform=relayed.platform if relayed else None,
+            priority=priority,
+        )
+
+    def close_thread(self, conversation: Conversation, out: Outbox) -> None:
+        """Close the conversation's topic/thread (it ended)."""
+        out.add(self.platform, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=conversation.id,
+                pseudonym=conversation.pseudonym)  # fmt: skip
+
+    def card(self, conversation: Conversation, text: str, out: Outbox, buttons: tuple[Button, ...] = ()) -> None:
+        """Create or edit the conversation's queue card (no buttons: the card can no longer be taken)."""
+        out.add(
+            self.platform, Audience.STAFF_QUEUE, text, kind=OutboundKind.UPSERT_CARD, conversation=conversation.id,
+            pseudonym=conversation.pseudonym, buttons=buttons, priority=Priority.BACKGROUND,
+        )  # fmt: skip
+
+    def answer(self, message: InboundMessage, conv: ConversationId | None, text: str, out: Outbox) -> None:
+        """Answer staff where they wrote: their private chat, the escalation chat, the conversation's thread, or
+        the lobby."""
+        if message.origin == Origin.PRIVATE:
+            out.add(self.platform, Audience.STAFF_DIRECT, text, chat=message.chat, conversation=conv)
+        elif message.origin == Origin.ESCALATION:
+            out.add(self.platform, Audience.ESCALATION, text, priority=Priority.URGENT)
+        elif conv is not None:
+            out.add(self.platform, Audience.STAFF_THREAD, text, conversation=conv)
+        else:
+            out.add(self.platform, Audience.STAFF_LOBBY, text)
