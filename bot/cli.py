@@ -140,7 +140,25 @@ def _checked(explicit: str | None) -> tuple[int, Settings | None]:
     for warning in risky:
         print(f"Warning: {warning}", file=sys.stderr)
     print(f"Configuration OK ({where}){', with the warnings above' if risky else ''}.")
+    print(_risk_coverage(settings))
     return 0, settings
+
+
+def _risk_coverage(settings: Settings) -> str:
+    """Which languages the risk detector reads, and which people may write in without it (docs/risk.md)."""
+    from routing.i18n import LANGUAGES
+    from routing.risk.detector import RiskDetector
+
+    covered = RiskDetector.from_directory(settings.risk.phrases_dir).languages
+    model = " and the risk model" if settings.risk.model is not None else ""
+    line = f"Risk screening covers: {', '.join(covered)} (phrase files{model})."
+    limited = [lang for lang in LANGUAGES if lang not in covered]
+    if limited:
+        line += (
+            f" People are also served in {', '.join(limited)}, where screening is limited: volunteers see a "
+            "warning on those conversations."
+        )
+    return line
 
 
 def _chat_ids(explicit: str | None) -> int:

@@ -110,6 +110,7 @@ def build_routing(
     assignments = Assignments(
         voice, conversations, writer, live, Availability(redis), duty, automatic=config.auto_assign,
         match_wait=config.match_wait,
+        screened=frozenset(getattr(detector, "languages", ())),  # a test's stand-in detector may not say
     )  # fmt: skip
     endings = Endings(voice, conversations, writer, desk, live, assignments, duty)
     staff = StaffActions(  # what staff can do, one part per concern (routing/staff/)

@@ -21,6 +21,7 @@ class SeekerCommand(enum.StrEnum):
     PRIVACY = "privacy"
     FORGET = "forget"
     HELP = "help"
+    LANGUAGE = "language"
 
 
 class StaffCommand(enum.StrEnum):

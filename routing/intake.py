@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from babel import Locale, UnknownLocaleError
+
+from routing import texts
+from routing.i18n import negotiate
 from routing.model import Button, ConversationId, RiskTier
 from routing.roster import StaffMember
 
 DEFAULT_TOPICS = ("grief", "loneliness", "veterans", "lgbtq+", "substance use", "studies")
 DEFAULT_MATCH_WAIT = 180.0
-FEEDBACK_CHOICES = (("Better", "better"), ("About the same", "same"), ("Worse", "worse"))
+FEEDBACK_CHOICES = ((texts.FEEDBACK_BETTER, "better"), (texts.FEEDBACK_SAME, "same"), (texts.FEEDBACK_WORSE, "worse"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,23 +33,42 @@ class Candidate:
     language: str | None
 
 
-LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch", "pt": "Português"}
+def language_name(code: str) -> str:
+    """A language's name in that language ("Español", "Français"), as a person looks for their own."""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_")) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
 
 
-def topic_buttons(topics: Sequence[str], languages: Sequence[str] = ()) -> tuple[Button, ...]:
-    """Buttons offering topics and languages, plus a way to skip."""
+def topic_buttons(topics: Sequence[str], languages: Sequence[str] = (), lang: str | None = None) -> tuple[Button, ...]:
+    """Buttons offering topics and languages, plus a way to skip (in the person's language `lang`)."""
     return (
         *(Button(t.capitalize(), f"topic {t}") for t in topics),
-        *(Button(LANGUAGE_NAMES.get(code, code), f"lang {code}") for code in languages),
-        Button("Skip", "topic -"),
+        *(Button(language_name(code), f"lang {code}") for code in languages),
+        Button(texts.say(lang, texts.SKIP), "topic -"),
     )
 
 
-def feedback_buttons(conversation: ConversationId | None = None) -> tuple[Button, ...]:
+def country_name(code: str, lang: str | None) -> str:
+    """A country's name in the person's language ("México", "Mexique")."""
+    try:
+        return str(Locale.parse(negotiate(lang)).territories.get(code, code))
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def language_buttons(languages: Sequence[str]) -> tuple[Button, ...]:
+    """/language: one button per language, each named in itself."""
+    return tuple(Button(language_name(code), f"lang {code}") for code in languages)
+
+
+def feedback_buttons(conversation: ConversationId | None = None, lang: str | None = None) -> tuple[Button, ...]:
     """The feedback question's buttons; with `conversation` (only after high risk, and the question says so)
     a "Worse" can be acted on: the person is offered someone to talk to again."""
     suffix = f" {conversation}" if conversation else ""
-    return tuple(Button(label, f"feedback {value}{suffix}") for label, value in FEEDBACK_CHOICES)
+    return tuple(Button(texts.say(lang, label), f"feedback {value}{suffix}") for label, value in FEEDBACK_CHOICES)
 
 
 def fits(volunteer: StaffMember, candidate: Candidate) -> bool:

@@ -59,7 +59,8 @@ class QueuePositionNotifier:
             if conversation is None or conversation.state != ConversationState.WAITING:
                 continue
             out = Outbox(f"position:{conv}:{int(now)}")
-            out.add(conversation.platform, Audience.SEEKER, texts.STILL_WAITING.format(position=position),
+            said = texts.say(conversation.language, texts.STILL_WAITING, position=position)
+            out.add(conversation.platform, Audience.SEEKER, said,
                     chat=conversation.chat, conversation=conv, priority=Priority.PERSON)  # fmt: skip
             for message in out.messages:
                 await self._writer.emit(message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,7 +17,15 @@ from routing import texts
 from routing.codec import MalformedEntry, decode_inbound, encode_inbound
 from routing.commands import SeekerCommand, parse_command, seeker_command
 from routing.escalation import EscalationDesk
-from routing.intake import DEFAULT_MATCH_WAIT, DEFAULT_TOPICS, FEEDBACK_CHOICES, topic_buttons
+from routing.i18n import LANGUAGES, local_moment, moment, negotiate
+from routing.intake import (
+    DEFAULT_MATCH_WAIT,
+    DEFAULT_TOPICS,
+    FEEDBACK_CHOICES,
+    country_name,
+    language_buttons,
+    topic_buttons,
+)
 from routing.live_roster import LiveRoster
 from routing.model import (
     Audience,
@@ -34,7 +43,7 @@ from routing.model import (
 from routing.outbox import Outbox
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
-from routing.resources import CrisisResources
+from routing.resources import Country, CrisisResources
 from routing.risk.assessment import Assessment
 from routing.staff.assignment import Assignments
 from routing.staff.commands import StaffCommands
@@ -53,7 +62,7 @@ log = logging.getLogger(__name__)
 
 URGENT_ENTRY_PREFIX = "urgent:"
 
-DEFAULT_RESOURCES = CrisisResources(default=texts.RESOURCES, by_language={})
+DEFAULT_RESOURCES = CrisisResources(countries={})  # the international text only
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +171,8 @@ class Router:
 
     async def _from_person(self, message: InboundMessage, out: Outbox, flood_count: int) -> None:
         if message.kind == InboundKind.UNSUPPORTED:
-            self._reply(message, out, texts.UNSUPPORTED.format(kind=message.text[:40] or "unknown"))
+            kind = message.text[:40] or "unknown"
+            self._reply(message, out, texts.say(await self._language(message), texts.UNSUPPORTED, kind=kind))
             return
         if message.kind == InboundKind.UNDELIVERABLE:
             await self._person_unreachable(message, out)
@@ -180,9 +190,9 @@ class Router:
         # A command with risk in its words ("/stop I'm going to end it tonight") is a message like any other:
         # assessed, escalated and relayed; the person can give the command again.
         full_text = message.text  # assessed whole: a risk phrase past the trimming limit still counts
-        message = self._trimmed(message, out)
+        message = await self._trimmed(message, out)
         if not message.text.strip() and not message.attachments:
-            self._reply(message, out, texts.EMPTY_MESSAGE)
+            self._reply(message, out, texts.say(await self._language(message), texts.EMPTY_MESSAGE))
             return
         person_key = self._pseudonyms.key(message.platform, message.sender)
         if await self._held_by_block(message, person_key, full_text, out):
@@ -201,7 +211,7 @@ class Router:
         assessment = self._detector.assess(full_text, context) if full_text else Assessment(RiskTier.NONE, None)
         if flood_count > self._config.flood_limit and assessment.tier < RiskTier.ELEVATED:
             # Only messages with no risk at all are held back in a flood: elevated ones are relayed and reviewed.
-            await self._slow_down(message, person_key, out)
+            await self._slow_down(message, person_key, negotiate(opened.language or message.language), out)
             return
         previous = opened.tier
         if assessment.tier > opened.tier:
@@ -236,8 +246,9 @@ class Router:
             await self._writer.audit("blocked_person_at_risk", conversation=block.conversation)
             return False
         if await self._writer.first_notice(f"blocked:{person_key}", ttl=12 * 3600):
-            when = datetime.fromtimestamp(block.until, UTC).strftime("%d %b %H:%M")
-            self._reply(message, out, texts.BLOCKED_REMINDER.format(until=when))
+            lang = await self._language(message)
+            when = moment(lang, datetime.fromtimestamp(block.until, UTC), "d MMM HH:mm")
+            self._reply(message, out, texts.say(lang, texts.BLOCKED_REMINDER, until=when))
         await self._writer.audit("blocked_message", conversation=block.conversation)
         return True
 
@@ -247,10 +258,19 @@ class Router:
 
     async def _person_command(self, command: SeekerCommand, message: InboundMessage, out: Outbox) -> None:
         retention = int(self._config.retention_days)
+        lang = await self._language(message)
         if command in (SeekerCommand.START, SeekerCommand.HELP):
-            self._reply(message, out, texts.WELCOME.format(retention=retention))
+            self._reply(message, out, texts.say(lang, texts.WELCOME, retention=retention))
         elif command == SeekerCommand.PRIVACY:
-            self._reply(message, out, texts.PRIVACY.format(retention=retention))
+            self._reply(message, out, texts.say(lang, texts.PRIVACY, retention=retention))
+        elif command == SeekerCommand.LANGUAGE:
+            parsed = parse_command(message.text)
+            wanted = parsed.argument.strip().casefold() if parsed else ""
+            if wanted in LANGUAGES:
+                await self._choose_language(message, wanted, out)
+            else:
+                out.add(message.platform, Audience.SEEKER, texts.say(lang, texts.LANGUAGE_CHOOSE), chat=message.chat,
+                        buttons=language_buttons(LANGUAGES), priority=Priority.PERSON)  # fmt: skip
         elif command == SeekerCommand.STOP:
             await self._person_stops(message, out)
         elif command == SeekerCommand.FORGET:
@@ -259,8 +279,8 @@ class Router:
     async def _forget(self, message: InboundMessage, out: Outbox) -> None:
         """GDPR erasure after an explicit confirmation; the person is told what was deleted and what stays."""
         parsed = parse_command(message.text)
-        if parsed is None or parsed.argument.strip().lower() != "yes":
-            self._reply(message, out, texts.FORGET_CONFIRM)
+        if parsed is None or parsed.argument.strip().casefold() not in _YES:
+            self._reply(message, out, texts.say(await self._language(message), texts.FORGET_CONFIRM))
             return
         person_key = self._pseudonyms.key(message.platform, message.sender)
         conv_id = await self._store.open_conversation_of(person_key)
@@ -275,9 +295,12 @@ class Router:
             await self._store.close(conversation.id)
         if self._eraser is None:
             raise RuntimeError("router built without an eraser: /forget cannot run")
+        lang = await self._language(message)  # read before it is erased: the answer is the last thing in it
         report = await self._eraser.erase(message.platform, message.sender, message.chat, person_key)
-        self._reply(message, out, texts.FORGOTTEN.format(
-            conversations=report.conversations, messages=report.stored_messages, escalations=report.escalations,
+        self._reply(message, out, texts.say(
+            lang, texts.FORGOTTEN, conversations=texts.count(lang, texts.CONVERSATIONS, report.conversations),
+            messages=texts.count(lang, texts.STORED_MESSAGES, report.stored_messages),
+            escalations=texts.count(lang, texts.SAFETY_RECORDS, report.escalations),
         ))  # fmt: skip
         await self._writer.audit("forgotten", conversations=str(report.conversations))
         log.info("a person's data was erased on request (%d conversations)", report.conversations)
@@ -287,11 +310,12 @@ class Router:
         conv_id = await self._store.open_conversation_of(person_key)
         conversation = await self._store.get(conv_id) if conv_id else None
         if conversation is None or not await self._store.close(conversation.id):
-            self._reply(message, out, texts.NOTHING_TO_STOP)
+            self._reply(message, out, texts.say(await self._language(message), texts.NOTHING_TO_STOP))
             return
         staff = self._config.staff_platform
+        lang = negotiate(conversation.language or message.language)
         if conversation.state == ConversationState.WAITING:
-            self._reply(message, out, texts.LEFT_QUEUE)
+            self._reply(message, out, texts.say(lang, texts.LEFT_QUEUE))
             out.add(
                 staff,
                 Audience.STAFF_QUEUE,
@@ -302,7 +326,7 @@ class Router:
                 priority=Priority.BACKGROUND,
             )
         else:
-            self._reply(message, out, texts.ENDED_BY_PERSON)
+            self._reply(message, out, texts.say(lang, texts.ENDED_BY_PERSON))
             note = texts.CLOSED_NOTE.format(who=conversation.pseudonym)
             out.add(staff, Audience.STAFF_THREAD, note, conversation=conversation.id, pseudonym=conversation.pseudonym)
             out.add(
@@ -319,37 +343,51 @@ class Router:
         """A person's button: a topic at intake (skippable) or the anonymous feedback at the end."""
         name, _, value = message.text.strip().partition(" ")
         value, _, about = value.partition(" ")
+        lang = await self._language(message)
         if name == "feedback" and value in {choice for _label, choice in FEEDBACK_CHOICES}:
             await self._feedback.count(value)  # counted anonymously, whatever follows
             if value == "worse" and about.startswith("c-"):
-                await self._feeling_worse(message, ConversationId(about), out)
+                await self._feeling_worse(message, ConversationId(about), lang, out)
             else:
-                self._reply(message, out, texts.FEEDBACK_THANKS)
-        elif name == "lang" and value in self._config.languages:
-            conv = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
-            if conv is not None:
-                await self._store.set_field(conv, "lang", value)
-                self._reply(message, out, texts.LANGUAGE_NOTED)
+                self._reply(message, out, texts.say(lang, texts.FEEDBACK_THANKS))
+        elif name == "lang" and (value in LANGUAGES or value in self._config.languages):
+            await self._choose_language(message, value, out)
+        elif name == "country":
+            await self._choose_country(message, value, lang, out)
         elif name == "topic":
             conv = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
             if conv is None:
                 return
             if value in self._config.topics:
                 await self._store.set_field(conv, TOPIC_FIELD, value)
-                self._reply(message, out, texts.TOPIC_NOTED.format(topic=value))
+                self._reply(message, out, texts.say(lang, texts.TOPIC_NOTED, topic=value))
             else:
-                self._reply(message, out, texts.TOPIC_SKIPPED)
+                self._reply(message, out, texts.say(lang, texts.TOPIC_SKIPPED))
 
-    async def _feeling_worse(self, message: InboundMessage, conv: ConversationId, out: Outbox) -> None:
+    async def _choose_language(self, message: InboundMessage, lang: str, out: Outbox) -> None:
+        """The person picked a language: kept for this and later conversations (pseudonymously, within
+        retention), volunteers who speak it are preferred, and from now on they are written to in it when we
+        have its catalogue."""
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        await self._store.choose_language(person_key, lang, await self._store.open_conversation_of(person_key))
+        said = texts.LANGUAGE_SET if lang in LANGUAGES else texts.LANGUAGE_NOTED
+        self._reply(message, out, texts.say(lang, said))
+
+    async def _language(self, message: InboundMessage) -> str:
+        """The language to write to a person in: the one they chose, else the one their app reports."""
+        chosen = await self._store.person_language(self._pseudonyms.key(message.platform, message.sender))
+        return negotiate(chosen or message.language)
+
+    async def _feeling_worse(self, message: InboundMessage, conv: ConversationId, lang: str, out: Outbox) -> None:
         """After a conversation that reached high risk, "Worse" is a reason to reach out again: the person is
         offered someone at once (the front of the queue for an hour) and the on-call professional is told."""
         person_key = self._pseudonyms.key(message.platform, message.sender)
         ended = await self._store.get(conv)
         if ended is None or await self._store.person_of(conv) != person_key:
-            self._reply(message, out, texts.FEEDBACK_THANKS)  # not theirs (or gone): an ordinary answer
+            self._reply(message, out, texts.say(lang, texts.FEEDBACK_THANKS))  # not theirs (or gone): as usual
             return
         await self._store.offer_reconnect(person_key, ended.tier)
-        self._reply(message, out, texts.WORSE_OFFER, priority=Priority.URGENT)
+        self._reply(message, out, texts.say(lang, texts.WORSE_OFFER), priority=Priority.URGENT)
         alert = texts.WORSE_ALERT.format(conversation=conv, tier=ended.tier.label, pseudonym=ended.pseudonym)
         out.add(self._config.staff_platform, Audience.ESCALATION, alert, priority=Priority.URGENT)
         await self._writer.audit("feeling_worse", conversation=conv)
@@ -373,16 +411,16 @@ class Router:
             await self._endings.after_ending(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="unreachable")
 
-    def _trimmed(self, message: InboundMessage, out: Outbox) -> InboundMessage:
+    async def _trimmed(self, message: InboundMessage, out: Outbox) -> InboundMessage:
         limit = self._config.max_text_length
         if len(message.text) <= limit:
             return message
-        self._reply(message, out, texts.TRIMMED.format(limit=limit))
+        self._reply(message, out, texts.say(await self._language(message), texts.TRIMMED, limit=limit))
         return dataclasses.replace(message, text=message.text[:limit])
 
-    async def _slow_down(self, message: InboundMessage, person_key: str, out: Outbox) -> None:
+    async def _slow_down(self, message: InboundMessage, person_key: str, lang: str, out: Outbox) -> None:
         if await self._writer.first_notice(f"flood:{person_key}", ttl=30):
-            self._reply(message, out, texts.SLOW_DOWN)
+            self._reply(message, out, texts.say(lang, texts.SLOW_DOWN))
         log.info("flood limit: a message was held back (entry %s)", out.entry_id)
 
     async def _while_waiting(
@@ -417,24 +455,74 @@ class Router:
         """Tell a new person where they stand (queue place, or out of hours), offering the intake topics.
         `calm`: their first words were high risk and they already have one calm message (resources, someone
         is coming): no second emergency list, no queue number, no topic picker."""
+        lang = negotiate(conversation.language or message.language)
+        country = await self._country(message, conversation)
         if calm:
             await self._writer.audit("queued", conversation=conversation.id)
+            await self._ask_country(message, conversation, lang, out)
             return
         closed = await self._duty.out_of_hours() if self._duty else None
         if closed is not None:
-            when = texts.OUT_OF_HOURS_NEXT.format(when=_when(closed.next_open)) if closed.next_open else ""
-            text = texts.OUT_OF_HOURS.format(next_open=when)
+            zone = country.zone if country else None
+            opens = closed.next_open
+            when = texts.say(lang, texts.OUT_OF_HOURS_NEXT, when=_when(lang, opens, zone)) if opens else ""
+            text = texts.say(lang, texts.OUT_OF_HOURS, next_open=when)
             await self._writer.audit("queued_out_of_hours", conversation=conversation.id)
         else:
             position = await self._store.position(conversation.id) or 1
-            text = texts.QUEUED.format(position=position)
+            text = texts.say(lang, texts.QUEUED, position=position)
             await self._writer.audit("queued", conversation=conversation.id)
             log.info("conversation %s queued at position %d", conversation.id, position)
-        buttons = topic_buttons(self._config.topics, self._config.languages) if self._config.topics else ()
-        if buttons:
-            text = f"{text}\n\n{texts.TOPIC_QUESTION}"
+        topics, offered = self._config.topics, self._config.languages
+        unknown = not (conversation.language or message.language)  # e.g. a Discord message: no language sent
+        if unknown:  # ask, with a button for each language we write in (and each the volunteers speak)
+            offered = tuple(dict.fromkeys((*LANGUAGES, *offered)))
+        buttons = topic_buttons(topics, offered, lang) if topics else language_buttons(offered) if unknown else ()
+        if topics:
+            text = f"{text}\n\n{texts.say(lang, texts.TOPIC_QUESTION)}"
+        if unknown:
+            text = f"{text}\n\n{texts.say(lang, texts.LANGUAGE_CHOOSE)}"
         out.add(message.platform, Audience.SEEKER, text, chat=message.chat, conversation=conversation.id,
                 buttons=buttons, priority=Priority.PERSON)  # fmt: skip
+        await self._ask_country(message, conversation, lang, out)
+
+    async def _country(self, message: InboundMessage, conversation: Conversation) -> Country | None:
+        """The person's country: the one they chose at intake, else their language tag's region ("es-MX")."""
+        chosen = await self._store.person_country(self._pseudonyms.key(message.platform, message.sender))
+        return self._resources.country_of(chosen, message.language or conversation.language)
+
+    async def _ask_country(self, message: InboundMessage, conversation: Conversation, lang: str, out: Outbox) -> None:
+        """Once (skippable): which country they are in, so crisis lines and times can be theirs. Not asked when
+        their app told us (a region in the language tag), nor when we have no country file for their language."""
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        if await self._store.person_country(person_key) is not None:
+            return  # answered or skipped before
+        if self._resources.country_of(None, message.language or conversation.language) is not None:
+            return
+        codes = sorted(self._resources.codes_for(lang), key=lambda code: _sort_key(country_name(code, lang)))
+        if not codes:
+            return
+        buttons = (
+            *(Button(country_name(code, lang), f"country {code}") for code in codes),
+            Button(texts.say(lang, texts.COUNTRY_OTHER), "country -"),
+        )
+        out.add(message.platform, Audience.SEEKER, texts.say(lang, texts.COUNTRY_QUESTION), chat=message.chat,
+                conversation=conversation.id, buttons=buttons, priority=Priority.BACKGROUND)  # fmt: skip
+
+    async def _choose_country(self, message: InboundMessage, code: str, lang: str, out: Outbox) -> None:
+        """Their answer to the country question; during a risk episode, that country's lines follow at once."""
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        country = self._resources.countries.get(code)
+        await self._store.choose_country(person_key, country.code if country else "")
+        if country is None:
+            self._reply(message, out, texts.say(lang, texts.COUNTRY_SKIPPED))
+            return
+        self._reply(message, out, texts.say(lang, texts.COUNTRY_NOTED, country=country_name(country.code, lang)))
+        conv_id = await self._store.open_conversation_of(person_key)
+        conversation = await self._store.get(conv_id) if conv_id else None
+        if conversation is not None and conversation.tier >= RiskTier.ELEVATED:
+            self._reply(message, out, self._resources.text(lang, country), priority=Priority.URGENT,
+                        conversation=conversation.id)  # fmt: skip
 
     def _relay_to_staff(
         self, conversation: Conversation, message: InboundMessage, out: Outbox, *, urgent: bool = False
@@ -465,9 +553,10 @@ class Router:
         chain starts, supervisors are told); further ones update it, and the person gets the resources again
         only when the tier rises or after a while."""
         if await self._escalations.resources_due(conversation.id, assessment.tier, out.entry_id):
-            resources = self._resources.for_language(message.language or conversation.language)
+            lang = negotiate(conversation.language or message.language)
+            resources = self._resources.text(lang, await self._country(message, conversation))
             if arriving:  # their first words: one calm message, not a welcome and a second list after it
-                resources = f"{texts.URGENT_ARRIVAL}\n\n{resources}"
+                resources = f"{texts.say(lang, texts.URGENT_ARRIVAL)}\n\n{resources}"
             self._reply(message, out, resources, priority=Priority.URGENT, conversation=conversation.id)
         episode = await self._escalations.episode(conversation.id, out.entry_id)
         if episode is not None:
@@ -500,8 +589,10 @@ class Router:
         the person, who may be alone in a queue, is told once, calmly, where help is at any hour (docs/risk.md:
         a wish to be dead or thoughts of suicide without a plan, C-SSRS 1-2, get the crisis line, not an alarm)."""
         if await self._escalations.resources_due(conversation.id, assessment.tier, out.entry_id):
-            resources = self._resources.for_language(message.language or conversation.language)
-            self._reply(message, out, f"{texts.ELEVATED_SUPPORT}\n\n{resources}", conversation=conversation.id)
+            lang = negotiate(conversation.language or message.language)
+            resources = self._resources.text(lang, await self._country(message, conversation))
+            support = texts.say(lang, texts.ELEVATED_SUPPORT)
+            self._reply(message, out, f"{support}\n\n{resources}", conversation=conversation.id)
         await self._escalations.raise_(conversation, assessment, out, review=True)
         if conversation.state == ConversationState.ACTIVE:
             prompt = texts.VOLUNTEER_REVIEW_PROMPT.format(pseudonym=conversation.pseudonym)
@@ -529,8 +620,15 @@ def _answers_a_page(message: InboundMessage) -> bool:
 
 
 _PAGE_ANSWERS = frozenset({"ack", "takeover", "falsealarm"})
+_YES = frozenset({"yes", "sí", "si", "sim", "oui"})  # /forget yes, in every language a person may be told it in
 
 
-def _when(moment: datetime) -> str:
-    """A time people can read, in UTC (the rota's own zone is shown to staff; people may be anywhere)."""
-    return moment.astimezone(UTC).strftime("%A %H:%M UTC")
+def _sort_key(name: str) -> str:
+    """Alphabetical as people read it: "México" between "Estados Unidos" and "Perú"."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+
+
+def _when(lang: str, at: datetime, zone: str | None) -> str:
+    """A time a person can read: in their country's time zone, named ("lundi 09:00 (heure normale d'Europe
+    centrale)"); in UTC, named, when we do not know where they are."""
+    return local_moment(lang, at, zone) if zone else f"{moment(lang, at)} UTC"

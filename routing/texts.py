@@ -1,56 +1,82 @@
-"""Everything peerbridge says, in one place (English for now), so wording can be reviewed as a whole."""
+"""Everything peerbridge says, in one place, so wording can be reviewed as a whole.
+
+What a person reads is marked `N_(...)` (or `NP_(...)` with a count) and said in their language with `say()`:
+these English texts are the message ids of the catalogues in `routing/i18n/locales/` (Spanish, Portuguese,
+French). `{emergency}` in a person's text is filled with EMERGENCY in the same language. Staff-facing texts
+below them are in English (the staff's language is one per deployment).
+"""
 
 from __future__ import annotations
 
+from routing.i18n import N_, NP_, ngettext, translate
 from routing.model import RiskTier
 
-EMERGENCY = (
+EMERGENCY = N_(
     "If you are in danger right now or might act on thoughts of ending your life, please call your local "
     "emergency number (112 in Europe, 911 in North America, 999 in the UK) or go to the nearest emergency "
     "department."
 )
 
-WELCOME = (
+WELCOME = N_(
     "Hi, and thank you for reaching out. This is a peer support service: the people who answer are trained "
     "volunteers, many with their own lived experience, not doctors or therapists.\n\n"
     "Every message is screened automatically for signs that someone is in danger, so that a professional on "
     "call can step in quickly if needed.\n\n"
     "We keep your messages encrypted for at most {retention} days and then delete them; volunteers see a "
-    "nickname, never your account name. Send /privacy for details, /stop to leave at any time.\n\n"
-    + EMERGENCY
-    + "\n\nWhenever you are ready, tell us what is on your mind."
+    "nickname, never your account name. Send /privacy for details, /language to choose your language, /stop to "
+    "leave at any time.\n\n{emergency}\n\nWhenever you are ready, tell us what is on your mind."
 )
 
-PRIVACY = (
+PRIVACY = N_(
     "What we keep: your messages and our replies, encrypted, for at most {retention} days; a nickname derived "
-    "from your account (volunteers never see your name or account id); the time you waited and, if a message "
-    "raised concern, that it did. Who sees it: the volunteer talking with you, their supervisor, and on-call "
-    "professionals if you may be in danger. Nothing is sold or shared, and there is no tracking. "
-    "Send /stop to end the conversation, or /forget to delete everything we keep about you."
+    "from your account (volunteers never see your name or account id); the language and country you chose; "
+    "the time you "
+    "waited and, if a message raised concern, that it did. Who sees it: the volunteer talking with you, their "
+    "supervisor, and on-call professionals if you may be in danger. Nothing is sold or shared, and there is no "
+    "tracking. Send /stop to end the conversation, or /forget to delete everything we keep about you."
 )
 
-QUEUED = (
+QUEUED = N_(
     "Thank you for writing. You are in the queue, number {position}, and a volunteer will be with you as "
-    "soon as possible. Anything else you write now will be passed to them.\n\n" + EMERGENCY
+    "soon as possible. Anything else you write now will be passed to them.\n\n{emergency}"
 )
 
-STILL_WAITING = "You are still in the queue (number {position}). A volunteer will be with you as soon as possible."
+STILL_WAITING = N_("You are still in the queue (number {position}). A volunteer will be with you as soon as possible.")
 
-TOPIC_QUESTION = (
+TOPIC_QUESTION = N_(
     "If you like, tell us what you'd like to talk about, so we can look for a volunteer who has been there "
     "too. You can also skip this."
 )
-TOPIC_NOTED = "Thank you. We'll look for a volunteer who knows about {topic}; it won't make you wait long."
-TOPIC_SKIPPED = "That's fine. A volunteer will be with you as soon as possible."
-LANGUAGE_NOTED = "Thank you. We'll look for a volunteer who speaks your language."
-FEEDBACK_QUESTION = "If you have a moment: how are you feeling now, compared to when you started? (anonymous)"
-FEEDBACK_QUESTION_CARE = (
+TOPIC_NOTED = N_("Thank you. We'll look for a volunteer who knows about {topic}; it won't make you wait long.")
+TOPIC_SKIPPED = N_("That's fine. A volunteer will be with you as soon as possible.")
+LANGUAGE_NOTED = N_("Thank you. We'll look for a volunteer who speaks your language.")
+LANGUAGE_CHOOSE = N_("Which language would you like us to write to you in?")
+LANGUAGE_SET = N_("From now on we will write to you in English.")
+SKIP = N_("Skip")
+# The person's command menu (Telegram's and Discord's, in each language they support).
+COMMAND_START = N_("What this service is and how it works")
+COMMAND_PRIVACY = N_("What we keep, for how long, and who sees it")
+COMMAND_STOP = N_("Leave the queue or end the conversation")
+COMMAND_FORGET = N_("Delete everything kept about you")
+COMMAND_LANGUAGE = N_("Choose the language we write to you in")
+PERSON_COMMANDS = (
+    ("start", COMMAND_START),
+    ("privacy", COMMAND_PRIVACY),
+    ("stop", COMMAND_STOP),
+    ("forget", COMMAND_FORGET),
+    ("language", COMMAND_LANGUAGE),
+)
+FEEDBACK_QUESTION = N_("If you have a moment: how are you feeling now, compared to when you started? (anonymous)")
+FEEDBACK_QUESTION_CARE = N_(
     "If you have a moment: how are you feeling now, compared to when you started? If you answer Worse, we "
     "will offer you someone to talk to again straight away."
 )
-WORSE_OFFER = (
+FEEDBACK_BETTER = N_("Better")
+FEEDBACK_SAME = N_("About the same")
+FEEDBACK_WORSE = N_("Worse")
+WORSE_OFFER = N_(
     "Thank you for telling us, and I'm sorry it feels worse. You don't have to carry this alone: write here "
-    "whenever you want, now if you like, and you will be at the front of the queue for the next hour. " + EMERGENCY
+    "whenever you want, now if you like, and you will be at the front of the queue for the next hour. {emergency}"
 )
 WORSE_ALERT = (
     "After conversation {conversation} (reached {tier}), {pseudonym} says they feel worse. They were invited "
@@ -60,50 +86,73 @@ END_NEEDS_ACK = (
     "This conversation reached {tier} risk and no professional has acknowledged the alert yet. Stay with them "
     "if you can. To end it anyway, write /end confirm <why> (it is recorded)."
 )
-FEEDBACK_THANKS = "Thank you for telling us. Take care of yourself; you can write here again at any time."
-CONNECTED = "A volunteer has joined the conversation. You can write to them here."
+FEEDBACK_THANKS = N_("Thank you for telling us. Take care of yourself; you can write here again at any time.")
+CONNECTED = N_("A volunteer has joined the conversation. You can write to them here.")
 
-VOLUNTEER_LEFT = (
+VOLUNTEER_LEFT = N_(
     "Your volunteer had to step away, and you are back in the queue at the front of your place. "
     "Someone else will be with you soon; you don't need to repeat yourself."
 )
 
-ENDED_BY_VOLUNTEER = (
+ENDED_BY_VOLUNTEER = N_(
     "The volunteer has ended this conversation. Thank you for talking with us. If you want to talk again, "
-    "just write here at any time.\n\n" + EMERGENCY
+    "just write here at any time.\n\n{emergency}"
 )
 
-LEFT_QUEUE = "You have left the queue, and nothing more will be passed on. If you want to talk again, just write here."
+LEFT_QUEUE = N_(
+    "You have left the queue, and nothing more will be passed on. If you want to talk again, just write here."
+)
 
-ENDED_BY_PERSON = (
+ENDED_BY_PERSON = N_(
     "You have ended the conversation. Thank you for talking with us. Write here whenever you want to talk again."
 )
 
-NOTHING_TO_STOP = "You are not in a conversation right now. Write here whenever you want to talk."
+NOTHING_TO_STOP = N_("You are not in a conversation right now. Write here whenever you want to talk.")
 
-RESOURCES = "You matter, and someone is being brought in to be with you right now. While you wait: " + EMERGENCY
+# Crisis resources (routing/resources.py composes them from the person's country file, in their language).
+RESOURCES_INTRO = N_("You matter, and someone is being brought in to be with you right now. Please stay here with us.")
+RESOURCES_EMERGENCY = N_("If you are in immediate danger, call {number} now.")
+RESOURCES_INTERNATIONAL = N_(
+    "If you are in immediate danger, call your local emergency number now (112 in Europe, 911 in North America, "
+    "999 in the UK, 000 in Australia) or go to the nearest emergency department. Crisis lines in your country: "
+    "{directory}"
+)
+HOW_CALL = N_("call {number}")
+HOW_TEXT = N_("text {number}")
+HOW_TEXT_WORD = N_("text {keyword} to {number}")
+HOW_CALL_OR_TEXT = N_("call or text {number}")
+ALWAYS_OPEN = N_("day and night")
+FREE = N_("free")
+COUNTRY_QUESTION = N_(
+    "Which country are you in? If you ever need them, we can then give you the crisis lines there. You can skip this."
+)
+COUNTRY_OTHER = N_("Another country")
+COUNTRY_NOTED = N_("Thank you. If you need them, we will give you the crisis lines for {country}.")
+COUNTRY_SKIPPED = N_("That's fine. If you need them, we will give you the international crisis lines.")
 
-SLOW_DOWN = (
+SLOW_DOWN = N_(
     "You are sending messages very quickly, so some were not passed on. Please take a breath and send one "
     "message at a time; the volunteer will read everything you send after this."
 )
 
-UNSUPPORTED = (
+UNSUPPORTED = N_(
     "Sorry, this kind of message ({kind}) can't be passed on to the volunteer. Please send text, a photo, "
     "a voice note or a file instead."
 )
 
-FORGET_CONFIRM = (
+FORGET_CONFIRM = N_(
     "This deletes everything we keep about you: your conversations, your messages and our replies, notes "
     "volunteers made, and any safety alerts about you. It also ends the current conversation. It cannot be "
     "undone. To go ahead, send: /forget yes"
 )
-FORGOTTEN = (
-    "Done. We deleted {conversations} conversation(s), {messages} stored message(s) and {escalations} safety "
-    "alert record(s). What stays: an anonymous log of times and our own reference numbers, with nothing that "
-    "identifies you. Messages already shown in the volunteers' chat app remain in that app's history. "
-    "You can write here again at any time."
+FORGOTTEN = N_(
+    "Done. We deleted {conversations}, {messages} and {escalations}. What stays: an anonymous log of times and "
+    "our own reference numbers, with nothing that identifies you. Messages already shown in the volunteers' "
+    "chat app remain in that app's history. You can write here again at any time."
 )
+CONVERSATIONS = NP_("{n} conversation", "{n} conversations")
+STORED_MESSAGES = NP_("{n} stored message", "{n} stored messages")
+SAFETY_RECORDS = NP_("{n} safety alert record", "{n} safety alert records")
 FORGET_STAFF_NOTE = "{pseudonym} asked for everything stored about them to be deleted. The conversation has ended."
 
 EDITED = "(edited) {text}"
@@ -113,9 +162,9 @@ UNREACHABLE_NOTE = (
     "messages). The conversation has been ended."
 )
 
-EMPTY_MESSAGE = "That message looked empty, so nothing was passed on. You can write text, or send a photo or file."
+EMPTY_MESSAGE = N_("That message looked empty, so nothing was passed on. You can write text, or send a photo or file.")
 
-TRIMMED = "Your message was very long, so only the first {limit} characters were passed on."
+TRIMMED = N_("Your message was very long, so only the first {limit} characters were passed on.")
 
 # Staff-side texts.
 CARD = "{pseudonym} is waiting · risk: {tier} · since {since}"
@@ -131,6 +180,10 @@ TAKEN = (
 )
 THREAD_OPENED = "Conversation with {pseudonym} (risk: {tier}). What they sent while waiting follows."
 THREAD_ABOUT = "Writes on {platform} · language: {language} · wants to talk about: {topic}"
+RISK_SCREENING_LIMITED = (
+    "⚠ Risk screening limited: the detector has no phrases for their language ({language}). Listen for risk "
+    "yourself, ask directly, and escalate by hand (/escalate) if you are worried."
+)
 CLOSED_NOTE = "Conversation ended by {who}."
 RELEASED_NOTE = "Released back to the queue by {volunteer}. Handover note: {note}"
 TRANSFERRED_NOTE = "Transferred from {source} to {target}."
@@ -156,12 +209,12 @@ RE_ESCALATION = (
     "⚠ STILL NOT ACKNOWLEDGED ({level}× {timeout} s): RISK {tier} · {pseudonym} · conversation {conversation}.\n"
     "{who}Acknowledge with the button or /ack {escalation}."
 )
-ELEVATED_SUPPORT = (
+ELEVATED_SUPPORT = N_(
     "Thank you for telling us how hard things are. You don't have to go through this alone: a volunteer will be "
     "with you. If you ever feel you might act on these thoughts, or you need someone right now, these lines "
     "answer at any hour:"
 )
-URGENT_ARRIVAL = (
+URGENT_ARRIVAL = N_(
     "Thank you for telling us. What you wrote matters, and someone who can help has been alerted right now. "
     "You are at the front of the queue, and a volunteer or a professional will be with you as soon as possible. "
     "Please keep writing here if you can."
@@ -187,14 +240,13 @@ STAFF_ESCALATED = (
     "{name} escalated this conversation ({tier}). The on-call professional is paged directly; the person was "
     "not sent anything."
 )
-BLOCKED_PERSON = (
+BLOCKED_PERSON = N_(
     "We have paused conversations with you on this service until {until} UTC. Messages you send until then "
-    "will not reach a volunteer. "
-    + EMERGENCY
-    + " If you write that you are in danger, we will still send you help and alert a professional."
+    "will not reach a volunteer. {emergency} If you write that you are in danger, we will still send you help and "
+    "alert a professional."
 )
-BLOCKED_REMINDER = (
-    "Conversations with you are paused until {until} UTC, so this message did not reach a volunteer. " + EMERGENCY
+BLOCKED_REMINDER = N_(
+    "Conversations with you are paused until {until} UTC, so this message did not reach a volunteer. {emergency}"
 )
 BLOCKED_NOTE = "{name} blocked {pseudonym} for {duration}: {reason}. Risk is still screened: high risk still alerts."
 BLOCK_USAGE = (
@@ -217,9 +269,9 @@ SILENCE_RELEASED = (
     "No reply for {minutes} minutes, so this person went back to the front of the queue for someone else. If "
     "you are still here, /next may bring them back to you."
 )
-SILENCE_CLOSED = (
+SILENCE_CLOSED = N_(
     "We haven't heard from you for a while, so we have closed this conversation for now. You are welcome to "
-    "write again at any time, and someone will be here. " + EMERGENCY
+    "write again at any time, and someone will be here. {emergency}"
 )
 SILENCE_CLOSED_NOTE = "The person has not written for {hours} hours; the conversation was closed kindly."
 DESK_UNREACHABLE = (
@@ -253,12 +305,12 @@ VOLUNTEER_RISK_ALERT = (
     "⚠ This message was flagged {tier} ({category}). An on-call professional has been alerted. "
     'Stay with them, and ask directly: "Are you thinking about suicide?"'
 )
-OUT_OF_HOURS = (
+OUT_OF_HOURS = N_(
     "Thank you for writing. Our volunteers are not on shift right now{next_open}. Your message is kept, and a "
     "volunteer will read it when they start. If anything you write suggests you are in danger, an on-call "
-    "professional is alerted at any hour.\n\n" + EMERGENCY
+    "professional is alerted at any hour.\n\n{emergency}"
 )
-OUT_OF_HOURS_NEXT = "; the next volunteers start {when}"
+OUT_OF_HOURS_NEXT = N_("; the next volunteers start {when}")
 COOLING_DOWN = (
     "You are in a short cool-down after a hard conversation ({minutes} more minutes), so no new conversations "
     "for now. Take a breath, get some water; a supervisor will check in with you."
@@ -316,7 +368,7 @@ WHISPER = (
     "staff (a whisper), and so will your next ones. To speak to them yourself, ask {holder} to /transfer the "
     "conversation to you, or, as a professional or supervisor, /takeover."
 )
-PROFESSIONAL_JOINED = "A crisis professional has joined and will talk with you now. You are not alone."
+PROFESSIONAL_JOINED = N_("A crisis professional has joined and will talk with you now. You are not alone.")
 TAKEN_OVER = "{name} (crisis professional) has taken over this conversation. Thank you — stay available to them."
 TAKEOVER_REFUSED = "Only on-call professionals and supervisors can take over a conversation."
 STAFF_DEAD_LETTER = "A message could not be processed and was set aside for review (entry {entry})."
@@ -372,6 +424,17 @@ DEBRIEF_TIMES = "Response times: first reply {first}, median {median}."
 DEBRIEF_NO_REPLIES = "Response times: no replies to time."
 DEBRIEF_CHECKLIST = "Key steps ({met} of {total}):"
 DEBRIEF_PATH = "The script's path: {path}"
+
+
+def say(lang: str | None, text: str, **params: object) -> str:
+    """A person's text in their language (a tag such as "es-MX"; English when unknown), filled in; the
+    catalogue's translation keeps the same `{placeholders}` (tests/test_catalogues.py checks)."""
+    return translate(lang, text).format(emergency=translate(lang, EMERGENCY), **params)
+
+
+def count(lang: str | None, forms: tuple[str, str], n: int) -> str:
+    """A counted phrase ("3 stored messages") with the plural rule of the person's language."""
+    return ngettext(lang, forms, n).format(n=n)
 
 
 def tier_label(tier: RiskTier) -> str:

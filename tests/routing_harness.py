@@ -29,9 +29,10 @@ from routing.model import (
 )
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
+from routing.resources import CrisisResources
 from routing.risk.detector import RiskDetector
 from routing.roster import Roster, StaffMember
-from routing.router import RouterConfig
+from routing.router import DEFAULT_RESOURCES, RouterConfig
 from routing.store import keys
 from routing.store.cipher import TextCipher
 from routing.training.scenario_file import ScenarioLibrary
@@ -71,13 +72,14 @@ class Harness:
         kind: InboundKind = InboundKind.MESSAGE,
         attachments: tuple[Attachment, ...] = (),
         update_id: str | None = None,
+        language: str | None = None,
     ) -> InboundMessage:
         now = time.time()
         chat = sender if origin == Origin.PRIVATE else STAFF_CHAT
         return InboundMessage(
             platform=platform, update_id=UpdateId(update_id or f"u{next(_updates)}"), origin=origin,
             chat=ChatId(chat), sender=UserId(sender), text=text, sent_at=now, received_at=now, kind=kind,
-            thread=ThreadId(thread) if thread else None, attachments=attachments,
+            thread=ThreadId(thread) if thread else None, attachments=attachments, language=language,
         )  # fmt: skip
 
     async def send(self, message: InboundMessage) -> None:
@@ -156,6 +158,7 @@ def make_harness(
     consumer: str = "router-1",
     policy: EscalationPolicy | None = None,
     scenarios: ScenarioLibrary | None = None,
+    resources: CrisisResources = DEFAULT_RESOURCES,
     **config: object,
 ) -> Harness:
     cipher = TextCipher([KEY])
@@ -163,6 +166,6 @@ def make_harness(
     router_config = RouterConfig(staff_platform=staff_platform, **config)  # type: ignore[arg-type]
     stack = build_routing(
         redis, router_config, cipher, pseudonyms, detector or real_detector(), Roster(members or [], pseudonyms),
-        consumer=consumer, policy=policy or EscalationPolicy(), scenarios=scenarios,
+        consumer=consumer, policy=policy or EscalationPolicy(), scenarios=scenarios, resources=resources,
     )  # fmt: skip
     return Harness(redis, stack, cipher, pseudonyms, staff_platform)

@@ -13,6 +13,7 @@ import logging
 import aiohttp
 import pytest
 
+from routing import texts
 from routing.model import Platform
 from sandboxes.discord import Upload
 from tests.bridge_fixtures import bind_thread_elsewhere, relayed
@@ -208,18 +209,20 @@ async def test_edits_and_files_too_large_to_carry(bridge: World) -> None:
 
 
 async def test_the_intake_question_offers_every_topic_language_and_skip(bridge: World) -> None:
-    """Discord allows 5 buttons a row and 5 rows: all nine intake choices arrive (they were once cut to five)."""
+    """Discord allows 5 buttons a row and 5 rows: all eleven intake choices arrive (they were once cut to five).
+    A DM carries no language, so every language we write in is offered."""
     w, box = bridge, bridge.box
     box.send_dm(w.person, "hello")
     ack = await w.seen(w.in_dm("queue"))
     labels = [b["label"] for b in ack.buttons]
-    assert labels[:2] == ["Grief", "Loneliness"] and labels[-3:] == ["English", "Español", "Skip"]
-    assert len(labels) == 9 and len(ack.components) == 2  # two action rows
+    assert labels[:2] == ["Grief", "Loneliness"]
+    assert labels[-5:] == ["English", "Español", "Português", "Français", "Skip"]
+    assert len(labels) == 11 and len(ack.components) == 3  # three action rows
     mark = w.mark()
     box.press_button(w.person, ack, "lang es")
-    await w.seen(w.in_dm("speaks your language"), since=mark)
+    await w.seen(w.in_dm(texts.say("es", texts.LANGUAGE_SET)), since=mark)
     box.press_button(w.person, ack, "topic -")
-    await w.seen(w.in_dm("as soon as possible"), since=mark)
+    await w.seen(w.in_dm(texts.say("es", texts.TOPIC_SKIPPED)), since=mark)  # in the language they chose
 
 
 async def test_two_peoples_quick_messages_each_arrive_in_the_order_written(bridge: World) -> None:

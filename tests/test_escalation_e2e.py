@@ -68,13 +68,20 @@ async def test_risk_sends_resources_alerts_with_a_button_and_jumps_the_queue(wor
         await w.bot_says(lambda m: m.thread_id == opened.thread_id and RISK in relayed([m.body]))
 
 
-async def test_resources_follow_the_persons_language(world: World) -> None:  # noqa: F811
+async def test_resources_follow_the_persons_country_in_their_language(world: World) -> None:  # noqa: F811
+    """Spain's 024 for someone in Spain; for a Spanish speaker whose country we do not know, the international
+    lines in Spanish and the question, never another country's number."""
     w, box = world, world.sandbox
-    ana = box.create_user("Ana", language_code="es")
+    ana = box.create_user("Ana", language_code="es-ES")
+    sol = box.create_user("Sol", language_code="es")
     async with running_bridge(w.settings):
         box.send_user_message(ana, "me quiero suicidar, ya no puedo más")
         resources = await w.bot_says(lambda m: m.chat_id == ana.id and "024" in m.body)
         assert "112" in resources.body
+        box.send_user_message(sol, "me quiero suicidar, ya no puedo más")
+        international = await w.bot_says(lambda m: m.chat_id == sol.id and "findahelpline.com" in m.body)
+        assert "024" not in international.body
+        await w.bot_says(lambda m: m.chat_id == sol.id and "¿En qué país estás?" in m.body)
 
 
 async def test_unacknowledged_alert_is_escalated_again_until_acknowledged(world: World) -> None:  # noqa: F811

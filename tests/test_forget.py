@@ -34,8 +34,8 @@ async def test_forget_asks_first_then_erases_everything_about_the_person_only(re
     await h.person("9001", "/forget yes")
     out = await h.outbound(Platform.TELEGRAM)
     answer = next(m.text for m in out if m.audience == Audience.SEEKER)
-    assert "deleted 1 conversation(s)" in answer
-    assert "1 safety alert record(s)" in answer
+    assert "deleted 1 conversation," in answer  # singular: plural rules, not "(s)"
+    assert "and 1 safety alert record." in answer
     assert any("asked for everything stored about them to be deleted" in m.text for m in out)
     assert any(m.kind == OutboundKind.CLOSE_THREAD and m.conversation == conv for m in out)  # the topic closes
     for key in (keys.pending(conv), keys.recent(conv), keys.notes(conv)):

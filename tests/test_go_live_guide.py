@@ -121,6 +121,7 @@ async def test_the_go_live_guide_works_as_written_for_telegram(sandbox: Telegram
     # 11. check-config until OK; then the doctor, which finds what only Telegram knows.
     code, out = await me.run("check-config")
     assert code == 0 and "Configuration OK" in out, out
+    assert "Risk screening covers: en, es (phrase files and the risk model). People are also served in pt, fr" in out
     code, out = await me.run("doctor")
     assert code == 1 and "the bot cannot write to sam, dr-lee, dr-kim (rota ids)" in out, out
     for user in staff.values():  # step 9: everyone on the rota opens a private chat with the bot
@@ -174,7 +175,8 @@ async def _ready(me: Coordinator, platforms: dict[str, bool] | None = None) -> N
 async def _test_conversation(box: TelegramSandbox, staff: dict[str, User], group: int, alerts: int) -> None:
     person = box.create_user("Tester", language_code="en")
     box.send_user_message(person, "hello, this is a test")
-    await _until(lambda: _said(box, person.id, "in the queue") is not None)
+    # The example rota has shifts: in hours they are told their queue place, out of hours when volunteers are back.
+    await _until(lambda: any(_said(box, person.id, said) is not None for said in ("in the queue", "not on shift")))
     box.send_user_message(staff["Ana"], "/next", chat=group)
     await _until(lambda: _said(box, person.id, "A volunteer has joined") is not None)
     topic = box.topics(group)[-1]
@@ -286,7 +288,7 @@ async def _discord_conversation(
         dm = box.dm_channel(person, bot)
         return dm is not None and any(needle in m.content for m in box.messages(dm))
 
-    await _until(lambda: to_person("in the queue"))
+    await _until(lambda: to_person("in the queue") or to_person("not on shift"))  # in hours or out of hours
     box.send_message(staff["Ana"], volunteers, "/next")
     await _until(lambda: to_person("A volunteer has joined"))
     thread = box.threads(volunteers)[-1]

@@ -147,7 +147,7 @@ async def test_start_privacy_and_unsupported_media_get_answers(bridge: World) ->
     box.send_user_message(w.person, "/privacy")
     await w.bot_says(lambda m: m.chat_id == w.person.id and "What we keep" in m.body)
     commands = [c.method for c in box.calls() if c.method.lower() == "setmycommands"]
-    assert len(commands) == 2  # the person's menu and the staff menu
+    assert len(commands) == 5  # the person's menu (by default, and in Spanish, Portuguese, French), the staff menu
 
 
 async def test_a_deleted_topic_is_recreated(bridge: World) -> None:

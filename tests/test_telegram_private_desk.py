@@ -52,8 +52,10 @@ async def desk(sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedR
     client = connect(RedisOptions(url=redis_server.url))
     await client.flushall()
     await client.aclose()
-    first = sandbox.create_user("Alex", language_code="en")
-    second = sandbox.create_user("Bo", language_code="en")
+    # Their apps name their country (en-GB), so nobody is asked which country they are in: the tests below count
+    # every message each person receives.
+    first = sandbox.create_user("Alex", language_code="en-GB")
+    second = sandbox.create_user("Bo", language_code="en-GB")
     volunteer = sandbox.create_user("Vee")
     supervisor = sandbox.create_user("Sam")
     staff = sandbox.create_forum_group("Volunteers", members=[volunteer, supervisor])

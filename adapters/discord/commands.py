@@ -12,6 +12,8 @@ from typing import Any
 import discord
 
 from adapters.discord.normalise import StaffChannels
+from routing import texts
+from routing.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +56,20 @@ STAFF_COMMANDS: list[CommandPayload] = [
         ("scenario", "Scenario name, e.g. loneliness", True),
     ),
 ]
+# Discord's locales for each language we have a catalogue of (Discord picks by the person's client language).
+DISCORD_LOCALES = {"es": ("es-ES", "es-419"), "pt": ("pt-BR",), "fr": ("fr",)}
+_PERSON_NAMES = frozenset({"start", "privacy", "stop", "language"})  # /forget needs "yes": typed, not a slash command
 PERSON_COMMANDS: list[CommandPayload] = [
-    {**_command(name, description), "contexts": [BOT_DM], "integration_types": [GUILD_INSTALL]}
-    for name, description in (
-        ("start", "What this service is and how it works"),
-        ("privacy", "What we keep, for how long, and who sees it"),
-        ("stop", "Leave the queue or end the conversation"),
-    )
+    {
+        **_command(name, description),
+        "description_localizations": {
+            locale: translate(lang, description) for lang, locales in DISCORD_LOCALES.items() for locale in locales
+        },
+        "contexts": [BOT_DM],
+        "integration_types": [GUILD_INSTALL],
+    }
+    for name, description in texts.PERSON_COMMANDS
+    if name in _PERSON_NAMES
 ]
 
 

@@ -19,6 +19,8 @@ from adapters.telegram.gateway import ALLOWED_UPDATES, TelegramGateway
 from adapters.telegram.http import AiohttpRequest
 from adapters.telegram.normalise import StaffChats
 from adapters.telegram.render import TelegramDeliverer
+from routing import texts
+from routing.i18n import LANGUAGES, SOURCE, translate
 from routing.model import Attachment
 from routing.press_answers import PressAnswers
 from routing.store.conversations import ConversationStore
@@ -27,12 +29,12 @@ from routing.store.streams import StreamWriter
 
 log = logging.getLogger(__name__)
 
-PERSON_COMMANDS = [
-    BotCommand("start", "What this service is and how it works"),
-    BotCommand("privacy", "What we keep, for how long, and who sees it"),
-    BotCommand("stop", "Leave the queue or end the conversation"),
-    BotCommand("forget", "Delete everything kept about you"),
-]
+
+def person_commands(lang: str) -> list[BotCommand]:
+    """The person's command menu in a language (Telegram shows the one matching the app's language)."""
+    return [BotCommand(name, translate(lang, description)) for name, description in texts.PERSON_COMMANDS]
+
+
 STAFF_COMMANDS = [
     BotCommand("next", "Take the most urgent person waiting"),
     BotCommand("end", "End this conversation (inside its topic)"),
@@ -141,7 +143,11 @@ class TelegramAdapter:
     async def _publish_commands(self) -> None:
         """Best effort: a missing command menu is cosmetic, not a reason to stop the bridge."""
         try:
-            await self.bot.set_my_commands(PERSON_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+            people = BotCommandScopeAllPrivateChats()
+            await self.bot.set_my_commands(person_commands(SOURCE), scope=people)  # anyone whose language we lack
+            for lang in LANGUAGES:
+                if lang != SOURCE:
+                    await self.bot.set_my_commands(person_commands(lang), scope=people, language_code=lang)
             await self.bot.set_my_commands(STAFF_COMMANDS, scope=BotCommandScopeChat(int(self.options.chats.volunteer)))
         except (TelegramError, ValueError) as exc:
             log.warning("could not publish the command menus: %s", type(exc).__name__)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from routing import texts
 from routing.codec import MalformedEntry, decode_inbound
+from routing.i18n import primary as negotiate_primary
 from routing.intake import DEFAULT_MATCH_WAIT, Candidate, first_fit, pick_for
 from routing.live_roster import LiveRoster
 from routing.model import Audience, Button, ConversationId, InboundMessage, Origin, Priority, VolunteerId
@@ -44,7 +45,9 @@ class Assignments:
         *,
         automatic: bool = False,
         match_wait: float = DEFAULT_MATCH_WAIT,
+        screened: frozenset[str] = frozenset(),
     ) -> None:
+        """`screened`: the languages the risk detector has phrases for (empty: not known, nothing is marked)."""
         self._voice = voice
         self._store = conversations
         self._writer = writer
@@ -53,6 +56,7 @@ class Assignments:
         self._duty = duty
         self._automatic = automatic
         self._match_wait = match_wait
+        self._screened = screened
 
     async def take(
         self,
@@ -114,6 +118,9 @@ class Assignments:
             platform=conversation.platform.value.capitalize(), language=conversation.language or "not given",
             topic=conversation.topic or "not chosen",
         )  # fmt: skip
+        language = negotiate_primary(conversation.language)
+        if self._screened and language and language not in self._screened:
+            header += "\n" + texts.RISK_SCREENING_LIMITED.format(language=language)
         # The hand-over opens the volunteer's topic: it goes with the person's own messages (PERSON), ahead of
         # notices, else a busy staff group (Telegram: ~20 sends a minute) keeps a taken person waiting unseen.
         self._voice.in_thread(conversation, header, out, priority=Priority.PERSON)
@@ -126,7 +133,7 @@ class Assignments:
         out.add(self._voice.platform, Audience.STAFF_THREAD, texts.TAKEN.format(pseudonym=conversation.pseudonym),
                 conversation=conversation.id, pseudonym=conversation.pseudonym, priority=Priority.PERSON,
                 buttons=buttons)  # fmt: skip
-        self._voice.to_person(conversation, texts.CONNECTED, out=out)
+        self._voice.say_to_person(conversation, texts.CONNECTED, out=out)
         taken_card = texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name)
         self._voice.card(conversation, taken_card, out)
         out.then(lambda: self._finish_handover(conversation, [entry for entry, _raw in kept]))
@@ -206,7 +213,7 @@ class Assignments:
     async def _back_in_queue(self, conversation: Conversation, holder: VolunteerId, by: str, out: Outbox) -> None:
         """The person is told, their card can be taken again, and (when automatic) someone other than `holder`,
         who just handed them back, is given the next person."""
-        self._voice.to_person(conversation, texts.VOLUNTEER_LEFT, out=out)
+        self._voice.say_to_person(conversation, texts.VOLUNTEER_LEFT, out=out)
         waiting = await self._store.get(conversation.id)
         if waiting is not None:
             self.queue_card(waiting, out)

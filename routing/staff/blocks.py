@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 
 from routing import texts
+from routing.i18n import moment
 from routing.model import ConversationId, InboundMessage, RiskTier
 from routing.outbox import Outbox
 from routing.roster import StaffMember
@@ -58,8 +59,8 @@ class Blocks:
         until = time.time() + seconds
         await self._blocks.add(Block(person, conversation.pseudonym, conversation.id, until, member.id, reason))
         await self._store.close(conversation.id)
-        when = datetime.fromtimestamp(until, UTC).strftime("%d %b %H:%M")
-        self._voice.to_person(conversation, texts.BLOCKED_PERSON.format(until=when), out=out)
+        when = moment(conversation.language, datetime.fromtimestamp(until, UTC), "d MMM HH:mm")
+        self._voice.say_to_person(conversation, texts.BLOCKED_PERSON, until=when, out=out)
         note = texts.BLOCKED_NOTE.format(
             name=member.name, pseudonym=conversation.pseudonym, duration=words[0], reason=reason
         )

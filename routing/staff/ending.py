@@ -61,10 +61,10 @@ class Endings:
             if word == "confirm":
                 await self._writer.audit("ended_before_acknowledgement", conversation=conversation.id, by=member.id)
         await self._store.close(conversation.id)
-        self._voice.to_person(conversation, texts.ENDED_BY_VOLUNTEER, out=out)
+        self._voice.say_to_person(conversation, texts.ENDED_BY_VOLUNTEER, out=out)
         question = texts.FEEDBACK_QUESTION_CARE if high else texts.FEEDBACK_QUESTION
-        self._voice.to_person(conversation, question, buttons=feedback_buttons(conversation.id if high else None),
-                              priority=Priority.BACKGROUND, out=out)  # fmt: skip
+        buttons = feedback_buttons(conversation.id if high else None, conversation.language)
+        self._voice.say_to_person(conversation, question, buttons=buttons, priority=Priority.BACKGROUND, out=out)
         self._voice.in_thread(conversation, texts.CLOSED_NOTE.format(who=member.name), out)
         self._voice.close_thread(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by=member.id)
@@ -78,7 +78,7 @@ class Endings:
         """The person has not written for `hours`: the conversation ends kindly, the door left open."""
         if not await self._store.close(conversation.id):
             return
-        self._voice.to_person(conversation, texts.SILENCE_CLOSED, out=out)
+        self._voice.say_to_person(conversation, texts.SILENCE_CLOSED, out=out)
         self._voice.in_thread(conversation, texts.SILENCE_CLOSED_NOTE.format(hours=f"{hours:g}"), out)
         self._voice.close_thread(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="silence")

@@ -150,7 +150,7 @@ class Supervision:
             await self._store.transfer(conversation.id, conversation.volunteer, member.id, OVERRIDE_CAPACITY)
             self._voice.in_thread(conversation, texts.TAKEN_OVER.format(name=member.name), out)
             await self._endings.after_ending(conversation, out)  # the volunteer's part ended: their cool-down
-        self._voice.to_person(conversation, texts.PROFESSIONAL_JOINED, priority=Priority.URGENT, out=out)
+        self._voice.say_to_person(conversation, texts.PROFESSIONAL_JOINED, priority=Priority.URGENT, out=out)
         await self._writer.audit("taken_over", conversation=conversation.id, by=member.id)
 
 

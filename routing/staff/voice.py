@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from routing import texts
 from routing.model import (
     Attachment,
     Audience,
@@ -44,6 +45,20 @@ class StaffVoice:
             conversation.platform, Audience.SEEKER, text, chat=conversation.chat, conversation=conversation.id,
             attachments=attachments, source_platform=source_platform, buttons=buttons, priority=priority,
         )  # fmt: skip
+
+    def say_to_person(
+        self,
+        conversation: Conversation,
+        text: str,
+        *,
+        out: Outbox,
+        priority: Priority = Priority.PERSON,
+        buttons: tuple[Button, ...] = (),
+        **params: object,
+    ) -> None:
+        """Say one of the service's texts (routing/texts.py) to the person, in their language."""
+        said = texts.say(conversation.language, text, **params)
+        self.to_person(conversation, said, out=out, priority=priority, buttons=buttons)
 
     def in_thread(
         self,

@@ -145,6 +145,7 @@ class ConversationStore:
                 keys.QUEUE,
                 keys.person_conversations(person_key),
                 keys.reconnect(person_key),
+                keys.person_language(person_key),
             ],
             args=[
                 keys.CONVERSATION_PREFIX,
@@ -202,6 +203,26 @@ class ConversationStore:
         """The opaque key of the person a conversation is with (never a raw id)."""
         person = await self._redis.hget(keys.conversation(conv), "person")
         return text(person) if person is not None else None
+
+    async def person_language(self, person_key: str) -> str | None:
+        """The language the person chose, if they did (within retention)."""
+        value = await self._redis.get(keys.person_language(person_key))
+        return text(value) if value is not None else None
+
+    async def choose_language(self, person_key: str, lang: str, conv: ConversationId | None) -> None:
+        """Remember the person's language for this and later conversations (until retention ends)."""
+        await self._redis.set(keys.person_language(person_key), lang, ex=int(self._retention))
+        if conv is not None:
+            await self._redis.hset(keys.conversation(conv), "lang", lang)
+
+    async def person_country(self, person_key: str) -> str | None:
+        """The country the person said they are in ("" when they skipped the question), if asked."""
+        value = await self._redis.get(keys.person_country(person_key))
+        return text(value) if value is not None else None
+
+    async def choose_country(self, person_key: str, code: str) -> None:
+        """Remember the person's country ("" = they would rather not say) until retention ends."""
+        await self._redis.set(keys.person_country(person_key), code, ex=int(self._retention))
 
     async def open_conversation_of(self, person_key: str) -> ConversationId | None:
         """The person's open conversation id, without creating one."""

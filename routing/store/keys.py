@@ -43,6 +43,18 @@ def person(person_key: str) -> str:
     return f"{PREFIX}person:{person_key}"
 
 
+def person_language(person_key: str) -> str:
+    """The language a person chose (/language or the intake button), kept across their conversations within
+    retention; erased by /forget."""
+    return f"{PREFIX}person:{person_key}:lang"
+
+
+def person_country(person_key: str) -> str:
+    """The country a person said they are in (the intake question), for their crisis lines and local times;
+    kept within retention, erased by /forget."""
+    return f"{PREFIX}person:{person_key}:country"
+
+
 def reconnect(person_key: str) -> str:
     """A person who felt worse after a hard conversation: the tier their next conversation starts at."""
     return f"{PREFIX}reconnect:{person_key}"

@@ -26,7 +26,8 @@ return {'ok', id, count}
 
 # Open (or find) a person's conversation and queue it; optionally add a message to its recent-message window
 # (the risk detector's context) in the same round trip.
-# KEYS: person map, conversation sequence, queue, person's conversation set, person's reconnect offer.
+# KEYS: person map, conversation sequence, queue, person's conversation set, person's reconnect offer, person's
+# chosen language.
 # ARGV: conversation key prefix, now, platform, chat, pseudonym, person key, initial score, retention s,
 #       language, encrypted message for the recent window ("" = none), window size.
 # Returns {conversation id, 1 if created else 0, state, the conversation hash as a flat field/value list,
@@ -54,9 +55,10 @@ if existing then
 end
 local n = redis.call('INCR', KEYS[2])
 local conv = 'c-' .. n
+local lang = redis.call('GET', KEYS[6]) or ARGV[9]  -- the language they chose beats their app's
 redis.call('HSET', ARGV[1] .. conv, 'state', 'waiting', 'platform', ARGV[3], 'chat', ARGV[4],
   'pseudonym', ARGV[5], 'person', ARGV[6], 'tier', 0, 'created_at', ARGV[2], 'arrival', ARGV[2],
-  'lang', ARGV[9], 'person_said_at', ARGV[2])
+  'lang', lang, 'person_said_at', ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[7], conv)
 redis.call('SET', KEYS[1], conv, 'EX', tonumber(ARGV[8]))
 redis.call('SADD', KEYS[4], conv)

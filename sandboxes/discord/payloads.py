@@ -350,7 +350,7 @@ class PayloadBuilder:
             "channel_id": str(channel.id),
             "token": record.token,
             "version": 1,
-            "locale": "en-US",
+            "locale": self._state.locales.get(record.user_id, "en-US"),
             "app_permissions": str(int(self._state.permissions(record.application_id, channel))),
             "entitlements": [],
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,

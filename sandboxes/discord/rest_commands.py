@@ -44,6 +44,13 @@ def _command_from(
         raise errors.invalid_form("name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
     if kind == CHAT_INPUT and not 1 <= len(description) <= 100:
         raise errors.invalid_form("description", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+    localized = body.get("description_localizations") or {}
+    if not isinstance(localized, dict) or not all(
+        isinstance(v, str) and 1 <= len(v) <= 100 for v in localized.values()
+    ):
+        raise errors.invalid_form(
+            "description_localizations", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+        )
     options = body.get("options") or []
     if not isinstance(options, list):
         raise errors.invalid_form("options", "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType.")

@@ -43,6 +43,7 @@ from sandboxes.discord.model import (
     Guild,
     Intent,
     InteractionRecord,
+    JsonObject,
     Member,
     Message,
     Permission,
@@ -51,6 +52,7 @@ from sandboxes.discord.model import (
     Upload,
     User,
 )
+from sandboxes.discord.payloads import command_payload
 from sandboxes.discord.people import PeopleActions
 from sandboxes.discord.rest import account_routes, rest_middleware
 from sandboxes.discord.rest_channels import channel_routes
@@ -176,9 +178,9 @@ class DiscordSandbox:
         """
         self._world.set_privileged_intents(bot or self.bot, intents)
 
-    def create_user(self, name: str, *, dms_open: bool = True) -> User:
-        """Creates a person."""
-        return self._world.create_user(name, dms_open=dms_open)
+    def create_user(self, name: str, *, dms_open: bool = True, locale: str = "en-US") -> User:
+        """Creates a person; `locale` is their Discord client's language, sent with each interaction."""
+        return self._world.create_user(name, dms_open=dms_open, locale=locale)
 
     def close_dms(self, user: User) -> None:
         """The user no longer accepts DMs: the bot's sends get 403 50007."""
@@ -317,6 +319,11 @@ class DiscordSandbox:
     def dm_channel(self, user: User, bot: BotAccount | None = None) -> Channel | None:
         """The DM channel between the user and the bot, if one exists."""
         return self._core.state.find_dm((bot or self.bot).id, user.id)
+
+    def commands(self, guild: Guild | None = None, *, bot: BotAccount | None = None) -> list[JsonObject]:
+        """The application commands a bot registered, global or for one guild, as Discord would list them."""
+        records = self._core.state.commands_of((bot or self.bot).application_id, guild.id if guild else None)
+        return [command_payload(c) for c in records]
 
     def threads(self, channel: Channel) -> list[Channel]:
         """Threads under a channel, oldest first."""

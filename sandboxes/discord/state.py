@@ -52,6 +52,7 @@ class SandboxState:
         self._interaction_tokens: dict[str, Snowflake] = {}
         self.commands: dict[Snowflake, CommandRecord] = {}
         self.dms_closed: set[Snowflake] = set()
+        self.locales: dict[Snowflake, str] = {}  # each person's client language (default en-US)
         self._dm_index: dict[tuple[Snowflake, Snowflake], Snowflake] = {}
         self._tokens: dict[str, Snowflake] = {}
 

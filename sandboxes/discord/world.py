@@ -35,9 +35,10 @@ class WorldBuilder:
         """Switches the application's privileged intents, as its developer portal page does."""
         bot.portal.privileged_intents = Intent(intents & PRIVILEGED_INTENTS)
 
-    def create_user(self, name: str, *, dms_open: bool = True) -> User:
-        """Creates a person's account."""
+    def create_user(self, name: str, *, dms_open: bool = True, locale: str = "en-US") -> User:
+        """Creates a person's account; `locale`: their Discord client's language (sent with interactions)."""
         user = self._core.state.add_user(name)
+        self._core.state.locales[user.id] = locale
         self.set_dms_open(user, dms_open)
         return user
 

@@ -1,0 +1,85 @@
+"""The message catalogues: every person-facing text translated into every language, placeholders intact."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+
+from routing import texts
+from routing.i18n import LANGUAGES, SOURCE, negotiate
+from routing.i18n.catalogue import LOCALES, catalogue_path
+
+TEXTS = Path(texts.__file__)
+TRANSLATED = [lang for lang in LANGUAGES if lang != SOURCE]
+_PLACEHOLDER = re.compile(r"\{(\w+)")
+
+
+def marked() -> set[str]:
+    """Every text routing/texts.py marks for translation (as Babel's extractor, `./dev catalogues`, sees them)."""
+    found = extract_from_file("python", str(TEXTS), keywords={"N_": None, "NP_": (1, 2)})
+    return {m[1] if isinstance(m[1], str) else m[1][0] for m in found}
+
+
+def catalogue(lang: str) -> Catalog:
+    with catalogue_path(lang).open("rb") as f:
+        return read_po(f, locale=lang)
+
+
+def test_the_template_is_up_to_date_with_the_texts() -> None:
+    with (LOCALES / "peerbridge.pot").open("rb") as f:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    assert template == marked(), "run ./dev catalogues: the template does not match routing/texts.py"
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_text_is_translated_with_its_placeholders(lang: str) -> None:
+    messages = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalogue(lang) if m.id}
+    missing = marked() - set(messages)
+    assert not missing, f"{lang}: not in the catalogue (run ./dev catalogues and translate): {sorted(missing)[:3]}"
+    for msgid, message in messages.items():
+        assert msgid in marked(), f"{lang}: an obsolete text is still in the catalogue: {msgid[:60]!r}"
+        assert not message.fuzzy, f"{lang}: marked fuzzy (check and unmark): {msgid[:60]!r}"
+        forms = [message.string] if isinstance(message.string, str) else list(message.string)
+        assert forms and all(forms), f"{lang}: untranslated: {msgid[:60]!r}"
+        source = message.id if isinstance(message.id, str) else message.id[1]
+        for form in forms:
+            assert set(_PLACEHOLDER.findall(form)) == set(_PLACEHOLDER.findall(source)), (
+                f"{lang}: placeholders differ in {form[:60]!r}"
+            )
+            try:
+                form.format_map(_Anything())  # braces that str.format can read
+            except (ValueError, IndexError) as exc:
+                pytest.fail(f"{lang}: {form[:60]!r} cannot be filled in: {exc}")
+
+
+class _Anything(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+def test_a_person_reads_their_language_with_its_own_emergency_paragraph() -> None:
+    queued = texts.say("es-MX", texts.QUEUED, position=2)
+    assert "2" in queued and texts.translate("es", texts.EMERGENCY) in queued
+    assert queued != texts.say("en", texts.QUEUED, position=2)
+    assert texts.say("pt-BR", texts.WELCOME, retention=30) == texts.say("pt", texts.WELCOME, retention=30)
+    assert texts.say("de", texts.QUEUED, position=2) == texts.say(None, texts.QUEUED, position=2)  # English
+
+
+def test_counts_follow_each_languages_plural_rules() -> None:
+    assert texts.count("en", texts.CONVERSATIONS, 1) == "1 conversation"
+    assert texts.count("en", texts.CONVERSATIONS, 0) == "0 conversations"
+    french_zero, french_one, french_two = (texts.count("fr", texts.CONVERSATIONS, n) for n in (0, 1, 2))
+    assert french_zero.removeprefix("0 ") == french_one.removeprefix("1 ")  # French: "0 conversation", singular
+    assert french_two.removeprefix("2 ") != french_one.removeprefix("1 ")
+    spanish_zero, spanish_one = texts.count("es", texts.CONVERSATIONS, 0), texts.count("es", texts.CONVERSATIONS, 1)
+    assert spanish_zero.removeprefix("0 ") != spanish_one.removeprefix("1 ")  # Spanish: "0 conversaciones"
+
+
+@pytest.mark.parametrize(("tag", "lang"), [("es-MX", "es"), ("pt_BR", "pt"), ("FR", "fr"), ("de", "en"), (None, "en")])
+def test_a_language_tag_finds_its_catalogue(tag: str | None, lang: str) -> None:
+    assert negotiate(tag) == lang
