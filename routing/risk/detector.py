@@ -26,12 +26,13 @@ from routing.risk import patterns
 from routing.risk.assessment import NO_RISK, Assessment, PhraseMatch
 from routing.risk.matcher import Entry, Hit, PhraseMatcher
 from routing.risk.model import CONTEXT_MESSAGES as MODEL_CONTEXT
-from routing.risk.model import RiskModel, context_features, own_features
+from routing.risk.model import QUESTION, RiskModel, context_features, own_features
 from routing.risk.normalise import BOUNDARY, Normaliser
 from routing.risk.phrases import Cue, CueKind, Phrase, PhraseFile, PhraseFileError, load_phrase_file
 from routing.risk.rules import ContextRisk, CueMap, combine, context_risk, judge, ready_after_risk, time_follow_up
 from routing.risk.slang import PAIRS, SLANG
 
+QUESTION_FEATURE = frozenset({QUESTION})
 WINDOW_TAIL = 8  # tokens of the previous message joined to the new one
 FOLLOW_UP_TOKENS = 4  # a new message this short giving a time ("tonight") completes the previous one
 CONTEXT_MESSAGES = 10  # earlier messages consulted for "risk earlier in the conversation"
@@ -64,7 +65,10 @@ class RiskDetector:
         self._normaliser = Normaliser(slang, pairs, self._matcher.vocabulary)
         # One cache for new messages and context: a person's next message finds its predecessor analysed.
         self._analysis = functools.lru_cache(maxsize=8192)(self._normaliser.analyse)
-        self._features = functools.lru_cache(maxsize=8192)(self._message_features)
+        # Per message text: its own words' features, and what it gives the next message (cached: a person's
+        # next message finds its predecessor's ready).
+        self._own = functools.lru_cache(maxsize=8192)(lambda text: own_features(self.tokens(text), False))
+        self._as_context = functools.lru_cache(maxsize=8192)(self._context_of)
         self.model = model
 
     @classmethod
@@ -97,20 +101,20 @@ class RiskDetector:
         rules = self._rules(text, context)
         if self.model is None or rules.tier >= RiskTier.HIGH:
             return rules  # the model's highest tier is high: it cannot add to a high or imminent verdict
-        feats = self._features(text)[0].union(*(self._features(c)[1] for c in context[-MODEL_CONTEXT:]))
+        feats = self._own(text).union(*(self._as_context(c) for c in context[-MODEL_CONTEXT:]))
+        if "?" in text:
+            feats |= QUESTION_FEATURE
         tier = self.model.verdict(feats).tier
         if tier <= rules.tier:
             return rules
         match = PhraseMatch(f"model.{tier.label}", tier, self.model.category(feats), "model")
         return Assessment(tier, match.category, (match, *rules.matches))
 
-    def _message_features(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
-        """The model's features of a message as the newest one, and as context for the next: its words if they
-        read as risk on their own, else nothing (a harmless earlier message does not colour the next)."""
+    def _context_of(self, text: str) -> frozenset[str]:
+        """What an earlier message gives the next one: its words if they read as risk on their own, else
+        nothing (a harmless earlier message does not colour the next)."""
         assert self.model is not None
-        tokens = self.tokens(text)
-        risky = self.model.risky_alone(own_features(tokens, False))
-        return own_features(tokens, "?" in text), context_features(tokens) if risky else frozenset()
+        return context_features(self.tokens(text)) if self.model.risky_alone(self._own(text)) else frozenset()
 
     def _rules(self, text: str, context: Sequence[str]) -> Assessment:
         tail, tail_breaks = self._tail(context[-1]) if context else ((), frozenset[int]())
