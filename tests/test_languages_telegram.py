@@ -15,6 +15,7 @@ from telegram import Bot, BotCommandScopeAllPrivateChats
 from bot import shipped
 from bot.embedded_redis import EmbeddedRedis
 from bot.services import load_resources
+from bot.settings import Settings
 from routing import texts
 from sandboxes.telegram import Chat, Message, TelegramSandbox, User
 from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
@@ -28,6 +29,13 @@ async def staff(
     sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis
 ) -> AsyncIterator[tuple[User, Chat]]:
     """A running bridge with one volunteer in the volunteers' forum group: (the volunteer, the group)."""
+    volunteer, staff, settings = await _set_up(sandbox, tmp_path, redis_server)
+    async with running_bridge(settings):
+        yield volunteer, staff
+
+
+async def _set_up(sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis) -> tuple[User, Chat, Settings]:
+    """An empty Redis, a volunteer in the volunteers' forum group and the on-call group, the bridge's settings."""
     from routing.store.connection import RedisOptions, connect
 
     client = connect(RedisOptions(url=redis_server.url))
@@ -36,8 +44,7 @@ async def staff(
     volunteer = sandbox.create_user("Vee")
     staff = sandbox.create_forum_group("Volunteers", members=[volunteer])
     alerts = sandbox.create_group("On call", members=[volunteer])
-    async with running_bridge(telegram_bridge_settings(tmp_path, redis_server.url, sandbox, staff.id, alerts.id)):
-        yield volunteer, staff
+    return volunteer, staff, telegram_bridge_settings(tmp_path, redis_server.url, sandbox, staff.id, alerts.id)
 
 
 async def test_a_spanish_speaker_from_mexico_reads_every_text_in_spanish(
@@ -109,21 +116,14 @@ async def test_the_command_menu_is_published_in_each_language(bot: Bot, staff: t
 async def test_a_french_person_out_of_hours_reads_when_volunteers_are_back_in_french_time(
     sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis
 ) -> None:
-    from routing.store.connection import RedisOptions, connect
-
-    client = connect(RedisOptions(url=redis_server.url))
-    await client.flushall()
-    await client.aclose()
-    volunteer = sandbox.create_user("Vee")
-    staff = sandbox.create_forum_group("Volunteers", members=[volunteer])
-    alerts = sandbox.create_group("On call", members=[volunteer])
+    volunteer, _staff, settings = await _set_up(sandbox, tmp_path, redis_server)
     opens = (datetime.now(UTC) + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
     (tmp_path / "rota.toml").write_text(  # the only shift is the day after tomorrow: closed now
         f'timezone = "UTC"\n[[staff]]\nid = "vee"\nname = "Vee"\ntelegram = {volunteer.id}\n'
         f'[[shift]]\nvolunteer = "vee"\nday = "{opens.strftime("%a").lower()}"\ntime = "09:00-10:00"\n'
     )
     person = sandbox.create_user("Camille", language_code="fr-FR")
-    async with running_bridge(telegram_bridge_settings(tmp_path, redis_server.url, sandbox, staff.id, alerts.id)):
+    async with running_bridge(settings):  # the rota file is read at the first start
         sandbox.send_user_message(person, "bonsoir, il y a quelqu'un ?")
         closed = texts.say("fr", texts.OUT_OF_HOURS, next_open="")[:40]
         reply = await sandbox.wait_for(lambda m: m.chat_id == person.id and closed in m.body, timeout=8)
