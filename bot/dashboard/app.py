@@ -30,6 +30,7 @@ class Dashboard:
     links: SignInLinks
     acknowledge: Acknowledge
     practice: PracticeBoard | None = None  # None: practice sessions are not offered
+    screened: tuple[str, ...] = ()  # the languages the risk detector has phrases for (the Charts page says)
 
 
 def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardViews) -> None:
@@ -38,7 +39,7 @@ def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardVi
     app.router.add_routes(signin_routes(dashboard.links, sessions))
     app.router.add_routes(live_routes(views, dashboard.acknowledge))
     app.router.add_routes(rota_routes(RotaStore(dashboard.redis)))
-    app.router.add_routes(chart_routes(dashboard.redis))
+    app.router.add_routes(chart_routes(dashboard.redis, dashboard.screened))
     app.router.add_routes(volunteer_routes(dashboard.redis, views))
     app.router.add_routes(training_routes(dashboard.practice))
     app.router.add_static("/dashboard/static/", STATIC, show_index=False)

@@ -14,10 +14,12 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 from aiohttp import web
+from babel import Locale
 from redis.asyncio import Redis
 
 from bot.dashboard.auth import session_of
 from bot.dashboard.html import duration, esc, page, security_headers
+from routing.i18n import LANGUAGES
 from routing.model import RiskTier
 from routing.store.risk_labels import RiskLabels
 from routing.store.views import AuditEvent, audit_since
@@ -210,13 +212,35 @@ def render_charts(series: WeekSeries, now: float) -> str:
     return _render(chart_page(series, now))
 
 
-def chart_routes(redis: Redis) -> list[web.RouteDef]:
+def coverage_section(screened: tuple[str, ...]) -> str:
+    """Which languages risk screening reads, and where people are served with screening limited."""
+    if not screened:
+        return ""
+    limited = [lang for lang in LANGUAGES if lang not in screened]
+    served = (
+        f" People are also served in {_names(limited)}: there, screening is limited and volunteers are told."
+        if limited
+        else ""
+    )
+    return (
+        '<section><h2>Risk screening</h2><p id="risk-coverage">'
+        f"Reads messages in {_names(list(screened))}.{served}</p></section>"
+    )
+
+
+def _names(codes: list[str]) -> str:
+    """Language names in the staff's language (English), e.g. "English, Spanish"."""
+    return esc(", ".join(Locale.parse(code).get_display_name("en") or code for code in codes))
+
+
+def chart_routes(redis: Redis, screened: tuple[str, ...] = ()) -> list[web.RouteDef]:
     async def state() -> ChartPage:
         now = time.time()
         return chart_page(week_series(await audit_since(redis, now - DAYS * DAY), now), now)
 
     async def show(request: web.Request) -> web.Response:
-        body = _render(await state()) + labels_section(await RiskLabels(redis).totals(30))
+        labels = labels_section(await RiskLabels(redis).totals(30))
+        body = _render(await state()) + labels + coverage_section(screened)
         return page("Last 7 days", body, csrf=session_of(request).csrf, scripts=["charts.js"])
 
     async def api(_request: web.Request) -> web.Response:

@@ -46,7 +46,10 @@ def signin_links(settings: Settings, redis: Redis) -> SignInLinks:
 
 def build_dashboard(settings: Settings, services: Services) -> Dashboard:
     links = signin_links(settings, services.redis)
-    return Dashboard(services.redis, links, _acknowledger(settings, services), _practice(settings, services))
+    return Dashboard(
+        services.redis, links, _acknowledger(settings, services), _practice(settings, services),
+        screened=services.detector.languages,
+    )  # fmt: skip
 
 
 def _practice(settings: Settings, services: Services) -> PracticeBoard:
