@@ -95,6 +95,10 @@ async def test_two_routers_share_the_work_and_a_killed_one_is_reclaimed(tmp_path
     routers = {n: start_bridge(cfg, name=n, role="router") for n in ("router-a", "router-b")}
     try:
         await until_polling(box)
+        deadline = time.monotonic() + 20  # each router loads its detector first: wait until both read the stream
+        while set(await _consumers(redis)) != {"router-a", "router-b"}:
+            assert time.monotonic() < deadline, "both routers should have joined the group"
+            await asyncio.sleep(0.05)
         sent = await inject(box, people, rate=200, duration=len(people) / 200)  # everyone says something first
         await wait_for_all_kept(redis, sent, within=15)
         assert set(await _consumers(redis)) == {"router-a", "router-b"}  # both routers are reading
