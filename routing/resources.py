@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from routing import texts
+from routing.i18n import primary
 
 INTERNATIONAL = "international"
 HOW = {"call": texts.HOW_CALL, "text": texts.HOW_TEXT, "call_or_text": texts.HOW_CALL_OR_TEXT}
@@ -68,8 +69,8 @@ class CrisisResources:
 
     def codes_for(self, lang: str | None) -> tuple[str, ...]:
         """The countries to offer a person writing in `lang` (their language's countries first, sorted)."""
-        primary = (lang or "").replace("_", "-").split("-")[0].casefold()
-        return tuple(sorted(code for code, c in self.countries.items() if primary in c.languages))
+        subtag = primary(lang)
+        return tuple(sorted(code for code, c in self.countries.items() if subtag in c.languages))
 
     def country_of(self, chosen: str | None, tag: str | None) -> Country | None:
         """The person's country: the one they chose, else their language tag's region ("es-MX"), else none."""

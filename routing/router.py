@@ -456,13 +456,14 @@ class Router:
         `calm`: their first words were high risk and they already have one calm message (resources, someone
         is coming): no second emergency list, no queue number, no topic picker."""
         lang = negotiate(conversation.language or message.language)
-        country = await self._country(message, conversation)
+        chosen = await self._store.person_country(self._pseudonyms.key(message.platform, message.sender))
         if calm:
             await self._writer.audit("queued", conversation=conversation.id)
-            await self._ask_country(message, conversation, lang, out)
+            self._ask_country(message, conversation, chosen, lang, out)
             return
         closed = await self._duty.out_of_hours() if self._duty else None
         if closed is not None:
+            country = self._resources.country_of(chosen, message.language or conversation.language)
             zone = country.zone if country else None
             opens = closed.next_open
             when = texts.say(lang, texts.OUT_OF_HOURS_NEXT, when=_when(lang, opens, zone)) if opens else ""
@@ -484,19 +485,21 @@ class Router:
             text = f"{text}\n\n{texts.say(lang, texts.LANGUAGE_CHOOSE)}"
         out.add(message.platform, Audience.SEEKER, text, chat=message.chat, conversation=conversation.id,
                 buttons=buttons, priority=Priority.PERSON)  # fmt: skip
-        await self._ask_country(message, conversation, lang, out)
+        self._ask_country(message, conversation, chosen, lang, out)
 
     async def _country(self, message: InboundMessage, conversation: Conversation) -> Country | None:
         """The person's country: the one they chose at intake, else their language tag's region ("es-MX")."""
         chosen = await self._store.person_country(self._pseudonyms.key(message.platform, message.sender))
         return self._resources.country_of(chosen, message.language or conversation.language)
 
-    async def _ask_country(self, message: InboundMessage, conversation: Conversation, lang: str, out: Outbox) -> None:
+    def _ask_country(
+        self, message: InboundMessage, conversation: Conversation, chosen: str | None, lang: str, out: Outbox
+    ) -> None:
         """Once (skippable): which country they are in, so crisis lines and times can be theirs. Not asked when
-        their app told us (a region in the language tag), nor when we have no country file for their language."""
-        person_key = self._pseudonyms.key(message.platform, message.sender)
-        if await self._store.person_country(person_key) is not None:
-            return  # answered or skipped before
+        they answered or skipped before (`chosen` is not None), when their app told us (a region in the
+        language tag), nor when we have no country file for their language."""
+        if chosen is not None:
+            return
         if self._resources.country_of(None, message.language or conversation.language) is not None:
             return
         codes = sorted(self._resources.codes_for(lang), key=lambda code: _sort_key(country_name(code, lang)))

@@ -42,11 +42,8 @@ def NP_(singular: str, plural: str) -> tuple[str, str]:
 def negotiate(tag: str | None) -> str:
     """The catalogue for a language tag ("es-MX", "pt_BR", "FR"): its primary subtag if we have it, else
     English."""
-    if tag:
-        primary = tag.replace("_", "-").split("-")[0].casefold()
-        if primary in LANGUAGES:
-            return primary
-    return SOURCE
+    subtag = primary(tag)
+    return subtag if subtag in LANGUAGES else SOURCE
 
 
 def primary(tag: str | None) -> str | None:
