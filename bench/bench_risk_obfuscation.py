@@ -1,6 +1,6 @@
 """How much of the detector's finding survives obfuscation, on the latest unseen round (issue 20's target: 95 %).
 
-Run: `python bench/bench_risk_obfuscation.py [--no-model] [FILE …]` (default: tests/data/unseen/round4/*.jsonl).
+Run: `python bench/bench_risk_obfuscation.py [--no-model] [FILE …]` (default: the newest round in tests/data/unseen/).
 Of the risk lines the detector flags (elevated or more) as written, the share still flagged after each
 transformation people use to dodge filters (the same ones tests/test_risk_metamorphic.py applies to every
 phrase-file example): leetspeak, Cyrillic look-alikes, zero-width characters, fullwidth letters, elongated
@@ -28,7 +28,8 @@ def main() -> None:
     parser.add_argument("file", nargs="*", type=Path)
     parser.add_argument("--no-model", action="store_true", help="the phrase rules alone, without the risk model")
     args = parser.parse_args()
-    files = args.file or sorted((ROOT / "tests" / "data" / "unseen").glob("round4/*.jsonl"))
+    rounds = sorted((ROOT / "tests" / "data" / "unseen").glob("round*"), key=lambda p: int(p.name[5:]))
+    files = args.file or sorted(rounds[-1].glob("*.jsonl"))
     detector = RiskDetector.from_directory(shipped.RISK_PHRASES, None if args.no_model else shipped.RISK_MODEL)
     print(f"model {'off' if args.no_model else 'on'}; share of flagged risk lines still flagged after each change")
     print(f"{'file':<34} {'flagged':>7} " + " ".join(f"{t.__name__:>14}" for t in TRANSFORMS))

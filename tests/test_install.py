@@ -96,7 +96,8 @@ def test_the_wheel_runs_its_own_code_and_data(installed: Installed, empty_folder
     assert result.returncode == 0, result.stderr
     where, phrase_files, countries, portuguese = result.stdout.splitlines()
     assert Path(where).is_relative_to(installed.venv)  # the installed package, not the checkout
-    assert phrase_files.split() == ["en.toml", "es.toml", "model.tsv"]  # the phrase files and the risk model
+    # the phrase files and the risk model
+    assert phrase_files.split() == ["en.toml", "es.toml", "fr.toml", "model.tsv", "pt.toml"]
     assert int(countries) >= 16  # the crisis lines of every country, and the international file
     assert portuguese == "A partir de agora, vamos escrever em português."  # the catalogues ship with the code
 

@@ -133,4 +133,4 @@ def test_empty_or_unset_paths_are_the_shipped_files_and_env_paths_are_from_the_c
     assert s.training.scenarios_dir == shipped.TRAINING_SCENARIOS
     assert s.storage.dir == Path("data")
     assert s.rota.file == Path("here/rota.toml")
-    assert sorted(p.name for p in shipped.RISK_PHRASES.glob("*.toml")) == ["en.toml", "es.toml"]
+    assert sorted(p.name for p in shipped.RISK_PHRASES.glob("*.toml")) == ["en.toml", "es.toml", "fr.toml", "pt.toml"]
