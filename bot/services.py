@@ -13,6 +13,7 @@ from bot import keys_at_rest
 from bot.embedded_redis import AlreadyRunning, EmbeddedRedis
 from bot.settings import Settings
 from routing.escalation import EscalationPolicy
+from routing.i18n import use_staff_language
 from routing.model import Role
 from routing.pseudonyms import Pseudonymiser
 from routing.resources import CrisisResources, ResourceFileError, parse_resources
@@ -111,6 +112,7 @@ def escalation_policy(settings: Settings, roster: Roster) -> EscalationPolicy:
 def start_services(settings: Settings) -> Services:
     """Load every file the bridge needs, then open Redis (embedded if no external one is configured)."""
     storage = settings.storage.dir
+    use_staff_language(settings.staff.language)  # one language for every staff text this process writes
     # Everything that can fail on bad files is loaded before a redis-server is started.
     sec = settings.security
     pseudonyms = Pseudonymiser(keys_at_rest.pseudonym_secret(sec.pseudonym_secret, storage))

@@ -116,6 +116,9 @@ class StaffSettings(_Section):
     # "private" (Telegram): each volunteer reads and answers their people in their own private chat with the
     # bot, past the ~20 messages a minute a bot may send into one group; the forum keeps a copy as the record.
     workspace: Workspace = Workspace.TOPICS
+    # The organisation's language: every text the bot writes to staff (alerts, notes, buttons, command menus).
+    # People are written to in their own language whatever this is.
+    language: Literal["en", "es", "pt", "fr"] = "en"
 
     @field_validator("volunteer_chat", "escalation_chat", mode="before")
     @classmethod

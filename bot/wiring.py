@@ -154,7 +154,10 @@ def _dead_letter_alert(writer: StreamWriter, platform: Platform) -> DeadLetterHo
     async def alert(stream: str, entry_id: str, reason: str) -> None:
         out = Outbox(f"deadletter:{stream}:{entry_id}")
         out.add(
-            platform, Audience.STAFF_LOBBY, texts.STAFF_DEAD_LETTER.format(entry=entry_id), priority=Priority.URGENT
+            platform,
+            Audience.STAFF_LOBBY,
+            texts.staff(texts.STAFF_DEAD_LETTER, entry=entry_id),
+            priority=Priority.URGENT,
         )
         for message in out.messages:
             await writer.emit(message)

@@ -51,12 +51,14 @@ class CoverageWatch:
         if rota is not None:
             for gap in gaps(rota, at, at + self._lookahead):
                 if gap.kind == GapKind.NO_VOLUNTEER:
-                    alerts.append((f"gap:{gap.start.isoformat()}", texts.COVERAGE_GAP.format(when=_hhmm(gap.start))))
+                    alerts.append(
+                        (f"gap:{gap.start.isoformat()}", texts.staff(texts.COVERAGE_GAP, when=_hhmm(gap.start)))
+                    )
             if on_call(rota, at).first is None:
-                alerts.append((f"oncall:{at:%Y%m%d%H}", texts.NO_ONCALL))
+                alerts.append((f"oncall:{at:%Y%m%d%H}", texts.staff(texts.NO_ONCALL)))
             week = at.date().isocalendar()
             for over in over_weekly_limit(rota, at.date()):
-                text = texts.OVER_HOURS.format(volunteer=over.volunteer, hours=over.hours, limit=over.limit)
+                text = texts.staff(texts.OVER_HOURS, volunteer=over.volunteer, hours=over.hours, limit=over.limit)
                 alerts.append((f"hours:{over.volunteer}:{week.year}-{week.week}", text))
             await self._handover_prompts(rota, at)
         alerts += await self._long_waits(at)
@@ -75,14 +77,14 @@ class CoverageWatch:
         if first is None or at.timestamp() - first.arrival < self._max_wait.total_seconds():
             return []
         minutes = int((at.timestamp() - first.arrival) // 60)
-        return [(f"wait:{first.id}", texts.LONG_WAIT.format(pseudonym=first.pseudonym, minutes=minutes))]
+        return [(f"wait:{first.id}", texts.staff(texts.LONG_WAIT, pseudonym=first.pseudonym, minutes=minutes))]
 
     async def _handover_prompts(self, rota: Rota, at: datetime) -> None:
         for ending in shift_ending_soon(rota, at, self._handover):
             for conv in await self._conversations.active_of(ending.volunteer):
                 notice = f"handover:{ending.volunteer}:{conv}:{ending.end.isoformat()}"
                 if await self._writer.first_notice(notice, ttl=24 * 3600):
-                    text = texts.SHIFT_ENDING.format(when=_hhmm(ending.end))
+                    text = texts.staff(texts.SHIFT_ENDING, when=_hhmm(ending.end))
                     await self._emit(Audience.STAFF_THREAD, text, notice, conversation=conv)
 
     async def _emit(self, audience: Audience, text: str, key: str, conversation: ConversationId | None = None) -> None:

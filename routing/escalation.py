@@ -135,13 +135,20 @@ class EscalationDesk:
         tier = max(before, assessment.tier)
         open_ = episode.state != "acknowledged"
         template = texts.ESCALATION_UPDATE_BY_STAFF if by else texts.ESCALATION_UPDATE
-        body = template.format(
-            escalation=episode.id, pseudonym=conversation.pseudonym, flagged=assessment.tier.label,
-            category=assessment.category or "unspecified", tier=tier.label.upper(), by=by,
-            state="still open" if open_ else f"acknowledged by {episode.acknowledged_by}",
-        )  # fmt: skip
+        body = texts.staff(
+            template,
+            escalation=episode.id,
+            pseudonym=conversation.pseudonym,
+            flagged=assessment.tier.label,
+            category=assessment.category or texts.staff(texts.UNSPECIFIED),
+            tier=tier.label.upper(),
+            by=by,
+            state=texts.staff(texts.STILL_OPEN)
+            if open_
+            else texts.staff(texts.ACKNOWLEDGED_BY, name=episode.acknowledged_by),
+        )
         if reason:
-            body += f"\nWhy: {reason}"
+            body += "\n" + texts.staff(texts.WHY, reason=reason)
         if self._cipher is not None and text:
             body += f"\nMessage: {text}"
         update = Outbox(f"update:{episode.id}:{out.entry_id}")
@@ -158,7 +165,7 @@ class EscalationDesk:
         for member in paged.members:
             chat = member.identities.get(self._platform)
             if chat is not None:
-                text = texts.PAGED.format(name=member.name, alert=body)
+                text = texts.staff(texts.PAGED, name=member.name, alert=body)
                 out.add(self._platform, Audience.STAFF_DIRECT, text, chat=ChatId(chat), buttons=buttons,
                         priority=Priority.URGENT)  # fmt: skip
 
@@ -201,14 +208,18 @@ class EscalationDesk:
         if level == 0:
             body = self._first_alert(esc, pseudonym)
         elif final:
-            body = texts.UNANSWERED.format(
-                tier=esc.tier.label.upper(), pseudonym=pseudonym or "unknown person", conversation=esc.conversation,
-                minutes=max(1, round(self._timeout(esc) * level / 60)), escalation=esc.id,
-            )  # fmt: skip
+            body = texts.staff(
+                texts.UNANSWERED,
+                tier=esc.tier.label.upper(),
+                pseudonym=pseudonym or texts.staff(texts.UNKNOWN_PERSON),
+                conversation=esc.conversation,
+                minutes=max(1, round(self._timeout(esc) * level / 60)),
+                escalation=esc.id,
+            )
         else:
             body = self._re_alert(esc, pseudonym, level, paged)
         if reason:  # a staff member's words on why they escalated
-            body += f"\nWhy: {reason}"
+            body += "\n" + texts.staff(texts.WHY, reason=reason)
         if text:
             body += f"\nMessage: {text}"
         alert = Outbox(f"alert:{esc.id}:{level}")
@@ -223,8 +234,8 @@ class EscalationDesk:
             alert.add(self._platform, Audience.STAFF_LOBBY, body, priority=Priority.URGENT)
         if level == 0 and paged.gap:
             coordinators = await self._directory.at_level(2) if self._directory else Paged(())
-            names = ", ".join(m.name for m in coordinators.members) or "coordinators"
-            gap = texts.NO_ON_CALL.format(pseudonym=pseudonym or "a person", coordinators=names)
+            names = ", ".join(m.name for m in coordinators.members) or texts.staff(texts.COORDINATORS)
+            gap = texts.staff(texts.NO_ON_CALL, pseudonym=pseudonym or texts.staff(texts.A_PERSON), coordinators=names)
             alert.add(self._platform, Audience.STAFF_LOBBY, gap, priority=Priority.URGENT)
         return alert
 
@@ -240,26 +251,37 @@ class EscalationDesk:
     def _first_alert(self, esc: Escalation, pseudonym: str | None) -> str:
         at = dt.datetime.fromtimestamp(esc.raised_at, dt.UTC).strftime("%H:%M:%S")
         template = texts.REVIEW_ALERT if esc.review else texts.ESCALATION_ALERT
-        return template.format(
-            tier=esc.tier.label.upper(), category=esc.category or "unspecified",
-            pseudonym=pseudonym or "unknown person",
-            conversation=esc.conversation, phrases=self._why(esc), at=at, escalation=esc.id,
+        return texts.staff(
+            template,
+            tier=esc.tier.label.upper(),
+            category=esc.category or texts.staff(texts.UNSPECIFIED),
+            pseudonym=pseudonym or texts.staff(texts.UNKNOWN_PERSON),
+            conversation=esc.conversation,
+            phrases=self._why(esc),
+            at=at,
+            escalation=esc.id,
             minutes=int(self._policy.review_timeout // 60),
-        )  # fmt: skip
+        )
 
     def _re_alert(self, esc: Escalation, pseudonym: str | None, level: int, paged: Paged) -> str:
         who = ""
         if paged.members:
-            who = f"Paged directly: {', '.join(m.name for m in paged.members)}. "
+            who = texts.staff(texts.PAGED_DIRECTLY, names=", ".join(m.name for m in paged.members))
         else:
             if self._policy.backups:
-                who += f"Backup on call: {', '.join(self._policy.backups)}. "
+                who += texts.staff(texts.BACKUP_ON_CALL, names=", ".join(self._policy.backups))
             if level >= 2 and self._policy.coordinators:
-                who += f"Coordinators: {', '.join(self._policy.coordinators)}. "
-        return texts.RE_ESCALATION.format(
-            level=level, timeout=int(self._timeout(esc)), tier=esc.tier.label.upper(),
-            pseudonym=pseudonym or "unknown person", conversation=esc.conversation, who=who, escalation=esc.id,
-        )  # fmt: skip
+                who += texts.staff(texts.COORDINATORS_NAMED, names=", ".join(self._policy.coordinators))
+        return texts.staff(
+            texts.RE_ESCALATION,
+            level=level,
+            timeout=int(self._timeout(esc)),
+            tier=esc.tier.label.upper(),
+            pseudonym=pseudonym or texts.staff(texts.UNKNOWN_PERSON),
+            conversation=esc.conversation,
+            who=who,
+            escalation=esc.id,
+        )
 
     async def run_deadlines(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """Re-escalate every escalation whose deadline passed; deadlines live in Redis, so a restart keeps them."""
@@ -284,33 +306,35 @@ class EscalationDesk:
         `taking_over`: the take-over announces itself, so an alert acknowledged already needs no answer."""
         esc = await self._store.get(esc_id)
         if esc is None:
-            text = f"Escalation {esc_id} is unknown (or older than the records kept)."
+            text = texts.staff(texts.ESCALATION_UNKNOWN, escalation=esc_id)
         elif await self._store.acknowledge(esc_id, by):
             await self._writer.audit("escalation_acknowledged", escalation=esc_id, by=by)
             at = dt.datetime.now(dt.UTC).strftime("%H:%M")
-            text = f"Escalation {esc_id} acknowledged by {name} at {at} UTC."
+            text = texts.staff(texts.ESCALATION_ACKNOWLEDGED, escalation=esc_id, name=name, at=at)
             conversation = await self._conversations.get(esc.conversation)
             pseudonym = conversation.pseudonym if conversation else None
             if not esc.review:  # the first alert, updated in place: nobody acts on a stale one
-                card = texts.ALERT_ACKNOWLEDGED.format(name=name, at=at, alert=self._first_alert(esc, pseudonym))
+                card = texts.staff(texts.ALERT_ACKNOWLEDGED, name=name, at=at, alert=self._first_alert(esc, pseudonym))
                 out.add(self._platform, Audience.ESCALATION, card, kind=OutboundKind.UPSERT_CARD,
                         conversation=esc.conversation, pseudonym=pseudonym, priority=Priority.URGENT)  # fmt: skip
             if conversation is not None and conversation.state == ConversationState.ACTIVE:
-                out.add(self._platform, Audience.STAFF_THREAD, texts.ACKNOWLEDGED_NOTE.format(name=name, at=at),
+                out.add(self._platform, Audience.STAFF_THREAD, texts.staff(texts.ACKNOWLEDGED_NOTE, name=name, at=at),
                         conversation=esc.conversation, pseudonym=pseudonym, priority=Priority.URGENT)  # fmt: skip
         elif taking_over:
             return ""
         else:
-            text = f"Escalation {esc_id} was acknowledged already (by {esc.acknowledged_by or 'someone'})."
+            name = esc.acknowledged_by or texts.staff(texts.SOMEONE)
+            text = texts.staff(texts.ESCALATION_ALREADY_ACKNOWLEDGED, escalation=esc_id, name=name)
         out.add(self._platform, Audience.ESCALATION, text, priority=Priority.URGENT)
         return text
 
 
 def _answers(esc: EscalationId) -> tuple[Button, ...]:
     return (
-        Button("Acknowledge", f"ack {esc}"), Button("Take over", f"takeover {esc}"),
-        Button("False alarm", f"falsealarm {esc}"),
-    )  # fmt: skip
+        Button(texts.staff(texts.BUTTON_ACKNOWLEDGE), f"ack {esc}"),
+        Button(texts.staff(texts.BUTTON_TAKE_OVER), f"takeover {esc}"),
+        Button(texts.staff(texts.BUTTON_FALSE_ALARM), f"falsealarm {esc}"),
+    )
 
 
 def plain_words(phrase_ids: tuple[str, ...]) -> str:

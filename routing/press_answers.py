@@ -25,7 +25,7 @@ class PressAnswers:
             return ""
         conversation = await self._conversations.get(ConversationId(argument.split()[0]))
         if conversation is None or conversation.state == ConversationState.CLOSED:
-            return texts.PRESS_GONE
+            return texts.staff(texts.PRESS_GONE)
         if conversation.state == ConversationState.ACTIVE:
-            return texts.ALREADY_TAKEN.format(pseudonym=conversation.pseudonym)
+            return texts.staff(texts.ALREADY_TAKEN, pseudonym=conversation.pseudonym)
         return ""

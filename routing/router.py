@@ -48,7 +48,7 @@ from routing.risk.assessment import Assessment
 from routing.staff.assignment import Assignments
 from routing.staff.commands import StaffCommands
 from routing.staff.ending import Endings
-from routing.staff.voice import ESCALATE_BUTTON
+from routing.staff.voice import escalate_button
 from routing.store.blocks import BlockStore
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
@@ -181,7 +181,7 @@ class Router:
             await self._person_button(message, out)
             return
         if message.kind == InboundKind.EDIT:
-            message = dataclasses.replace(message, text=texts.EDITED.format(text=message.text))
+            message = dataclasses.replace(message, text=texts.staff(texts.EDITED, text=message.text))
         parsed = parse_command(message.text) if message.kind == InboundKind.MESSAGE else None
         command = seeker_command(parsed) if parsed else None
         if command is not None and not self._risky(parsed.argument if parsed else ""):
@@ -287,7 +287,7 @@ class Router:
         conversation = await self._store.get(conv_id) if conv_id else None
         if conversation is not None and conversation.state == ConversationState.ACTIVE:
             staff = self._config.staff_platform
-            note = texts.FORGET_STAFF_NOTE.format(pseudonym=conversation.pseudonym)
+            note = texts.staff(texts.FORGET_STAFF_NOTE, pseudonym=conversation.pseudonym)
             out.add(staff, Audience.STAFF_THREAD, note, conversation=conversation.id, pseudonym=conversation.pseudonym)
             out.add(staff, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=conversation.id,
                     pseudonym=conversation.pseudonym)  # fmt: skip
@@ -319,7 +319,7 @@ class Router:
             out.add(
                 staff,
                 Audience.STAFF_QUEUE,
-                texts.CARD_CLOSED.format(pseudonym=conversation.pseudonym),
+                texts.staff(texts.CARD_CLOSED, pseudonym=conversation.pseudonym),
                 kind=OutboundKind.UPSERT_CARD,
                 conversation=conversation.id,
                 pseudonym=conversation.pseudonym,
@@ -327,7 +327,7 @@ class Router:
             )
         else:
             self._reply(message, out, texts.say(lang, texts.ENDED_BY_PERSON))
-            note = texts.CLOSED_NOTE.format(who=conversation.pseudonym)
+            note = texts.staff(texts.CLOSED_NOTE, who=conversation.pseudonym)
             out.add(staff, Audience.STAFF_THREAD, note, conversation=conversation.id, pseudonym=conversation.pseudonym)
             out.add(
                 staff,
@@ -388,7 +388,7 @@ class Router:
             return
         await self._store.offer_reconnect(person_key, ended.tier)
         self._reply(message, out, texts.say(lang, texts.WORSE_OFFER), priority=Priority.URGENT)
-        alert = texts.WORSE_ALERT.format(conversation=conv, tier=ended.tier.label, pseudonym=ended.pseudonym)
+        alert = texts.staff(texts.WORSE_ALERT, conversation=conv, tier=ended.tier.label, pseudonym=ended.pseudonym)
         out.add(self._config.staff_platform, Audience.ESCALATION, alert, priority=Priority.URGENT)
         await self._writer.audit("feeling_worse", conversation=conv)
 
@@ -403,7 +403,7 @@ class Router:
         if conversation is None or not await self._store.close(conversation.id):
             return
         staff = self._config.staff_platform
-        note = texts.UNREACHABLE_NOTE.format(pseudonym=conversation.pseudonym)
+        note = texts.staff(texts.UNREACHABLE_NOTE, pseudonym=conversation.pseudonym)
         audience = Audience.STAFF_THREAD if conversation.state == ConversationState.ACTIVE else Audience.STAFF_QUEUE
         kind = OutboundKind.SEND if audience == Audience.STAFF_THREAD else OutboundKind.UPSERT_CARD
         out.add(staff, audience, note, kind=kind, conversation=conversation.id, pseudonym=conversation.pseudonym)
@@ -567,17 +567,25 @@ class Router:
         else:
             await self._escalations.raise_(conversation, assessment, out, text=message.text)
             supervisors = await self._roster.supervisors_on_duty()
-            who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
-            notice = texts.SUPERVISOR_NOTICE.format(
-                conversation=conversation.id, pseudonym=conversation.pseudonym, tier=assessment.tier.label, who=who
+            who = texts.staff(texts.SUPERVISORS_NAMED, names=", ".join(supervisors)) if supervisors else ""
+            notice = texts.staff(
+                texts.SUPERVISOR_NOTICE,
+                conversation=conversation.id,
+                pseudonym=conversation.pseudonym,
+                tier=assessment.tier.label,
+                who=who,
             )
             out.add(self._config.staff_platform, Audience.STAFF_LOBBY, notice, priority=Priority.STAFF)
         if conversation.state == ConversationState.ACTIVE:
-            alert = texts.VOLUNTEER_RISK_ALERT.format(
-                tier=assessment.tier.label, category=assessment.category or "unspecified"
+            alert = texts.staff(
+                texts.VOLUNTEER_RISK_ALERT,
+                tier=assessment.tier.label,
+                category=assessment.category or texts.staff(texts.UNSPECIFIED),
             )
             raise_more = (
-                (Button("Raise to imminent", "escalate imminent"),) if assessment.tier < RiskTier.IMMINENT else ()
+                (Button(texts.staff(texts.BUTTON_RAISE_IMMINENT), "escalate imminent"),)
+                if assessment.tier < RiskTier.IMMINENT
+                else ()
             )
             out.add(self._config.staff_platform, Audience.STAFF_THREAD, alert, conversation=conversation.id,
                     pseudonym=conversation.pseudonym, buttons=raise_more, priority=Priority.URGENT)  # fmt: skip
@@ -598,9 +606,10 @@ class Router:
             self._reply(message, out, f"{support}\n\n{resources}", conversation=conversation.id)
         await self._escalations.raise_(conversation, assessment, out, review=True)
         if conversation.state == ConversationState.ACTIVE:
-            prompt = texts.VOLUNTEER_REVIEW_PROMPT.format(pseudonym=conversation.pseudonym)
+            prompt = texts.staff(texts.VOLUNTEER_REVIEW_PROMPT, pseudonym=conversation.pseudonym)
             out.add(self._config.staff_platform, Audience.STAFF_THREAD, prompt, conversation=conversation.id,
-                    pseudonym=conversation.pseudonym, buttons=(ESCALATE_BUTTON,), priority=Priority.URGENT)  # fmt: skip
+                    pseudonym=conversation.pseudonym, buttons=(escalate_button(),),
+                    priority=Priority.URGENT)  # fmt: skip
 
     def _reply(
         self,

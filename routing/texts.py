@@ -2,13 +2,14 @@
 
 What a person reads is marked `N_(...)` (or `NP_(...)` with a count) and said in their language with `say()`:
 these English texts are the message ids of the catalogues in `routing/i18n/locales/` (Spanish, Portuguese,
-French). `{emergency}` in a person's text is filled with EMERGENCY in the same language. Staff-facing texts
-below them are in English (the staff's language is one per deployment).
+French). `{emergency}` in a person's text is filled with EMERGENCY in the same language. Staff-facing texts are
+marked `S_(...)` and said with `staff()` in the organisation's language (`staff.language`, one per deployment),
+from the same catalogues.
 """
 
 from __future__ import annotations
 
-from routing.i18n import N_, NP_, ngettext, translate
+from routing.i18n import N_, NP_, S_, ngettext, staff_language, translate
 from routing.model import RiskTier
 
 EMERGENCY = N_(
@@ -78,11 +79,11 @@ WORSE_OFFER = N_(
     "Thank you for telling us, and I'm sorry it feels worse. You don't have to carry this alone: write here "
     "whenever you want, now if you like, and you will be at the front of the queue for the next hour. {emergency}"
 )
-WORSE_ALERT = (
+WORSE_ALERT = S_(
     "After conversation {conversation} (reached {tier}), {pseudonym} says they feel worse. They were invited "
     "to write again and will be at the front of the queue for the next hour."
 )
-END_NEEDS_ACK = (
+END_NEEDS_ACK = S_(
     "This conversation reached {tier} risk and no professional has acknowledged the alert yet. Stay with them "
     "if you can. To end it anyway, write /end confirm <why> (it is recorded)."
 )
@@ -153,11 +154,11 @@ FORGOTTEN = N_(
 CONVERSATIONS = NP_("{n} conversation", "{n} conversations")
 STORED_MESSAGES = NP_("{n} stored message", "{n} stored messages")
 SAFETY_RECORDS = NP_("{n} safety alert record", "{n} safety alert records")
-FORGET_STAFF_NOTE = "{pseudonym} asked for everything stored about them to be deleted. The conversation has ended."
+FORGET_STAFF_NOTE = S_("{pseudonym} asked for everything stored about them to be deleted. The conversation has ended.")
 
-EDITED = "(edited) {text}"
+EDITED = S_("(edited) {text}")
 
-UNREACHABLE_NOTE = (
+UNREACHABLE_NOTE = S_(
     "{pseudonym} can no longer be reached on their platform (they may have blocked the bot or closed their "
     "messages). The conversation has been ended."
 )
@@ -167,45 +168,99 @@ EMPTY_MESSAGE = N_("That message looked empty, so nothing was passed on. You can
 TRIMMED = N_("Your message was very long, so only the first {limit} characters were passed on.")
 
 # Staff-side texts.
-CARD = "{pseudonym} is waiting · risk: {tier} · since {since}"
-CARD_TAKEN = "{pseudonym} · taken by {volunteer}"
-CARD_CLOSED = "{pseudonym} · left the queue"
-NOBODY_WAITING = "Nobody is waiting right now."
-AT_CAPACITY = "You already have {count} conversations, your limit. End or release one before taking another."
-ALREADY_TAKEN = "Someone else has already taken {pseudonym}."
-PRESS_GONE = "This person is no longer waiting: they left, or their conversation has ended."
-TAKEN = (
+# The staff's command menus: Telegram's in the volunteers' group, Discord's slash commands in the staff server.
+STAFF_COMMAND_HELP = {
+    "next": S_("Take the most urgent person waiting"),
+    "end": S_("End this conversation (inside its topic or thread)"),
+    "release": S_("Return this person to the queue with a handover note"),
+    "transfer": S_("Hand this conversation to another volunteer"),
+    "note": S_("Staff-only note on this conversation"),
+    "on": S_("Available for automatic assignment"),
+    "off": S_("Not available for automatic assignment"),
+    "break": S_("A break: no new people for N minutes (default 15)"),
+    "takeover": S_("Supervisors and on-call: take over this conversation"),
+    "ack": S_("Acknowledge an escalation, /ack <escalation id>"),
+    "escalate": S_("Page the on-call professional, /escalate [high|imminent] [why]"),
+    "dashboard": S_("A private sign-in link to the dashboard"),
+    "rota": S_("Today's and tomorrow's coverage with gaps"),
+    "train": S_("Coordinators: practice session, /train <volunteer> <scenario>"),
+}
+STAFF_OPTION_HELP = {  # Discord's slash-command options, by command and option
+    ("release", "note"): S_("Handover note for the next volunteer"),
+    ("transfer", "volunteer"): S_("Roster id or name"),
+    ("note", "text"): S_("The note"),
+    ("ack", "escalation"): S_("Escalation id, e.g. e-1"),
+    ("escalate", "tier"): S_("elevated, high (the default) or imminent, then why"),
+    ("train", "volunteer"): S_("Roster id or name of the volunteer who practises"),
+    ("train", "scenario"): S_("Scenario name, e.g. loneliness"),
+}
+# Buttons under staff messages.
+BUTTON_TAKE = S_("Take")
+BUTTON_HAND_OFF = S_("Hand off")
+BUTTON_ESCALATE = S_("Escalate")
+BUTTON_RAISE_IMMINENT = S_("Raise to imminent")
+BUTTON_ACKNOWLEDGE = S_("Acknowledge")
+BUTTON_TAKE_OVER = S_("Take over")
+BUTTON_FALSE_ALARM = S_("False alarm")
+# Pieces of staff texts (tier and category keywords stay as staff type them: /escalate high suicide).
+UNSPECIFIED = S_("unspecified")
+UNKNOWN_PERSON = S_("unknown person")
+A_PERSON = S_("a person")
+SOMEONE = S_("someone")
+COORDINATORS = S_("coordinators")
+STILL_OPEN = S_("still open")
+ACKNOWLEDGED_BY = S_("acknowledged by {name}")
+WHY = S_("Why: {reason}")
+PAGED_DIRECTLY = S_("Paged directly: {names}. ")
+BACKUP_ON_CALL = S_("Backup on call: {names}. ")
+COORDINATORS_NAMED = S_("Coordinators: {names}. ")
+SUPERVISORS_NAMED = S_(" Supervisors: {names}.")
+ESCALATION_UNKNOWN = S_("Escalation {escalation} is unknown (or older than the records kept).")
+ESCALATION_ACKNOWLEDGED = S_("Escalation {escalation} acknowledged by {name} at {at} UTC.")
+ESCALATION_ALREADY_ACKNOWLEDGED = S_("Escalation {escalation} was acknowledged already (by {name}).")
+HANDOVER_NOTE = S_("Handover note: {note}")
+NOT_SENT_STATE = S_("This conversation is {state}; your message was not sent.")
+NOT_CHANGED_STATE = S_("This conversation is {state}; nothing was changed.")
+NOTHING_CHANGED = S_("Nothing was changed: {problem}")
+CARD = S_("{pseudonym} is waiting · risk: {tier} · since {since}")
+CARD_TAKEN = S_("{pseudonym} · taken by {volunteer}")
+CARD_CLOSED = S_("{pseudonym} · left the queue")
+NOBODY_WAITING = S_("Nobody is waiting right now.")
+AT_CAPACITY = S_("You already have {count} conversations, your limit. End or release one before taking another.")
+ALREADY_TAKEN = S_("Someone else has already taken {pseudonym}.")
+PRESS_GONE = S_("This person is no longer waiting: they left, or their conversation has ended.")
+TAKEN = S_(
     "You are now talking with {pseudonym}. Messages you write here go to them. If this is more than "
     "you can carry right now, tap Hand off (or /release <note>) and they go back to the queue."
 )
-THREAD_OPENED = "Conversation with {pseudonym} (risk: {tier}). What they sent while waiting follows."
-THREAD_ABOUT = "Writes on {platform} · language: {language} · wants to talk about: {topic}"
-RISK_SCREENING_LIMITED = (
+THREAD_OPENED = S_("Conversation with {pseudonym} (risk: {tier}). What they sent while waiting follows.")
+THREAD_ABOUT = S_("Writes on {platform} · language: {language} · wants to talk about: {topic}")
+RISK_SCREENING_LIMITED = S_(
     "⚠ Risk screening limited: the detector has no phrases for their language ({language}). Listen for risk "
     "yourself, ask directly, and escalate by hand (/escalate) if you are worried."
 )
-CLOSED_NOTE = "Conversation ended by {who}."
-RELEASED_NOTE = "Released back to the queue by {volunteer}. Handover note: {note}"
-TRANSFERRED_NOTE = "Transferred from {source} to {target}."
-NOTE_SAVED = "Note saved (staff only, never shown to the person): {note}"
-NOT_IN_THREAD = "Use /{command} inside a conversation's thread."
-NOT_YOURS = "This conversation is assigned to {volunteer}, not to you."
-UNKNOWN_VOLUNTEER = "I don't know a volunteer called '{name}'. Use their roster id or name."
-TRANSFER_FULL = "{name} is at capacity and cannot take this conversation."
-UNKNOWN_COMMAND = (
+CLOSED_NOTE = S_("Conversation ended by {who}.")
+RELEASED_NOTE = S_("Released back to the queue by {volunteer}. Handover note: {note}")
+TRANSFERRED_NOTE = S_("Transferred from {source} to {target}.")
+NOTE_SAVED = S_("Note saved (staff only, never shown to the person): {note}")
+NOT_IN_THREAD = S_("Use /{command} inside a conversation's thread.")
+NOT_YOURS = S_("This conversation is assigned to {volunteer}, not to you.")
+UNKNOWN_VOLUNTEER = S_("I don't know a volunteer called '{name}'. Use their roster id or name.")
+TRANSFER_FULL = S_("{name} is at capacity and cannot take this conversation.")
+UNKNOWN_COMMAND = S_(
     "Unknown command '/{name}'. Staff commands: /next, /end, /release <note>, /transfer <volunteer>, /note <text>."
 )
-NEEDS_ARGUMENT = "/{command} needs {what}, for example: /{command} {example}"
-ESCALATION_ALERT = (
+NEEDS_ARGUMENT = S_("/{command} needs {what}, for example: /{command} {example}")
+ESCALATION_ALERT = S_(
     "⚠ RISK {tier} · {category} · {pseudonym} · conversation {conversation}\n"
     "Detected: {phrases}\nRaised {at} UTC. Acknowledge with the button or /ack {escalation}."
 )
-REVIEW_ALERT = (
+REVIEW_ALERT = S_(
     "REVIEW (elevated) · {category} · {pseudonym} · conversation {conversation}\n"
     "Detected: {phrases}\nRaised {at} UTC. Please review within {minutes} minutes; confirm with the button or "
     "/ack {escalation}."
 )
-RE_ESCALATION = (
+RE_ESCALATION = S_(
     "⚠ STILL NOT ACKNOWLEDGED ({level}× {timeout} s): RISK {tier} · {pseudonym} · conversation {conversation}.\n"
     "{who}Acknowledge with the button or /ack {escalation}."
 )
@@ -219,24 +274,24 @@ URGENT_ARRIVAL = N_(
     "You are at the front of the queue, and a volunteer or a professional will be with you as soon as possible. "
     "Please keep writing here if you can."
 )
-ESCALATION_UPDATE = (
+ESCALATION_UPDATE = S_(
     "⚠ UPDATE to escalation {escalation} · {pseudonym} wrote again, flagged {flagged} ({category}). "
     "Tier now {tier}; {state}."
 )
-ESCALATION_UPDATE_BY_STAFF = (
+ESCALATION_UPDATE_BY_STAFF = S_(
     "⚠ UPDATE to escalation {escalation} · {pseudonym}: {by} escalated it by hand ({flagged}). Tier now {tier}; "
     "{state}."
 )
-ESCALATE_USAGE = (
+ESCALATE_USAGE = S_(
     "/escalate pages the on-call professional about this conversation: /escalate [elevated|high|imminent] "
     "[category] [why], for example /escalate high suicide has a plan for tonight. Without a tier it is high; the "
     "category (suicide, self_harm, abuse, danger, harm_others, third_party) is optional and teaches the detector."
 )
-FALSE_ALARM_REFUSED = (
+FALSE_ALARM_REFUSED = S_(
     "Only a professional, a supervisor or a coordinator can mark an alert as a false alarm (it stops the alert's "
     "chain). If you think it is one, say so in the escalation chat."
 )
-STAFF_ESCALATED = (
+STAFF_ESCALATED = S_(
     "{name} escalated this conversation ({tier}). The on-call professional is paged directly; the person was "
     "not sent anything."
 )
@@ -248,24 +303,26 @@ BLOCKED_PERSON = N_(
 BLOCKED_REMINDER = N_(
     "Conversations with you are paused until {until} UTC, so this message did not reach a volunteer. {emergency}"
 )
-BLOCKED_NOTE = "{name} blocked {pseudonym} for {duration}: {reason}. Risk is still screened: high risk still alerts."
-BLOCK_USAGE = (
+BLOCKED_NOTE = S_(
+    "{name} blocked {pseudonym} for {duration}: {reason}. Risk is still screened: high risk still alerts."
+)
+BLOCK_USAGE = S_(
     "/block <duration> <reason>, for example /block 24h abusive messages (m, h or d; at most 90 days). "
     "A blocked person is told kindly; their messages are still screened for risk."
 )
-BLOCK_NEEDS_OVERSEER = (
+BLOCK_NEEDS_OVERSEER = S_(
     "This conversation reached high risk: only a supervisor, coordinator or professional can block this person."
 )
-UNBLOCKED = "{pseudonym} is no longer blocked."
-NOT_BLOCKED = "Nobody matching that is blocked."
-BLOCKS_NONE = "No blocks in force."
-BLOCKS_LIST = "Blocks in force:\n{lines}"
-SILENCE_NUDGE = (
+UNBLOCKED = S_("{pseudonym} is no longer blocked.")
+NOT_BLOCKED = S_("Nobody matching that is blocked.")
+BLOCKS_NONE = S_("No blocks in force.")
+BLOCKS_LIST = S_("Blocks in force:\n{lines}")
+SILENCE_NUDGE = S_(
     "{pseudonym} has been waiting {minutes} minutes for your reply. If you cannot carry on, tap Hand off (or "
     "/release <note>) so someone else can be with them."
 )
-SILENCE_NOTE = "returned to the queue automatically: no reply from their volunteer for {minutes} minutes"
-SILENCE_RELEASED = (
+SILENCE_NOTE = S_("returned to the queue automatically: no reply from their volunteer for {minutes} minutes")
+SILENCE_RELEASED = S_(
     "No reply for {minutes} minutes, so this person went back to the front of the queue for someone else. If "
     "you are still here, /next may bring them back to you."
 )
@@ -273,35 +330,35 @@ SILENCE_CLOSED = N_(
     "We haven't heard from you for a while, so we have closed this conversation for now. You are welcome to "
     "write again at any time, and someone will be here. {emergency}"
 )
-SILENCE_CLOSED_NOTE = "The person has not written for {hours} hours; the conversation was closed kindly."
-DESK_UNREACHABLE = (
+SILENCE_CLOSED_NOTE = S_("The person has not written for {hours} hours; the conversation was closed kindly.")
+DESK_UNREACHABLE = S_(
     "This conversation's messages cannot reach its volunteer's private chat with the bot: they need to open a "
     "private chat with the bot and press Start. Until then, work here in the topic."
 )
-PAGE_UNREACHABLE = (
+PAGE_UNREACHABLE = S_(
     "A private alert could not be delivered: someone on the escalation chain has not opened a private chat with "
     "the bot. Each professional and coordinator on the rota should open one and press Start, so that alerts "
     "reach them directly."
 )
-ALERT_ACKNOWLEDGED = "✓ Acknowledged by {name} at {at} UTC.\n{alert}"
-ACKNOWLEDGED_NOTE = (
+ALERT_ACKNOWLEDGED = S_("✓ Acknowledged by {name} at {at} UTC.\n{alert}")
+ACKNOWLEDGED_NOTE = S_(
     "{name} (on-call professional) acknowledged the alert at {at} UTC and is following this conversation."
 )
-UNANSWERED = (
+UNANSWERED = S_(
     "⚠ UNANSWERED after {minutes} min: RISK {tier} · {pseudonym} · conversation {conversation}. Nobody on the "
     "chain acknowledged. Whoever reads this: open the conversation now, and call the on-call professional by "
     "phone. This is the last alert; /ack {escalation} still records who took it."
 )
-PAGED = "{name}, you are paged directly:\n{alert}"
-NO_ON_CALL = (
+PAGED = S_("{name}, you are paged directly:\n{alert}")
+NO_ON_CALL = S_(
     "No on-call professional in the rota right now: the alert for {pseudonym} went to every professional. "
     "{coordinators}: please fill the gap in the rota."
 )
-VOLUNTEER_REVIEW_PROMPT = (
+VOLUNTEER_REVIEW_PROMPT = S_(
     "This message suggests {pseudonym} may be struggling more than they say (flagged elevated). Ask directly and "
     'calmly: "Are you thinking about suicide?" A professional will review the conversation.'
 )
-VOLUNTEER_RISK_ALERT = (
+VOLUNTEER_RISK_ALERT = S_(
     "⚠ This message was flagged {tier} ({category}). An on-call professional has been alerted. "
     'Stay with them, and ask directly: "Are you thinking about suicide?"'
 )
@@ -311,125 +368,132 @@ OUT_OF_HOURS = N_(
     "professional is alerted at any hour.\n\n{emergency}"
 )
 OUT_OF_HOURS_NEXT = N_("; the next volunteers start {when}")
-COOLING_DOWN = (
+COOLING_DOWN = S_(
     "You are in a short cool-down after a hard conversation ({minutes} more minutes), so no new conversations "
     "for now. Take a breath, get some water; a supervisor will check in with you."
 )
-CHECK_IN = (
+CHECK_IN = S_(
     "That was a heavy conversation. Thank you for staying with them. You have {minutes} minutes without new "
     "conversations; a supervisor has been asked to debrief with you."
 )
-DEBRIEF_REQUEST = "Debrief please: {volunteer} just ended a conversation that reached {tier} ({conversation}).{who}"
-SUPERVISOR_NOTICE = (
+DEBRIEF_REQUEST = S_("Debrief please: {volunteer} just ended a conversation that reached {tier} ({conversation}).{who}")
+SUPERVISOR_NOTICE = S_(
     "Conversation {conversation} ({pseudonym}) reached {tier}.{who} You can watch and whisper in its thread."
 )
-COVERAGE_GAP = (
+COVERAGE_GAP = S_(
     "Rota gap: no volunteer is on shift from {when}. Can someone cover? (/cover <volunteer> <date> <HH:MM-HH:MM>)"
 )
-NO_ONCALL = (
+NO_ONCALL = S_(
     "No on-call professional is covering right now. Risk alerts still go to the escalation chat; please arrange "
     "cover (/oncall)."
 )
-OVER_HOURS = (
+OVER_HOURS = S_(
     "Wellbeing: {volunteer} is scheduled {hours:.0f} hours this week, over their limit of {limit:.0f}. Please "
     "rebalance the rota (/shift remove …) so nobody burns out."
 )
-LONG_WAIT = "{pseudonym} has been waiting {minutes} minutes. Can someone take them? (/next)"
-SHIFT_ENDING = (
+LONG_WAIT = S_("{pseudonym} has been waiting {minutes} minutes. Can someone take them? (/next)")
+SHIFT_ENDING = S_(
     "Your shift ends at {when}. To hand over, use /release <note for the next volunteer>; to stay with them, "
     "just carry on."
 )
-ON_BREAK = "{name} is on a break for {minutes} minutes. Enjoy it; /on ends it early."
-DASHBOARD_LINK = "Your dashboard sign-in link (works once, for 10 minutes; don't forward it): {url}"
-DASHBOARD_SENT = (
+ON_BREAK = S_("{name} is on a break for {minutes} minutes. Enjoy it; /on ends it early.")
+DASHBOARD_LINK = S_("Your dashboard sign-in link (works once, for 10 minutes; don't forward it): {url}")
+DASHBOARD_SENT = S_(
     "I've sent you a private sign-in link. If it doesn't arrive, open a private chat with me, send /start, "
     "and ask again."
 )
-DASHBOARD_OFF = "The dashboard is not enabled in this deployment."
+DASHBOARD_OFF = S_("The dashboard is not enabled in this deployment.")
 # A volunteer working in their private chat with the bot (staff.workspace = "private").
 DESK_RELAY = "{pseudonym}: {text}"  # what the person wrote
 DESK_NOTICE = "[{pseudonym}] {text}"  # what the service says about their conversation
-DESK_WELCOME = (
+DESK_WELCOME = S_(
     "This is your private desk. The people you take write to you here, each message named by their nickname, "
     "and what you write here goes to them. Holding more than one person? Reply to a message of the one you "
     "mean. Staff commands work here too (/next, /end, /release <note>, /transfer <volunteer>, /note <text>, "
     "/help); the staff forum keeps a copy of every conversation for supervision."
 )
-DESK_WHICH = (
+DESK_WHICH = S_(
     "You hold {count} conversations ({names}). Reply to a message of the person you mean (swipe it, or tap "
     "Reply) so that your words reach the right one. Nothing was sent."
 )
-DESK_NONE = "You hold no conversation right now, so nothing was sent. /next takes the most urgent person waiting."
-DESK_PICK = "Reply to a message of the person you mean with /{command}, so that it acts on their conversation."
-DESK_WHISPER = "{author} (staff only, not sent to the person): {text}"
+DESK_NONE = S_("You hold no conversation right now, so nothing was sent. /next takes the most urgent person waiting.")
+DESK_PICK = S_("Reply to a message of the person you mean with /{command}, so that it acts on their conversation.")
+DESK_WHISPER = S_("{author} (staff only, not sent to the person): {text}")
 
-WHISPER = (
+WHISPER = S_(
     "{author}: only {holder}, who holds this conversation, speaks to the person. Your message stayed here with "
     "staff (a whisper), and so will your next ones. To speak to them yourself, ask {holder} to /transfer the "
     "conversation to you, or, as a professional or supervisor, /takeover."
 )
 PROFESSIONAL_JOINED = N_("A crisis professional has joined and will talk with you now. You are not alone.")
-TAKEN_OVER = "{name} (crisis professional) has taken over this conversation. Thank you — stay available to them."
-TAKEOVER_REFUSED = "Only on-call professionals and supervisors can take over a conversation."
-STAFF_DEAD_LETTER = "A message could not be processed and was set aside for review (entry {entry})."
+TAKEN_OVER = S_("{name} (crisis professional) has taken over this conversation. Thank you — stay available to them.")
+TAKEOVER_REFUSED = S_("Only on-call professionals and supervisors can take over a conversation.")
+UNBLOCK_REFUSED = S_("Only on-call professionals and supervisors can lift a block from here.")
+BLOCKS_REFUSED = S_("Only on-call professionals and supervisors can list blocks.")
+STAFF_DEAD_LETTER = S_("A message could not be processed and was set aside for review (entry {entry}).")
 
 # Training conversations: practice with a scripted person. Never a real person, queue, alert or metric.
-TRAIN_OFF = "Practice sessions are not available in this deployment."
-TRAIN_REFUSED = "Only coordinators can start practice sessions (/train <volunteer> <scenario>)."
-TRAIN_USAGE = "/train needs a volunteer and a scenario, for example: /train ana {example}. Scenarios: {scenarios}."
-TRAIN_NO_SCENARIOS = (
+TRAIN_OFF = S_("Practice sessions are not available in this deployment.")
+TRAIN_REFUSED = S_("Only coordinators can start practice sessions (/train <volunteer> <scenario>).")
+TRAIN_USAGE = S_("/train needs a volunteer and a scenario, for example: /train ana {example}. Scenarios: {scenarios}.")
+TRAIN_NO_SCENARIOS = S_(
     "No training scenarios are installed: put <name>.toml files in the directory training.scenarios_dir "
     "(by default the scenarios shipped with peerbridge) and restart."
 )
-TRAIN_UNKNOWN_SCENARIO = "There is no training scenario '{name}'. Scenarios: {scenarios}."
-TRAIN_BROKEN_SCENARIO = (
+TRAIN_UNKNOWN_SCENARIO = S_("There is no training scenario '{name}'. Scenarios: {scenarios}.")
+TRAIN_BROKEN_SCENARIO = S_(
     "The training scenario '{name}' cannot be used until its file is fixed: {problem}. "
     "`peerbridge check-config` lists every problem."
 )
-TRAIN_UNKNOWN_VOLUNTEER = "I don't know a volunteer called '{name}'. Volunteers: {volunteers}."
-TRAIN_NO_IDENTITY = (
+TRAIN_UNKNOWN_VOLUNTEER = S_("I don't know a volunteer called '{name}'. Volunteers: {volunteers}.")
+TRAIN_NO_IDENTITY = S_(
     "{name} has no {platform} account in the rota, so their replies in a practice topic could not be "
     "recognised. Add `{platform} = <their user id>` to their [[staff]] entry first."
 )
-TRAIN_BUSY = "{name} already has a practice session running ({session}); it must end first (/end in its topic)."
-TRAIN_STARTED = (
+TRAIN_BUSY = S_("{name} already has a practice session running ({session}); it must end first (/end in its topic).")
+TRAIN_STARTED = S_(
     'Practice session {session} started for {volunteer}: {title}. Their topic is "{topic}". '
     "The debrief will come here when it ends."
 )
-TRAINING_TOPIC = "TRAINING · {scenario} · {volunteer}"
-TRAINING_INTRO = (
+TRAINING_TOPIC = S_("TRAINING · {scenario} · {volunteer}")
+TRAINING_INTRO = S_(
     "TRAINING · practice only. {volunteer}, you are practising with a scripted person: {title}. Nothing here "
     "reaches a real person, the queue or the on-call professionals.\n\n{brief}\n\nReply here as you would for "
     "real. /escalate practises escalating (nothing is sent); /end finishes and gives you a debrief."
 )
-TRAINING_ESCALATE_NOTED = (
+TRAINING_ESCALATE_NOTED = S_(
     "TRAINING: escalation noted. In a real conversation the on-call professional would be alerted now and you "
     "would stay with the person; in practice nothing is sent."
 )
-TRAINING_COMMANDS = "TRAINING: in a practice topic only /escalate, /end and /help work."
-TRAINING_HELP = (
+TRAINING_COMMANDS = S_("TRAINING: in a practice topic only /escalate, /end and /help work.")
+TRAINING_HELP = S_(
     "TRAINING: reply as you would to a real person. /escalate practises escalating to the on-call professional "
     "(nothing is sent); /end finishes the session and gives you and the coordinator a debrief."
 )
-TRAINING_NOT_YOURS = "TRAINING: this practice session is {volunteer}'s; only they or a coordinator can end it."
-TRAINING_OVER = "TRAINING: this practice session has ended."
-TRAINING_SCENARIO_GONE = "the scenario's file was removed or broken while the session ran"
-TRAINING_SCRIPT_DONE = "the script finished"
-TRAINING_ENDED_BY = "ended with /end by {name}"
-TRAINING_FOR_COORDINATOR = "For {coordinator}, who started this practice session:\n{debrief}"
-DEBRIEF_HEADER = "TRAINING DEBRIEF · {title} · {volunteer}"
-DEBRIEF_ENDING = "How it ended: {ending}, after {duration}."
-DEBRIEF_COUNTS = "Messages: {replies} from you, {person} from the person."
-DEBRIEF_TIMES = "Response times: first reply {first}, median {median}."
-DEBRIEF_NO_REPLIES = "Response times: no replies to time."
-DEBRIEF_CHECKLIST = "Key steps ({met} of {total}):"
-DEBRIEF_PATH = "The script's path: {path}"
+TRAINING_NOT_YOURS = S_("TRAINING: this practice session is {volunteer}'s; only they or a coordinator can end it.")
+TRAINING_OVER = S_("TRAINING: this practice session has ended.")
+TRAINING_SCENARIO_GONE = S_("the scenario's file was removed or broken while the session ran")
+TRAINING_SCRIPT_DONE = S_("the script finished")
+TRAINING_ENDED_BY = S_("ended with /end by {name}")
+TRAINING_FOR_COORDINATOR = S_("For {coordinator}, who started this practice session:\n{debrief}")
+DEBRIEF_HEADER = S_("TRAINING DEBRIEF · {title} · {volunteer}")
+DEBRIEF_ENDING = S_("How it ended: {ending}, after {duration}.")
+DEBRIEF_COUNTS = S_("Messages: {replies} from you, {person} from the person.")
+DEBRIEF_TIMES = S_("Response times: first reply {first}, median {median}.")
+DEBRIEF_NO_REPLIES = S_("Response times: no replies to time.")
+DEBRIEF_CHECKLIST = S_("Key steps ({met} of {total}):")
+DEBRIEF_PATH = S_("The script's path: {path}")
 
 
 def say(lang: str | None, text: str, **params: object) -> str:
     """A person's text in their language (a tag such as "es-MX"; English when unknown), filled in; the
     catalogue's translation keeps the same `{placeholders}` (tests/test_catalogues.py checks)."""
     return translate(lang, text).format(emergency=translate(lang, EMERGENCY), **params)
+
+
+def staff(template: str, /, **params: object) -> str:
+    """A staff-facing text (marked `S_`) in the organisation's language, filled in."""
+    return translate(staff_language(), template).format(**params)
 
 
 def count(lang: str | None, forms: tuple[str, str], n: int) -> str:

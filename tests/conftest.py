@@ -10,6 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.embedded_redis import EmbeddedRedis
+from routing.i18n import SOURCE, use_staff_language
 from routing.store.connection import RedisOptions, connect
 
 
@@ -35,3 +36,11 @@ def no_peerbridge_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("PEERBRIDGE_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def staff_language_english() -> Iterator[None]:
+    """A bridge started in a test sets the organisation's language for its process (this one): English again
+    after every test, whatever the test's bridge used."""
+    yield
+    use_staff_language(SOURCE)

@@ -1,4 +1,5 @@
-"""The message catalogues: every person-facing text translated into every language, placeholders intact."""
+"""The message catalogues: every text a person or a member of staff reads, translated into every language,
+placeholders intact."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from routing import texts
-from routing.i18n import LANGUAGES, SOURCE, negotiate
+from routing.i18n import LANGUAGES, SOURCE, negotiate, translate, use_staff_language
 from routing.i18n.catalogue import LOCALES, catalogue_path
 
 TEXTS = Path(texts.__file__)
@@ -20,8 +21,9 @@ _PLACEHOLDER = re.compile(r"\{(\w+)")
 
 
 def marked() -> set[str]:
-    """Every text routing/texts.py marks for translation (as Babel's extractor, `./dev catalogues`, sees them)."""
-    found = extract_from_file("python", str(TEXTS), keywords={"N_": None, "NP_": (1, 2)})
+    """Every text routing/texts.py marks for translation: N_ and NP_ for people, S_ for staff (as Babel's
+    extractor, `./dev catalogues`, sees them)."""
+    found = extract_from_file("python", str(TEXTS), keywords={"N_": None, "NP_": (1, 2), "S_": None})
     return {m[1] if isinstance(m[1], str) else m[1][0] for m in found}
 
 
@@ -83,3 +85,23 @@ def test_counts_follow_each_languages_plural_rules() -> None:
 @pytest.mark.parametrize(("tag", "lang"), [("es-MX", "es"), ("pt_BR", "pt"), ("FR", "fr"), ("de", "en"), (None, "en")])
 def test_a_language_tag_finds_its_catalogue(tag: str | None, lang: str) -> None:
     assert negotiate(tag) == lang
+
+
+def test_staff_read_the_organisations_language_and_people_their_own() -> None:
+    """`staff.language` changes what staff read, never what a person reads (the person's own language)."""
+    english = texts.staff(texts.NOTE_SAVED, note="x")
+    use_staff_language("es")
+    try:
+        spanish = texts.staff(texts.NOTE_SAVED, note="x")
+        assert spanish == translate("es", texts.NOTE_SAVED).format(note="x") != english
+        assert texts.say("fr", texts.CONNECTED) == translate("fr", texts.CONNECTED)  # the person: theirs
+        assert texts.say(None, texts.CONNECTED) == texts.CONNECTED  # unknown: English, not the staff's Spanish
+    finally:
+        use_staff_language(SOURCE)
+    assert texts.staff(texts.NOTE_SAVED, note="x") == english
+
+
+def test_a_language_without_a_catalogue_is_refused_for_staff() -> None:
+    with pytest.raises(ValueError, match="no catalogue for staff language 'de'"):
+        use_staff_language("de")
+    assert texts.staff(texts.NOBODY_WAITING) == texts.NOBODY_WAITING

@@ -16,6 +16,7 @@ from routing import texts
 from routing.intake import country_name
 from routing.model import Audience, InboundKind, Platform, UserId, VolunteerId
 from routing.resources import CrisisResources, ResourceFileError, parse_resources
+from routing.risk.detector import RiskDetector
 from routing.roster import StaffMember
 from routing.rota import parse_rota
 from routing.store import keys
@@ -141,10 +142,15 @@ def test_every_shipped_resource_file_loads(tmp_path: Path) -> None:
     assert load_resources(tmp_path).countries.keys() == load_resources(RESOURCES).countries.keys()
 
 
-async def test_a_conversation_in_a_language_without_risk_phrases_is_marked_for_the_volunteer(redis: Redis) -> None:
-    """Portuguese and French speakers are served in their language, but the detector has no phrases for them:
-    the volunteer is told so when they take the conversation (and check-config says it too)."""
-    h = make_harness(redis, members=[ANA])
+async def test_a_conversation_in_a_language_without_risk_phrases_is_marked_for_the_volunteer(
+    redis: Redis, tmp_path: Path
+) -> None:
+    """A deployment whose phrase folder lacks Portuguese (an organisation that keeps only its own files) still
+    serves Portuguese speakers in their language: the volunteer is told screening is limited when they take the
+    conversation (and check-config says it too)."""
+    for lang in ("en", "es"):
+        (tmp_path / f"{lang}.toml").write_bytes((shipped.RISK_PHRASES / f"{lang}.toml").read_bytes())
+    h = make_harness(redis, members=[ANA], detector=RiskDetector.from_directory(tmp_path))
     await h.person("9004", "olá, estou muito mal", language="pt-BR")
     await h.person("9005", "hello, rough night", language="en-GB")
     await h.staff("501", "/next")

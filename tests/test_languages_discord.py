@@ -6,10 +6,13 @@ person's client locale; the command menu is localised the way Discord shows it (
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from routing import texts
-from tests.discord_bridge_fixtures import World, box, bridge, world
+from tests.bridge_fixtures import running_bridge
+from tests.discord_bridge_fixtures import World, box, bridge, until_ready, world
 
 __all__ = ["box", "bridge", "world"]  # fixtures used by name, not by reference
 pytestmark = pytest.mark.timeout(30)
@@ -60,3 +63,31 @@ async def test_an_interaction_brings_the_client_language_and_the_menu_is_localis
     assert localized["fr"] == texts.translate("fr", texts.COMMAND_PRIVACY)
     assert localized["pt-BR"] == texts.translate("pt", texts.COMMAND_PRIVACY)
     assert localized["es-ES"] == localized["es-419"] == texts.translate("es", texts.COMMAND_PRIVACY)
+
+
+async def test_a_french_speaking_organisation_reads_its_threads_and_commands_in_french(world: World) -> None:
+    """`staff.language = "fr"`: the staff server's slash commands, the card, the thread's opening words and the
+    volunteer's answers are French; the person, who has not chosen, reads English."""
+    w, box = world, world.box
+    fr = functools.partial(texts.translate, "fr")
+    w.settings = w.settings.model_copy(update={"staff": w.settings.staff.model_copy(update={"language": "fr"})})
+    async with running_bridge(w.settings):
+        await until_ready(w.settings)
+        staff_menu = {c["name"]: c["description"] for c in box.commands(box.state.guild_of(w.volunteers))}
+        assert staff_menu["next"] == fr(texts.STAFF_COMMAND_HELP["next"]) != texts.STAFF_COMMAND_HELP["next"]
+        assert staff_menu["release"] == fr(texts.STAFF_COMMAND_HELP["release"])
+
+        box.send_dm(w.person, "hi, can't sleep")
+        await w.seen(w.in_dm(texts.say("en", texts.QUEUED, position=1)[:40]))
+        card = await w.seen(lambda m: m.channel_id == w.volunteers.id and bool(m.buttons))
+        assert [b["label"] for b in card.buttons] == [fr(texts.BUTTON_TAKE), fr(texts.BUTTON_ESCALATE)]
+        box.press_button(w.volunteer, card, card.buttons[0]["custom_id"])
+        opened_words = fr(texts.THREAD_OPENED).split("{tier}")[1].strip(" ).")[:20]
+        opened = await w.seen(lambda m: opened_words in m.content)
+        thread = box.channel(opened.channel_id)
+        await w.seen(w.in_dm(texts.say("en", texts.CONNECTED)))
+
+        mark = w.mark()
+        box.send_message(w.volunteer, thread, "!transfer nobody-here")
+        unknown = fr(texts.UNKNOWN_VOLUNTEER).split("{name}")[0]
+        await w.seen(lambda m: m.channel_id == thread.id and unknown in m.content, since=mark)

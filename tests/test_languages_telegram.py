@@ -4,13 +4,14 @@ real Redis. Telegram sends each user's app language (`language_code`) with every
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from telegram import Bot, BotCommandScopeAllPrivateChats
+from telegram import Bot, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from bot import shipped
 from bot.embedded_redis import EmbeddedRedis
@@ -129,3 +130,43 @@ async def test_a_french_person_out_of_hours_reads_when_volunteers_are_back_in_fr
         reply = await sandbox.wait_for(lambda m: m.chat_id == person.id and closed in m.body, timeout=8)
     paris = opens.astimezone(ZoneInfo("Europe/Paris"))
     assert f"{paris:%H:%M} (heure" in reply.body and "UTC" not in reply.body  # Paris time, the zone named
+
+
+async def test_staff_read_the_organisations_language_while_the_person_keeps_their_own(
+    sandbox: TelegramSandbox, bot: Bot, tmp_path: Path, redis_server: EmbeddedRedis
+) -> None:
+    """`staff.language = "es"`: the card, its button, the topic's notes, the on-call alert and the volunteers'
+    command menu are Spanish; the person, whose app is English, reads English."""
+    volunteer, group, settings = await _set_up(sandbox, tmp_path, redis_server)
+    settings = settings.model_copy(update={"staff": settings.staff.model_copy(update={"language": "es"})})
+    es = functools.partial(texts.translate, "es")
+    person = sandbox.create_user("Sam", language_code="en-GB")
+    async with running_bridge(settings):
+        sandbox.send_user_message(person, "hi, rough night")
+        await sandbox.wait_for(lambda m: m.chat_id == person.id and texts.say("en", texts.QUEUED, position=1)[:50]
+                               in m.body, timeout=8)  # fmt: skip
+        waiting = es(texts.CARD).split("{pseudonym}")[1].split("{tier}")[0]  # " espera · riesgo: " or the like
+        card = await sandbox.wait_for(lambda m: m.chat_id == group.id and waiting in m.body, timeout=8)
+        assert [label for label, _ in card.buttons] == [es(texts.BUTTON_TAKE), es(texts.BUTTON_ESCALATE)]
+        sandbox.press_button(volunteer, card, card.buttons[0][1] or "")
+        opened_words = es(texts.THREAD_OPENED).split("{tier}")[1].strip(" ).")[:20]
+        opened = await sandbox.wait_for(lambda m: m.chat_id == group.id and opened_words in m.body, timeout=8)
+        assert "What they sent" not in opened.body
+
+        mark = sandbox.mark()
+        sandbox.send_user_message(volunteer, "/note prefers short messages", chat=group, thread=opened.thread_id)
+        saved = es(texts.NOTE_SAVED).split("{note}")[0]
+        await sandbox.wait_for(lambda m: m.chat_id == group.id and saved in m.body, since=mark, timeout=8)
+        sandbox.send_user_message(person, "i have the pills here and i'm going to take them all tonight")
+        alert = await sandbox.wait_for(lambda m: "RISK" in m.body or "RIESGO" in m.body, since=mark, timeout=8)
+        assert [label for label, _ in alert.buttons] == [
+            es(texts.BUTTON_ACKNOWLEDGE), es(texts.BUTTON_TAKE_OVER), es(texts.BUTTON_FALSE_ALARM)]  # fmt: skip
+        acknowledge = es(texts.ESCALATION_ALERT).split("\n")[-1].split("{escalation}")[0]
+        assert acknowledge.split("{at}")[1] in alert.body  # "UTC. Confirma con el botón o /ack " or the like
+        helped = await sandbox.wait_for(lambda m: m.chat_id == person.id and "Please stay here" in m.body,
+                                        since=mark, timeout=8)  # fmt: skip
+        assert helped.body.startswith(texts.RESOURCES_INTRO)  # the person's own language: English
+
+        menu = {c.command: c.description for c in await bot.get_my_commands(scope=BotCommandScopeChat(group.id))}
+        assert menu["next"] == es(texts.STAFF_COMMAND_HELP["next"]) != texts.STAFF_COMMAND_HELP["next"]
+        assert menu["escalate"] == es(texts.STAFF_COMMAND_HELP["escalate"])

@@ -27,8 +27,8 @@ def detector() -> RiskDetector:
     return RiskDetector.from_directory(RISK_DIR)
 
 
-def test_there_are_english_and_spanish_files() -> None:
-    assert {p.stem for p in FILES} >= {"en"}
+def test_there_are_files_for_english_spanish_portuguese_and_french() -> None:
+    assert {p.stem for p in FILES} >= {"en", "es", "pt", "fr"}
 
 
 @pytest.mark.parametrize(("lang", "example"), _examples("must_flag"), ids=lambda v: getattr(v, "text", v))

@@ -35,27 +35,25 @@ def _command(name: str, description: str, *options: tuple[str, str, bool]) -> Co
     return payload
 
 
-STAFF_COMMANDS: list[CommandPayload] = [
-    _command("next", "Take the most urgent person waiting"),
-    _command("end", "End this conversation (inside its thread)"),
-    _command("release", "Return this person to the queue", ("note", "Handover note for the next volunteer", False)),
-    _command("transfer", "Hand this conversation to another volunteer", ("volunteer", "Roster id or name", True)),
-    _command("note", "Staff-only note on this conversation", ("text", "The note", True)),
-    _command("on", "Available for automatic assignment"),
-    _command("off", "Not available for automatic assignment"),
-    _command("ack", "Acknowledge an escalation", ("escalation", "Escalation id, e.g. e-1", True)),
-    _command(
-        "escalate",
-        "Page the on-call professional about this conversation",
-        ("tier", "elevated, high (the default) or imminent, then why", False),
-    ),
-    _command(
-        "train",
-        "Coordinators: start a practice session with a scripted person",
-        ("volunteer", "Roster id or name of the volunteer who practises", True),
-        ("scenario", "Scenario name, e.g. loneliness", True),
-    ),
-]
+# The staff's slash commands (Discord has no /break, /takeover, /dashboard or /rota menu entry: typed, they
+# still work as "!" commands) and their options: (name, required).
+_STAFF_OPTIONS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "next": (), "end": (), "release": (("note", False),), "transfer": (("volunteer", True),), "note": (("text", True),),
+    "on": (), "off": (), "ack": (("escalation", True),), "escalate": (("tier", False),),
+    "train": (("volunteer", True), ("scenario", True)),
+}  # fmt: skip
+
+
+def staff_commands() -> list[CommandPayload]:
+    """The staff server's slash commands, described in the organisation's language."""
+    return [
+        _command(
+            name,
+            texts.staff(texts.STAFF_COMMAND_HELP[name]),
+            *((option, texts.staff(texts.STAFF_OPTION_HELP[name, option]), required) for option, required in options),
+        )
+        for name, options in _STAFF_OPTIONS.items()
+    ]
 # Discord's locales for each language we have a catalogue of (Discord picks by the person's client language).
 DISCORD_LOCALES = {"es": ("es-ES", "es-419"), "pt": ("pt-BR",), "fr": ("fr",)}
 _PERSON_NAMES = frozenset({"start", "privacy", "stop", "language"})  # /forget needs "yes": typed, not a slash command
@@ -82,7 +80,7 @@ async def publish_commands(client: discord.Client, staff: StaffChannels | None) 
     try:
         await client.http.bulk_upsert_global_commands(application, PERSON_COMMANDS)
         for guild in await _staff_guilds(client, staff):
-            await client.http.bulk_upsert_guild_commands(application, guild, STAFF_COMMANDS)
+            await client.http.bulk_upsert_guild_commands(application, guild, staff_commands())
     except discord.HTTPException as exc:
         log.warning("could not register the slash commands (%s, code %s)", exc.status, exc.code)
 

@@ -35,22 +35,9 @@ def person_commands(lang: str) -> list[BotCommand]:
     return [BotCommand(name, translate(lang, description)) for name, description in texts.PERSON_COMMANDS]
 
 
-STAFF_COMMANDS = [
-    BotCommand("next", "Take the most urgent person waiting"),
-    BotCommand("end", "End this conversation (inside its topic)"),
-    BotCommand("release", "Return this person to the queue with a handover note"),
-    BotCommand("transfer", "Hand this conversation to another volunteer"),
-    BotCommand("note", "Staff-only note on this conversation"),
-    BotCommand("on", "Available for automatic assignment"),
-    BotCommand("off", "Not available for automatic assignment"),
-    BotCommand("break", "A break: no new people for N minutes (default 15)"),
-    BotCommand("takeover", "Supervisors and on-call: take over this conversation"),
-    BotCommand("ack", "Acknowledge an escalation, /ack <escalation id>"),
-    BotCommand("escalate", "Page the on-call professional, /escalate [high|imminent] [why]"),
-    BotCommand("dashboard", "A private sign-in link to the dashboard"),
-    BotCommand("rota", "Today's and tomorrow's coverage with gaps"),
-    BotCommand("train", "Coordinators: practice session, /train <volunteer> <scenario>"),
-]
+def staff_commands() -> list[BotCommand]:
+    """The volunteers' group command menu, in the organisation's language."""
+    return [BotCommand(name, texts.staff(description)) for name, description in texts.STAFF_COMMAND_HELP.items()]
 
 
 class AdapterStartError(Exception):
@@ -148,7 +135,8 @@ class TelegramAdapter:
             for lang in LANGUAGES:
                 if lang != SOURCE:
                     await self.bot.set_my_commands(person_commands(lang), scope=people, language_code=lang)
-            await self.bot.set_my_commands(STAFF_COMMANDS, scope=BotCommandScopeChat(int(self.options.chats.volunteer)))
+            volunteers = BotCommandScopeChat(int(self.options.chats.volunteer))
+            await self.bot.set_my_commands(staff_commands(), scope=volunteers)
         except (TelegramError, ValueError) as exc:
             log.warning("could not publish the command menus: %s", type(exc).__name__)
 

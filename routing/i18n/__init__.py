@@ -5,15 +5,19 @@ from routing.i18n.catalogue import (
     LANGUAGES,
     N_,
     NP_,
+    S_,
     SOURCE,
     local_moment,
     moment,
     negotiate,
     ngettext,
     primary,
+    staff_language,
     translate,
+    use_staff_language,
 )
 
 __all__ = [
-    "LANGUAGES", "NP_", "N_", "SOURCE", "local_moment", "moment", "negotiate", "ngettext", "primary", "translate",
+    "LANGUAGES", "NP_", "N_", "SOURCE", "S_", "local_moment", "moment", "negotiate", "ngettext", "primary",
+    "staff_language", "translate", "use_staff_language",
 ]  # fmt: skip

@@ -34,6 +34,27 @@ def N_(text: str) -> str:
     return text
 
 
+def S_(text: str) -> str:
+    """Mark a staff-facing text for extraction; it is said in the organisation's language (`staff_language`)."""
+    return text
+
+
+# The organisation's language: one per deployment, set once by the composition root at start-up from
+# `staff.language` (every volunteer, supervisor and professional of a deployment reads the same texts).
+_staff = [SOURCE]
+
+
+def use_staff_language(lang: str) -> None:
+    """Say every staff-facing text in `lang` from now on (a language with a catalogue; see LANGUAGES)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"no catalogue for staff language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    _staff[0] = lang
+
+
+def staff_language() -> str:
+    return _staff[0]
+
+
 def NP_(singular: str, plural: str) -> tuple[str, str]:
     """Mark a text with a count for extraction: (singular, plural) in English, as gettext's ngettext wants."""
     return singular, plural

@@ -21,7 +21,7 @@ from routing.model import Audience, Button, ConversationId, InboundMessage, Orig
 from routing.outbox import Outbox
 from routing.roster import DEFAULT_MAX_CONCURRENT, StaffMember
 from routing.rota import on_shift
-from routing.staff.voice import ESCALATE_BUTTON, StaffVoice
+from routing.staff.voice import StaffVoice, escalate_button
 from routing.store.availability import Availability
 from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.duty import DutyRoster
@@ -69,20 +69,20 @@ class Assignments:
         """/next (the person `member` fits best), or Take on a queue card (`target`)."""
         cooling = await self._duty.cooling_down_for(member.id) if self._duty else 0
         if cooling:
-            self._voice.answer(message, conv, texts.COOLING_DOWN.format(minutes=max(1, cooling // 60)), out)
+            self._voice.answer(message, conv, texts.staff(texts.COOLING_DOWN, minutes=max(1, cooling // 60)), out)
             return
         result = await self._assign(member, target)
         if result.outcome == AssignOutcome.OK and result.conversation is not None:
             await self.connect(result.conversation, member, out)
         elif result.outcome == AssignOutcome.FULL:
             count = len(await self._store.active_of(member.id))
-            self._voice.answer(message, conv, texts.AT_CAPACITY.format(count=count), out)
+            self._voice.answer(message, conv, texts.staff(texts.AT_CAPACITY, count=count), out)
         elif result.outcome == AssignOutcome.EMPTY:
-            self._voice.answer(message, conv, texts.NOBODY_WAITING, out)
+            self._voice.answer(message, conv, texts.staff(texts.NOBODY_WAITING), out)
         else:
             found = await self._store.get(result.conversation) if result.conversation else None
             pseudonym = found.pseudonym if found else "that person"
-            self._voice.answer(message, conv, texts.ALREADY_TAKEN.format(pseudonym=pseudonym), out)
+            self._voice.answer(message, conv, texts.staff(texts.ALREADY_TAKEN, pseudonym=pseudonym), out)
 
     async def _assign(self, member: StaffMember, target: ConversationId | None) -> Assignment:
         """Take `target`, or the person `member` fits best (peer matching); atomic in Redis either way."""
@@ -113,28 +113,30 @@ class Assignments:
         conversation = await self._store.get(conv)
         if conversation is None:
             return
-        header = texts.THREAD_OPENED.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label)
-        header += "\n" + texts.THREAD_ABOUT.format(
+        header = texts.staff(texts.THREAD_OPENED, pseudonym=conversation.pseudonym, tier=conversation.tier.label)
+        header += "\n" + texts.staff(texts.THREAD_ABOUT,
             platform=conversation.platform.value.capitalize(), language=conversation.language or "not given",
             topic=conversation.topic or "not chosen",
         )  # fmt: skip
         language = negotiate_primary(conversation.language)
         if self._screened and language and language not in self._screened:
-            header += "\n" + texts.RISK_SCREENING_LIMITED.format(language=language)
+            header += "\n" + texts.staff(texts.RISK_SCREENING_LIMITED, language=language)
         # The hand-over opens the volunteer's topic: it goes with the person's own messages (PERSON), ahead of
         # notices, else a busy staff group (Telegram: ~20 sends a minute) keeps a taken person waiting unseen.
         self._voice.in_thread(conversation, header, out, priority=Priority.PERSON)
         kept, notes = await asyncio.gather(self._store.take_pending(conv), self._store.notes(conv))  # one round trip
         self._kept_to_thread(conversation, kept, out)
         for note in notes:
-            self._voice.in_thread(conversation, f"Handover note: {note}", out, priority=Priority.PERSON)
+            self._voice.in_thread(
+                conversation, texts.staff(texts.HANDOVER_NOTE, note=note), out, priority=Priority.PERSON
+            )
         # One tap returns the person to the queue: nobody should stay in a conversation they cannot carry.
-        buttons = (Button("Hand off", "release handed off with one tap"), ESCALATE_BUTTON)
-        out.add(self._voice.platform, Audience.STAFF_THREAD, texts.TAKEN.format(pseudonym=conversation.pseudonym),
+        buttons = (Button(texts.staff(texts.BUTTON_HAND_OFF), "release handed off with one tap"), escalate_button())
+        out.add(self._voice.platform, Audience.STAFF_THREAD, texts.staff(texts.TAKEN, pseudonym=conversation.pseudonym),
                 conversation=conversation.id, pseudonym=conversation.pseudonym, priority=Priority.PERSON,
                 buttons=buttons)  # fmt: skip
         self._voice.say_to_person(conversation, texts.CONNECTED, out=out)
-        taken_card = texts.CARD_TAKEN.format(pseudonym=conversation.pseudonym, volunteer=member.name)
+        taken_card = texts.staff(texts.CARD_TAKEN, pseudonym=conversation.pseudonym, volunteer=member.name)
         self._voice.card(conversation, taken_card, out)
         out.then(lambda: self._finish_handover(conversation, [entry for entry, _raw in kept]))
         await self._writer.audit("assigned", conversation=conv, volunteer=member.id)
@@ -194,7 +196,7 @@ class Assignments:
             return
         if note:
             await self._store.add_note(conversation.id, note)
-        released = texts.RELEASED_NOTE.format(volunteer=member.name, note=note or "(none)")
+        released = texts.staff(texts.RELEASED_NOTE, volunteer=member.name, note=note or "(none)")
         self._voice.in_thread(conversation, released, out)
         if message.origin == Origin.PRIVATE:  # no longer theirs, so the topic's copy no longer reaches them
             notice = texts.DESK_NOTICE.format(pseudonym=conversation.pseudonym, text=released)
@@ -205,8 +207,8 @@ class Assignments:
         """Nobody answered the person for `minutes`: they go back to the front of the queue, with a note."""
         if conversation.volunteer is None or await self._store.release(conversation.id, conversation.volunteer) != "ok":
             return
-        await self._store.add_note(conversation.id, texts.SILENCE_NOTE.format(minutes=minutes))
-        released = texts.SILENCE_RELEASED.format(minutes=minutes)
+        await self._store.add_note(conversation.id, texts.staff(texts.SILENCE_NOTE, minutes=minutes))
+        released = texts.staff(texts.SILENCE_RELEASED, minutes=minutes)
         self._voice.in_thread(conversation, released, out, priority=Priority.PERSON)
         await self._back_in_queue(conversation, conversation.volunteer, "silence", out)
 
@@ -223,21 +225,21 @@ class Assignments:
     async def transfer(self, reference: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
         """/transfer <volunteer>: the conversation goes straight to another volunteer (if they have room)."""
         if not reference:
-            text = texts.NEEDS_ARGUMENT.format(command="transfer", what="a volunteer", example="ana")
+            text = texts.staff(texts.NEEDS_ARGUMENT, command="transfer", what="a volunteer", example="ana")
             self._voice.answer(message, conversation.id, text, out)
             return
         roster = await self._roster.current()
         target = roster.resolve(reference)
         if target is None or conversation.volunteer is None:
-            self._voice.answer(message, conversation.id, texts.UNKNOWN_VOLUNTEER.format(name=reference[:40]), out)
+            self._voice.answer(message, conversation.id, texts.staff(texts.UNKNOWN_VOLUNTEER, name=reference[:40]), out)
             return
         result = await self._store.transfer(conversation.id, conversation.volunteer, target.id, target.max_concurrent)
         if result == "full":
-            self._voice.answer(message, conversation.id, texts.TRANSFER_FULL.format(name=target.name), out)
+            self._voice.answer(message, conversation.id, texts.staff(texts.TRANSFER_FULL, name=target.name), out)
             return
         source = roster.by_id(conversation.volunteer)
-        text = texts.TRANSFERRED_NOTE.format(
-            source=source.name if source else conversation.volunteer, target=target.name
+        text = texts.staff(
+            texts.TRANSFERRED_NOTE, source=source.name if source else conversation.volunteer, target=target.name
         )
         self._voice.in_thread(conversation, text, out)
         if message.origin == Origin.PRIVATE:  # now the new holder's: the topic's copy goes to them
@@ -248,8 +250,11 @@ class Assignments:
     def queue_card(self, conversation: Conversation, out: Outbox) -> None:
         """Create or refresh the queue card of a waiting conversation, with its Take and Escalate buttons."""
         since = dt.datetime.fromtimestamp(conversation.arrival, dt.UTC).strftime("%H:%M UTC")
-        text = texts.CARD.format(pseudonym=conversation.pseudonym, tier=conversation.tier.label, since=since)
-        take = Button("Take", f"take {conversation.id}")
+        text = texts.staff(texts.CARD, pseudonym=conversation.pseudonym, tier=conversation.tier.label, since=since)
+        take = Button(texts.staff(texts.BUTTON_TAKE), f"take {conversation.id}")
         self._voice.card(
-            conversation, text, out, buttons=(take, Button("Escalate", f"escalate high {conversation.id}"))
+            conversation,
+            text,
+            out,
+            buttons=(take, Button(texts.staff(texts.BUTTON_ESCALATE), f"escalate high {conversation.id}")),
         )

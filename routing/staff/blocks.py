@@ -47,10 +47,10 @@ class Blocks:
         seconds = _duration(words[0]) if words else None
         reason = words[1].strip() if len(words) > 1 else ""
         if seconds is None or not reason:
-            self._voice.answer(message, conversation.id, texts.BLOCK_USAGE, out)
+            self._voice.answer(message, conversation.id, texts.staff(texts.BLOCK_USAGE), out)
             return
         if conversation.tier >= RiskTier.HIGH and not oversees(member):
-            self._voice.answer(message, conversation.id, texts.BLOCK_NEEDS_OVERSEER, out)
+            self._voice.answer(message, conversation.id, texts.staff(texts.BLOCK_NEEDS_OVERSEER), out)
             return
         person = await self._store.person_of(conversation.id)
         if person is None:
@@ -61,8 +61,8 @@ class Blocks:
         await self._store.close(conversation.id)
         when = moment(conversation.language, datetime.fromtimestamp(until, UTC), "d MMM HH:mm")
         self._voice.say_to_person(conversation, texts.BLOCKED_PERSON, until=when, out=out)
-        note = texts.BLOCKED_NOTE.format(
-            name=member.name, pseudonym=conversation.pseudonym, duration=words[0], reason=reason
+        note = texts.staff(
+            texts.BLOCKED_NOTE, name=member.name, pseudonym=conversation.pseudonym, duration=words[0], reason=reason
         )
         self._voice.in_thread(conversation, note, out)
         self._voice.close_thread(conversation, out)
@@ -72,27 +72,27 @@ class Blocks:
     async def unblock(self, member: StaffMember, conv: ConversationId, *, in_thread: bool = False) -> str:
         """Lift a block: in the conversation's thread by anyone on staff, elsewhere by id for overseers."""
         if not in_thread and not oversees(member):
-            return texts.TAKEOVER_REFUSED.replace("take over a conversation", "lift a block from here")
+            return texts.staff(texts.UNBLOCK_REFUSED)
         person = await self._store.person_of(conv) if conv else None
         block = await self._blocks.of(person) if person else None
         if person is None or block is None:
-            return texts.NOT_BLOCKED
+            return texts.staff(texts.NOT_BLOCKED)
         await self._blocks.lift(person)
         await self._writer.audit("unblocked", conversation=conv, by=member.id)
-        return texts.UNBLOCKED.format(pseudonym=block.pseudonym)
+        return texts.staff(texts.UNBLOCKED, pseudonym=block.pseudonym)
 
     async def in_force(self, member: StaffMember) -> str:
         """/blocks: the blocks in force, for overseers."""
         if not oversees(member):
-            return texts.TAKEOVER_REFUSED.replace("take over a conversation", "list blocks")
+            return texts.staff(texts.BLOCKS_REFUSED)
         blocks = await self._blocks.active()
         if not blocks:
-            return texts.BLOCKS_NONE
+            return texts.staff(texts.BLOCKS_NONE)
         lines = [
             f"{b.pseudonym} ({b.conversation}) until {datetime.fromtimestamp(b.until, UTC):%d %b %H:%M} UTC, by {b.by}"
             for b in blocks
         ]
-        return texts.BLOCKS_LIST.format(lines="\n".join(lines))
+        return texts.staff(texts.BLOCKS_LIST, lines="\n".join(lines))
 
 
 def _duration(word: str) -> int | None:

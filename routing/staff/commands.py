@@ -64,16 +64,16 @@ class StaffCommands:
         in the conversation's topic. Words that could reach the wrong person are refused, never guessed."""
         parsed = parse_command(message.text) if message.kind == InboundKind.MESSAGE else None
         if parsed is not None and parsed.name == "start":  # Telegram's Start button, pressed once to open the chat
-            self._voice.answer(message, None, texts.DESK_WELCOME, out)
+            self._voice.answer(message, None, texts.staff(texts.DESK_WELCOME), out)
             return
         plain = message.kind == InboundKind.MESSAGE and parsed is None
         if plain and target.conversation is None:
             if target.held:
                 names = [c.pseudonym for c in [await self._store.get(conv) for conv in target.held] if c is not None]
-                which = texts.DESK_WHICH.format(count=len(target.held), names=", ".join(names))
+                which = texts.staff(texts.DESK_WHICH, count=len(target.held), names=", ".join(names))
                 self._voice.answer(message, None, which, out)
             else:
-                self._voice.answer(message, None, texts.DESK_NONE, out)
+                self._voice.answer(message, None, texts.staff(texts.DESK_NONE), out)
             return
         await self.handle(message, out, desk_conversation=target.conversation)
 
@@ -111,9 +111,11 @@ class StaffCommands:
             # The Escalate button on a queue card in the lobby names the person waiting: "escalate high c-12".
             conv, parsed = named, ParsedCommand(parsed.name, parsed.argument.rsplit(" ", 1)[0])
         if command is None:
-            self._voice.answer(message, conv, texts.UNKNOWN_COMMAND.format(name=parsed.name), out)
+            self._voice.answer(message, conv, texts.staff(texts.UNKNOWN_COMMAND, name=parsed.name), out)
         elif command in _NEEDS_THREAD and conv is None:
-            where = texts.DESK_PICK if message.origin == Origin.PRIVATE else texts.NOT_IN_THREAD
+            where = (
+                texts.staff(texts.DESK_PICK) if message.origin == Origin.PRIVATE else texts.staff(texts.NOT_IN_THREAD)
+            )
             self._voice.answer(message, conv, where.format(command=command.value), out)
         else:
             await self._dispatch(command, parsed.argument, member, message, conv, out)
@@ -145,7 +147,7 @@ class StaffCommands:
         elif command == StaffCommand.TRAIN:
             roster = await self._roster.current()
             answer = await self._training.start(argument, member, roster, out) if self._training else None
-            self._voice.answer(message, conv, answer or texts.TRAIN_OFF, out)
+            self._voice.answer(message, conv, answer or texts.staff(texts.TRAIN_OFF), out)
         elif command == StaffCommand.DASHBOARD:
             await self._dashboard_link(member, message, conv, out)
         elif command == StaffCommand.BLOCKS:
@@ -179,9 +181,9 @@ class StaffCommands:
         elif command == StaffCommand.UNBLOCK:
             self._voice.answer(message, conv, await act.blocks.unblock(member, conversation.id, in_thread=True), out)
         elif conversation.state != ConversationState.ACTIVE:
-            self._voice.answer(message, conv, f"This conversation is {conversation.state}; nothing was changed.", out)
+            self._voice.answer(message, conv, texts.staff(texts.NOT_CHANGED_STATE, state=conversation.state), out)
         elif conversation.volunteer != member.id and not oversees(member):
-            self._voice.answer(message, conv, texts.NOT_YOURS.format(volunteer=conversation.volunteer), out)
+            self._voice.answer(message, conv, texts.staff(texts.NOT_YOURS, volunteer=conversation.volunteer), out)
         elif command == StaffCommand.END:
             await act.endings.end(argument, member, message, conversation, out)
         elif command == StaffCommand.BLOCK:
@@ -196,12 +198,12 @@ class StaffCommands:
     ) -> None:
         """/dashboard: a one-time sign-in link, sent privately: a link must never appear in a group."""
         if self._links is None:
-            self._voice.answer(message, conv, texts.DASHBOARD_OFF, out)
+            self._voice.answer(message, conv, texts.staff(texts.DASHBOARD_OFF), out)
             return
         url = await self._links.issue(member.id, member.roles)
-        link = texts.DASHBOARD_LINK.format(url=url)
+        link = texts.staff(texts.DASHBOARD_LINK, url=url)
         out.add(message.platform, Audience.STAFF_DIRECT, link, chat=ChatId(message.sender), priority=Priority.STAFF)
-        self._voice.answer(message, conv, texts.DASHBOARD_SENT, out)
+        self._voice.answer(message, conv, texts.staff(texts.DASHBOARD_SENT), out)
 
 
 def _named_conversation(argument: str) -> ConversationId | None:

@@ -55,7 +55,7 @@ class Endings:
             # Care around the end: not before a professional has the alert, unless the volunteer says why.
             word, _, why = argument.partition(" ")
             if not await self._escalations.acknowledged(conversation.id) and not (word == "confirm" and why.strip()):
-                text = texts.END_NEEDS_ACK.format(tier=conversation.tier.label)
+                text = texts.staff(texts.END_NEEDS_ACK, tier=conversation.tier.label)
                 self._voice.answer(message, conversation.id, text, out)
                 return
             if word == "confirm":
@@ -65,7 +65,7 @@ class Endings:
         question = texts.FEEDBACK_QUESTION_CARE if high else texts.FEEDBACK_QUESTION
         buttons = feedback_buttons(conversation.id if high else None, conversation.language)
         self._voice.say_to_person(conversation, question, buttons=buttons, priority=Priority.BACKGROUND, out=out)
-        self._voice.in_thread(conversation, texts.CLOSED_NOTE.format(who=member.name), out)
+        self._voice.in_thread(conversation, texts.staff(texts.CLOSED_NOTE, who=member.name), out)
         self._voice.close_thread(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by=member.id)
         log.info("conversation %s ended by volunteer %s", conversation.id, member.id)
@@ -79,7 +79,7 @@ class Endings:
         if not await self._store.close(conversation.id):
             return
         self._voice.say_to_person(conversation, texts.SILENCE_CLOSED, out=out)
-        self._voice.in_thread(conversation, texts.SILENCE_CLOSED_NOTE.format(hours=f"{hours:g}"), out)
+        self._voice.in_thread(conversation, texts.staff(texts.SILENCE_CLOSED_NOTE, hours=f"{hours:g}"), out)
         self._voice.close_thread(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="silence")
         await self.after_ending(conversation, out)
@@ -99,11 +99,15 @@ class Endings:
         if self._duty is not None:
             await self._duty.cool_down(member.id, self._cooldown_minutes)
         minutes = int(self._cooldown_minutes)
-        self._voice.in_thread(conversation, texts.CHECK_IN.format(minutes=minutes), out)
+        self._voice.in_thread(conversation, texts.staff(texts.CHECK_IN, minutes=minutes), out)
         supervisors = await self._roster.supervisors_on_duty()
-        who = f" Supervisors: {', '.join(supervisors)}." if supervisors else ""
-        request = texts.DEBRIEF_REQUEST.format(
-            volunteer=member.name, tier=conversation.tier.label, conversation=conversation.id, who=who
+        who = texts.staff(texts.SUPERVISORS_NAMED, names=", ".join(supervisors)) if supervisors else ""
+        request = texts.staff(
+            texts.DEBRIEF_REQUEST,
+            volunteer=member.name,
+            tier=conversation.tier.label,
+            conversation=conversation.id,
+            who=who,
         )
         out.add(self._voice.platform, Audience.STAFF_LOBBY, request, priority=Priority.STAFF)
         await self._writer.audit("cool_down", volunteer=member.id, minutes=str(minutes))

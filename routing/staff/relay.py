@@ -38,7 +38,7 @@ class Relay:
         conversation = await self._store.get(conv)
         if conversation is None or conversation.state != ConversationState.ACTIVE:
             state = conversation.state if conversation else "expired"
-            self._voice.answer(message, conv, f"This conversation is {state}; your message was not sent.", out)
+            self._voice.answer(message, conv, texts.staff(texts.NOT_SENT_STATE, state=state), out)
             return
         if member.id != conversation.volunteer:
             await self._whisper(member, conversation, message.text, out)
@@ -64,25 +64,25 @@ class Relay:
             await self._desk.chat_of(conversation.volunteer) if self._desk and conversation.volunteer else None
         )
         if holder_chat is not None and words:
-            text = texts.DESK_WHISPER.format(author=member.name, text=words)
+            text = texts.staff(texts.DESK_WHISPER, author=member.name, text=words)
             notice = texts.DESK_NOTICE.format(pseudonym=conversation.pseudonym, text=text)
             out.add(self._voice.platform, Audience.STAFF_DIRECT, notice, chat=holder_chat, conversation=conversation.id)
         if await self._writer.first_notice(f"whisper:{conversation.id}:{member.id}", ttl=WHISPER_NOTICE_SECONDS):
             holder = (await self._roster.current()).by_id(conversation.volunteer) if conversation.volunteer else None
             name = holder.name if holder else (conversation.volunteer or "their volunteer")
-            self._voice.in_thread(conversation, texts.WHISPER.format(author=member.name, holder=name), out)
+            self._voice.in_thread(conversation, texts.staff(texts.WHISPER, author=member.name, holder=name), out)
 
     async def note(self, note: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
         """/note <text>: kept for staff only, and shown to whoever holds the person next."""
         if not note:
-            text = texts.NEEDS_ARGUMENT.format(command="note", what="some text", example="prefers short messages")
+            text = texts.staff(texts.NEEDS_ARGUMENT, command="note", what="some text", example="prefers short messages")
             self._voice.answer(message, conversation.id, text, out)
             return
         await self._store.add_note(conversation.id, note)
-        self._voice.answer(message, conversation.id, texts.NOTE_SAVED.format(note=note), out)
+        self._voice.answer(message, conversation.id, texts.staff(texts.NOTE_SAVED, note=note), out)
 
     async def nudge(self, conversation: Conversation, minutes: int, out: Outbox) -> None:
         """The person has waited `minutes` for their volunteer's reply (the silence watch asks)."""
-        text = texts.SILENCE_NUDGE.format(pseudonym=conversation.pseudonym, minutes=minutes)
+        text = texts.staff(texts.SILENCE_NUDGE, pseudonym=conversation.pseudonym, minutes=minutes)
         self._voice.in_thread(conversation, text, out, priority=Priority.PERSON)
         await self._writer.audit("silence_nudged", conversation=conversation.id, volunteer=conversation.volunteer or "")

@@ -56,7 +56,7 @@ class Shifts:
         minutes = int(argument) if argument.isdigit() and 0 < int(argument) <= 240 else 15
         if self._duty is not None:
             await self._duty.take_break(member.id, minutes)
-        self._voice.answer(message, conv, texts.ON_BREAK.format(name=member.name, minutes=minutes), out)
+        self._voice.answer(message, conv, texts.staff(texts.ON_BREAK, name=member.name, minutes=minutes), out)
 
     async def rota_command(self, parsed: ParsedCommand, member: StaffMember) -> str | None:
         """The answer to a rota command, or None when `parsed` is not one."""
@@ -79,5 +79,5 @@ class Shifts:
         try:
             await self._rotas.apply(command, by=member.id)  # type: ignore[arg-type]
         except RotaError as exc:
-            return f"Nothing was changed: {exc}"
+            return texts.staff(texts.NOTHING_CHANGED, problem=exc)
         return describe_change(command)  # type: ignore[arg-type]

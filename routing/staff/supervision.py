@@ -68,7 +68,7 @@ class Supervision:
         marked as raised by staff; the person is sent nothing (the volunteer decides what to say)."""
         tier, category, reason = _escalation_words(argument)
         if tier < RiskTier.ELEVATED:
-            self._voice.answer(message, conversation.id, texts.ESCALATE_USAGE, out)
+            self._voice.answer(message, conversation.id, texts.staff(texts.ESCALATE_USAGE), out)
             return
         if tier > conversation.tier:  # more than the detector saw: a miss it can learn from (counted, no text)
             await self._labels.missed(category.value if category else None, conversation.tier)
@@ -82,7 +82,7 @@ class Supervision:
         else:
             review = tier == RiskTier.ELEVATED
             await self._escalations.raise_(current, assessment, out, review=review, raised_by=member.id, reason=reason)
-        said = texts.STAFF_ESCALATED.format(name=member.name, tier=tier.label)
+        said = texts.staff(texts.STAFF_ESCALATED, name=member.name, tier=tier.label)
         if conversation.state == ConversationState.WAITING:  # from the queue card: no topic yet, the card moves up
             lobby = f"{conversation.pseudonym}: {said}"
             out.add(self._voice.platform, Audience.STAFF_LOBBY, lobby, priority=Priority.URGENT)
@@ -98,7 +98,7 @@ class Supervision:
     ) -> None:
         """/ack <escalation id> (and the Acknowledge button): the chain stops climbing."""
         if not argument:
-            text = texts.NEEDS_ARGUMENT.format(command="ack", what="an escalation id", example="e-1")
+            text = texts.staff(texts.NEEDS_ARGUMENT, command="ack", what="an escalation id", example="e-1")
             self._voice.answer(message, conv, text, out)
             return
         said = await self._escalations.acknowledge(EscalationId(argument.split()[0]), member.id, member.name, out)
@@ -112,12 +112,12 @@ class Supervision:
         lyric): it is acknowledged like any other (the chain stops, the record stays), and its category is
         counted so a coordinator sees what the detector gets wrong (docs/risk.md)."""
         if not oversees(member):
-            self._voice.answer(message, conv, texts.FALSE_ALARM_REFUSED, out)
+            self._voice.answer(message, conv, texts.staff(texts.FALSE_ALARM_REFUSED), out)
             return
         esc_id = EscalationId(argument.split()[0]) if argument else None
         esc = await self._escalations.get(esc_id) if esc_id else None
         if esc is None or esc_id is None:
-            text = texts.NEEDS_ARGUMENT.format(command="falsealarm", what="an escalation id", example="e-1")
+            text = texts.staff(texts.NEEDS_ARGUMENT, command="falsealarm", what="an escalation id", example="e-1")
             self._voice.answer(message, conv, text, out)
             return
         said = await self._escalations.acknowledge(esc_id, member.id, member.name, out)
@@ -133,7 +133,7 @@ class Supervision:
         """/takeover [escalation id]: a professional (or supervisor) takes the conversation from the queue or
         from its volunteer."""
         if not (member.has(Role.PROFESSIONAL) or member.has(Role.SUPERVISOR)):
-            self._voice.answer(message, conv, texts.TAKEOVER_REFUSED, out)
+            self._voice.answer(message, conv, texts.staff(texts.TAKEOVER_REFUSED), out)
             return
         esc = EscalationId(argument.split()[0]) if argument else None
         target = conv or (await self._escalations.conversation_of(esc) if esc else None)
@@ -148,7 +148,7 @@ class Supervision:
             await self._assignments.connect(conversation.id, member, out)
         elif conversation.volunteer and conversation.volunteer != member.id:
             await self._store.transfer(conversation.id, conversation.volunteer, member.id, OVERRIDE_CAPACITY)
-            self._voice.in_thread(conversation, texts.TAKEN_OVER.format(name=member.name), out)
+            self._voice.in_thread(conversation, texts.staff(texts.TAKEN_OVER, name=member.name), out)
             await self._endings.after_ending(conversation, out)  # the volunteer's part ended: their cool-down
         self._voice.say_to_person(conversation, texts.PROFESSIONAL_JOINED, priority=Priority.URGENT, out=out)
         await self._writer.audit("taken_over", conversation=conversation.id, by=member.id)

@@ -20,7 +20,10 @@ from routing.model import (
 from routing.outbox import Outbox
 from routing.store.conversations import Conversation
 
-ESCALATE_BUTTON = Button("Escalate", "escalate high")  # on a conversation's card in its topic, and risk notices
+
+def escalate_button() -> Button:
+    """On a conversation's card in its topic, and on risk notices: escalate at high with one tap."""
+    return Button(texts.staff(texts.BUTTON_ESCALATE), "escalate high")
 
 
 @dataclass(frozen=True, slots=True)

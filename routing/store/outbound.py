@@ -304,7 +304,7 @@ class OutboundPump:
         await self._writer.dead_letter(stream, entry_id, f"delivery failed: {error}", payload)
         if message.audience != Audience.STAFF_LOBBY:  # an alert about a failed alert would loop
             out = Outbox(f"delivery-failed:{message.key}")
-            out.add(self._platform, Audience.STAFF_LOBBY, texts.STAFF_DEAD_LETTER.format(entry=entry_id),
+            out.add(self._platform, Audience.STAFF_LOBBY, texts.staff(texts.STAFF_DEAD_LETTER, entry=entry_id),
                     priority=Priority.URGENT)  # fmt: skip
             for alert in out.messages:
                 await self._writer.emit(alert)
@@ -319,10 +319,11 @@ class OutboundPump:
             return
         out = Outbox(f"staff-unreachable:{message.key}")
         if message.conversation is not None:
-            out.add(self._platform, Audience.STAFF_THREAD, texts.DESK_UNREACHABLE, conversation=message.conversation,
+            unreachable = texts.staff(texts.DESK_UNREACHABLE)
+            out.add(self._platform, Audience.STAFF_THREAD, unreachable, conversation=message.conversation,
                     pseudonym=message.pseudonym, priority=Priority.URGENT)  # fmt: skip
         elif any(button.action.startswith("ack ") for button in message.buttons):  # a page on the chain
-            out.add(self._platform, Audience.ESCALATION, texts.PAGE_UNREACHABLE, priority=Priority.URGENT)
+            out.add(self._platform, Audience.ESCALATION, texts.staff(texts.PAGE_UNREACHABLE), priority=Priority.URGENT)
         # Anything else (a /dashboard link): its sender was told, when they asked, to press Start and ask again.
         for notice in out.messages:
             await self._writer.emit(notice)

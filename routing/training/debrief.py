@@ -97,22 +97,22 @@ def score(
 def render(debrief: Debrief) -> str:
     """The debrief as one message."""
     if debrief.first_reply is None or debrief.median_reply is None:
-        timing = texts.DEBRIEF_NO_REPLIES
+        timing = texts.staff(texts.DEBRIEF_NO_REPLIES)
     else:
-        timing = texts.DEBRIEF_TIMES.format(
-            first=seconds_text(debrief.first_reply), median=seconds_text(debrief.median_reply)
+        timing = texts.staff(
+            texts.DEBRIEF_TIMES, first=seconds_text(debrief.first_reply), median=seconds_text(debrief.median_reply)
         )
     lines = [
-        texts.DEBRIEF_HEADER.format(title=debrief.title, volunteer=debrief.volunteer),
-        texts.DEBRIEF_ENDING.format(ending=debrief.ending, duration=seconds_text(debrief.duration)),
-        texts.DEBRIEF_COUNTS.format(replies=debrief.replies, person=debrief.person_messages),
+        texts.staff(texts.DEBRIEF_HEADER, title=debrief.title, volunteer=debrief.volunteer),
+        texts.staff(texts.DEBRIEF_ENDING, ending=debrief.ending, duration=seconds_text(debrief.duration)),
+        texts.staff(texts.DEBRIEF_COUNTS, replies=debrief.replies, person=debrief.person_messages),
         timing,
     ]
     if debrief.checklist:
         met = sum(1 for _label, ok in debrief.checklist if ok)
-        lines.append(texts.DEBRIEF_CHECKLIST.format(met=met, total=len(debrief.checklist)))
+        lines.append(texts.staff(texts.DEBRIEF_CHECKLIST, met=met, total=len(debrief.checklist)))
         lines += [f"{'✓' if ok else '✗'} {label}" for label, ok in debrief.checklist]
-    lines.append(texts.DEBRIEF_PATH.format(path=" → ".join(debrief.path) or "-"))
+    lines.append(texts.staff(texts.DEBRIEF_PATH, path=" → ".join(debrief.path) or "-"))
     return "\n".join(lines)
 
 

@@ -92,8 +92,12 @@ class TrainingDesk:
         started = await self.start_session(argument, member, roster, out)
         if isinstance(started, str):
             return started
-        return texts.TRAIN_STARTED.format(
-            session=started.session, volunteer=started.trainee.name, title=started.scenario.title, topic=started.topic
+        return texts.staff(
+            texts.TRAIN_STARTED,
+            session=started.session,
+            volunteer=started.trainee.name,
+            title=started.scenario.title,
+            topic=started.topic,
         )
 
     async def start_session(
@@ -112,16 +116,16 @@ class TrainingDesk:
         )  # fmt: skip
         outcome, session_id = await self._store.create(out.entry_id, new)
         if outcome == CreateOutcome.BUSY:
-            return texts.TRAIN_BUSY.format(name=name_of(trainee), session=session_id)
+            return texts.staff(texts.TRAIN_BUSY, name=name_of(trainee), session=session_id)
         session = TrainingSession(
             session_id, scenario.name, trainee.id, trainee.name, member.id, member.name, now, move.position,
             move.entered, 0,
         )  # fmt: skip
-        intro = texts.TRAINING_INTRO.format(volunteer=trainee.name, title=scenario.title, brief=scenario.brief)
+        intro = texts.staff(texts.TRAINING_INTRO, volunteer=trainee.name, title=scenario.title, brief=scenario.brief)
         self._note(session, intro, out)
         said = self._say(session, move.say, out)
         if move.finished:
-            await self._finish(session, scenario, texts.TRAINING_SCRIPT_DONE, out, said=said)
+            await self._finish(session, scenario, texts.staff(texts.TRAINING_SCRIPT_DONE), out, said=said)
         else:
             out.then(lambda: self._store.record(session_id, said))
         log.info("practice session %s (%s) started for %s by %s", session_id, scenario.name, trainee.id, member.id)
@@ -141,7 +145,8 @@ class TrainingDesk:
         parsed = parse_command(message.text)
         if session is None or session.position.phase == Phase.DONE:
             if parsed is not None or (session is not None and member.id == session.volunteer):
-                out.add(self._platform, Audience.STAFF_THREAD, texts.TRAINING_OVER, conversation=session_id,
+                over = texts.staff(texts.TRAINING_OVER)
+                out.add(self._platform, Audience.STAFF_THREAD, over, conversation=session_id,
                         priority=Priority.BACKGROUND)  # fmt: skip
             return
         scenario = self._library.scenarios.get(session.scenario)
@@ -150,7 +155,7 @@ class TrainingDesk:
         elif member.id != session.volunteer:
             return
         elif scenario is None:
-            await self._finish(session, None, texts.TRAINING_SCENARIO_GONE, out)
+            await self._finish(session, None, texts.staff(texts.TRAINING_SCENARIO_GONE), out)
         else:
             await self._reply(session, scenario, Reply(message.text), message.received_at, out)
 
@@ -184,26 +189,26 @@ class TrainingDesk:
     ) -> str | tuple[Scenario, StaffMember]:
         """The scenario and volunteer `/train` names, or the answer explaining why not."""
         if not member.has(Role.COORDINATOR):
-            return texts.TRAIN_REFUSED
+            return texts.staff(texts.TRAIN_REFUSED)
         known = sorted({*self._library.scenarios, *self._library.problems})
         if not known:
-            return texts.TRAIN_NO_SCENARIOS
+            return texts.staff(texts.TRAIN_NO_SCENARIOS)
         reference, _, name = argument.strip().rpartition(" ")
         if not reference.strip():
-            return texts.TRAIN_USAGE.format(example=known[0], scenarios=", ".join(known))
+            return texts.staff(texts.TRAIN_USAGE, example=known[0], scenarios=", ".join(known))
         problems: list[str] = []
         trainee = roster.resolve(reference)
         if trainee is None:
             volunteers = self._who(roster, name_of)
-            problems.append(texts.TRAIN_UNKNOWN_VOLUNTEER.format(name=reference[:40], volunteers=volunteers))
+            problems.append(texts.staff(texts.TRAIN_UNKNOWN_VOLUNTEER, name=reference[:40], volunteers=volunteers))
         elif self._platform not in trainee.identities:
-            problems.append(texts.TRAIN_NO_IDENTITY.format(name=name_of(trainee), platform=self._platform))
+            problems.append(texts.staff(texts.TRAIN_NO_IDENTITY, name=name_of(trainee), platform=self._platform))
         scenario = self._library.scenarios.get(name.lower())
         if name.lower() in self._library.problems:
             problem = self._library.problems[name.lower()]
-            problems.append(texts.TRAIN_BROKEN_SCENARIO.format(name=name.lower(), problem=problem))
+            problems.append(texts.staff(texts.TRAIN_BROKEN_SCENARIO, name=name.lower(), problem=problem))
         elif scenario is None:
-            problems.append(texts.TRAIN_UNKNOWN_SCENARIO.format(name=name[:40], scenarios=", ".join(known)))
+            problems.append(texts.staff(texts.TRAIN_UNKNOWN_SCENARIO, name=name[:40], scenarios=", ".join(known)))
         if problems or scenario is None or trainee is None:
             return " ".join(problems)
         return scenario, trainee
@@ -225,17 +230,17 @@ class TrainingDesk:
     ) -> None:
         trainee = member.id == session.volunteer
         if name == "end" and (trainee or any(member.has(role) for role in _MAY_END)):
-            await self._finish(session, scenario, texts.TRAINING_ENDED_BY.format(name=member.name), out)
+            await self._finish(session, scenario, texts.staff(texts.TRAINING_ENDED_BY, name=member.name), out)
         elif name == "end":
-            self._note(session, texts.TRAINING_NOT_YOURS.format(volunteer=session.volunteer_name), out)
+            self._note(session, texts.staff(texts.TRAINING_NOT_YOURS, volunteer=session.volunteer_name), out)
         elif name == ESCALATE and trainee:
-            self._note(session, texts.TRAINING_ESCALATE_NOTED, out)
+            self._note(session, texts.staff(texts.TRAINING_ESCALATE_NOTED), out)
             if scenario is not None:
                 await self._reply(session, scenario, Reply("", ESCALATE), message.received_at, out)
         elif name == "help":
-            self._note(session, texts.TRAINING_HELP, out)
+            self._note(session, texts.staff(texts.TRAINING_HELP), out)
         else:
-            self._note(session, texts.TRAINING_COMMANDS, out)
+            self._note(session, texts.staff(texts.TRAINING_COMMANDS), out)
 
     async def _reply(self, session: TrainingSession, scenario: Scenario, reply: Reply, at: float, out: Outbox) -> None:
         """Log the volunteer's reply (with the checks it met, never its text) and let the script react."""
@@ -255,7 +260,7 @@ class TrainingDesk:
         scenario = self._library.scenarios.get(session.scenario)
         out = Outbox(f"training:{session.id}:{session.seq}")  # same keys if two routers fire it: sent once
         if scenario is None:
-            await self._finish(session, None, texts.TRAINING_SCENARIO_GONE, out)
+            await self._finish(session, None, texts.staff(texts.TRAINING_SCENARIO_GONE), out)
         else:
             move = after_timer(scenario, session.position)
             if move is None:
@@ -271,7 +276,7 @@ class TrainingDesk:
         said = self._say(session, move.say, out)
         path = session.path + move.entered
         if move.finished:
-            await self._finish(session, scenario, texts.TRAINING_SCRIPT_DONE, out, path=path, said=said)
+            await self._finish(session, scenario, texts.staff(texts.TRAINING_SCRIPT_DONE), out, path=path, said=said)
             return
         due = self._clock() + move.due_in if move.due_in is not None else None
 
@@ -300,7 +305,9 @@ class TrainingDesk:
             ended_at=self._clock(), path=path,
         ))  # fmt: skip
         self._note(session, debrief, out)
-        for_coordinator = texts.TRAINING_FOR_COORDINATOR.format(coordinator=session.coordinator_name, debrief=debrief)
+        for_coordinator = texts.staff(
+            texts.TRAINING_FOR_COORDINATOR, coordinator=session.coordinator_name, debrief=debrief
+        )
         out.add(self._platform, Audience.STAFF_LOBBY, for_coordinator, priority=Priority.BACKGROUND)
         out.add(self._platform, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=session.id,
                 pseudonym=_topic(session), priority=Priority.BACKGROUND)  # fmt: skip
@@ -328,4 +335,4 @@ class TrainingDesk:
 
 def _topic(session: TrainingSession) -> Pseudonym:
     """Names the session's topic/thread (the adapters add " · <session id>")."""
-    return Pseudonym(texts.TRAINING_TOPIC.format(scenario=session.scenario, volunteer=session.volunteer_name))
+    return Pseudonym(texts.staff(texts.TRAINING_TOPIC, scenario=session.scenario, volunteer=session.volunteer_name))
