@@ -15,16 +15,38 @@ from routing import texts
 from routing.i18n import LANGUAGES, SOURCE, negotiate, translate, use_staff_language
 from routing.i18n.catalogue import LOCALES, catalogue_path
 
-TEXTS = Path(texts.__file__)
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "tools" / "catalogue-sources.txt"  # the files `./dev catalogues` extracts from
 TRANSLATED = [lang for lang in LANGUAGES if lang != SOURCE]
 _PLACEHOLDER = re.compile(r"\{(\w+)")
+_MARKS = re.compile(r"\b(?:N_|NP_|S_)\(\s*[\"']")  # a text marked where it is written
+
+
+def sources() -> list[Path]:
+    """The files listed in tools/catalogue-sources.txt, as `./dev catalogues` reads them."""
+    lines = (line.strip() for line in SOURCES.read_text(encoding="utf-8").splitlines())
+    return [ROOT / line for line in lines if line and not line.startswith("#")]
 
 
 def marked() -> set[str]:
-    """Every text routing/texts.py marks for translation: N_ and NP_ for people, S_ for staff (as Babel's
+    """Every text the listed files mark for translation: N_ and NP_ for people, S_ for staff (as Babel's
     extractor, `./dev catalogues`, sees them)."""
-    found = extract_from_file("python", str(TEXTS), keywords={"N_": None, "NP_": (1, 2), "S_": None})
+    keywords = {"N_": None, "NP_": (1, 2), "S_": None}
+    found = [m for path in sources() for m in extract_from_file("python", str(path), keywords=keywords)]
     return {m[1] if isinstance(m[1], str) else m[1][0] for m in found}
+
+
+def test_every_file_that_marks_texts_is_extracted() -> None:
+    """A text marked in a file `./dev catalogues` does not read would never be translated."""
+    listed = set(sources())
+    assert all(path.is_file() for path in listed), "tools/catalogue-sources.txt names a file that does not exist"
+    marking = {
+        path
+        for package in ("routing", "bot", "adapters", "sandboxes")
+        for path in (ROOT / package).rglob("*.py")
+        if _MARKS.search(path.read_text(encoding="utf-8"))
+    }
+    assert marking <= listed, f"add to tools/catalogue-sources.txt: {sorted(str(p) for p in marking - listed)}"
 
 
 def catalogue(lang: str) -> Catalog:
@@ -35,7 +57,7 @@ def catalogue(lang: str) -> Catalog:
 def test_the_template_is_up_to_date_with_the_texts() -> None:
     with (LOCALES / "peerbridge.pot").open("rb") as f:
         template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
-    assert template == marked(), "run ./dev catalogues: the template does not match routing/texts.py"
+    assert template == marked(), "run ./dev catalogues: the template does not match the marked texts"
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)

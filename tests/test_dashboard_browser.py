@@ -4,6 +4,7 @@ A person writes through the Telegram sandbox; the coordinator signs in by a one-
 router's part and issues it), watches the queue update live, edits the rota, acknowledges an escalation and
 watches a volunteer's load and wellbeing change live, watches the charts refresh, and starts a practice session
 whose scripted person then writes in a TRAINING topic; a volunteer sees only their own week and no training form.
+An organisation whose staff read Spanish (`staff.language`) gets the dashboard in Spanish.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from babel import Locale
 from redis.asyncio import Redis
 
 from bot import shipped
+from bot.dashboard import words
 from bot.dashboard.wiring import signin_links
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
+from routing.i18n import translate
 from routing.model import Role, VolunteerId
 from routing.rota import parse_rota
 from routing.store.connection import RedisOptions, connect
@@ -63,7 +67,10 @@ async def browser() -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def stack(sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis) -> AsyncIterator[Stack]:
+async def stack(
+    request: pytest.FixtureRequest, sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis
+) -> AsyncIterator[Stack]:
+    """The whole bridge with a rota; its staff read English unless a test parametrizes `stack` with a language."""
     redis = connect(RedisOptions(url=redis_server.url))
     volunteer = sandbox.create_user("Vee")
     staff = sandbox.create_forum_group("Volunteers", members=[volunteer])
@@ -71,6 +78,7 @@ async def stack(sandbox: TelegramSandbox, tmp_path: Path, redis_server: Embedded
     settings = telegram_bridge_settings(
         tmp_path, redis_server.url, sandbox, staff.id, alerts.id,
         training={"scenarios_dir": str(shipped.TRAINING_SCENARIOS)},
+        staff={"language": getattr(request, "param", "en")},
     )  # fmt: skip
     rota = {**ROTA, "staff": [{**m, "telegram": volunteer.id} if m["id"] == "ana" else m for m in ROTA["staff"]]}
     try:
@@ -300,4 +308,53 @@ async def test_the_charts_refresh_without_a_reload(browser: object, stack: Stack
         await page.locator("#wait-charts svg#wait-none rect").first.wait_for()  # and its wait, once taken
         assert "1" in await page.inner_text("#started-caption")
         assert await page.evaluate("window.stillTheSamePage") is True  # no reload happened
+        await page.context.close()
+
+
+def _spanish(*texts: str) -> list[str]:
+    """The texts as a Spanish-speaking organisation reads them; each must differ from its English (a missing
+    translation would fall back to English, and the test below could not fail)."""
+    said = [translate("es", text) for text in texts]
+    assert all(spanish != english for spanish, english in zip(said, texts, strict=True)), "untranslated"
+    return said
+
+
+async def _headings(page: object) -> list[str]:
+    """The page's section headings, without the live counts some of them carry ("Waiting 2")."""
+    found = await page.locator("main h2").all_inner_texts()  # type: ignore[attr-defined]
+    return [h.rstrip("0123456789 ") for h in found]
+
+
+@pytest.mark.parametrize("stack", ["es"], indirect=True)  # staff.language = "es"
+async def test_a_supervisor_reads_the_live_and_charts_pages_in_the_organisations_language(
+    browser: object, stack: Stack
+) -> None:
+    settings, redis = stack.settings, stack.redis
+    async with asyncio.timeout(60):
+        page = await _signed_in_page(browser, settings, redis, {Role.SUPERVISOR}, who="sam")
+        assert await page.get_attribute("html", "lang") == "es"
+        nav = await page.locator("header nav a").all_inner_texts()
+        assert nav == _spanish(words.LIVE, words.ROTA, words.VOLUNTEERS, words.CHARTS, words.TRAINING)
+        (sign_out,) = _spanish(words.SIGN_OUT)
+        assert await page.inner_text("header nav button") == sign_out
+
+        assert [await page.inner_text("h1")] == _spanish(words.LIVE)
+        assert await _headings(page) == _spanish(words.WAITING, words.ACTIVE_CONVERSATIONS, words.ESCALATIONS)
+        queue_th = await page.locator("#queue th").all_inner_texts()
+        assert queue_th[1:4] == _spanish(words.PERSON, words.TIER, words.WAITING)
+        first = await page.inner_text("#updated")
+        await page.locator("#updated", has_not_text=first).wait_for()  # the script has refilled the tables once
+        assert await page.inner_text("#queue tbody") == _spanish(words.NOBODY_WAITING)[0]  # refilled by the script
+
+        await page.goto(page.url + "charts")
+        assert [await page.inner_text("h1")] == _spanish(words.CHARTS_TITLE)
+        assert await _headings(page) == _spanish(
+            words.MEDIAN_WAIT, words.FIRST_REPLY_TIME, words.ACK_TIME, words.STARTED_PER_HOUR, words.TAUGHT,
+            words.RISK_SCREENING,
+        )  # fmt: skip
+        assert await page.inner_text("header nav button") == sign_out
+        assert await page.inner_text("#wait-charts") == _spanish(words.NO_WAITS)[0]
+        english = Locale.parse("en").get_display_name("es")  # "inglés": language names in Spanish too
+        assert f"{english}, " in await page.inner_text("#risk-coverage")
+        assert (await page.inner_text("#started-caption")).startswith(_spanish(words.HIGHEST)[0].split("{")[0])
         await page.context.close()

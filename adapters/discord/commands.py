@@ -54,6 +54,8 @@ def staff_commands() -> list[CommandPayload]:
         )
         for name, options in _STAFF_OPTIONS.items()
     ]
+
+
 # Discord's locales for each language we have a catalogue of (Discord picks by the person's client language).
 DISCORD_LOCALES = {"es": ("es-ES", "es-419"), "pt": ("pt-BR",), "fr": ("fr",)}
 _PERSON_NAMES = frozenset({"start", "privacy", "stop", "language"})  # /forget needs "yes": typed, not a slash command

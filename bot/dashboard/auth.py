@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from bot.dashboard import words
 from bot.dashboard.html import esc, page, security_headers
 from routing.model import Role
 from routing.store.dashboard_access import SESSION_TTL, DashboardSession, DashboardSessions, SignInLinks
@@ -24,10 +25,9 @@ ACKNOWLEDGERS = frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.PROFESSIONAL}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-NOT_SIGNED_IN = (
-    "<p>You are not signed in. Send <code>/dashboard</code> in the staff workspace: the bot sends you a "
-    "private sign-in link that works once, for 10 minutes.</p>"
-)
+
+def not_signed_in() -> str:
+    return f"<p>{words.markup(words.NOT_SIGNED_IN, command='<code>/dashboard</code>')}</p>"
 
 
 def session_of(request: web.Request) -> DashboardSession:
@@ -42,7 +42,7 @@ def check_csrf(request: web.Request, form: dict[str, str]) -> None:
     """Raise 403 unless the form carries this session's CSRF token."""
     given = form.get("csrf", "") or request.headers.get("X-CSRF-Token", "")
     if not hmac.compare_digest(given.encode(), session_of(request).csrf.encode()):
-        raise web.HTTPForbidden(text="the form expired or did not come from this dashboard; reload the page")
+        raise web.HTTPForbidden(text=words.t(words.FORM_EXPIRED))
 
 
 def session_middleware(sessions: DashboardSessions) -> Middleware:
@@ -55,7 +55,7 @@ def session_middleware(sessions: DashboardSessions) -> Middleware:
         if session is None:
             if path.startswith("/dashboard/api/"):
                 return web.json_response({"error": "not signed in"}, status=401, headers=security_headers())
-            response = page("Sign in", NOT_SIGNED_IN, signed_in=False)
+            response = page(words.t(words.SIGN_IN), not_signed_in(), signed_in=False)
             response.set_status(401)
             return response
         request[SESSION_KEY] = session
@@ -72,19 +72,20 @@ def _secure(request: web.Request) -> bool:
 def signin_routes(links: SignInLinks, sessions: DashboardSessions) -> list[web.RouteDef]:
     async def show(request: web.Request) -> web.Response:
         token = request.query.get("token", "")
+        sign_in = esc(words.t(words.SIGN_IN))
         body = (
-            '<p>Sign in to the peerbridge dashboard on this device.</p><form method="post" action="/dashboard/signin">'
+            f'<p>{esc(words.t(words.SIGN_IN_HERE))}</p><form method="post" action="/dashboard/signin">'
             f'<input type="hidden" name="token" value="{esc(token)}">'
-            '<button type="submit" id="signin">Sign in</button></form>'
+            f'<button type="submit" id="signin">{sign_in}</button></form>'
         )
-        return page("Sign in", body, signed_in=False)
+        return page(words.t(words.SIGN_IN), body, signed_in=False)
 
     async def redeem(request: web.Request) -> web.Response:
         form = await request.post()
         identity = await links.redeem(str(form.get("token", "")))
         if identity is None:
-            body = "<p>This sign-in link was already used or has expired.</p>" + NOT_SIGNED_IN
-            response = page("Link expired", body, signed_in=False)
+            body = f"<p>{esc(words.t(words.LINK_USED))}</p>{not_signed_in()}"
+            response = page(words.t(words.LINK_EXPIRED), body, signed_in=False)
             response.set_status(403)
             return response
         session = await sessions.create(identity)
@@ -99,7 +100,7 @@ def signin_routes(links: SignInLinks, sessions: DashboardSessions) -> list[web.R
         form = {k: str(v) for k, v in (await request.post()).items()}
         check_csrf(request, form)
         await sessions.end(session_of(request).token)
-        response = page("Signed out", "<p>You are signed out.</p>", signed_in=False)
+        response = page(words.t(words.SIGNED_OUT), f"<p>{esc(words.t(words.YOU_ARE_SIGNED_OUT))}</p>", signed_in=False)
         response.del_cookie(COOKIE, path="/dashboard")
         return response
 

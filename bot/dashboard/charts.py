@@ -4,6 +4,7 @@ Series: median wait (queued -> assigned) by tier per day, median time from a vol
 the first reply that reached them (the `first_reply` audit event, once per assignment) per day, escalation
 acknowledgement time per day, and conversations started per hour. The page script polls `/dashboard/api/charts`
 and redraws the bars from numbers (SVG elements built with DOM calls, tooltips as text), as the Live page does.
+Captions, tooltips and day names are in the staff language, in the JSON too: the script only sets them.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import statistics
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from aiohttp import web
 from babel import Locale
 from redis.asyncio import Redis
 
+from bot.dashboard import words
 from bot.dashboard.auth import session_of
 from bot.dashboard.html import duration, esc, page, security_headers
-from routing.i18n import LANGUAGES
+from routing.i18n import LANGUAGES, staff_language
 from routing.model import RiskTier
 from routing.store.risk_labels import RiskLabels
 from routing.store.views import AuditEvent, audit_since
@@ -28,7 +31,6 @@ DAY = 24 * 3600
 HOUR = 3600
 DAYS = 7
 WIDTH, HEIGHT = 700, 160  # the SVG's own coordinates; CSS scales it to the page
-NO_WAITS = "Nobody was taken from the queue in the last 7 days."
 QUEUED_EVENTS = frozenset({"queued", "queued_out_of_hours"})  # out of hours, people still wait and are taken
 
 
@@ -123,7 +125,7 @@ def bar_chart(values: list[float | None], labels: list[str], unit_seconds: bool,
         bars.append(Bar(round(i * step, 1), round(height - h, 1), round(max(step - gap, 1), 1), round(h, 1),
                         f"{labels[i]}: {tip}"))  # fmt: skip
     peak = duration(top) if unit_seconds else f"{top:g}"
-    return BarChart(chart_id, tuple(bars), f"highest: {peak} · {labels[0]} to {labels[-1]}")
+    return BarChart(chart_id, tuple(bars), words.t(words.HIGHEST, peak=peak, first=labels[0], last=labels[-1]))
 
 
 def _svg(chart: BarChart) -> str:
@@ -140,11 +142,8 @@ def _svg(chart: BarChart) -> str:
 
 def _first_reply_summary(series: WeekSeries) -> str:
     if series.first_reply_week is None:
-        return "No volunteer replied to a person they took in the last 7 days."
-    return (
-        f"Median {duration(series.first_reply_week)} from taking a person to the first reply that reached them, "
-        f"over {series.first_replies} conversation(s)."
-    )
+        return words.t(words.NO_FIRST_REPLY)
+    return words.counted(words.FIRST_REPLY_MEDIAN, series.first_replies, duration=duration(series.first_reply_week))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +158,8 @@ class ChartPage:
 
 def chart_page(series: WeekSeries, now: float) -> ChartPage:
     start = now - DAYS * DAY
-    days = [time.strftime("%a %d", time.localtime(start + i * DAY)) for i in range(DAYS)]
-    hours = [time.strftime("%a %H:00", time.localtime(start + i * HOUR)) for i in range(DAYS * 24)]
+    days = [words.when(datetime.fromtimestamp(start + i * DAY), "EEE dd") for i in range(DAYS)]  # this machine's time
+    hours = [words.when(datetime.fromtimestamp(start + i * HOUR), "EEE HH:00") for i in range(DAYS * 24)]
     charts = [
         *(bar_chart(values, days, True, f"wait-{tier}") for tier, values in series.wait_by_tier.items()),
         bar_chart(series.first_reply_per_day, days, True, "first-reply"),
@@ -173,39 +172,37 @@ def chart_page(series: WeekSeries, now: float) -> ChartPage:
 
 
 def _render(p: ChartPage) -> str:
+    t = words.t
     waits = "".join(f"<h3>{esc(tier)}</h3>" + _svg(p.charts[f"wait-{tier}"]) for tier in p.tiers)
-    empty = f'<p class="muted">{esc(NO_WAITS)}</p>'
+    no_waits = esc(t(words.NO_WAITS))
+    empty = f'<p class="muted">{no_waits}</p>'
+    updated = words.markup(words.UPDATED, time=f'<span id="updated">{esc(p.updated)}</span>')
     return (
-        f'<p class="muted">Updated <span id="updated">{esc(p.updated)}</span> · refreshes by itself</p>'
-        "<section><h2>Median wait by tier (per day)</h2>"
-        f'<div id="wait-charts" data-empty="{esc(NO_WAITS)}">{waits or empty}</div></section>'
-        "<section><h2>Time to first volunteer reply (median per day)</h2>"
+        f'<p class="muted">{updated}</p>'
+        f"<section><h2>{esc(t(words.MEDIAN_WAIT))}</h2>"
+        f'<div id="wait-charts" data-empty="{no_waits}">{waits or empty}</div></section>'
+        f"<section><h2>{esc(t(words.FIRST_REPLY_TIME))}</h2>"
         f'<p id="first-reply-summary">{esc(p.first_reply_summary)}</p>{_svg(p.charts["first-reply"])}</section>'
-        f"<section><h2>Escalation acknowledgement time (median per day)</h2>{_svg(p.charts['ack'])}</section>"
-        f"<section><h2>Conversations started per hour</h2>{_svg(p.charts['started'])}</section>"
+        f"<section><h2>{esc(t(words.ACK_TIME))}</h2>{_svg(p.charts['ack'])}</section>"
+        f"<section><h2>{esc(t(words.STARTED_PER_HOUR))}</h2>{_svg(p.charts['started'])}</section>"
     )
 
 
 def labels_section(totals: dict[str, dict[str, int]]) -> str:
     """Counts by category of what staff escalated above the detector and of its alerts marked false alarms."""
     categories = sorted(set(totals.get("missed", {})) | set(totals.get("false_alarm", {})))
+    t = words.t
     if not categories:
-        body = (
-            '<p class="muted" id="labels-empty">Nothing yet: when staff escalate by hand above what the detector '
-            "said (/escalate high abuse …) or mark an alert as a false alarm, the category is counted here.</p>"
-        )
+        body = f'<p class="muted" id="labels-empty">{esc(t(words.NOTHING_TAUGHT))}</p>'
     else:
         rows = "".join(
             f"<tr><td>{esc(c.replace('_', ' '))}</td><td>{totals['missed'].get(c, 0)}</td>"
             f"<td>{totals['false_alarm'].get(c, 0)}</td></tr>"
             for c in categories
         )
-        head = "<th>category</th><th>escalated by staff above the detector</th><th>alerts marked false alarms</th>"
+        head = "".join(f"<th>{esc(t(h))}</th>" for h in (words.CATEGORY, words.ESCALATED_ABOVE, words.FALSE_ALARMS))
         body = f'<table id="labels"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
-    return (
-        "<section><h2>What staff taught the detector (last 30 days)</h2>"
-        f'<p class="muted">Counts only, never the words; docs/risk.md.</p>{body}</section>'
-    )
+    return f'<section><h2>{esc(t(words.TAUGHT))}</h2><p class="muted">{esc(t(words.COUNTS_ONLY))}</p>{body}</section>'
 
 
 def render_charts(series: WeekSeries, now: float) -> str:
@@ -217,20 +214,18 @@ def coverage_section(screened: tuple[str, ...]) -> str:
     if not screened:
         return ""
     limited = [lang for lang in LANGUAGES if lang not in screened]
-    served = (
-        f" People are also served in {_names(limited)}: there, screening is limited and volunteers are told."
-        if limited
-        else ""
-    )
+    said = [words.t(words.READS, languages=_names(list(screened)))]
+    if limited:
+        said.append(words.t(words.LIMITED, languages=_names(limited)))
     return (
-        '<section><h2>Risk screening</h2><p id="risk-coverage">'
-        f"Reads messages in {_names(list(screened))}.{served}</p></section>"
+        f"<section><h2>{esc(words.t(words.RISK_SCREENING))}</h2>"
+        f'<p id="risk-coverage">{esc(" ".join(said))}</p></section>'
     )
 
 
 def _names(codes: list[str]) -> str:
-    """Language names in the staff's language (English), e.g. "English, Spanish"."""
-    return esc(", ".join(Locale.parse(code).get_display_name("en") or code for code in codes))
+    """Language names in the staff's language, e.g. "English, Spanish" (plain text)."""
+    return ", ".join(Locale.parse(code).get_display_name(staff_language()) or code for code in codes)
 
 
 def chart_routes(redis: Redis, screened: tuple[str, ...] = ()) -> list[web.RouteDef]:
@@ -241,7 +236,7 @@ def chart_routes(redis: Redis, screened: tuple[str, ...] = ()) -> list[web.Route
     async def show(request: web.Request) -> web.Response:
         labels = labels_section(await RiskLabels(redis).totals(30))
         body = _render(await state()) + labels + coverage_section(screened)
-        return page("Last 7 days", body, csrf=session_of(request).csrf, scripts=["charts.js"])
+        return page(words.t(words.CHARTS_TITLE), body, csrf=session_of(request).csrf, scripts=["charts.js"])
 
     async def api(_request: web.Request) -> web.Response:
         return web.json_response(asdict(await state()), headers=security_headers())

@@ -7,11 +7,13 @@ nothing is fetched from a CDN and injected markup could not run.
 from __future__ import annotations
 
 import html
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from string import Template
 
 from aiohttp import web
+
+from bot.dashboard import words
+from routing.i18n import staff_language
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -19,7 +21,7 @@ CSP = (
 )
 
 _PAGE = Template("""<!doctype html>
-<html lang="en">
+<html lang="$lang">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -42,8 +44,8 @@ $scripts
 """)
 
 NAV = (
-    ("/dashboard/", "Live"), ("/dashboard/rota", "Rota"), ("/dashboard/volunteers", "Volunteers"),
-    ("/dashboard/charts", "Charts"), ("/dashboard/training", "Training"),
+    ("/dashboard/", words.LIVE), ("/dashboard/rota", words.ROTA), ("/dashboard/volunteers", words.VOLUNTEERS),
+    ("/dashboard/charts", words.CHARTS), ("/dashboard/training", words.TRAINING),
 )  # fmt: skip
 
 
@@ -52,17 +54,21 @@ def esc(value: object) -> str:
 
 
 def page(title: str, body: str, *, csrf: str = "", signed_in: bool = True, scripts: Sequence[str] = ()) -> web.Response:
-    """A whole page as a response with the security headers every dashboard page carries."""
+    """A whole page as a response with the security headers every dashboard page carries; `title` and `body`
+    are already in the staff language (the page says which language it is in, for screen readers)."""
     nav = ""
     if signed_in:
-        links = "".join(f'<a href="{esc(href)}">{esc(label)}</a>' for href, label in NAV)
+        links = "".join(f'<a href="{esc(href)}">{esc(words.t(label))}</a>' for href, label in NAV)
         logout = (
             f'<form method="post" action="/dashboard/signout" class="inline">'
-            f'<input type="hidden" name="csrf" value="{esc(csrf)}"><button type="submit">Sign out</button></form>'
+            f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
+            f'<button type="submit">{esc(words.t(words.SIGN_OUT))}</button></form>'
         )
         nav = links + logout
     tags = "".join(f'<script src="/dashboard/static/{esc(name)}" defer></script>' for name in scripts)
-    text = _PAGE.substitute(title=esc(title), nav=nav, body=body, csrf=esc(csrf), scripts=tags)
+    text = _PAGE.substitute(
+        lang=esc(staff_language()), title=esc(title), nav=nav, body=body, csrf=esc(csrf), scripts=tags
+    )
     return web.Response(text=text, content_type="text/html", headers=security_headers())
 
 
@@ -76,10 +82,18 @@ def security_headers() -> dict[str, str]:
 
 
 def table(
-    table_id: str, headings: Sequence[str], rows: Iterable[Sequence[str]], empty: str, *, labelled: bool = False
+    table_id: str,
+    headings: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    empty: str,
+    *,
+    labelled: bool = False,
+    data: Mapping[str, str] | None = None,
 ) -> str:
-    """A table whose cells are already-escaped HTML; `empty` shows when there are no rows. `labelled` gives each
-    cell its heading as `data-label`, so a stylesheet can show it when the table becomes cards on a phone."""
+    """A table whose cells are already-escaped HTML; `empty` shows when there are no rows (and is kept in
+    `data-empty`, for a page script that refills the table). `labelled` gives each cell its heading as
+    `data-label`, so a stylesheet can show it when the table becomes cards on a phone. `data` adds `data-`
+    attributes (plain text) to the table."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headings)
     labels = [f' data-label="{esc(h)}"' if labelled else "" for h in headings]
     body = "".join(
@@ -90,7 +104,11 @@ def table(
     )
     if not body:
         body = f'<tr class="empty"><td colspan="{len(headings)}">{esc(empty)}</td></tr>'
-    return f'<table id="{esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    extra = "".join(f' data-{esc(name)}="{esc(value)}"' for name, value in (data or {}).items())
+    return (
+        f'<table id="{esc(table_id)}" data-empty="{esc(empty)}"{extra}>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def duration(seconds: float) -> str:
@@ -104,8 +122,9 @@ def duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def since(at: float, now: float | None = None) -> str:
-    return duration((now or time.time()) - at)
+def ago(seconds: float) -> str:
+    """ "4 min ago", in the staff language."""
+    return words.t(words.AGO, duration=duration(seconds))
 
 
 def hidden_csrf(csrf: str) -> str:

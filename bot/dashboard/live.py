@@ -1,7 +1,9 @@
 """The live page: the queue, active conversations and escalations, refreshed by polling a JSON endpoint.
 
-Rows are plain strings (pseudonyms, tiers, our own ids, durations); the page script sets them with
-`textContent`, and the server-rendered first paint escapes them, so the page works without JavaScript too.
+Rows are plain strings (pseudonyms, tiers, our own ids, durations, words in the staff language); the page script
+sets them with `textContent`, and the server-rendered first paint escapes them, so the page works without
+JavaScript too. The script reads the words it adds itself (an empty table's sentence, the Acknowledge button)
+from the tables' `data-` attributes, so it needs no translations of its own.
 """
 
 from __future__ import annotations
@@ -12,16 +14,27 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.dashboard import words
 from bot.dashboard.auth import ACKNOWLEDGERS, check_csrf, may, session_of
-from bot.dashboard.html import duration, esc, hidden_csrf, page, security_headers, table
+from bot.dashboard.html import ago, duration, esc, hidden_csrf, page, security_headers, table
 from routing.model import EscalationId, VolunteerId
 from routing.store.views import ActiveRow, DashboardViews, EscalationRow, QueueRow
 
 Acknowledge = Callable[[EscalationId, VolunteerId], Awaitable[bool]]
 
-QUEUE_HEADINGS = ("#", "Person", "Tier", "Waiting", "Language", "Platform", "Conversation")
-ACTIVE_HEADINGS = ("Person", "Volunteer", "Tier", "Duration", "Conversation")
-ESCALATION_HEADINGS = ("Escalation", "Person", "Tier", "State", "Raised", "Timer", "Acknowledged by", "")
+# The headings' English message ids, translated when a page is rendered ("#" and the empty heading over the
+# buttons are not words).
+QUEUE_HEADINGS = (
+    "#", words.PERSON, words.TIER, words.WAITING, words.LANGUAGE, words.PLATFORM, words.CONVERSATION,
+)  # fmt: skip
+ACTIVE_HEADINGS = (words.PERSON, words.VOLUNTEER, words.TIER, words.DURATION, words.CONVERSATION)
+ESCALATION_HEADINGS = (
+    words.ESCALATION, words.PERSON, words.TIER, words.STATE, words.RAISED, words.TIMER, words.ACKNOWLEDGED_BY, "",
+)  # fmt: skip
+
+
+def _headings(marked: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(words.t(h) if h not in ("", "#") else h for h in marked)
 
 
 def queue_cells(row: QueueRow, now: float) -> list[str]:
@@ -37,16 +50,23 @@ def active_cells(row: ActiveRow, now: float) -> list[str]:
 
 def escalation_cells(row: EscalationRow, now: float) -> list[str]:
     if row.state == "acknowledged":
-        timer = f"acknowledged after {duration((row.acknowledged_at or now) - row.raised_at)}"
+        timer = words.t(words.ACKNOWLEDGED_AFTER, duration=duration((row.acknowledged_at or now) - row.raised_at))
     elif row.deadline is not None:
         left = row.deadline - now
-        timer = f"{duration(left)} to acknowledge" if left >= 0 else f"overdue {duration(-left)}"
+        timer = (
+            words.t(words.TO_ACKNOWLEDGE, duration=duration(left))
+            if left >= 0
+            else words.t(words.OVERDUE, duration=duration(-left))
+        )
     else:
         timer = "-"
-    state = row.state.replace("_", "-") + (f" (level {row.level})" if row.level else "")
-    kind = " (review)" if row.review else ""
+    known = words.ESCALATION_STATES.get(row.state)
+    state = words.t(known) if known else row.state.replace("_", "-")
+    if row.level:
+        state = words.t(words.AT_LEVEL, state=state, level=row.level)
+    escalation = words.t(words.REVIEW, escalation=row.id) if row.review else row.id
     return [
-        row.id + kind, row.pseudonym or "-", row.tier.label, state, f"{duration(now - row.raised_at)} ago", timer,
+        escalation, row.pseudonym or "-", row.tier.label, state, ago(now - row.raised_at), timer,
         row.acknowledged_by or "-",
     ]  # fmt: skip
 
@@ -72,25 +92,31 @@ async def live_state(views: DashboardViews, can_ack: bool) -> dict[str, Any]:
 def _ack_form(esc_id: str, csrf: str) -> str:
     return (
         f'<form method="post" action="/dashboard/escalations/{esc(esc_id)}/ack" class="inline">{hidden_csrf(csrf)}'
-        f'<button type="submit" data-ack="{esc(esc_id)}">Acknowledge</button></form>'
+        f'<button type="submit" data-ack="{esc(esc_id)}">{esc(words.t(words.ACKNOWLEDGE))}</button></form>'
     )
 
 
 def _render(state: dict[str, Any], csrf: str) -> str:
-    queue = table("queue", QUEUE_HEADINGS, ([esc(c) for c in r] for r in state["queue"]), "Nobody is waiting.")
-    active = table(
-        "active", ACTIVE_HEADINGS, ([esc(c) for c in r] for r in state["active"]), "No conversations right now."
-    )
+    t = words.t
+    queue_rows = ([esc(c) for c in r] for r in state["queue"])
+    queue = table("queue", _headings(QUEUE_HEADINGS), queue_rows, t(words.NOBODY_WAITING))
+    active_rows = ([esc(c) for c in r] for r in state["active"])
+    active = table("active", _headings(ACTIVE_HEADINGS), active_rows, t(words.NO_CONVERSATIONS))
     rows = [
         [*(esc(c) for c in e["cells"]), _ack_form(e["ack"], csrf) if e["ack"] else ""] for e in state["escalations"]
     ]
-    escalations = table("escalations", ESCALATION_HEADINGS, rows, "No escalations.")
+    escalations = table(
+        "escalations", _headings(ESCALATION_HEADINGS), rows, t(words.NO_ESCALATIONS),
+        data={"ack-label": t(words.ACKNOWLEDGE)},  # the label of the buttons the page script adds
+    )  # fmt: skip
+    updated = words.markup(words.UPDATED, time=f'<span id="updated">{esc(state["updated"])}</span>')
     return (
-        f'<p class="muted">Updated <span id="updated">{esc(state["updated"])}</span> · refreshes by itself</p>'
-        f'<section><h2>Waiting <span class="count" id="queue-count">{len(state["queue"])}</span></h2>{queue}</section>'
-        f'<section><h2>Active conversations <span class="count" id="active-count">{len(state["active"])}</span></h2>'
-        f"{active}</section>"
-        f"<section><h2>Escalations</h2>{escalations}</section>"
+        f'<p class="muted">{updated}</p>'
+        f'<section><h2>{esc(t(words.WAITING))} <span class="count" id="queue-count">{len(state["queue"])}</span></h2>'
+        f"{queue}</section>"
+        f"<section><h2>{esc(t(words.ACTIVE_CONVERSATIONS))} "
+        f'<span class="count" id="active-count">{len(state["active"])}</span></h2>{active}</section>'
+        f"<section><h2>{esc(t(words.ESCALATIONS))}</h2>{escalations}</section>"
     )
 
 
@@ -98,7 +124,7 @@ def live_routes(views: DashboardViews, acknowledge: Acknowledge) -> list[web.Rou
     async def show(request: web.Request) -> web.Response:
         session = session_of(request)
         state = await live_state(views, may(session, ACKNOWLEDGERS))
-        return page("Live", _render(state, session.csrf), csrf=session.csrf, scripts=["live.js"])
+        return page(words.t(words.LIVE), _render(state, session.csrf), csrf=session.csrf, scripts=["live.js"])
 
     async def api(request: web.Request) -> web.Response:
         state = await live_state(views, may(session_of(request), ACKNOWLEDGERS))
@@ -109,7 +135,7 @@ def live_routes(views: DashboardViews, acknowledge: Acknowledge) -> list[web.Rou
         form = {k: str(v) for k, v in (await request.post()).items()}
         check_csrf(request, form)
         if not may(session, ACKNOWLEDGERS):
-            raise web.HTTPForbidden(text="only professionals, supervisors and coordinators acknowledge escalations")
+            raise web.HTTPForbidden(text=words.t(words.ACK_FORBIDDEN))
         await acknowledge(EscalationId(request.match_info["esc"]), session.identity.volunteer)
         if request.headers.get("X-Requested-With") == "fetch":
             return web.json_response({"ok": True}, headers=security_headers())

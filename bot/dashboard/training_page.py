@@ -8,10 +8,13 @@ staff id, never by name; no message text is shown (the session log holds none).
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
+from bot.dashboard import words
 from bot.dashboard.auth import EDITORS, check_csrf, may, session_of
-from bot.dashboard.html import duration, esc, hidden_csrf, page, since, table
+from bot.dashboard.html import ago, duration, esc, hidden_csrf, page, table
 from bot.dashboard.practice import PracticeBoard, SessionSummary
 from bot.dashboard.volunteers import TEAM_VIEWERS
 from routing import texts
@@ -20,8 +23,8 @@ from routing.roster import StaffMember
 from routing.training.desk import Started
 
 HEADINGS = (
-    "Session", "Scenario", "Volunteer", "Started by", "Started", "State", "Replies", "First reply", "Median reply",
-    "Key steps",
+    words.SESSION, words.SCENARIO, words.VOLUNTEER, words.STARTED_BY, words.STARTED, words.STATE, words.REPLIES,
+    words.FIRST_REPLY, words.MEDIAN_REPLY, words.KEY_STEPS,
 )  # fmt: skip
 
 
@@ -30,38 +33,35 @@ def _seconds(value: float | None) -> str:
 
 
 def session_cells(s: SessionSummary) -> list[str]:
-    """A session's row as plain text."""
-    steps = f"{s.checks_met} of {s.checks_total}" if s.checks_total else "-"
+    """A session's row as plain text, in the staff language."""
+    steps = words.t(words.N_OF_TOTAL, n=s.checks_met, total=s.checks_total) if s.checks_total else "-"
     return [
-        s.id, f"{s.title} ({s.scenario})", s.volunteer, s.coordinator, f"{since(s.started_at)} ago",
-        "running" if s.running else "finished", str(s.replies), _seconds(s.first_reply), _seconds(s.median_reply),
-        steps,
+        s.id, f"{s.title} ({s.scenario})", s.volunteer, s.coordinator, ago(time.time() - s.started_at),
+        words.t(words.RUNNING if s.running else words.FINISHED), str(s.replies), _seconds(s.first_reply),
+        _seconds(s.median_reply), steps,
     ]  # fmt: skip
 
 
 def started_notice(s: SessionSummary) -> str:
-    return (
-        f"Practice session {s.id} started for {s.volunteer}: {s.title}. The scripted person is writing in a topic "
-        f"marked TRAINING in the staff workspace; the debrief goes to {s.volunteer} there and to the staff lobby "
-        "when it ends."
-    )
+    return words.t(words.PRACTICE_STARTED, session=s.id, volunteer=s.volunteer, title=s.title)
 
 
 def _volunteer_option(member: StaffMember, board: PracticeBoard, practising: set[VolunteerId]) -> str:
     label: str = member.id
     if member.id in practising:
-        label += " (practising now)"
+        label = words.t(words.PRACTISING_NOW, volunteer=member.id)
     elif board.platform not in member.identities:
-        label += f" (no {board.platform} account in the rota)"
+        label = words.t(words.NO_ACCOUNT, volunteer=member.id, platform=board.platform)
     return f'<option value="{esc(member.id)}">{esc(label)}</option>'
 
 
 def _form(board: PracticeBoard, members: list[StaffMember], practising: set[VolunteerId], csrf: str) -> str:
     scenarios = sorted(board.library.scenarios.values(), key=lambda s: s.name)
     if not scenarios:
-        return f'<p class="muted" id="no-scenarios">{esc(texts.TRAIN_NO_SCENARIOS)}</p>'
+        return f'<p class="muted" id="no-scenarios">{esc(texts.staff(texts.TRAIN_NO_SCENARIOS))}</p>'
     if not members:
-        return '<p class="muted">Nobody is in the rota yet: import one with <code>peerbridge rota import</code>.</p>'
+        nobody = words.markup(words.NOBODY_IN_ROTA, command="<code>peerbridge rota import</code>")
+        return f'<p class="muted">{nobody}</p>'
     people = "".join(_volunteer_option(m, board, practising) for m in members)
     options = "".join(f'<option value="{esc(s.name)}">{esc(s.name)}: {esc(s.title)}</option>' for s in scenarios)
     briefs = "".join(
@@ -69,16 +69,15 @@ def _form(board: PracticeBoard, members: list[StaffMember], practising: set[Volu
         for s in scenarios
     )
     broken = "".join(f"<li>{esc(problem)}</li>" for _name, problem in sorted(board.library.problems.items()))
-    left_out = f'<p class="muted">Left out until their files are fixed:</p><ul>{broken}</ul>' if broken else ""
+    t = words.t
+    left_out = f'<p class="muted">{esc(t(words.LEFT_OUT))}</p><ul>{broken}</ul>' if broken else ""
     return (
-        '<section><h2>Start a practice session</h2><form method="post" action="/dashboard/training/sessions" '
-        f'class="stack">{hidden_csrf(csrf)}'
-        f'<label>Volunteer <select name="volunteer" id="train-volunteer">{people}</select></label>'
-        f'<label>Scenario <select name="scenario" id="train-scenario">{options}</select></label>'
-        '<button type="submit" id="train-start">Start practice</button></form>'
-        '<p class="muted">The bot plays a scripted person in a topic marked TRAINING in the staff workspace. '
-        "Nothing reaches a real person, the queue or the on-call professionals, and the volunteer gets no real "
-        "person by automatic assignment while it runs.</p>"
+        f"<section><h2>{esc(t(words.START_A_SESSION))}</h2>"
+        f'<form method="post" action="/dashboard/training/sessions" class="stack">{hidden_csrf(csrf)}'
+        f'<label>{esc(t(words.VOLUNTEER))} <select name="volunteer" id="train-volunteer">{people}</select></label>'
+        f'<label>{esc(t(words.SCENARIO))} <select name="scenario" id="train-scenario">{options}</select></label>'
+        f'<button type="submit" id="train-start">{esc(t(words.START_PRACTICE))}</button></form>'
+        f'<p class="muted">{esc(t(words.PRACTICE_EXPLAINED))}</p>'
         f'<dl id="scenarios">{briefs}</dl>{left_out}</section>'
     )
 
@@ -88,7 +87,8 @@ def training_routes(board: PracticeBoard | None) -> list[web.RouteDef]:
     if board is None:
 
         async def off(request: web.Request) -> web.Response:
-            return page("Training", f"<p>{esc(texts.TRAIN_OFF)}</p>", csrf=session_of(request).csrf)
+            body = f"<p>{esc(texts.staff(texts.TRAIN_OFF))}</p>"
+            return page(words.t(words.TRAINING), body, csrf=session_of(request).csrf)
 
         return [web.get("/dashboard/training", off)]
 
@@ -109,13 +109,12 @@ def training_routes(board: PracticeBoard | None) -> list[web.RouteDef]:
             practising = {s.volunteer for s in listed if s.running}
             parts.append(_form(board, members, practising, session.csrf))
         else:
-            parts.append('<p class="muted">Coordinators start practice sessions (here or with /train).</p>')
+            parts.append(f'<p class="muted">{esc(words.t(words.COORDINATORS_START))}</p>')
         rows = ([esc(c) for c in session_cells(s)] for s in shown)
-        empty = "No practice sessions yet." if may(session, TEAM_VIEWERS) else "You have no practice sessions yet."
-        parts.append(
-            f"<section><h2>Practice sessions</h2>{table('practice', HEADINGS, rows, empty, labelled=True)}</section>"
-        )
-        response = page("Training", "".join(parts), csrf=session.csrf)
+        empty = words.t(words.NO_SESSIONS if may(session, TEAM_VIEWERS) else words.NO_OWN_SESSIONS)
+        sessions = table("practice", [words.t(h) for h in HEADINGS], rows, empty, labelled=True)
+        parts.append(f"<section><h2>{esc(words.t(words.PRACTICE_SESSIONS))}</h2>{sessions}</section>")
+        response = page(words.t(words.TRAINING), "".join(parts), csrf=session.csrf)
         if problems:
             response.set_status(400)
         return response
@@ -128,7 +127,7 @@ def training_routes(board: PracticeBoard | None) -> list[web.RouteDef]:
         form = {k: str(v) for k, v in (await request.post()).items()}
         check_csrf(request, form)
         if not may(session, EDITORS):
-            raise web.HTTPForbidden(text="only coordinators start practice sessions")
+            raise web.HTTPForbidden(text=words.t(words.TRAIN_FORBIDDEN))
         started = await board.start(form.get("volunteer", ""), form.get("scenario", ""), session.identity)
         if not isinstance(started, Started):
             return await render(request, problems=(started,))

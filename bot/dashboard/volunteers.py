@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot.dashboard import words
 from bot.dashboard.auth import may, session_of
 from bot.dashboard.html import esc, page, security_headers
 from routing.model import Role, VolunteerId
@@ -31,9 +32,10 @@ from routing.store.rota_store import RotaStore
 from routing.store.views import DashboardViews, WeeklyConversations
 
 TEAM_VIEWERS = frozenset({Role.COORDINATOR, Role.SUPERVISOR})
-HEADINGS = ("Staff", "Hours this week", "Weekly limit", "Open conversations", "Conversations this week", "Now")
-NOBODY = "Nobody is on the rota or had a conversation this week."
-ONLY_YOU = "Nothing is recorded for you this week."
+HEADINGS = (
+    words.STAFF, words.HOURS_THIS_WEEK, words.WEEKLY_LIMIT, words.OPEN_CONVERSATIONS, words.CONVERSATIONS_THIS_WEEK,
+    words.NOW,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,22 +124,23 @@ def build_loads(
 
 
 def _hours(h: float) -> str:
-    return f"{h:.1f} h"
+    return f"{words.number(h, '0.0')} h"
 
 
 def cells(load: VolunteerLoad) -> list[str]:
-    """What a row shows, as plain text (the page sets it with textContent)."""
-    m = load.member
+    """What a row shows, as plain text in the staff language (the page sets it with textContent). Roles stay as
+    the rota file writes them."""
+    m, t = load.member, words.t
     extra = sorted(r.value for r in m.roles - {Role.VOLUNTEER})
     who = m.id + (f" ({', '.join(extra)})" if extra else "")
     if load.scheduled_hours is None:
-        hours = "no rota"
+        hours = t(words.NO_ROTA_HOURS)
     else:
-        hours = f"{_hours(load.scheduled_hours)} scheduled · {_hours(load.hours_so_far)} so far"
-    limit = "none" if m.weekly_hours is None else f"{m.weekly_hours:g} h"
+        hours = t(words.SCHEDULED, scheduled=_hours(load.scheduled_hours), so_far=_hours(load.hours_so_far))
+    limit = t(words.NO_LIMIT) if m.weekly_hours is None else f"{words.number(m.weekly_hours)} h"
     if load.over_hours and load.scheduled_hours is not None and m.weekly_hours is not None:
-        limit += f" · over by {_hours(load.scheduled_hours - m.weekly_hours)}"
-    capacity = f"{load.open} of {m.max_concurrent}" + (" · full" if load.full else "")
+        limit += " · " + t(words.OVER_BY, hours=_hours(load.scheduled_hours - m.weekly_hours))
+    capacity = t(words.N_OF_TOTAL, n=load.open, total=m.max_concurrent) + (f" · {t(words.FULL)}" if load.full else "")
     return [who, hours, limit, capacity, str(load.conversations), now_text(load)]
 
 
@@ -147,25 +150,26 @@ def _left(seconds: int) -> str:
 
 
 def now_text(load: VolunteerLoad) -> str:
-    parts = ["on shift" if load.on_shift else "off shift"]
+    t = words.t
+    parts = [t(words.ON_SHIFT) if load.on_shift else t(words.OFF_SHIFT)]
     if load.duty.checked_in:
-        parts.append("checked in")
+        parts.append(t(words.CHECKED_IN))
     if load.duty.cooldown_left:
-        parts.append(f"cooling down, {_left(load.duty.cooldown_left)} left")
+        parts.append(t(words.COOLING_DOWN, left=_left(load.duty.cooldown_left)))
     if load.duty.break_left:
-        parts.append(f"on a break, {_left(load.duty.break_left)} left")
+        parts.append(t(words.ON_A_BREAK, left=_left(load.duty.break_left)))
     return " · ".join(parts)
 
 
 def summary(loads: Sequence[VolunteerLoad]) -> str:
     counts = [
-        (sum(x.over_hours for x in loads), "over their weekly hours"),
-        (sum(x.full for x in loads), "at capacity"),
-        (sum(x.duty.cooldown_left > 0 for x in loads), "cooling down"),
-        (sum(x.duty.break_left > 0 for x in loads), "on a break"),
+        (sum(x.over_hours for x in loads), words.OVER_HOURS_COUNT),
+        (sum(x.full for x in loads), words.AT_CAPACITY_COUNT),
+        (sum(x.duty.cooldown_left > 0 for x in loads), words.COOLING_DOWN_COUNT),
+        (sum(x.duty.break_left > 0 for x in loads), words.ON_A_BREAK_COUNT),
     ]
-    said = [f"{n} {what}" for n, what in counts if n]
-    return " · ".join(said) if said else "Nobody is over their hours, at capacity, cooling down or on a break."
+    said = [words.counted(forms, n) for n, forms in counts if n]
+    return " · ".join(said) if said else words.t(words.NOBODY_FLAGGED)
 
 
 class VolunteerBoard:
@@ -201,31 +205,30 @@ async def board_state(board: VolunteerBoard, viewer: VolunteerId, team: bool) ->
     return {
         "rows": [{"volunteer": x.member.id, "cells": cells(x), "flags": x.flags} for x in shown],
         "summary": summary(shown) if team else "",
-        "week": f"Week from {start:%a %d %b %H:%M} ({start.tzname() or 'UTC'})",
+        "week": words.t(words.WEEK_FROM, start=words.when(start, "EEE dd MMM HH:mm"), zone=start.tzname() or "UTC"),
         "updated": time.strftime("%H:%M:%S"),
-        "empty": NOBODY if team else ONLY_YOU,
+        "empty": words.t(words.NOBODY_THIS_WEEK if team else words.NOTHING_FOR_YOU),
     }
 
 
 def _render(state: dict[str, Any]) -> str:
-    head = "".join(f"<th>{esc(h)}</th>" for h in HEADINGS)
+    headings = [words.t(h) for h in HEADINGS]
+    head = "".join(f"<th>{esc(h)}</th>" for h in headings)
     rows = "".join(
         f'<tr class="{esc(" ".join(r["flags"]))}" data-volunteer="{esc(r["volunteer"])}">'
-        + "".join(f'<td data-label="{esc(h)}">{esc(c)}</td>' for h, c in zip(HEADINGS, r["cells"], strict=True))
+        + "".join(f'<td data-label="{esc(h)}">{esc(c)}</td>' for h, c in zip(headings, r["cells"], strict=True))
         + "</tr>"
         for r in state["rows"]
     )
     if not rows:
         rows = f'<tr class="empty"><td colspan="{len(HEADINGS)}">{esc(state["empty"])}</td></tr>'
     summary_line = f'<p id="volunteers-summary" class="summary">{esc(state["summary"])}</p>' if state["summary"] else ""
+    updated = words.markup(words.UPDATED, time=f'<span id="updated">{esc(state["updated"])}</span>')
     return (
-        f'<p class="muted">Updated <span id="updated">{esc(state["updated"])}</span> · refreshes by itself · '
-        f'<span id="week">{esc(state["week"])}</span></p>{summary_line}'
+        f'<p class="muted">{updated} · <span id="week">{esc(state["week"])}</span></p>{summary_line}'
         f'<table id="volunteers" data-empty="{esc(state["empty"])}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{rows}</tbody></table>"
-        '<p class="muted">Hours are time on shift in the rota (scheduled this week, and the part already past) '
-        "against each person's weekly limit. Highlighted: over the weekly limit, at capacity, cooling down "
-        "after a high-risk conversation, or on a break.</p>"
+        f'<p class="muted">{esc(words.t(words.HOURS_EXPLAINED))}</p>'
     )
 
 
@@ -235,7 +238,7 @@ def volunteer_routes(redis: Redis, views: DashboardViews) -> list[web.RouteDef]:
     async def show(request: web.Request) -> web.Response:
         session = session_of(request)
         state = await board_state(board, session.identity.volunteer, may(session, TEAM_VIEWERS))
-        title = "Volunteers" if may(session, TEAM_VIEWERS) else "Your week"
+        title = words.t(words.VOLUNTEERS if may(session, TEAM_VIEWERS) else words.YOUR_WEEK)
         return page(title, _render(state), csrf=session.csrf, scripts=["volunteers.js"])
 
     async def api(request: web.Request) -> web.Response:

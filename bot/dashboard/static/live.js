@@ -1,8 +1,9 @@
 // Live refresh of the dashboard's tables without a full reload. Values are set with textContent only.
+// The words this script adds (an empty table's sentence, the Acknowledge button) come from the tables' data-
+// attributes, in the organisation's language, as the server rendered them.
 "use strict";
 (function () {
   const csrf = document.body.dataset.csrf || "";
-  const EMPTY = { queue: "Nobody is waiting.", active: "No conversations right now.", escalations: "No escalations." };
 
   function cell(text) {
     const td = document.createElement("td");
@@ -10,20 +11,20 @@
     return td;
   }
 
-  function emptyRow(name, columns) {
+  function emptyRow(table, columns) {
     const tr = document.createElement("tr");
     tr.className = "empty";
-    const td = cell(EMPTY[name]);
+    const td = cell(table.dataset.empty || "");
     td.colSpan = columns;
     tr.appendChild(td);
     return tr;
   }
 
-  function ackButton(id) {
+  function ackButton(id, label) {
     const td = document.createElement("td");
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = "Acknowledge";
+    button.textContent = label;
     button.dataset.ack = id;
     button.addEventListener("click", function () { acknowledge(id, button); });
     td.appendChild(button);
@@ -41,11 +42,11 @@
       cells.forEach(function (text) { tr.appendChild(cell(text)); });
       if (!Array.isArray(row)) {
         tr.className = "tier-" + row.tier;
-        tr.appendChild(row.ack ? ackButton(row.ack) : cell(""));
+        tr.appendChild(row.ack ? ackButton(row.ack, table.dataset.ackLabel || "") : cell(""));
       }
       body.appendChild(tr);
     });
-    if (!rows.length) body.appendChild(emptyRow(name, columns));
+    if (!rows.length) body.appendChild(emptyRow(table, columns));
     table.replaceChild(body, table.tBodies[0]);
     const count = document.getElementById(name + "-count");
     if (count) count.textContent = String(rows.length);
