@@ -396,6 +396,8 @@ SHIFT_ENDING = S_(
     "Your shift ends at {when}. To hand over, use /release <note for the next volunteer>; to stay with them, "
     "just carry on."
 )
+CHECKED_IN = S_("{name} is now checked in and available.")
+OFF_DUTY = S_("{name} is now off duty.")
 ON_BREAK = S_("{name} is on a break for {minutes} minutes. Enjoy it; /on ends it early.")
 DASHBOARD_LINK = S_("Your dashboard sign-in link (works once, for 10 minutes; don't forward it): {url}")
 DASHBOARD_SENT = S_(

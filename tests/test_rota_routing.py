@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
+from routing.i18n import translate, use_staff_language
 from routing.model import Audience, ConversationState, Platform, Role, UserId, VolunteerId
 from routing.roster import StaffMember
 from routing.rota import parse_rota
@@ -85,6 +86,26 @@ async def test_volunteers_are_refused_rota_commands(redis: Redis) -> None:
     stored = await RotaStore(redis).load()
     assert stored is not None
     assert len(stored.rota.shifts) == 1
+
+
+async def test_a_spanish_speaking_organisation_reads_the_rota_answers_in_spanish(redis: Redis) -> None:
+    use_staff_language("es")
+    h = make_harness(redis, members=[COORDINATOR, ANA])
+    await _import(redis, _rota_data("mon", "09:00-17:00"))
+    await h.staff("510", "/rota")
+    await h.staff("501", "/shift add ana tue 18:00-22:00")
+    await h.staff("510", "/shift add ana wed 25:00-26:00")
+    rota, refused, mistyped = await _lobby(h)
+
+    def es(text: str, /, **params: object) -> str:
+        return translate("es", text).format(**params)
+
+    assert rota.startswith(es("Rota ({timezone})", timezone="UTC") + "\n")
+    assert f"({es('Today')})\n  {es('On shift:')}\n" in rota
+    assert refused == es("Only coordinators can use the rota commands; please ask a coordinator.")
+    problem = es("{text!r} is not a time: hours go from 00 to 23 (24:00 may end a range)", text="25:00")
+    usage = es("/shift add|remove <volunteer> <day> <HH:MM-HH:MM>, e.g. /shift add ana mon 09:00-17:00")
+    assert mistyped == es("{problem} (usage: {usage})", problem=problem, usage=usage)
 
 
 async def test_out_of_hours_a_person_is_told_when_volunteers_are_back_and_their_message_waits(redis: Redis) -> None:

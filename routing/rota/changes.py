@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from routing.i18n import NP_, S_
 from routing.model import Role, VolunteerId
 from routing.roster import MAX_CONCURRENT_LIMIT, StaffMember
 from routing.rota.model import (
@@ -32,6 +33,7 @@ from routing.rota.validate import (
     validate,
     week_interval,
 )
+from routing.rota.words import say, say_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,19 +116,20 @@ def _apply(rota: Rota, change: RotaChange) -> Rota:
             return _remove_shift(rota, replace(shift, volunteer=_resolve(rota, shift.volunteer)))
         case AddCover(cover):
             cover = replace(cover, volunteer=_resolve(rota, cover.volunteer))
-            _refuse_if(cover in rota.covers, f"{cover.label} is already in the rota")
+            _refuse_if(cover in rota.covers, say(S_("{cover} is already in the rota"), cover=cover.label))
             _refuse_all(cover_clashes(rota, cover, rota.covers))
             return replace(rota, covers=(*rota.covers, cover))
         case RemoveCover(cover):
             cover = replace(cover, volunteer=_resolve(rota, cover.volunteer))
-            _refuse_if(cover not in rota.covers, f"there is no cover {cover.label} to remove")
+            _refuse_if(cover not in rota.covers, say(S_("there is no cover {cover} to remove"), cover=cover.label))
             return replace(rota, covers=tuple(c for c in rota.covers if c != cover))
         case AddAbsence(absence):
             absence = replace(absence, volunteer=_resolve(rota, absence.volunteer))
             return replace(rota, absences=(*rota.absences, absence))
         case RemoveAbsence(absence):
             absence = replace(absence, volunteer=_resolve(rota, absence.volunteer))
-            _refuse_if(absence not in rota.absences, f"there is no absence {absence.label} to remove")
+            missing = say(S_("there is no absence {absence} to remove"), absence=absence.label)
+            _refuse_if(absence not in rota.absences, missing)
             return replace(rota, absences=tuple(a for a in rota.absences if a != absence))
         case SetCapacity(volunteer, capacity):
             return _set_capacity(rota, _resolve(rota, volunteer), capacity)
@@ -157,22 +160,42 @@ def _resolve(rota: Rota, reference: str) -> VolunteerId:
 
 
 def _add_shift(rota: Rota, shift: Shift) -> Rota:
-    _refuse_if(shift in rota.shifts, f"{shift.volunteer} already has the shift {shift.day.label} {shift.time.label}")
+    _refuse_if(
+        shift in rota.shifts,
+        say(
+            S_("{volunteer} already has the shift {day} {time}"),
+            volunteer=shift.volunteer,
+            day=shift.day.label,
+            time=shift.time.label,
+        ),
+    )
     _refuse_all(shift_clashes(shift, rota.shifts))
     return replace(rota, shifts=(*rota.shifts, shift))
 
 
 def _remove_shift(rota: Rota, shift: Shift) -> Rota:
     if shift not in rota.shifts:
-        theirs = ", ".join(f"{s.day.label} {s.time.label}" for s in rota.shifts_of(shift.volunteer)) or "none"
-        raise RotaError(f"{shift.volunteer} has no shift {shift.day.label} {shift.time.label} (their shifts: {theirs})")
+        theirs = ", ".join(f"{s.day.label} {s.time.label}" for s in rota.shifts_of(shift.volunteer)) or say(S_("none"))
+        raise RotaError(
+            say(
+                S_("{volunteer} has no shift {day} {time} (their shifts: {shifts})"),
+                volunteer=shift.volunteer,
+                day=shift.day.label,
+                time=shift.time.label,
+                shifts=theirs,
+            )
+        )
     return replace(rota, shifts=tuple(s for s in rota.shifts if s != shift))
 
 
 def _set_capacity(rota: Rota, volunteer: VolunteerId, capacity: int) -> Rota:
     _refuse_if(
         not 0 <= capacity <= MAX_CONCURRENT_LIMIT,
-        f"capacity must be a whole number from 0 to {MAX_CONCURRENT_LIMIT} (got {capacity})",
+        say(
+            S_("capacity must be a whole number from 0 to {limit} (got {capacity})"),
+            limit=MAX_CONCURRENT_LIMIT,
+            capacity=capacity,
+        ),
     )
     staff = tuple(replace(m, max_concurrent=capacity) if m.id == volunteer else m for m in rota.staff)
     return replace(rota, staff=staff)
@@ -180,7 +203,7 @@ def _set_capacity(rota: Rota, volunteer: VolunteerId, capacity: int) -> Rota:
 
 def _add_volunteer(rota: Rota, volunteer: VolunteerId, name: str) -> Rota:
     existing = rota.member(volunteer) or rota.resolve(volunteer)
-    _refuse_if(existing is not None, f"{volunteer!r} is already on the roster")
+    _refuse_if(existing is not None, say(S_("{volunteer!r} is already on the roster"), volunteer=volunteer))
     return replace(rota, staff=(*rota.staff, StaffMember(id=volunteer, name=name or volunteer)))
 
 
@@ -188,13 +211,27 @@ def _remove_volunteer(rota: Rota, volunteer: VolunteerId) -> Rota:
     blocks = [b.label for b in rota.oncall if volunteer in (b.professional, b.backup)]
     if blocks:
         raise RotaError(
-            f"{volunteer} is on call in {len(blocks)} block(s) ({', '.join(blocks[:3])}); "
-            "give those to someone else with /oncall set first"
+            say_count(
+                # English keeps "block(s)" in both forms (the text coordinators already know); the catalogues
+                # give each language its own singular and plural.
+                NP_(
+                    "{volunteer} is on call in {n} block(s) ({blocks}); give those to someone else with /oncall set "
+                    "first",
+                    "{volunteer} is on call in {n} block(s) ({blocks}); give those to someone else with /oncall set "
+                    "first",
+                ),
+                len(blocks),
+                volunteer=volunteer,
+                blocks=", ".join(blocks[:3]),
+            )
         )
     coordinators = [m.id for m in rota.with_role(Role.COORDINATOR)]
     _refuse_if(
         coordinators == [volunteer],
-        f"{volunteer} is the only coordinator; give someone else the coordinator role in the rota file first",
+        say(
+            S_("{volunteer} is the only coordinator; give someone else the coordinator role in the rota file first"),
+            volunteer=volunteer,
+        ),
     )
     return replace(
         rota,
@@ -211,10 +248,15 @@ def _set_oncall(rota: Rota, block: OnCallBlock) -> Rota:
     for person in (block.professional, block.backup):
         member = rota.member(person) if person is not None else None
         if member is not None and not member.has(Role.PROFESSIONAL):
+            professionals = ", ".join(m.id for m in rota.with_role(Role.PROFESSIONAL)) or say(S_("none"))
             raise RotaError(
-                f"{member.id} cannot be on call: on-call slots need the professional role "
-                f"(professionals: {', '.join(m.id for m in rota.with_role(Role.PROFESSIONAL)) or 'none'})"
-            )
+                say(
+                    S_("{volunteer} cannot be on call: on-call slots need the professional role (professionals: "
+                       "{professionals})"),
+                    volunteer=member.id,
+                    professionals=professionals,
+                )
+            )  # fmt: skip
     hole = week_interval(block.day, block.time)
     kept = [piece for other in rota.oncall for piece in _carve(other, hole)]
     return replace(rota, oncall=(*kept, block))
@@ -244,25 +286,28 @@ def describe_change(change: RotaChange) -> str:
     """A one-line confirmation for the coordinator (canonical ids are in the new rota)."""
     match change:
         case AddShift(s):
-            return f"Added the weekly shift {s.label}."
+            return say(S_("Added the weekly shift {shift}."), shift=s.label)
         case RemoveShift(s):
-            return f"Removed the weekly shift {s.label}."
+            return say(S_("Removed the weekly shift {shift}."), shift=s.label)
         case AddCover(c):
-            return f"Added cover {c.label}."
+            return say(S_("Added cover {cover}."), cover=c.label)
         case RemoveCover(c):
-            return f"Removed cover {c.label}."
+            return say(S_("Removed cover {cover}."), cover=c.label)
         case AddAbsence(a):
-            return f"Recorded the absence {a.label}."
+            return say(S_("Recorded the absence {absence}."), absence=a.label)
         case RemoveAbsence(a):
-            return f"Removed the absence {a.label}."
+            return say(S_("Removed the absence {absence}."), absence=a.label)
         case SetCapacity(v, n):
-            return f"{v} now takes up to {n} conversation(s) at once."
+            # English keeps "conversation(s)" in both forms, as it always said; the catalogues have real plurals.
+            forms = NP_("{volunteer} now takes up to {n} conversation(s) at once.",
+                        "{volunteer} now takes up to {n} conversation(s) at once.")  # fmt: skip
+            return say_count(forms, n, volunteer=v)
         case SetOnCall(b):
-            return f"On call {b.label}."
+            return say(S_("On call {block}."), block=b.label)
         case AddVolunteer(v, name):
-            return f"Added {name or v} ({v}) to the roster."
+            return say(S_("Added {name} ({volunteer}) to the roster."), name=name or v, volunteer=v)
         case RemoveVolunteer(v):
-            return f"Removed {v} from the roster, with their shifts, cover and absences."
+            return say(S_("Removed {volunteer} from the roster, with their shifts, cover and absences."), volunteer=v)
 
 
 def change_kind(change: RotaChange) -> str:

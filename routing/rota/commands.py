@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from routing.commands import parse_command
+from routing.i18n import S_
 from routing.model import VolunteerId
 from routing.roster import MAX_CONCURRENT_LIMIT, StaffMember
 from routing.rota.changes import (
@@ -50,24 +51,32 @@ from routing.rota.model import (
     parse_date,
 )
 from routing.rota.render import render_oncall, render_rota
+from routing.rota.words import say
 
 MAX_NAME_LENGTH = 64
 _VOLUNTEER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _SPACED_RANGE = re.compile(r"([0-9]{1,2}:[0-9]{2})\s*[-–]\s*([0-9]{1,2}:[0-9]{2})")
 _NUMBER = re.compile(r"[0-9]{1,6}")
 
+# How to write each command, in the staff language when said (`usage`); the commands and the words typed in them
+# (add|remove, show, set, HH:MM, YYYY-MM-DD) stay as typed, the <parts> to fill in are translated.
 USAGE = {
-    "rota": "/rota [YYYY-MM-DD]",
-    "shift": "/shift add|remove <volunteer> <day> <HH:MM-HH:MM>, e.g. /shift add ana mon 09:00-17:00",
-    "cover": "/cover [remove] <volunteer> <YYYY-MM-DD> <HH:MM-HH:MM>, e.g. /cover ana 2025-03-31 18:00-22:00",
-    "absence": (
+    "rota": S_("/rota [YYYY-MM-DD]"),
+    "shift": S_("/shift add|remove <volunteer> <day> <HH:MM-HH:MM>, e.g. /shift add ana mon 09:00-17:00"),
+    "cover": S_("/cover [remove] <volunteer> <YYYY-MM-DD> <HH:MM-HH:MM>, e.g. /cover ana 2025-03-31 18:00-22:00"),
+    "absence": S_(
         "/absence add|remove <volunteer> <YYYY-MM-DD>[..<YYYY-MM-DD>], e.g. /absence add ana 2025-04-01..2025-04-07"
     ),
-    "capacity": f"/capacity <volunteer> <n>, n from 0 to {MAX_CONCURRENT_LIMIT}, e.g. /capacity ana 2",
-    "oncall": "/oncall [show] or /oncall set <professional> <day> <HH:MM-HH:MM> [backup]",
-    "volunteer": "/volunteer add <id> [name] or /volunteer remove <id>",
+    "capacity": S_("/capacity <volunteer> <n>, n from 0 to {limit}, e.g. /capacity ana 2"),
+    "oncall": S_("/oncall [show] or /oncall set <professional> <day> <HH:MM-HH:MM> [backup]"),
+    "volunteer": S_("/volunteer add <id> [name] or /volunteer remove <id>"),
 }
 ROTA_COMMAND_NAMES = frozenset(USAGE)
+
+
+def usage(name: str) -> str:
+    """How to write the rota command `name` ("shift"), in the staff language."""
+    return say(USAGE[name], limit=MAX_CONCURRENT_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +118,7 @@ def parse_rota_arguments(name: str, argument: str) -> RotaCommand | CommandError
     try:
         return _PARSERS[name](words)
     except RotaError as exc:
-        return CommandError(f"{exc} (usage: {USAGE[name]})")
+        return CommandError(say(S_("{problem} (usage: {usage})"), problem=exc, usage=usage(name)))
 
 
 def is_change(command: RotaCommand) -> bool:
@@ -119,7 +128,7 @@ def is_change(command: RotaCommand) -> bool:
 def refusal(member: StaffMember, command: RotaCommand) -> str | None:
     """Why `member` may not run `command`, or None if they may: rota commands are for coordinators only."""
     if not can_change_rota(member):
-        return "Only coordinators can use the rota commands; please ask a coordinator."
+        return say(S_("Only coordinators can use the rota commands; please ask a coordinator."))
     return None
 
 
@@ -131,7 +140,7 @@ def render_view(rota: Rota, command: RotaView, now: datetime) -> str:
 
 
 def _usage(name: str) -> RotaError:
-    return RotaError(f"the command is incomplete or has extra words; write it as {USAGE[name]}")
+    return RotaError(say(S_("the command is incomplete or has extra words; write it as {usage}"), usage=usage(name)))
 
 
 def _rota(words: list[str]) -> RotaCommand:
@@ -169,7 +178,7 @@ def _absence(words: list[str]) -> RotaCommand:
     first = parse_date(first_text)
     last = parse_date(last_text) if last_text else first
     if last < first:
-        raise RotaError(f"the absence ends ({last}) before it starts ({first})")
+        raise RotaError(say(S_("the absence ends ({last}) before it starts ({first})"), last=last, first=first))
     absence = Absence(_volunteer(words[1]), first, last)
     return AddAbsence(absence) if words[0].lower() == "add" else RemoveAbsence(absence)
 
@@ -178,7 +187,13 @@ def _capacity(words: list[str]) -> RotaCommand:
     if len(words) != 2:
         raise _usage("capacity")
     if not _NUMBER.fullmatch(words[1]) or int(words[1]) > MAX_CONCURRENT_LIMIT:
-        raise RotaError(f"{words[1]!r} is not a capacity: it must be a whole number from 0 to {MAX_CONCURRENT_LIMIT}")
+        raise RotaError(
+            say(
+                S_("{text!r} is not a capacity: it must be a whole number from 0 to {limit}"),
+                text=words[1],
+                limit=MAX_CONCURRENT_LIMIT,
+            )
+        )
     return SetCapacity(_volunteer(words[0]), int(words[1]))
 
 
@@ -199,12 +214,17 @@ def _volunteer_command(words: list[str]) -> RotaCommand:
         raise _usage("volunteer")
     if not _VOLUNTEER_ID.fullmatch(words[1]):
         raise RotaError(
-            f"{words[1]!r} cannot be an id: use up to 32 letters, digits, dots, dashes or underscores, "
-            "starting with a letter or digit"
+            say(
+                S_(
+                    "{text!r} cannot be an id: use up to 32 letters, digits, dots, dashes or underscores, "
+                    "starting with a letter or digit"
+                ),
+                text=words[1],
+            )
         )
     name = " ".join(words[2:])
     if len(name) > MAX_NAME_LENGTH or not name.isprintable():
-        raise RotaError(f"the name must be printable and at most {MAX_NAME_LENGTH} characters")
+        raise RotaError(say(S_("the name must be printable and at most {limit} characters"), limit=MAX_NAME_LENGTH))
     return AddVolunteer(VolunteerId(words[1]), name or words[1])
 
 
@@ -212,7 +232,7 @@ def _volunteer(word: str) -> VolunteerId:
     """A reference to someone as typed; whether they exist is checked against the rota later."""
     cleaned = word.lstrip("@")
     if not cleaned or len(cleaned) > MAX_NAME_LENGTH:
-        raise RotaError(f"{word!r} is not a volunteer id")
+        raise RotaError(say(S_("{text!r} is not a volunteer id"), text=word))
     return VolunteerId(cleaned)
 
 

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
+from routing.i18n import S_
 from routing.model import VolunteerId
 from routing.rota.clock import ONE_DAY, Duty, OnCallSpan, duties, local_day_bounds, oncall_spans, utc, wall_to_instant
 from routing.rota.model import Rota
+from routing.rota.words import say
 
 WEEK = timedelta(days=7)
 _TICK = timedelta(microseconds=1)
@@ -28,13 +30,14 @@ class GapKind(enum.StrEnum):
 
     @property
     def description(self) -> str:
-        return _GAP_WORDS[self]
+        """What is missing, in the staff language ("no volunteer on shift")."""
+        return say(_GAP_WORDS[self])
 
 
 _GAP_WORDS = {
-    GapKind.NO_VOLUNTEER: "no volunteer on shift",
-    GapKind.NO_ONCALL: "no on-call professional",
-    GapKind.NO_BACKUP: "no on-call backup",
+    GapKind.NO_VOLUNTEER: S_("no volunteer on shift"),
+    GapKind.NO_ONCALL: S_("no on-call professional"),
+    GapKind.NO_BACKUP: S_("no on-call backup"),
 }
 
 

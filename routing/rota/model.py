@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from routing.i18n import S_
 from routing.model import Role, VolunteerId
 from routing.pseudonyms import Pseudonymiser
 from routing.roster import Roster, StaffMember
+from routing.rota.words import say
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -59,7 +61,9 @@ class Weekday(enum.IntEnum):
             full = _FULL_NAMES[day]
             if len(word) >= 3 and full.startswith(word):
                 return day
-        raise RotaError(f"{text!r} is not a day of the week; use mon, tue, wed, thu, fri, sat or sun")
+        raise RotaError(
+            say(S_("{text!r} is not a day of the week; use mon, tue, wed, thu, fri, sat or sun"), text=text)
+        )
 
 
 _FULL_NAMES = {
@@ -77,16 +81,18 @@ def parse_clock(text: str, *, as_end: bool = False) -> int:
     """Parse "HH:MM" into minutes after midnight; "24:00" only when `as_end`. Raises RotaError."""
     found = _TIME.fullmatch(text.strip())
     if found is None:
-        raise RotaError(f"{text!r} is not a time; write it as HH:MM, for example 09:00 or 17:30")
+        raise RotaError(say(S_("{text!r} is not a time; write it as HH:MM, for example 09:00 or 17:30"), text=text))
     hours, minutes = int(found.group(1)), int(found.group(2))
     if minutes > 59:
-        raise RotaError(f"{text!r} is not a time: minutes go from 00 to 59")
+        raise RotaError(say(S_("{text!r} is not a time: minutes go from 00 to 59"), text=text))
     if hours == 24 and minutes == 0:
         if as_end:
             return MINUTES_PER_DAY
-        raise RotaError(f"{text!r} can only end a time range; a range starting at midnight starts at 00:00")
+        raise RotaError(
+            say(S_("{text!r} can only end a time range; a range starting at midnight starts at 00:00"), text=text)
+        )
     if hours > 23:
-        raise RotaError(f"{text!r} is not a time: hours go from 00 to 23 (24:00 may end a range)")
+        raise RotaError(say(S_("{text!r} is not a time: hours go from 00 to 23 (24:00 may end a range)"), text=text))
     return hours * 60 + minutes
 
 
@@ -98,7 +104,7 @@ def parse_date(text: str) -> date:
             return date.fromisoformat(cleaned)
         except ValueError:
             pass
-    raise RotaError(f"{text!r} is not a date; write it as YYYY-MM-DD, for example 2025-03-30")
+    raise RotaError(say(S_("{text!r} is not a date; write it as YYYY-MM-DD, for example 2025-03-30"), text=text))
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -114,22 +120,31 @@ class TimeRange:
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < MINUTES_PER_DAY or not 0 < self.end <= MINUTES_PER_DAY:
-            raise RotaError(f"time range {self.start}-{self.end} is outside the day")
+            raise RotaError(say(S_("time range {start}-{end} is outside the day"), start=self.start, end=self.end))
         if self.start == self.end:
-            raise RotaError(f"{self.label} starts and ends at the same time; a whole day is 00:00-24:00")
+            raise RotaError(
+                say(S_("{time} starts and ends at the same time; a whole day is 00:00-24:00"), time=self.label)
+            )
 
     @classmethod
     def parse(cls, text: str) -> TimeRange:
         """Parse "HH:MM-HH:MM" (an en dash works too); raises RotaError naming what is wrong."""
         start_text, dash, end_text = text.strip().replace("–", "-").partition("-")
         if not dash or not start_text or not end_text:
-            raise RotaError(f"{text!r} is not a time range; write it as HH:MM-HH:MM, for example 09:00-17:00")
+            raise RotaError(
+                say(S_("{text!r} is not a time range; write it as HH:MM-HH:MM, for example 09:00-17:00"), text=text)
+            )
         start = parse_clock(start_text)
         end = parse_clock(end_text, as_end=True)
         if end == start:
             raise RotaError(
-                f"{text.strip()!r} starts and ends at the same time; the end must differ from the start "
-                "(a whole day is 00:00-24:00)"
+                say(
+                    S_(
+                        "{text!r} starts and ends at the same time; the end must differ from the start "
+                        "(a whole day is 00:00-24:00)"
+                    ),
+                    text=text.strip(),
+                )
             )
         return cls(start, end or MINUTES_PER_DAY)
 
@@ -218,7 +233,10 @@ def check_timezone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         raise RotaError(
-            f"{name!r} is not a known timezone; use an IANA name such as Europe/London or America/New_York"
+            say(
+                S_("{name!r} is not a known timezone; use an IANA name such as Europe/London or America/New_York"),
+                name=name,
+            )
         ) from None
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from routing.i18n import S_
 from routing.model import Role, VolunteerId
 from routing.roster import MAX_CONCURRENT_LIMIT, MAX_WEEKLY_HOURS
 from routing.rota.model import MINUTES_PER_DAY, MINUTES_PER_WEEK, Cover, OnCallBlock, Rota, RotaError, Shift, TimeRange
+from routing.rota.words import say
 
 Interval = tuple[int, int]  # [start, end) in minutes
 
@@ -59,34 +61,40 @@ def check(rota: Rota) -> Rota:
 
 def unknown_volunteer(rota: Rota, volunteer: str) -> str:
     """The message for a name nobody on the roster has."""
-    known = ", ".join(m.id for m in rota.staff) or "nobody yet"
-    return f"there is no {volunteer!r} on the roster (known: {known}); add them with /volunteer add"
+    known = ", ".join(m.id for m in rota.staff) or say(S_("nobody yet"))
+    return say(
+        S_("there is no {volunteer!r} on the roster (known: {known}); add them with /volunteer add"),
+        volunteer=volunteer,
+        known=known,
+    )
 
 
 def _staff_problems(rota: Rota) -> Iterable[str]:
     seen: set[VolunteerId] = set()
     for m in rota.staff:
         if m.id in seen:
-            yield f"staff entry {m.id!r} appears twice"
+            yield say(S_("staff entry {volunteer!r} appears twice"), volunteer=m.id)
         seen.add(m.id)
         if not 0 <= m.max_concurrent <= MAX_CONCURRENT_LIMIT:
-            yield f"{m.id}: capacity must be a whole number from 0 to {MAX_CONCURRENT_LIMIT}"
+            yield say(S_("{volunteer}: capacity must be a whole number from 0 to {limit}"), volunteer=m.id,
+                      limit=MAX_CONCURRENT_LIMIT)  # fmt: skip
         if m.weekly_hours is not None and not 0 <= m.weekly_hours <= MAX_WEEKLY_HOURS:
-            yield f"{m.id}: weekly_hours must be a number of hours from 0 to {MAX_WEEKLY_HOURS}"
+            yield say(S_("{volunteer}: weekly_hours must be a number of hours from 0 to {limit}"), volunteer=m.id,
+                      limit=MAX_WEEKLY_HOURS)  # fmt: skip
 
 
 def _people_problems(rota: Rota) -> Iterable[str]:
     known = {m.id for m in rota.staff}
     entries: list[tuple[str, VolunteerId]] = [
-        *((f"shift {s.label}", s.volunteer) for s in rota.shifts),
-        *((f"cover {c.label}", c.volunteer) for c in rota.covers),
-        *((f"absence {a.label}", a.volunteer) for a in rota.absences),
-        *((f"on-call {b.label}", b.professional) for b in rota.oncall),
-        *((f"on-call {b.label}", b.backup) for b in rota.oncall if b.backup is not None),
+        *((say(S_("shift {shift}"), shift=s.label), s.volunteer) for s in rota.shifts),
+        *((say(S_("cover {cover}"), cover=c.label), c.volunteer) for c in rota.covers),
+        *((say(S_("absence {absence}"), absence=a.label), a.volunteer) for a in rota.absences),
+        *((say(S_("on-call {block}"), block=b.label), b.professional) for b in rota.oncall),
+        *((say(S_("on-call {block}"), block=b.label), b.backup) for b in rota.oncall if b.backup is not None),
     ]
     for where, person in entries:
         if person not in known:
-            yield f"{where}: {unknown_volunteer(rota, person)}"
+            yield say(S_("{entry}: {problem}"), entry=where, problem=unknown_volunteer(rota, person))
 
 
 def _shift_overlaps(shifts: tuple[Shift, ...]) -> Iterable[str]:
@@ -99,9 +107,15 @@ def shift_clashes(shift: Shift, others: Iterable[Shift]) -> Iterable[str]:
     mine = week_interval(shift.day, shift.time)
     for other in others:
         if other.volunteer == shift.volunteer and weekly_overlap(mine, week_interval(other.day, other.time)):
-            yield (
-                f"shift {shift.label} overlaps {shift.volunteer}'s shift {other.day.label} {other.time.label}; "
-                "one person cannot be on two shifts at once"
+            yield say(
+                S_(
+                    "shift {shift} overlaps {volunteer}'s shift {day} {time}; "
+                    "one person cannot be on two shifts at once"
+                ),
+                shift=shift.label,
+                volunteer=shift.volunteer,
+                day=other.day.label,
+                time=other.time.label,
             )
 
 
@@ -124,27 +138,46 @@ def cover_clashes(rota: Rota, cover: Cover, others: Iterable[Cover]) -> Iterable
     mine = date_interval(cover.day, cover.time)
     for other in others:
         if other.volunteer == cover.volunteer and overlaps(mine, date_interval(other.day, other.time)):
-            yield f"cover {cover.label} overlaps {cover.volunteer}'s cover {other.day} {other.time.label}"
+            yield say(
+                S_("cover {cover} overlaps {volunteer}'s cover {day} {time}"),
+                cover=cover.label,
+                volunteer=cover.volunteer,
+                day=other.day,
+                time=other.time.label,
+            )
     for shift, interval in shift_intervals_near(rota.shifts_of(cover.volunteer), cover.day):
         if overlaps(mine, interval):
-            yield (
-                f"cover {cover.label}: {cover.volunteer} is already on shift then "
-                f"({shift.day.label} {shift.time.label})"
+            yield say(
+                S_("cover {cover}: {volunteer} is already on shift then ({day} {time})"),
+                cover=cover.label,
+                volunteer=cover.volunteer,
+                day=shift.day.label,
+                time=shift.time.label,
             )
     for absence in rota.absences:
         away = (absence.first.toordinal() * MINUTES_PER_DAY, absence.end.toordinal() * MINUTES_PER_DAY)
         if absence.volunteer == cover.volunteer and overlaps(mine, away):
-            yield f"cover {cover.label}: {cover.volunteer} is absent then (absence {absence.label})"
+            yield say(
+                S_("cover {cover}: {volunteer} is absent then (absence {absence})"),
+                cover=cover.label,
+                volunteer=cover.volunteer,
+                absence=absence.label,
+            )
 
 
 def _absence_problems(rota: Rota) -> Iterable[str]:
     for i, absence in enumerate(rota.absences):
         if absence.last < absence.first:
-            yield f"absence {absence.label}: the last day is before the first"
+            yield say(S_("absence {absence}: the last day is before the first"), absence=absence.label)
         for other in rota.absences[:i]:
             same = other.volunteer == absence.volunteer
             if same and absence.first <= other.last and other.first <= absence.last:
-                yield f"absence {absence.label} overlaps {absence.volunteer}'s absence {other.label}"
+                yield say(
+                    S_("absence {absence} overlaps {volunteer}'s absence {other}"),
+                    absence=absence.label,
+                    volunteer=absence.volunteer,
+                    other=other.label,
+                )
 
 
 def _oncall_problems(rota: Rota) -> Iterable[str]:
@@ -154,20 +187,31 @@ def _oncall_problems(rota: Rota) -> Iterable[str]:
         mine = week_interval(block.day, block.time)
         for other in earlier:
             if weekly_overlap(mine, week_interval(other.day, other.time)):
-                yield (
-                    f"on-call {block.label} overlaps on-call {other.label}; "
-                    "each hour has one on-call professional and one backup"
+                yield say(
+                    S_(
+                        "on-call {block} overlaps on-call {other}; "
+                        "each hour has one on-call professional and one backup"
+                    ),
+                    block=block.label,
+                    other=other.label,
                 )
         earlier.append(block)
 
 
 def _oncall_people(rota: Rota, block: OnCallBlock) -> Iterable[str]:
-    for person, what in ((block.professional, "professional"), (block.backup, "backup")):
+    roles = (
+        (block.professional, S_("on-call {block}: {person} cannot be the on-call professional because they do not "
+                                "have the professional role")),
+        (block.backup, S_("on-call {block}: {person} cannot be the on-call backup because they do not have the "
+                          "professional role")),
+    )  # fmt: skip
+    for person, problem in roles:
         member = rota.member(person) if person is not None else None
         if member is not None and not member.has(Role.PROFESSIONAL):
-            yield (
-                f"on-call {block.label}: {person} cannot be the on-call {what} because they do not have the "
-                "professional role"
-            )
+            yield say(problem, block=block.label, person=person)
     if block.backup is not None and block.backup == block.professional:
-        yield f"on-call {block.label}: the backup must be someone other than {block.professional}"
+        yield say(
+            S_("on-call {block}: the backup must be someone other than {professional}"),
+            block=block.label,
+            professional=block.professional,
+        )

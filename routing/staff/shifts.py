@@ -13,6 +13,7 @@ from routing.roster import StaffMember
 from routing.rota import RotaError
 from routing.rota.changes import describe_change
 from routing.rota.commands import CommandError, RotaCommand, is_change, parse_rota_arguments, refusal, render_view
+from routing.rota.words import NO_ROTA_YET, ROTA_UNAVAILABLE, say
 from routing.staff.assignment import Assignments
 from routing.staff.voice import StaffVoice
 from routing.store.conversations import ConversationStore
@@ -44,8 +45,8 @@ class Shifts:
         await self._store.set_on_duty(member.id, on)
         if self._duty is not None:
             await self._duty.end_break(member.id)
-        state = "checked in and available" if on else "off duty"
-        self._voice.answer(message, conv, f"{member.name} is now {state}.", out)
+        answer = texts.staff(texts.CHECKED_IN if on else texts.OFF_DUTY, name=member.name)
+        self._voice.answer(message, conv, answer, out)
         if on:  # capacity appeared: someone may be waiting
             await self._assignments.assign_if_automatic(out)
 
@@ -70,11 +71,11 @@ class Shifts:
         if refused is not None:
             return refused
         if self._rotas is None:
-            return "The rota is not available in this deployment."
+            return say(ROTA_UNAVAILABLE)
         if not is_change(command):
             stored = await self._rotas.load()
             if stored is None:
-                return "No rota has been imported yet: peerbridge rota import config/rota.toml"
+                return say(NO_ROTA_YET, command="peerbridge rota import config/rota.toml")
             return render_view(stored.rota, command, datetime.now(UTC))  # type: ignore[arg-type]
         try:
             await self._rotas.apply(command, by=member.id)  # type: ignore[arg-type]
