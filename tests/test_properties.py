@@ -176,3 +176,14 @@ def test_a_command_ends_at_any_whitespace() -> None:
         "or tab after the command word ends it"
     )
     assert parsed.argument == "they would like a call back tomorrow"
+
+
+def test_a_group_message_whose_text_is_not_a_string_is_set_aside_not_crashed_on() -> None:
+    """Found by the property above: "text": [] in a group message reached the /chatid check as a list."""
+    update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": -1001, "type": "supergroup"},
+              "from": {"id": 5, "is_bot": False, "first_name": "x"}, "text": []}}  # fmt: skip
+    writer = RecordingWriter()
+    gateway = TelegramGateway(BOT, CHATS, cast(StreamWriter, writer))
+    asyncio.run(gateway.ingest_raw(update))
+    assert len(writer.ingested) + len(writer.dead) <= 1
+    assert all(r.startswith(("malformed telegram update", "unexpected update")) for r in writer.dead)

@@ -39,7 +39,8 @@ class IngestUnavailable(Exception):
 
 def _asks_for_chat_id(update: Update) -> bool:
     message = update.message
-    if message is None or message.text is None or message.chat.type not in ("group", "supergroup"):
+    # A malformed update can carry any JSON as "text" (PTB does not check types): only a string is a command.
+    if message is None or not isinstance(message.text, str) or message.chat.type not in ("group", "supergroup"):
         return False
     return message.text.strip().split("@", 1)[0].lower() == "/chatid"
 
