@@ -64,11 +64,16 @@ def language_buttons(languages: Sequence[str]) -> tuple[Button, ...]:
     return tuple(Button(language_name(code), f"lang {code}") for code in languages)
 
 
-def feedback_buttons(conversation: ConversationId | None = None, lang: str | None = None) -> tuple[Button, ...]:
-    """The feedback question's buttons; with `conversation` (only after high risk, and the question says so)
-    a "Worse" can be acted on: the person is offered someone to talk to again."""
-    suffix = f" {conversation}" if conversation else ""
-    return tuple(Button(texts.say(lang, label), f"feedback {value}{suffix}") for label, value in FEEDBACK_CHOICES)
+def feedback_buttons(
+    conversation: ConversationId, lang: str | None = None, *, care: bool = False
+) -> tuple[Button, ...]:
+    """The feedback question's buttons. Each names the conversation (our id), so that an answer is counted once
+    per conversation however often it is pressed; with `care` (only after high risk, and the question says so)
+    a "Worse" is acted on: the person is offered someone to talk to again."""
+    mark = "care" if care else "plain"
+    return tuple(
+        Button(texts.say(lang, label), f"feedback {value} {conversation} {mark}") for label, value in FEEDBACK_CHOICES
+    )
 
 
 def fits(volunteer: StaffMember, candidate: Candidate) -> bool:

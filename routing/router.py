@@ -345,9 +345,14 @@ class Router:
         value, _, about = value.partition(" ")
         lang = await self._language(message)
         if name == "feedback" and value in {choice for _label, choice in FEEDBACK_CHOICES}:
-            await self._feedback.count(value)  # counted anonymously, whatever follows
-            if value == "worse" and about.startswith("c-"):
-                await self._feeling_worse(message, ConversationId(about), lang, out)
+            # "feedback worse c-12 care": the conversation, and whether a Worse is acted on (after high risk).
+            # Buttons sent before conversations were named carry no mark; then a conversation meant care.
+            conv_word, _, mark = about.partition(" ")
+            conv = ConversationId(conv_word) if conv_word.startswith("c-") else None
+            if conv is None or await self._first_answer(message, conv):
+                await self._feedback.count(value)  # counted anonymously, once per conversation
+            if value == "worse" and conv is not None and mark in ("care", ""):
+                await self._feeling_worse(message, conv, lang, out)
             else:
                 self._reply(message, out, texts.say(lang, texts.FEEDBACK_THANKS))
         elif name == "lang" and (value in LANGUAGES or value in self._config.languages):
@@ -363,6 +368,14 @@ class Router:
                 self._reply(message, out, texts.say(lang, texts.TOPIC_NOTED, topic=value))
             else:
                 self._reply(message, out, texts.say(lang, texts.TOPIC_SKIPPED))
+
+    async def _first_answer(self, message: InboundMessage, conv: ConversationId) -> bool:
+        """Whether this is the person's first feedback answer for their conversation `conv` (one gone with
+        retention counts; a button naming someone else's conversation was not ours to send, and does not)."""
+        owner = await self._store.person_of(conv)
+        if owner is not None and owner != self._pseudonyms.key(message.platform, message.sender):
+            return False
+        return await self._store.first_feedback(conv)
 
     async def _choose_language(self, message: InboundMessage, lang: str, out: Outbox) -> None:
         """The person picked a language: kept for this and later conversations (pseudonymously, within

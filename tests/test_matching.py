@@ -84,12 +84,21 @@ async def test_feedback_is_asked_at_the_end_and_kept_only_as_daily_counts(redis:
     await h.staff("501", "/end", thread="77")
     question = next(m for m in await h.outbound(Platform.TELEGRAM) if m.buttons and m.audience == Audience.SEEKER)
     assert [b.label for b in question.buttons] == ["Better", "About the same", "Worse"]
-    await h.person("9001", "feedback better", kind=InboundKind.ACTION)
+    better, worse = (next(b.action for b in question.buttons if b.label == label) for label in ("Better", "Worse"))
+    await h.person("9001", better, kind=InboundKind.ACTION)
     assert "Thank you for telling us" in (await h.to_person())[-1]
+    await h.person("9001", better, kind=InboundKind.ACTION)  # pressed again, then changed their mind:
+    await h.person("9001", worse, kind=InboundKind.ACTION)
+    said = await h.to_person()
+    assert len(said) == 2 and all("Thank you for telling us" in s for s in said)  # thanked, no care offer (low risk)
     today = datetime.now(UTC).strftime("%Y-%m-%d")
-    assert await FeedbackCounts(redis).day(today) == {"better": 1}
+    assert await FeedbackCounts(redis).day(today) == {"better": 1}  # one answer per conversation, the first
     keys = [k.decode() async for k in redis.scan_iter(match="pb:feedback:*")]
-    assert keys == [f"pb:feedback:{today}"]  # nothing ties the answer to a person or a conversation
+    assert keys == [f"pb:feedback:{today}"]  # the counts name no person or conversation
+
+    await h.person("9002", "hi")  # someone else pressing a button that names this conversation is not counted
+    await h.person("9002", better.replace("better", "same"), kind=InboundKind.ACTION)
+    assert await FeedbackCounts(redis).day(today) == {"better": 1}
 
 
 async def test_a_person_can_pick_a_language_and_gets_a_volunteer_who_speaks_it(redis: Redis) -> None:

@@ -63,7 +63,7 @@ class Endings:
         await self._store.close(conversation.id)
         self._voice.say_to_person(conversation, texts.ENDED_BY_VOLUNTEER, out=out)
         question = texts.FEEDBACK_QUESTION_CARE if high else texts.FEEDBACK_QUESTION
-        buttons = feedback_buttons(conversation.id if high else None, conversation.language)
+        buttons = feedback_buttons(conversation.id, conversation.language, care=high)
         self._voice.say_to_person(conversation, question, buttons=buttons, priority=Priority.BACKGROUND, out=out)
         self._voice.in_thread(conversation, texts.staff(texts.CLOSED_NOTE, who=member.name), out)
         self._voice.close_thread(conversation, out)

@@ -409,6 +409,13 @@ class ConversationStore:
         value = await self._batch.command("GET", keys.thread(platform, thread))
         return ConversationId(text(value)) if value else None
 
+    async def first_feedback(self, conv: ConversationId) -> bool:
+        """Mark that the person answered the feedback question of `conv`; True only the first time (the answer
+        itself is counted apart, anonymously). A conversation gone with retention counts as a first answer and
+        is not recreated."""
+        first = await self._redis.eval(_FIRST_FEEDBACK, 1, keys.conversation(conv))
+        return bool(first)
+
     async def set_field(self, conv: ConversationId, name: str, value: str) -> None:
         """Adapter-owned metadata on a conversation (e.g. the queue card's message id)."""
         await self._redis.hset(keys.conversation(conv), name, value)
@@ -416,6 +423,13 @@ class ConversationStore:
     async def get_field(self, conv: ConversationId, name: str) -> str | None:
         value = await self._redis.hget(keys.conversation(conv), name)
         return text(value) if value is not None else None
+
+
+# Only on a conversation that still exists: HSETNX on an expired key would create one without a TTL.
+_FIRST_FEEDBACK = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+return redis.call('HSETNX', KEYS[1], 'feedback_answered', '1')
+"""
 
 
 def _stream_order(entry_id: str) -> tuple[int, int]:
