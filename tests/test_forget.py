@@ -57,3 +57,25 @@ async def test_forget_asks_first_then_erases_everything_about_the_person_only(re
             assert message.chat != "9001" or message.text.startswith("Done. We deleted")
     assert (await h.stack.conversations.get(other)) is not None
     assert await h.stack.conversations.waiting() == [other]
+
+
+async def test_dead_letters_are_erased_with_the_person_and_kept_no_longer_than_retention(redis: Redis) -> None:
+    """Set-aside entries hold a person's encrypted message: /forget reaches them too, and none outlives the
+    retention (an old one goes when the next is set aside)."""
+    h = make_harness(redis, members=[ANA])
+    writer = h.stack.writer
+    await redis.xadd(keys.DEAD_LETTER, {"stream": "telegram-updates", "entry": "7", "reason": "old"}, id="1000-0")
+    await writer.dead_letter("telegram-updates", "8", "malformed telegram update: test", None)
+    reasons = [fields[b"reason"] for _id, fields in await redis.xrange(keys.DEAD_LETTER)]
+    assert reasons == [b"malformed telegram update: test"]  # the one from 1970, past the 30 days, is gone
+
+    await h.person("9001", "my sister's name is Maria")
+    await h.person("9002", "hello, someone else here")
+    inbound = {decode_inbound(p).sender: p for p in await _stream_payloads(h, keys.INBOUND)}
+    for sender in ("9001", "9002"):  # as the worker sets aside an entry it could not process
+        await writer.dead_letter(keys.INBOUND, f"1-{sender}", "handler failed: test", h.cipher.encrypt(inbound[sender]))
+    await h.person("9001", "/forget")
+    await h.person("9001", "/forget yes")
+    kept = [decode_inbound(p) for p in await _stream_payloads(h, keys.DEAD_LETTER)]
+    assert [m.sender for m in kept] == ["9002"]  # the person's is gone, nobody else's
+    assert await redis.xlen(keys.DEAD_LETTER) == 2  # and the update set aside without a payload stays

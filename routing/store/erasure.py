@@ -89,13 +89,19 @@ class PersonEraser:
 
         # (The erasure's own staff note and topic close are emitted after this scan, so they survive.)
 
+        def dead_letter_match(payload: bytes) -> bool:  # a set-aside entry of either direction
+            try:
+                return inbound_match(payload)
+            except MalformedEntry:
+                return outbound_match(payload)
+
         deleted = 0
         for inbound in keys.INBOUND_STREAMS:
             deleted += await self._scan(inbound, inbound_match)
         for target in Platform:
             for urgent in (False, True):
                 deleted += await self._scan(keys.outbound(target, urgent), outbound_match)
-        return deleted
+        return deleted + await self._scan(keys.DEAD_LETTER, dead_letter_match)
 
     async def _scan(self, stream: str, match: Callable[[bytes], bool]) -> int:
         """XDEL every entry of `stream` whose decrypted payload `match`es; unreadable entries are left alone."""

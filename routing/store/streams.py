@@ -142,8 +142,12 @@ class StreamWriter:
         await self._redis.xadd(keys.AUDIT, entry, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
 
     async def dead_letter(self, stream: str, entry_id: str, reason: str, payload: bytes | None) -> None:
-        """Keep an entry that could not be processed, with why; the original payload stays encrypted."""
+        """Keep an entry that could not be processed, with why; the original payload stays encrypted. Dead
+        letters are kept no longer than messages are (the retention): older ones go as a new one arrives."""
         entry: dict[str, str | bytes] = {"stream": stream, "entry": entry_id, "reason": reason}
         if payload is not None:
             entry["d"] = payload
-        await self._redis.xadd(keys.DEAD_LETTER, entry, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.xadd(keys.DEAD_LETTER, entry, maxlen=100_000, approximate=True)  # type: ignore[arg-type]
+        pipe.xtrim(keys.DEAD_LETTER, minid=retention_min_id(self._retention_days), approximate=False)
+        await pipe.execute()
