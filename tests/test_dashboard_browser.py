@@ -155,6 +155,40 @@ async def test_sign_in_queue_live_escalation_ack_and_privacy(browser: object, st
         await page.context.close()
 
 
+async def test_the_live_page_keeps_keyboard_focus_announces_new_escalations_and_marks_acknowledged_ones(
+    browser: object, stack: Stack
+) -> None:
+    """A professional working the Live page from the keyboard (or a screen reader): focus stays on the
+    Acknowledge button across refreshes, a new escalation is read out, and an acknowledged one looks different."""
+    sandbox, settings, redis = stack.sandbox, stack.settings, stack.redis
+    async with asyncio.timeout(60):
+        page = await _signed_in_page(browser, settings, redis, {Role.PROFESSIONAL})
+        assert await page.inner_text("#announce") == ""
+        person = sandbox.create_user("Alex Realname", language_code="en")
+        sandbox.send_user_message(person, RISK)
+        ack = page.locator("#escalations button[data-ack]")
+        await ack.first.wait_for()
+        row = page.locator("#escalations tr[data-esc]").first
+        assert "state-open" in (await row.get_attribute("class") or "").split()
+        announced = await page.inner_text("#announce")  # arrived after the page loaded: read out
+        assert announced.startswith(f"New escalation {await row.get_attribute('data-esc')}: ")
+
+        await ack.first.focus()
+        esc_id = await ack.first.get_attribute("data-ack")
+        for _ in range(2):  # two refreshes (every 2 s), each rebuilding the row: its timer moved
+            before = await page.inner_text("#updated")
+            await page.locator("#updated", has_not_text=before).wait_for()
+        assert await page.evaluate("document.activeElement && document.activeElement.dataset.ack") == esc_id
+
+        await page.keyboard.press("Enter")  # acknowledged from the keyboard
+        done = page.locator("#escalations tr.state-acknowledged")
+        await done.first.wait_for()
+        background = await done.first.locator("td").first.evaluate("td => getComputedStyle(td).backgroundColor")
+        assert background == "rgb(255, 255, 255)"  # no longer coloured as an open alert
+        assert await page.locator("#escalations button[data-ack]").count() == 0
+        await page.context.close()
+
+
 async def test_a_used_link_does_not_sign_in_twice(browser: object, stack: Stack) -> None:
     settings, redis = stack.settings, stack.redis
     link = await signin_links(settings, redis).issue(VolunteerId("cora"), {Role.VOLUNTEER})

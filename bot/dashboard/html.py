@@ -89,18 +89,24 @@ def table(
     *,
     labelled: bool = False,
     data: Mapping[str, str] | None = None,
+    row_attributes: Sequence[Mapping[str, str]] = (),
 ) -> str:
     """A table whose cells are already-escaped HTML; `empty` shows when there are no rows (and is kept in
     `data-empty`, for a page script that refills the table). `labelled` gives each cell its heading as
     `data-label`, so a stylesheet can show it when the table becomes cards on a phone. `data` adds `data-`
-    attributes (plain text) to the table."""
+    attributes (plain text) to the table; `row_attributes` gives each row its own (e.g. a class, `data-esc`)."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headings)
     labels = [f' data-label="{esc(h)}"' if labelled else "" for h in headings]
+
+    def opening(index: int) -> str:
+        given = row_attributes[index] if index < len(row_attributes) else {}
+        return "<tr" + "".join(f' {esc(name)}="{esc(value)}"' for name, value in given.items()) + ">"
+
     body = "".join(
-        "<tr>"
+        opening(r)
         + "".join(f"<td{labels[i] if i < len(labels) else ''}>{cell}</td>" for i, cell in enumerate(row))
         + "</tr>"
-        for row in rows
+        for r, row in enumerate(rows)
     )
     if not body:
         body = f'<tr class="empty"><td colspan="{len(headings)}">{esc(empty)}</td></tr>'

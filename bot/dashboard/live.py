@@ -2,8 +2,8 @@
 
 Rows are plain strings (pseudonyms, tiers, our own ids, durations, words in the staff language); the page script
 sets them with `textContent`, and the server-rendered first paint escapes them, so the page works without
-JavaScript too. The script reads the words it adds itself (an empty table's sentence, the Acknowledge button)
-from the tables' `data-` attributes, so it needs no translations of its own.
+JavaScript too. The script reads the words it adds itself (an empty table's sentence, the Acknowledge button,
+the announcement of a new escalation) from the tables' `data-` attributes, so it needs no translations of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.dashboard import words
 from bot.dashboard.auth import ACKNOWLEDGERS, check_csrf, may, session_of
 from bot.dashboard.html import ago, duration, esc, hidden_csrf, page, security_headers, table
+from routing.i18n import staff_language, translate
 from routing.model import EscalationId, VolunteerId
 from routing.store.views import ActiveRow, DashboardViews, EscalationRow, QueueRow
 
@@ -80,7 +81,10 @@ async def live_state(views: DashboardViews, can_ack: bool) -> dict[str, Any]:
         "escalations": [
             {
                 "cells": escalation_cells(r, now),
+                "id": r.id,
                 "tier": r.tier.label,
+                "state": "acknowledged" if r.state == "acknowledged" else "open",
+                "pseudonym": r.pseudonym or "-",
                 "ack": r.id if can_ack and r.state != "acknowledged" else None,
             }
             for r in escalations
@@ -107,11 +111,18 @@ def _render(state: dict[str, Any], csrf: str) -> str:
     ]
     escalations = table(
         "escalations", _headings(ESCALATION_HEADINGS), rows, t(words.NO_ESCALATIONS),
-        data={"ack-label": t(words.ACKNOWLEDGE)},  # the label of the buttons the page script adds
+        # the label of the buttons the page script adds, and what it announces when an escalation arrives
+        data={"ack-label": t(words.ACKNOWLEDGE), "announce": translate(staff_language(), words.NEW_ESCALATION)},
+        # open and acknowledged escalations look different (and say so in the state column)
+        row_attributes=[
+            {"class": f"tier-{e['tier']} state-{e['state']}", "data-esc": e["id"]} for e in state["escalations"]
+        ],
     )  # fmt: skip
     updated = words.markup(words.UPDATED, time=f'<span id="updated">{esc(state["updated"])}</span>')
     return (
         f'<p class="muted">{updated}</p>'
+        # read out by screen readers when the page script puts a new escalation's words in it
+        '<p id="announce" class="visually-hidden" role="alert" aria-live="assertive" aria-atomic="true"></p>'
         f'<section><h2>{esc(t(words.WAITING))} <span class="count" id="queue-count">{len(state["queue"])}</span></h2>'
         f"{queue}</section>"
         f"<section><h2>{esc(t(words.ACTIVE_CONVERSATIONS))} "

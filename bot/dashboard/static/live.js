@@ -1,9 +1,14 @@
 // Live refresh of the dashboard's tables without a full reload. Values are set with textContent only.
 // The words this script adds (an empty table's sentence, the Acknowledge button) come from the tables' data-
 // attributes, in the organisation's language, as the server rendered them.
+// A table is rebuilt only when its rows changed, and the button that had keyboard focus gets it back, so that
+// someone moving through the page with the keyboard or a screen reader is not thrown to the top every 2 s.
 "use strict";
 (function () {
   const csrf = document.body.dataset.csrf || "";
+  const shown = {};  // the rows each table shows now, as JSON: unchanged rows are not rebuilt
+  // escalations already on the page: only ones that arrive after it loaded are announced
+  const known = new Set(Array.from(document.querySelectorAll("#escalations tr[data-esc]"), (tr) => tr.dataset.esc));
 
   function cell(text) {
     const td = document.createElement("td");
@@ -34,6 +39,11 @@
   function fill(name, rows) {
     const table = document.getElementById(name);
     if (!table) return;
+    const json = JSON.stringify(rows);
+    if (shown[name] === json) return;
+    shown[name] = json;
+    const focused = document.activeElement;
+    const focusedAck = focused && table.contains(focused) ? focused.dataset.ack : undefined;
     const columns = table.tHead.rows[0].cells.length;
     const body = document.createElement("tbody");
     rows.forEach(function (row) {
@@ -41,7 +51,8 @@
       const cells = Array.isArray(row) ? row : row.cells;
       cells.forEach(function (text) { tr.appendChild(cell(text)); });
       if (!Array.isArray(row)) {
-        tr.className = "tier-" + row.tier;
+        tr.className = "tier-" + row.tier + " state-" + row.state;
+        tr.dataset.esc = row.id;
         tr.appendChild(row.ack ? ackButton(row.ack, table.dataset.ackLabel || "") : cell(""));
       }
       body.appendChild(tr);
@@ -50,6 +61,22 @@
     table.replaceChild(body, table.tBodies[0]);
     const count = document.getElementById(name + "-count");
     if (count) count.textContent = String(rows.length);
+    if (focusedAck) {
+      const again = table.querySelector('button[data-ack="' + CSS.escape(focusedAck) + '"]');
+      if (again) again.focus();
+    }
+  }
+
+  function announce(escalations) {
+    const table = document.getElementById("escalations");
+    const region = document.getElementById("announce");
+    if (!table || !region) return;
+    const fresh = escalations.filter((e) => !known.has(e.id));
+    fresh.forEach((e) => known.add(e.id));
+    const open = fresh.filter((e) => e.state === "open");
+    if (!open.length) return;
+    region.textContent = open.map((e) => (table.dataset.announce || "")
+      .replace("{escalation}", e.id).replace("{tier}", e.tier).replace("{pseudonym}", e.pseudonym)).join(" ");
   }
 
   async function refresh() {
@@ -61,6 +88,7 @@
       fill("queue", state.queue);
       fill("active", state.active);
       fill("escalations", state.escalations);
+      announce(state.escalations);
       document.getElementById("updated").textContent = state.updated;
     } catch (error) {
       // offline for a moment: the next tick tries again
