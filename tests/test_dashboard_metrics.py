@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from bot.dashboard.charts import render_charts, week_series
+from bot.dashboard.charts import chart_page, render_charts, week_series
 from bot.web import build_web_app
 from routing.delivery import DeliveryError, DeliveryScheduler, Destination
 from routing.model import (
@@ -129,8 +130,12 @@ async def test_dashboard_pages_need_a_session_when_enabled(redis: Redis) -> None
         assert (await http.get("/dashboard/static/dashboard.css")).status == 200
 
 
+# Noon on a Monday, this machine's time: the per-day bars are calendar days, so a test must not run across midnight.
+NOON = datetime(2026, 12, 7, 12, 0).timestamp()
+
+
 def test_week_series_from_audit_events() -> None:
-    now = time.time()
+    now = NOON
     day = 24 * 3600
     events = [
         AuditEvent("1-0", "queued", now - 2 * day, {"conversation": "c-1"}),
@@ -141,7 +146,7 @@ def test_week_series_from_audit_events() -> None:
         AuditEvent("6-0", "assigned", now - 500, {"conversation": "c-2"}),
     ]
     series = week_series(events, now)
-    assert series.wait_by_tier["none"][5] == 300
+    assert series.wait_by_tier["none"][4] == 300  # the day before yesterday: two bars before today's
     assert series.wait_by_tier["high"][6] == 100
     assert series.ack_per_day[6] == 60
     assert sum(series.started_per_hour) == 2
@@ -209,7 +214,7 @@ async def test_relays_count_once_delivered_and_the_first_reply_is_timed_once_per
 
 
 def test_first_reply_chart_from_audit_events() -> None:
-    now = time.time()
+    now = NOON
     day = 24 * 3600
     events = [
         AuditEvent("1-0", "first_reply", now - 3 * day, {"conversation": "c-1", "seconds": "40"}),
@@ -220,7 +225,7 @@ def test_first_reply_chart_from_audit_events() -> None:
         AuditEvent("6-0", "assigned", now - 600, {"conversation": "c-5"}),
     ]
     series = week_series(events, now)
-    assert series.first_reply_per_day[4] == 40 and series.first_reply_per_day[6] == 120.5
+    assert series.first_reply_per_day[3] == 40 and series.first_reply_per_day[6] == 120.5
     assert series.first_replies == 3 and series.first_reply_week == 90.5
     assert series.wait_by_tier["none"][6] == 300  # someone who arrived out of hours still waited
     page = render_charts(series, now)
@@ -296,3 +301,21 @@ async def test_an_escalation_nobody_answered_stays_on_the_metrics_until_acknowle
     assert await store.acknowledge("e-1", VolunteerId("dr-lee"))  # type: ignore[arg-type]
     body = await (await client.get("/metrics")).text()
     assert _value(body, "peerbridge_escalations_unanswered") == 0
+
+
+def test_each_day_bar_is_labelled_with_the_calendar_day_its_events_happened_on() -> None:
+    """Half an hour after midnight is today: its bar says today (it said yesterday: the bars were 24-hour windows
+    ending now, each labelled by the day it started on)."""
+    events = [
+        AuditEvent("1-0", "queued", datetime(2026, 12, 7, 0, 20).timestamp(), {"conversation": "c-1"}),
+        AuditEvent("2-0", "assigned", datetime(2026, 12, 7, 0, 30).timestamp(), {"conversation": "c-1"}),
+        AuditEvent("3-0", "first_reply", datetime(2026, 12, 1, 9, 0).timestamp(), {"seconds": "30"}),  # 6 days back
+        AuditEvent("4-0", "first_reply", datetime(2026, 11, 30, 23, 0).timestamp(), {"seconds": "99"}),  # before
+    ]
+    series = week_series(events, NOON)
+    assert series.wait_by_tier["none"] == [None] * 6 + [600]
+    assert series.first_reply_per_day == [30] + [None] * 6  # the oldest bar is six days back; earlier is left out
+    charts = chart_page(series, NOON).charts
+    assert charts["wait-none"].bars[-1].tip == "Mon 07: 10 min"
+    assert charts["first-reply"].bars[0].tip == "Tue 01: 30 s"
+    assert charts["wait-none"].caption.endswith("Tue 01 to Mon 07")  # the span: six days back to today

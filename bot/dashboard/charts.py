@@ -13,7 +13,7 @@ import statistics
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from aiohttp import web
 from babel import Locale
@@ -50,8 +50,22 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _day(at: float, today: date) -> int | None:
+    """The bar of a per-day chart an event belongs to: its calendar day (this machine's time), today last; None
+    for a day before the chart."""
+    back = (today - datetime.fromtimestamp(at).date()).days
+    return DAYS - 1 - back if 0 <= back < DAYS else None
+
+
+def chart_days(now: float) -> list[date]:
+    """The calendar days the per-day charts show, oldest first, today last."""
+    today = datetime.fromtimestamp(now).date()
+    return [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
+
+
 def week_series(events: list[AuditEvent], now: float) -> WeekSeries:
-    start = now - DAYS * DAY
+    start = now - DAYS * DAY  # the per-hour chart: the last 7 × 24 hours
+    today = datetime.fromtimestamp(now).date()
     queued: dict[str, float] = {}
     raised: dict[str, float] = {}
     tiers: dict[str, str] = {}
@@ -68,13 +82,17 @@ def week_series(events: list[AuditEvent], now: float) -> WeekSeries:
             raised[e.fields.get("escalation", "")] = e.at
             tiers[conv] = e.fields.get("tier", tiers.get(conv, "none"))
         elif e.event == "assigned" and conv in queued:
-            day = min(int((e.at - start) // DAY), DAYS - 1)
-            waits[tiers.get(conv, RiskTier.NONE.label)][day].append(e.at - queued.pop(conv))
+            waited = e.at - queued.pop(conv)
+            if (day := _day(e.at, today)) is not None:
+                waits[tiers.get(conv, RiskTier.NONE.label)][day].append(waited)
         elif e.event == "escalation_acknowledged" and e.fields.get("escalation") in raised:
-            day = min(int((e.at - start) // DAY), DAYS - 1)
-            acks[day].append(e.at - raised.pop(e.fields["escalation"]))
+            took = e.at - raised.pop(e.fields["escalation"])
+            if (day := _day(e.at, today)) is not None:
+                acks[day].append(took)
         elif e.event == "first_reply" and (seconds := _seconds(e.fields.get("seconds"))) is not None:
-            replies[min(int((e.at - start) // DAY), DAYS - 1)].append(seconds)
+            day = _day(e.at, today)
+            if day is not None:
+                replies[day].append(seconds)
     return WeekSeries(
         {tier: [_median(d) for d in days] for tier, days in sorted(waits.items())},
         [_median(d) for d in acks],
@@ -158,7 +176,8 @@ class ChartPage:
 
 def chart_page(series: WeekSeries, now: float) -> ChartPage:
     start = now - DAYS * DAY
-    days = [words.when(datetime.fromtimestamp(start + i * DAY), "EEE dd") for i in range(DAYS)]  # this machine's time
+    # each per-day bar is labelled with the calendar day its events happened on (this machine's time)
+    days = [words.when(d, "EEE dd") for d in chart_days(now)]
     hours = [words.when(datetime.fromtimestamp(start + i * HOUR), "EEE HH:00") for i in range(DAYS * 24)]
     charts = [
         *(bar_chart(values, days, True, f"wait-{tier}") for tier, values in series.wait_by_tier.items()),
