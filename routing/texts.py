@@ -9,7 +9,7 @@ from the same catalogues.
 
 from __future__ import annotations
 
-from routing.i18n import N_, NP_, S_, ngettext, staff_language, translate
+from routing.i18n import N_, NP_, S_, ngettext, staff_text, translate
 from routing.model import RiskTier
 
 EMERGENCY = N_(
@@ -493,9 +493,7 @@ def say(lang: str | None, text: str, **params: object) -> str:
     return translate(lang, text).format(emergency=translate(lang, EMERGENCY), **params)
 
 
-def staff(template: str, /, **params: object) -> str:
-    """A staff-facing text (marked `S_`) in the organisation's language, filled in."""
-    return translate(staff_language(), template).format(**params)
+staff = staff_text  # a staff-facing text (marked `S_`) in the organisation's language, filled in
 
 
 def count(lang: str | None, forms: tuple[str, str], n: int) -> str:

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from babel.dates import format_date, format_datetime, get_day_names
 from babel.numbers import format_decimal
 
-from routing.i18n import NP_, S_, ngettext, staff_language, translate
+from routing.i18n import NP_, S_, staff_count, staff_language, staff_text, translate
 from routing.rota import GapKind
 
 # Every page: the navigation, the page shell, and the line that says when a polled page last refreshed.
@@ -194,9 +194,7 @@ NO_OWN_SESSIONS = S_("You have no practice sessions yet.")
 TRAIN_FORBIDDEN = S_("only coordinators start practice sessions")
 
 
-def t(text: str, **params: object) -> str:
-    """`text` (one of the above) in the staff language, its `{placeholders}` filled in; plain text."""
-    return translate(staff_language(), text).format(**params)
+t = staff_text  # a text above in the staff language, its `{placeholders}` filled in; plain text
 
 
 def markup(text: str, **html_params: str) -> str:
@@ -205,9 +203,7 @@ def markup(text: str, **html_params: str) -> str:
     return html.escape(translate(staff_language(), text), quote=True).format(**html_params)
 
 
-def counted(forms: tuple[str, str], n: int, **params: object) -> str:
-    """A text with a count `{n}`, in the form the staff language's plural rule picks for `n`."""
-    return ngettext(staff_language(), forms, n).format(n=n, **params)
+counted = staff_count  # a text with a count `{n}`, in the form the staff language's plural rule picks
 
 
 def when(moment: datetime | date, pattern: str) -> str:

@@ -12,12 +12,14 @@ from routing.i18n.catalogue import (
     negotiate,
     ngettext,
     primary,
+    staff_count,
     staff_language,
+    staff_text,
     translate,
     use_staff_language,
 )
 
 __all__ = [
     "LANGUAGES", "NP_", "N_", "SOURCE", "S_", "local_moment", "moment", "negotiate", "ngettext", "primary",
-    "staff_language", "translate", "use_staff_language",
+    "staff_count", "staff_language", "staff_text", "translate", "use_staff_language",
 ]  # fmt: skip

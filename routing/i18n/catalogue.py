@@ -55,6 +55,17 @@ def staff_language() -> str:
     return _staff[0]
 
 
+def staff_text(template: str, /, **params: object) -> str:
+    """A staff text (marked `S_`) in the organisation's language, its `{placeholders}` filled in. The one way
+    staff texts are said: chat (`routing.texts.staff`), the rota's answers and the dashboard alias it."""
+    return translate(staff_language(), template).format(**params)
+
+
+def staff_count(forms: tuple[str, str], n: int, /, **params: object) -> str:
+    """A staff text with a count `{n}` (marked `NP_`), in the form the organisation's plural rule picks."""
+    return ngettext(staff_language(), forms, n).format(n=n, **params)
+
+
 def NP_(singular: str, plural: str) -> tuple[str, str]:
     """Mark a text with a count for extraction: (singular, plural) in English, as gettext's ngettext wants."""
     return singular, plural

@@ -11,17 +11,10 @@ from datetime import date, datetime, tzinfo
 
 from babel.dates import format_date, format_datetime
 
-from routing.i18n import S_, ngettext, staff_language, translate
+from routing.i18n import S_, staff_count, staff_language, staff_text
 
-
-def say(template: str, /, **params: object) -> str:
-    """A rota text (marked `S_`) in the staff language, filled in."""
-    return translate(staff_language(), template).format(**params)
-
-
-def say_count(forms: tuple[str, str], n: int, /, **params: object) -> str:
-    """A rota text with a count `n` (marked `NP_`) in the staff language, filled in (`{n}` is the count)."""
-    return ngettext(staff_language(), forms, n).format(n=n, **params)
+say = staff_text  # a rota text (marked `S_`) in the staff language, filled in
+say_count = staff_count  # a rota text with a count `{n}` (marked `NP_`), in the staff language
 
 
 def day_heading(day: date) -> str:
