@@ -306,8 +306,11 @@ class ConversationStore:
             args=[conv, time.time(), keys.PREFIX + "vol:"],
         )
         if found is not None and text(result) == "ok":
-            await self._redis.delete(keys.pending(conv), keys.recent(conv), keys.notes(conv))
+            # Handover notes outlive the conversation (a returning person's summary, the case record) until
+            # retention ends; what the person wrote while waiting and the detector's window do not.
+            await self._redis.delete(keys.pending(conv), keys.recent(conv))
             await self._redis.expire(keys.conversation(conv), self._retention)
+            await self._redis.expire(keys.notes(conv), self._retention)
         return text(result) == "ok"
 
     async def raise_tier(self, conv: ConversationId, tier: RiskTier, arrival: float | None = None) -> RiskTier:
