@@ -26,6 +26,7 @@ from routing.staff.blocks import Blocks
 from routing.staff.commands import StaffCommands
 from routing.staff.ending import Endings
 from routing.staff.relay import Relay
+from routing.staff.returning import Returning
 from routing.staff.shifts import Shifts
 from routing.staff.supervision import Supervision
 from routing.staff.voice import StaffVoice
@@ -40,6 +41,7 @@ from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.escalations import EscalationStore
 from routing.store.feedback import FeedbackCounts
+from routing.store.history import PersonHistory
 from routing.store.risk_labels import RiskLabels
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
@@ -107,10 +109,13 @@ def build_routing(
         writer.fan_out_with(private.expand)  # every topic message of a held conversation: a copy to its holder
     blocks = BlockStore(redis, cipher)  # one store: it caches who is blocked, and /block updates that at once
     voice = StaffVoice(config.staff_platform)
+    history = PersonHistory(redis, cipher)
+    availability = Availability(redis)
     assignments = Assignments(
-        voice, conversations, writer, live, Availability(redis), duty, automatic=config.auto_assign,
+        voice, conversations, writer, live, availability, duty, automatic=config.auto_assign,
         match_wait=config.match_wait,
         screened=frozenset(getattr(detector, "languages", ())),  # a test's stand-in detector may not say
+        history=history, retention_days=config.retention_days,
     )  # fmt: skip
     endings = Endings(voice, conversations, writer, desk, live, assignments, duty)
     staff = StaffActions(  # what staff can do, one part per concern (routing/staff/)
@@ -127,7 +132,15 @@ def build_routing(
         Streams(cipher, writer),
         Records(conversations, pseudonyms, blocks, FeedbackCounts(redis), PersonEraser(redis, cipher)),
         Safety(detector, desk, resources),
-        StaffSide(live, commands, assignments, endings, duty, private),
+        StaffSide(
+            live,
+            commands,
+            assignments,
+            endings,
+            duty,
+            private,
+            Returning(history, conversations, live, availability, duty),
+        ),
     )
     alert = _dead_letter_alert(writer, config.staff_platform)
     inbound = StreamWorker(

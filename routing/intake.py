@@ -1,8 +1,9 @@
 """What a person may tell us at intake (skippable buttons), how feedback is asked, and peer matching (pure).
 
-Matching prefers, for a volunteer pulling `next`, the first waiting person whose wish fits the volunteer's
-lived-experience tags and languages; a person whose wish does not fit waits at most `match_wait` extra for a
-volunteer who fits, and people at high or imminent risk are never passed over for a match.
+Matching prefers, for a volunteer pulling `next`, a returning person who asked for them, then the first waiting
+person whose wish fits the volunteer's lived-experience tags and languages; a person whose wish does not fit
+waits at most `match_wait` extra for a volunteer who fits, and people at high or imminent risk are never passed
+over for a match.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from babel import Locale, UnknownLocaleError
 
 from routing import texts
 from routing.i18n import negotiate
-from routing.model import Button, ConversationId, RiskTier
+from routing.model import Button, ConversationId, RiskTier, VolunteerId
 from routing.roster import StaffMember
 
 DEFAULT_TOPICS = ("grief", "loneliness", "veterans", "lgbtq+", "substance use", "studies")
@@ -31,6 +32,7 @@ class Candidate:
     arrival: float
     topic: str | None
     language: str | None
+    asked_for: VolunteerId | None = None  # a returning person asked for the volunteer they had (on duty then)
 
 
 def language_name(code: str) -> str:
@@ -77,7 +79,10 @@ def feedback_buttons(
 
 
 def fits(volunteer: StaffMember, candidate: Candidate) -> bool:
-    """Does the volunteer fit what this person asked for? (No wish: anyone fits.)"""
+    """Does the volunteer fit what this person asked for? (No wish: anyone fits.) A person who asked for the
+    volunteer they had before fits only that one; others take them once they have waited `match_wait`."""
+    if candidate.asked_for is not None:
+        return candidate.asked_for == volunteer.id
     topic_ok = candidate.topic is None or candidate.topic in {t.casefold() for t in volunteer.tags}
     lang = (candidate.language or "").split("-")[0].casefold()
     lang_ok = not lang or not volunteer.languages or lang in {x.casefold() for x in volunteer.languages}
@@ -85,11 +90,15 @@ def fits(volunteer: StaffMember, candidate: Candidate) -> bool:
 
 
 def first_fit(volunteer: StaffMember, waiting: Sequence[Candidate], now: float, match_wait: float) -> Candidate | None:
-    """The first waiting person `volunteer` should take: urgent, or fits, or has waited long enough; None
-    when everyone in `waiting` is still waiting for a better fit."""
+    """The first waiting person `volunteer` should take: urgent, or someone who asked for them by name, or fits, or
+    has waited long enough; None when everyone in `waiting` is still waiting for a better fit. High risk comes
+    first whatever anyone asked for (high and imminent are always at the queue's head, routing/queue_policy.py)."""
     for candidate in waiting:
         if candidate.tier >= RiskTier.HIGH:
             return candidate
+        if candidate.asked_for == volunteer.id:
+            return candidate
+    for candidate in waiting:
         if fits(volunteer, candidate) or now - candidate.arrival >= match_wait:
             return candidate
     return None

@@ -48,6 +48,7 @@ from routing.risk.assessment import Assessment
 from routing.staff.assignment import Assignments
 from routing.staff.commands import StaffCommands
 from routing.staff.ending import Endings
+from routing.staff.returning import ASK_ACTION, Returning
 from routing.staff.voice import escalate_button
 from routing.store.blocks import BlockStore
 from routing.store.cipher import TextCipher
@@ -119,6 +120,7 @@ class StaffSide:
     endings: Endings  # a person who leaves: their volunteer's cool-down, the next person
     duty: DutyRoster | None = None  # opening hours: a person who arrives out of hours is told when
     desk: PrivateDesk | None = None  # staff.workspace = "private": the conversation a private message is for
+    returning: Returning | None = None  # a returning person's summary and their asking for the same volunteer
 
 
 class Router:
@@ -133,6 +135,7 @@ class Router:
         self._blocks, self._feedback, self._eraser = records.blocks, records.feedback, records.eraser
         self._detector, self._escalations, self._resources = safety.detector, safety.escalations, safety.resources
         self._roster, self._duty, self._desk = staff.roster, staff.duty, staff.desk
+        self._returning = staff.returning
         self._commands, self._assignments, self._endings = staff.commands, staff.assignments, staff.endings
 
     async def handle_urgent_entry(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
@@ -359,6 +362,8 @@ class Router:
             await self._choose_language(message, value, out)
         elif name == "country":
             await self._choose_country(message, value, lang, out)
+        elif name == ASK_ACTION and self._returning is not None:
+            await self._ask_for_same(message, lang, out)
         elif name == "topic":
             conv = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
             if conv is None:
@@ -368,6 +373,24 @@ class Router:
                 self._reply(message, out, texts.say(lang, texts.TOPIC_NOTED, topic=value))
             else:
                 self._reply(message, out, texts.say(lang, texts.TOPIC_SKIPPED))
+
+    async def _ask_for_same(self, message: InboundMessage, lang: str, out: Outbox) -> None:
+        """A returning person asks for the volunteer they had last time: asked for while that one is on duty,
+        and handed to them at once when assignment is automatic and they have room."""
+        assert self._returning is not None
+        conv = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
+        conversation = await self._store.get(conv) if conv else None
+        if conversation is None:
+            return
+        answer, asked = await self._returning.ask(conversation)
+        self._reply(message, out, texts.say(lang, answer))
+        if asked is None or asked.asked_for is None:
+            return
+        wanted = asked.asked_for
+        automatic = self._config.auto_assign and await self._returning.has_room(wanted)
+        if automatic and await self._assignments.assign_to(wanted, asked.id, out):
+            return
+        self._assignments.queue_card(asked, out)  # the card says whom they asked for
 
     async def _first_answer(self, message: InboundMessage, conv: ConversationId) -> bool:
         """Whether this is the person's first feedback answer for their conversation `conv` (one gone with
@@ -455,19 +478,29 @@ class Router:
                 # Another arrival's assignment took this person: this arrival's turn goes to whoever waits.
                 await self._assignments.assign_if_automatic(out)
             return
+        offer = False
+        if created and self._returning is not None:
+            conversation, offer = await self._returning.arrived(conversation)
         if created:
-            await self._acknowledge_arrival(conversation, message, out, calm=calm)
+            await self._acknowledge_arrival(conversation, message, out, calm=calm, offer_same=offer)
         if created or tier_rose:
             self._assignments.queue_card(conversation, out)
         if created:
             await self._assignments.assign_if_automatic(out)
 
     async def _acknowledge_arrival(
-        self, conversation: Conversation, message: InboundMessage, out: Outbox, *, calm: bool = False
+        self,
+        conversation: Conversation,
+        message: InboundMessage,
+        out: Outbox,
+        *,
+        calm: bool = False,
+        offer_same: bool = False,
     ) -> None:
         """Tell a new person where they stand (queue place, or out of hours), offering the intake topics.
         `calm`: their first words were high risk and they already have one calm message (resources, someone
-        is coming): no second emergency list, no queue number, no topic picker."""
+        is coming): no second emergency list, no queue number, no topic picker, no asking for a volunteer.
+        `offer_same`: they are back, and may ask for the volunteer they had last time."""
         lang = negotiate(conversation.language or message.language)
         chosen = await self._store.person_country(self._pseudonyms.key(message.platform, message.sender))
         if calm:
@@ -496,6 +529,8 @@ class Router:
             text = f"{text}\n\n{texts.say(lang, texts.TOPIC_QUESTION)}"
         if unknown:
             text = f"{text}\n\n{texts.say(lang, texts.LANGUAGE_CHOOSE)}"
+        if offer_same and self._returning is not None:
+            buttons = (self._returning.offer(lang), *buttons)
         out.add(message.platform, Audience.SEEKER, text, chat=message.chat, conversation=conversation.id,
                 buttons=buttons, priority=Priority.PERSON)  # fmt: skip
         self._ask_country(message, conversation, chosen, lang, out)

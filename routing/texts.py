@@ -54,6 +54,17 @@ LANGUAGE_NOTED = N_("Thank you. We'll look for a volunteer who speaks your langu
 LANGUAGE_CHOOSE = N_("Which language would you like us to write to you in?")
 LANGUAGE_SET = N_("From now on we will write to you in English.")
 SKIP = N_("Skip")
+# A returning person (an earlier conversation within retention, with a volunteer) may ask for the same one.
+SAME_VOLUNTEER = N_("Ask for the volunteer I talked to last time")
+SAME_VOLUNTEER_ASKED = N_(
+    "We've asked for the volunteer you talked to last time: they are on duty now. If they can't come soon, "
+    "someone else will be with you; you won't wait longer because you asked."
+)
+SAME_VOLUNTEER_AWAY = N_(
+    "The volunteer you talked to last time isn't on duty right now. The next volunteer will be with you as soon "
+    "as possible."
+)
+SAME_VOLUNTEER_TOO_LATE = N_("You are already talking with a volunteer.")
 # The person's command menu (Telegram's and Discord's, in each language they support).
 COMMAND_START = N_("What this service is and how it works")
 COMMAND_PRIVACY = N_("What we keep, for how long, and who sees it")
@@ -225,6 +236,13 @@ NOTHING_CHANGED = S_("Nothing was changed: {problem}")
 CARD = S_("{pseudonym} is waiting · risk: {tier} · since {since}")
 CARD_TAKEN = S_("{pseudonym} · taken by {volunteer}")
 CARD_CLOSED = S_("{pseudonym} · left the queue")
+CARD_RETURNING = S_("returning: {earlier} before")
+CARD_ASKED_FOR = S_("asked for {volunteer} again")
+# The hand-over's summary of a returning person's earlier conversations (staff only; dates, risk, staff ids).
+RETURNING_SUMMARY = S_("Returning: {earlier} in the last {days} days (latest first).")
+RETURNING_LINE = S_("{date} · highest risk: {tier} · with {helpers}")
+RETURNING_NOBODY = S_("no volunteer (they left the queue)")
+RETURNING_ASKED = S_("They asked for {volunteer}, who helped them before.")
 NOBODY_WAITING = S_("Nobody is waiting right now.")
 AT_CAPACITY = S_("You already have {count} conversations, your limit. End or release one before taking another.")
 ALREADY_TAKEN = S_("Someone else has already taken {pseudonym}.")

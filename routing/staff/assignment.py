@@ -15,16 +15,19 @@ from datetime import UTC, datetime
 from routing import texts
 from routing.codec import MalformedEntry, decode_inbound
 from routing.i18n import primary as negotiate_primary
+from routing.i18n import staff_count
 from routing.intake import DEFAULT_MATCH_WAIT, Candidate, first_fit, pick_for
 from routing.live_roster import LiveRoster
 from routing.model import Audience, Button, ConversationId, InboundMessage, Origin, Priority, VolunteerId
 from routing.outbox import Outbox
 from routing.roster import DEFAULT_MAX_CONCURRENT, StaffMember
 from routing.rota import on_shift
+from routing.staff.returning import summary
 from routing.staff.voice import StaffVoice, escalate_button
 from routing.store.availability import Availability
 from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.duty import DutyRoster
+from routing.store.history import PersonHistory
 from routing.store.streams import StreamWriter
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,11 @@ class Assignments:
         automatic: bool = False,
         match_wait: float = DEFAULT_MATCH_WAIT,
         screened: frozenset[str] = frozenset(),
+        history: PersonHistory | None = None,
+        retention_days: float = 30,
     ) -> None:
-        """`screened`: the languages the risk detector has phrases for (empty: not known, nothing is marked)."""
+        """`screened`: the languages the risk detector has phrases for (empty: not known, nothing is marked);
+        `history`: a returning person's earlier conversations, summarised at the hand-over (None: not kept)."""
         self._voice = voice
         self._store = conversations
         self._writer = writer
@@ -57,6 +63,8 @@ class Assignments:
         self._automatic = automatic
         self._match_wait = match_wait
         self._screened = screened
+        self._history = history
+        self._retention_days = retention_days
 
     async def take(
         self,
@@ -121,6 +129,12 @@ class Assignments:
         language = negotiate_primary(conversation.language)
         if self._screened and language and language not in self._screened:
             header += "\n" + texts.staff(texts.RISK_SCREENING_LIMITED, language=language)
+        if self._history is not None:
+            await self._history.helped(conv, member.id, time.time())
+            if conversation.returning:  # one message with the header: the staff group's sends are few
+                header += "\n\n" + summary(await self._history.earlier(conv), self._retention_days)
+                if conversation.asked_for is not None:
+                    header += "\n" + texts.staff(texts.RETURNING_ASKED, volunteer=conversation.asked_for)
         # The hand-over opens the volunteer's topic: it goes with the person's own messages (PERSON), ahead of
         # notices, else a busy staff group (Telegram: ~20 sends a minute) keeps a taken person waiting unseen.
         self._voice.in_thread(conversation, header, out, priority=Priority.PERSON)
@@ -159,6 +173,18 @@ class Assignments:
             self._kept_to_thread(conversation, late, more)
             await self._writer.emit_all(more.messages)
             sent = [entry for entry, _raw in late]
+
+    async def assign_to(self, volunteer: VolunteerId, conv: ConversationId, out: Outbox) -> bool:
+        """Hand `conv` to `volunteer` (a returning person asked for them and they have room); atomic, so False
+        when someone else took the person or the volunteer filled up meanwhile."""
+        member = (await self._roster.current()).by_id(volunteer)
+        if member is None:
+            return False
+        result = await self._store.assign(member.id, member.max_concurrent, conv)
+        if result.outcome != AssignOutcome.OK or result.conversation is None:
+            return False
+        await self.connect(result.conversation, member, out)
+        return True
 
     async def assign_if_automatic(self, out: Outbox, without: VolunteerId | None = None) -> None:
         """When assignment is automatic (nothing otherwise): push the most urgent waiting person to the on-duty
@@ -251,6 +277,11 @@ class Assignments:
         """Create or refresh the queue card of a waiting conversation, with its Take and Escalate buttons."""
         since = dt.datetime.fromtimestamp(conversation.arrival, dt.UTC).strftime("%H:%M UTC")
         text = texts.staff(texts.CARD, pseudonym=conversation.pseudonym, tier=conversation.tier.label, since=since)
+        if conversation.returning:
+            earlier = staff_count(texts.CONVERSATIONS, conversation.returning)
+            text += " · " + texts.staff(texts.CARD_RETURNING, earlier=earlier)
+        if conversation.asked_for is not None:
+            text += " · " + texts.staff(texts.CARD_ASKED_FOR, volunteer=conversation.asked_for)
         take = Button(texts.staff(texts.BUTTON_TAKE), f"take {conversation.id}")
         self._voice.card(
             conversation,

@@ -46,6 +46,8 @@ class Conversation:
     language: str | None
     first_reply_counted: bool = False  # this assignment's first staff reply is already in the audit stream
     topic: str | None = None  # what the person chose at intake, if anything
+    returning: int = 0  # earlier conversations the person had (within retention) when this one opened
+    asked_for: VolunteerId | None = None  # the volunteer they asked for again, while that one is on duty
 
 
 class AssignOutcome(enum.StrEnum):
@@ -263,8 +265,8 @@ class ConversationStore:
         ]
         return [
             Candidate(ConversationId(flat[i]), RiskTier(int(flat[i + 1])), float(flat[i + 2]), flat[i + 3] or None,
-                    flat[i + 4] or None)
-            for i in range(0, len(flat), 5)
+                      flat[i + 4] or None, VolunteerId(flat[i + 5]) if flat[i + 5] else None)
+            for i in range(0, len(flat), 6)
         ]  # fmt: skip
 
     async def assign(self, volunteer: VolunteerId, capacity: int, conv: ConversationId | None = None) -> Assignment:
@@ -443,6 +445,8 @@ def _stream_order(entry_id: str) -> tuple[int, int]:
 
 
 TOPIC_FIELD = "wish:topic"
+ASKED_FOR_FIELD = "wish:volunteer"  # routing/store/history.py writes it, and who helped, and `returning`
+RETURNING_FIELD = "returning"
 
 
 def _conversation(conv: ConversationId, d: dict[str, str]) -> Conversation:
@@ -459,4 +463,6 @@ def _conversation(conv: ConversationId, d: dict[str, str]) -> Conversation:
         language=d.get("lang") or None,
         first_reply_counted=bool(d.get("assigned_at")) and d.get("first_reply_for") == d.get("assigned_at"),
         topic=d.get(TOPIC_FIELD) or None,
+        returning=int(d.get(RETURNING_FIELD) or 0),
+        asked_for=VolunteerId(d[ASKED_FOR_FIELD]) if d.get(ASKED_FOR_FIELD) else None,
     )

@@ -94,14 +94,15 @@ return redis.call('HGETALL', KEYS[1])
 # What peer matching reads about the first waiting people, in serving order, in one round trip (not one
 # HGETALL each: the hashes hold a dozen fields matching never looks at).
 # KEYS: queue. ARGV: how many, conv key prefix.
-# Returns a flat list: conv, tier, arrival, topic wish, language ("" when not given), per person still waiting.
+# Returns a flat list: conv, tier, arrival, topic wish, language, the volunteer asked for ("" when not given),
+# per person still waiting.
 CANDIDATES = """
 local out = {}
 for _, conv in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)) do
-  local f = redis.call('HMGET', ARGV[2] .. conv, 'state', 'tier', 'arrival', 'wish:topic', 'lang')
+  local f = redis.call('HMGET', ARGV[2] .. conv, 'state', 'tier', 'arrival', 'wish:topic', 'lang', 'wish:volunteer')
   if f[1] == 'waiting' then
     table.insert(out, conv); table.insert(out, f[2] or '0'); table.insert(out, f[3] or '0')
-    table.insert(out, f[4] or ''); table.insert(out, f[5] or '')
+    table.insert(out, f[4] or ''); table.insert(out, f[5] or ''); table.insert(out, f[6] or '')
   end
 end
 return out
