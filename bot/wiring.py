@@ -13,6 +13,7 @@ from routing.live_roster import LiveRoster
 from routing.model import Audience, Platform, Priority
 from routing.on_call import OnCallDirectory
 from routing.outbox import Outbox
+from routing.plan_flow import PlanFlow
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
 from routing.queue_updates import QueuePositionNotifier
@@ -44,6 +45,7 @@ from routing.store.feedback import FeedbackCounts
 from routing.store.history import PersonHistory
 from routing.store.risk_labels import RiskLabels
 from routing.store.rota_store import RotaStore
+from routing.store.safety_plans import SafetyPlans
 from routing.store.streams import StreamWriter
 from routing.store.training import TrainingStore
 from routing.store.worker import DeadLetterHook, StreamWorker, WorkerOptions
@@ -110,12 +112,14 @@ def build_routing(
     blocks = BlockStore(redis, cipher)  # one store: it caches who is blocked, and /block updates that at once
     voice = StaffVoice(config.staff_platform)
     history = PersonHistory(redis, cipher)
+    plans = PlanFlow(SafetyPlans(redis, cipher, retention_days=config.retention_days), conversations, writer,
+                     config.staff_platform)  # fmt: skip
     availability = Availability(redis)
     assignments = Assignments(
         voice, conversations, writer, live, availability, duty, automatic=config.auto_assign,
         match_wait=config.match_wait,
         screened=frozenset(getattr(detector, "languages", ())),  # a test's stand-in detector may not say
-        history=history, retention_days=config.retention_days,
+        history=history, retention_days=config.retention_days, plans=plans,
     )  # fmt: skip
     endings = Endings(voice, conversations, writer, desk, live, assignments, duty)
     staff = StaffActions(  # what staff can do, one part per concern (routing/staff/)
@@ -125,12 +129,13 @@ def build_routing(
         endings=endings,
         blocks=Blocks(voice, conversations, writer, blocks, endings),
         shifts=Shifts(voice, conversations, assignments, duty, rotas),
+        plans=plans,
     )
     commands = StaffCommands(voice, conversations, live, staff, training, links)
     router = Router(
         config,
         Streams(cipher, writer),
-        Records(conversations, pseudonyms, blocks, FeedbackCounts(redis), PersonEraser(redis, cipher)),
+        Records(conversations, pseudonyms, blocks, FeedbackCounts(redis), PersonEraser(redis, cipher), plans),
         Safety(detector, desk, resources),
         StaffSide(
             live,

@@ -22,6 +22,8 @@ class SeekerCommand(enum.StrEnum):
     FORGET = "forget"
     HELP = "help"
     LANGUAGE = "language"
+    PLAN = "plan"  # build a safety plan with their volunteer (routing/plan_flow.py)
+    MYPLAN = "myplan"  # their safety plan again
 
 
 class StaffCommand(enum.StrEnum):
@@ -46,6 +48,7 @@ class StaffCommand(enum.StrEnum):
     UNBLOCK = "unblock"  # in the thread, or /unblock <conversation id> for coordinators
     BLOCKS = "blocks"  # coordinators: the blocks in force
     HELP = "help"
+    PLAN = "plan"  # offer the person a safety plan (the holder only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,8 @@ from routing.model import (
     RiskTier,
 )
 from routing.outbox import Outbox
+from routing.plan_flow import ACTION as PLAN_ACTION
+from routing.plan_flow import PlanFlow
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
 from routing.resources import Country, CrisisResources
@@ -99,6 +101,7 @@ class Records:
     blocks: BlockStore
     feedback: FeedbackCounts
     eraser: PersonEraser | None = None  # /forget; None: the command cannot run
+    plans: PlanFlow | None = None  # /plan and /myplan: the person's safety plan; None: not offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,7 @@ class Router:
         self._cipher, self._writer = streams.cipher, streams.writer
         self._store, self._pseudonyms = records.conversations, records.pseudonyms
         self._blocks, self._feedback, self._eraser = records.blocks, records.feedback, records.eraser
+        self._plans = records.plans
         self._detector, self._escalations, self._resources = safety.detector, safety.escalations, safety.resources
         self._roster, self._duty, self._desk = staff.roster, staff.duty, staff.desk
         self._returning = staff.returning
@@ -230,6 +234,12 @@ class Router:
             await self._escalate(conversation, assessment, message, out, arriving=created)
         elif assessment.tier == RiskTier.ELEVATED and previous < RiskTier.ELEVATED:
             await self._request_review(conversation, assessment, message, out)
+        if (
+            conversation.planning
+            and self._plans is not None
+            and await self._plan_answer(person_key, conversation, message, assessment.tier, out)
+        ):
+            return  # their answer stays in their plan: not relayed, and staff see only how far it got
         if conversation.state == ConversationState.WAITING:
             await self._while_waiting(conversation, message, out, created, assessment.tier > previous, calm=high)
         elif conversation.state == ConversationState.ACTIVE and not relay_now:
@@ -276,6 +286,8 @@ class Router:
                         buttons=language_buttons(LANGUAGES), priority=Priority.PERSON)  # fmt: skip
         elif command == SeekerCommand.STOP:
             await self._person_stops(message, out)
+        elif command in (SeekerCommand.PLAN, SeekerCommand.MYPLAN):
+            await self._plan_command(command, message, lang, out)
         elif command == SeekerCommand.FORGET:
             await self._forget(message, out)
 
@@ -362,6 +374,8 @@ class Router:
             await self._choose_language(message, value, out)
         elif name == "country":
             await self._choose_country(message, value, lang, out)
+        elif name == PLAN_ACTION and self._plans is not None:
+            await self._plan_button(message, value, lang, out)
         elif name == ASK_ACTION and self._returning is not None:
             await self._ask_for_same(message, lang, out)
         elif name == "topic":
@@ -391,6 +405,56 @@ class Router:
         if automatic and await self._assignments.assign_to(wanted, asked.id, out):
             return
         self._assignments.queue_card(asked, out)  # the card says whom they asked for
+
+    async def _plan_command(self, command: SeekerCommand, message: InboundMessage, lang: str, out: Outbox) -> None:
+        """/plan: build (or go on with) a safety plan with their volunteer; /myplan: the plan again."""
+        if self._plans is None:
+            self._reply(message, out, texts.say(lang, texts.PLAN_NONE))
+            return
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        conv_id = await self._store.open_conversation_of(person_key)
+        conversation = await self._store.get(conv_id) if conv_id else None
+        lines = await self._crisis_lines(message, conversation, lang)
+        if command == SeekerCommand.MYPLAN:
+            if not await self._plans.send_back(person_key, message.platform, message.chat, lang, lines, out):
+                self._reply(message, out, texts.say(lang, texts.PLAN_NONE))
+        elif conversation is None or conversation.state != ConversationState.ACTIVE:
+            self._reply(message, out, texts.say(lang, texts.PLAN_NEEDS_VOLUNTEER))
+        else:
+            await self._plans.start(person_key, dataclasses.replace(conversation, language=lang), lines, out)
+
+    async def _plan_button(self, message: InboundMessage, choice: str, lang: str, out: Outbox) -> None:
+        assert self._plans is not None
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        conv_id = await self._store.open_conversation_of(person_key)
+        conversation = await self._store.get(conv_id) if conv_id else None
+        if conversation is None:
+            self._reply(message, out, texts.say(lang, texts.PLAN_NEEDS_VOLUNTEER))
+            return
+        lines = await self._crisis_lines(message, conversation, lang)
+        await self._plans.button(person_key, choice, dataclasses.replace(conversation, language=lang), lines, out)
+
+    async def _crisis_lines(self, message: InboundMessage, conversation: Conversation | None, lang: str) -> str:
+        """The person's crisis lines for their plan (their country's, else the international text)."""
+        chosen = await self._store.person_country(self._pseudonyms.key(message.platform, message.sender))
+        country = self._resources.country_of(
+            chosen, message.language or (conversation.language if conversation else None)
+        )
+        return self._resources.text(lang, country)
+
+    async def _plan_answer(
+        self, person_key: str, conversation: Conversation, message: InboundMessage, tier: RiskTier, out: Outbox
+    ) -> bool:
+        """A message while a plan question is open: their answer (True), unless it is high risk (the plan pauses
+        and the message goes on like any other) or carries files (relayed: a plan holds words)."""
+        assert self._plans is not None
+        plan = await self._plans.building(person_key)
+        if plan is None or plan.conversation != conversation.id or message.attachments:
+            return False
+        lang = await self._language(message)
+        lines = await self._crisis_lines(message, conversation, lang)
+        speaking = dataclasses.replace(conversation, language=lang)
+        return await self._plans.answer(person_key, plan, message.text, tier, speaking, lines, out)
 
     async def _first_answer(self, message: InboundMessage, conv: ConversationId) -> bool:
         """Whether this is the person's first feedback answer for their conversation `conv` (one gone with

@@ -65,6 +65,57 @@ SAME_VOLUNTEER_AWAY = N_(
     "as possible."
 )
 SAME_VOLUNTEER_TOO_LATE = N_("You are already talking with a volunteer.")
+# The safety plan (Stanley & Brown's Safety Planning Intervention): built with the person, step by step; its
+# text stays with them (staff see that it exists and how far it got, never what it says).
+PLAN_OFFER = N_(
+    "Your volunteer suggests making a safety plan together: seven short questions about what helps you when "
+    "things get hard. It stays yours: we send it back to you, and volunteers don't see what you write in it. "
+    "You can skip any question or stop at any time."
+)
+PLAN_START = N_("Start my plan")
+PLAN_NOT_NOW = N_("Not now")
+PLAN_SKIP = N_("Skip this one")
+PLAN_STOP = N_("Stop for now")
+PLAN_STEP = N_("Step {step} of {steps}: {question}")
+PLAN_Q_WARNING = N_(
+    "Warning signs. What thoughts, feelings or situations tell you a crisis may be starting? (For example: not "
+    "sleeping, pulling away from people.)"
+)
+PLAN_Q_COPING = N_(
+    "Things I can do on my own. What helps take your mind off things, even a little? (A walk, music, a shower, a game.)"
+)
+PLAN_Q_DISTRACT = N_("People and places that take my mind off things. Who or where can you go to be around others?")
+PLAN_Q_HELP = N_(
+    "People I can ask for help. Who could you tell that you are struggling? Names and numbers if you like."
+)
+PLAN_Q_PROFESSIONALS = N_(
+    "Professionals and crisis lines. Yours are below; add anyone else who helps you (your doctor, a counsellor)."
+)
+PLAN_Q_SAFER = N_(
+    "Making my surroundings safer. What could you put away, hand to someone or keep out of reach when things get hard?"
+)
+PLAN_Q_REASONS = N_("Reasons for living. What matters most to you, and is worth staying for?")
+PLAN_T_WARNING = N_("Warning signs")
+PLAN_T_COPING = N_("Things I can do on my own")
+PLAN_T_DISTRACT = N_("People and places that take my mind off things")
+PLAN_T_HELP = N_("People I can ask for help")
+PLAN_T_PROFESSIONALS = N_("Professionals and crisis lines")
+PLAN_T_SAFER = N_("Making my surroundings safer")
+PLAN_T_REASONS = N_("Reasons for living")
+PLAN_TITLE = N_("My safety plan")
+PLAN_FOOTER = N_(
+    "Made with a peer supporter on {date}. Pin this message to keep it at hand; send /myplan to get it again."
+)
+PLAN_EMPTY_SECTION = N_("(not filled in yet)")
+PLAN_DONE = N_("Thank you. Here is your plan; the file below has the same words, to keep wherever you like.")
+PLAN_STOPPED = N_("Stopped for now; what you wrote is kept. Send /plan when you want to go on.")
+PLAN_DECLINED = N_("That's fine. If you want to make one later, send /plan.")
+PLAN_PAUSED = N_("Let's put the plan aside for now: what you just wrote matters more. Your volunteer is here with you.")
+PLAN_NEEDS_VOLUNTEER = N_("A safety plan is made together with a volunteer. Once one is talking with you, send /plan.")
+PLAN_NONE = N_("You don't have a saved plan. When you are talking with a volunteer, send /plan to make one.")
+PLAN_FILE_NAME = N_("my-safety-plan")
+COMMAND_PLAN = N_("Make a safety plan with your volunteer")
+COMMAND_MYPLAN = N_("Get your safety plan again")
 # The person's command menu (Telegram's and Discord's, in each language they support).
 COMMAND_START = N_("What this service is and how it works")
 COMMAND_PRIVACY = N_("What we keep, for how long, and who sees it")
@@ -77,6 +128,8 @@ PERSON_COMMANDS = (
     ("stop", COMMAND_STOP),
     ("forget", COMMAND_FORGET),
     ("language", COMMAND_LANGUAGE),
+    ("plan", COMMAND_PLAN),
+    ("myplan", COMMAND_MYPLAN),
 )
 FEEDBACK_QUESTION = N_("If you have a moment: how are you feeling now, compared to when you started? (anonymous)")
 FEEDBACK_QUESTION_CARE = N_(
@@ -195,6 +248,7 @@ STAFF_COMMAND_HELP = {
     "dashboard": S_("A private sign-in link to the dashboard"),
     "rota": S_("Today's and tomorrow's coverage with gaps"),
     "train": S_("Coordinators: practice session, /train <volunteer> <scenario>"),
+    "plan": S_("Offer the person a safety plan, made step by step"),
 }
 STAFF_OPTION_HELP = {  # Discord's slash-command options, by command and option
     ("release", "note"): S_("Handover note for the next volunteer"),
@@ -236,6 +290,15 @@ NOTHING_CHANGED = S_("Nothing was changed: {problem}")
 CARD = S_("{pseudonym} is waiting · risk: {tier} · since {since}")
 CARD_TAKEN = S_("{pseudonym} · taken by {volunteer}")
 CARD_CLOSED = S_("{pseudonym} · left the queue")
+PLAN_OFFERED = S_("Safety plan offered to {pseudonym}. You will see how far they get; what they write stays theirs.")
+PLAN_PROGRESS = S_("Safety plan: step {step} of {steps} done.")
+PLAN_SKIPPED_NOTE = S_("Safety plan: step {step} of {steps} skipped.")
+PLAN_COMPLETE_NOTE = S_("Safety plan finished ({filled} of {steps} sections filled in) and sent to them.")
+PLAN_PAUSED_NOTE = S_("Safety plan paused: their last answer read as {tier} risk, and it came to you as a message.")
+PLAN_STOPPED_NOTE = S_("Safety plan: they stopped for now at step {step} of {steps}.")
+PLAN_DECLINED_NOTE = S_("Safety plan: they said not now.")
+PLAN_EXISTS = S_("Has a safety plan ({filled} of {steps} sections), last updated {date}.")
+PLAN_NOT_YOURS = S_("Only the volunteer holding this conversation can offer a safety plan.")
 CARD_RETURNING = S_("returning: {earlier} before")
 CARD_ASKED_FOR = S_("asked for {volunteer} again")
 # The hand-over's summary of a returning person's earlier conversations (staff only; dates, risk, staff ids).

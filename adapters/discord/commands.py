@@ -40,7 +40,7 @@ def _command(name: str, description: str, *options: tuple[str, str, bool]) -> Co
 _STAFF_OPTIONS: dict[str, tuple[tuple[str, bool], ...]] = {
     "next": (), "end": (), "release": (("note", False),), "transfer": (("volunteer", True),), "note": (("text", True),),
     "on": (), "off": (), "ack": (("escalation", True),), "escalate": (("tier", False),),
-    "train": (("volunteer", True), ("scenario", True)),
+    "train": (("volunteer", True), ("scenario", True)), "plan": (),
 }  # fmt: skip
 
 
@@ -58,7 +58,9 @@ def staff_commands() -> list[CommandPayload]:
 
 # Discord's locales for each language we have a catalogue of (Discord picks by the person's client language).
 DISCORD_LOCALES = {"es": ("es-ES", "es-419"), "pt": ("pt-BR",), "fr": ("fr",)}
-_PERSON_NAMES = frozenset({"start", "privacy", "stop", "language"})  # /forget needs "yes": typed, not a slash command
+_PERSON_NAMES = frozenset(
+    {"start", "privacy", "stop", "language", "plan", "myplan"}
+)  # /forget needs "yes": typed, not a slash command
 PERSON_COMMANDS: list[CommandPayload] = [
     {
         **_command(name, description),

@@ -18,6 +18,7 @@ import discord
 import yarl
 
 from routing.delivery import MAX_FOREIGN_FILE_BYTES, DeliveryError, ForeignFileFetcher
+from routing.inline_files import inline_bytes
 from routing.model import Attachment, OutboundMessage, Platform
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,9 @@ class AttachmentCarrier:
         return "\n".join([message.text, *notes]).strip(), uploads
 
     async def _fetch(self, attachment: Attachment, source: Platform) -> tuple[bytes, str]:
+        made = inline_bytes(attachment)  # a file the service wrote (a safety plan): its bytes are in the message
+        if made is not None:
+            return made, attachment.filename or "file.txt"
         if source == Platform.DISCORD:
             return await self._own(attachment)
         if self._foreign is None:

@@ -26,6 +26,7 @@ from routing.delivery import (
     SlidingWindow,
     coalesce_texts,
 )
+from routing.inline_files import inline_bytes
 from routing.model import (
     Attachment,
     AttachmentKind,
@@ -242,7 +243,10 @@ class TelegramDeliverer:
         for attachment in message.attachments:
             source = message.source_platform
             ref: str | InputFile = attachment.ref
-            if source not in (None, Platform.TELEGRAM):
+            made = inline_bytes(attachment)  # a file the service wrote (a safety plan): upload its bytes
+            if made is not None:
+                ref = InputFile(made, filename=attachment.filename or "file.txt")
+            elif source not in (None, Platform.TELEGRAM):
                 foreign = await self._fetch(attachment, source)
                 if foreign is None:
                     text = f"{text}\n[{attachment.kind} sent on {source}: too large to carry over (limit 8 MB)]".strip()

@@ -9,6 +9,7 @@
 - `ending.py`: /end, closing a silent conversation, and the volunteer's cool-down and debrief after a hard one.
 - `blocks.py`: /block, /unblock, /blocks.
 - `shifts.py`: /on, /off, /break and the rota commands.
+- `returning.py`: a returning person's summary, and their asking for the volunteer they had.
 - `voice.py`: where the staff side's words go (the person, the thread, the queue card, back to staff).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from routing.plan_flow import PlanFlow
 from routing.staff.assignment import Assignments
 from routing.staff.blocks import Blocks
 from routing.staff.ending import Endings
@@ -35,3 +37,4 @@ class StaffActions:
     endings: Endings
     blocks: Blocks
     shifts: Shifts
+    plans: PlanFlow | None = None  # /plan: offer the person a safety plan (routing/plan_flow.py)

@@ -20,6 +20,7 @@ from routing.intake import DEFAULT_MATCH_WAIT, Candidate, first_fit, pick_for
 from routing.live_roster import LiveRoster
 from routing.model import Audience, Button, ConversationId, InboundMessage, Origin, Priority, VolunteerId
 from routing.outbox import Outbox
+from routing.plan_flow import PlanFlow
 from routing.roster import DEFAULT_MAX_CONCURRENT, StaffMember
 from routing.rota import on_shift
 from routing.staff.returning import summary
@@ -51,6 +52,7 @@ class Assignments:
         screened: frozenset[str] = frozenset(),
         history: PersonHistory | None = None,
         retention_days: float = 30,
+        plans: PlanFlow | None = None,
     ) -> None:
         """`screened`: the languages the risk detector has phrases for (empty: not known, nothing is marked);
         `history`: a returning person's earlier conversations, summarised at the hand-over (None: not kept)."""
@@ -65,6 +67,7 @@ class Assignments:
         self._screened = screened
         self._history = history
         self._retention_days = retention_days
+        self._plans = plans  # that a returning person has a safety plan is said at the hand-over (never its words)
 
     async def take(
         self,
@@ -135,6 +138,10 @@ class Assignments:
                 header += "\n\n" + summary(await self._history.earlier(conv), self._retention_days)
                 if conversation.asked_for is not None:
                     header += "\n" + texts.staff(texts.RETURNING_ASKED, volunteer=conversation.asked_for)
+        person = await self._store.person_of(conv) if self._plans is not None else None
+        has_plan = await self._plans.summary(person) if self._plans is not None and person else ""
+        if has_plan:
+            header += "\n" + has_plan
         # The hand-over opens the volunteer's topic: it goes with the person's own messages (PERSON), ahead of
         # notices, else a busy staff group (Telegram: ~20 sends a minute) keeps a taken person waiting unseen.
         self._voice.in_thread(conversation, header, out, priority=Priority.PERSON)

@@ -182,6 +182,11 @@ class StaffCommands:
             self._voice.answer(message, conv, texts.staff(texts.NOT_CHANGED_STATE, state=conversation.state), out)
         elif conversation.volunteer != member.id and not oversees(member):
             self._voice.answer(message, conv, texts.staff(texts.NOT_YOURS, volunteer=conversation.volunteer), out)
+        elif command == StaffCommand.PLAN:
+            if conversation.volunteer != member.id or act.plans is None:  # words to the person: only their own
+                self._voice.answer(message, conv, texts.staff(texts.PLAN_NOT_YOURS), out)
+            else:
+                await act.plans.offer(conversation, out)
         elif command == StaffCommand.END:
             await act.endings.end(argument, member, message, conversation, out)
         elif command == StaffCommand.BLOCK:

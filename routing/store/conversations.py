@@ -48,6 +48,7 @@ class Conversation:
     topic: str | None = None  # what the person chose at intake, if anything
     returning: int = 0  # earlier conversations the person had (within retention) when this one opened
     asked_for: VolunteerId | None = None  # the volunteer they asked for again, while that one is on duty
+    planning: bool = False  # a safety-plan question is open: their next message is its answer (routing/plan_flow.py)
 
 
 class AssignOutcome(enum.StrEnum):
@@ -447,6 +448,7 @@ def _stream_order(entry_id: str) -> tuple[int, int]:
 TOPIC_FIELD = "wish:topic"
 ASKED_FOR_FIELD = "wish:volunteer"  # routing/store/history.py writes it, and who helped, and `returning`
 RETURNING_FIELD = "returning"
+PLANNING_FIELD = "planning"
 
 
 def _conversation(conv: ConversationId, d: dict[str, str]) -> Conversation:
@@ -465,4 +467,5 @@ def _conversation(conv: ConversationId, d: dict[str, str]) -> Conversation:
         topic=d.get(TOPIC_FIELD) or None,
         returning=int(d.get(RETURNING_FIELD) or 0),
         asked_for=VolunteerId(d[ASKED_FOR_FIELD]) if d.get(ASKED_FOR_FIELD) else None,
+        planning=d.get(PLANNING_FIELD) == "1",
     )

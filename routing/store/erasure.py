@@ -51,7 +51,7 @@ class PersonEraser:
             await self._erase_conversation(conv)
         await self._redis.delete(
             keys.person(person_key), keys.person_conversations(person_key), keys.flood(person_key),
-            keys.person_language(person_key), keys.person_country(person_key),
+            keys.person_language(person_key), keys.person_country(person_key), keys.person_plan(person_key),
         )  # fmt: skip
         messages = await self._erase_stream_entries(platform, sender, chat, convs)
         escalations = await self._erase_escalations(convs)

@@ -55,6 +55,12 @@ def person_country(person_key: str) -> str:
     return f"{PREFIX}person:{person_key}:country"
 
 
+def person_plan(person_key: str) -> str:
+    """A person's safety plan: their answers encrypted, where they are in it; kept within retention after its
+    last change, erased by /forget."""
+    return f"{PREFIX}person:{person_key}:plan"
+
+
 def reconnect(person_key: str) -> str:
     """A person who felt worse after a hard conversation: the tier their next conversation starts at."""
     return f"{PREFIX}reconnect:{person_key}"
