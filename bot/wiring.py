@@ -34,6 +34,7 @@ from routing.staff.voice import StaffVoice
 from routing.store import keys
 from routing.store.availability import Availability
 from routing.store.blocks import BlockStore
+from routing.store.case_records import CaseRecords
 from routing.store.cipher import TextCipher
 from routing.store.conversations import ConversationStore
 from routing.store.dashboard_access import SignInLinks
@@ -95,11 +96,12 @@ def build_routing(
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
     conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
+    cases = CaseRecords(redis, cipher, retention_days=config.retention_days)
     rotas = RotaStore(redis)
     duty = DutyRoster(redis, rotas)
     live = LiveRoster(roster, duty, pseudonyms)
     desk = EscalationDesk(
-        config.staff_platform, EscalationStore(redis), conversations, writer, policy, cipher,
+        config.staff_platform, EscalationStore(redis), conversations, writer, cases, policy, cipher,
         OnCallDirectory(duty, live.current),
     )  # fmt: skip
     training_store = TrainingStore(redis, retention_days=config.retention_days)
@@ -119,15 +121,17 @@ def build_routing(
         voice, conversations, writer, live, availability, duty, automatic=config.auto_assign,
         match_wait=config.match_wait,
         screened=frozenset(getattr(detector, "languages", ())),  # a test's stand-in detector may not say
-        history=history, retention_days=config.retention_days, plans=plans,
+        cases=cases, history=history, retention_days=config.retention_days, plans=plans,
     )  # fmt: skip
-    endings = Endings(voice, conversations, writer, desk, live, assignments, duty)
+    endings = Endings(voice, conversations, writer, desk, live, assignments, duty, cases=cases)
     staff = StaffActions(  # what staff can do, one part per concern (routing/staff/)
         assignments=assignments,
-        relay=Relay(voice, conversations, writer, live, private),
-        supervision=Supervision(voice, conversations, writer, desk, RiskLabels(redis), assignments, endings),
+        relay=Relay(voice, conversations, writer, live, private, cases=cases),
+        supervision=Supervision(
+            voice, conversations, writer, desk, RiskLabels(redis), assignments, endings, cases=cases
+        ),
         endings=endings,
-        blocks=Blocks(voice, conversations, writer, blocks, endings),
+        blocks=Blocks(voice, conversations, writer, blocks, endings, cases=cases),
         shifts=Shifts(voice, conversations, assignments, duty, rotas),
         plans=plans,
     )
@@ -135,7 +139,7 @@ def build_routing(
     router = Router(
         config,
         Streams(cipher, writer),
-        Records(conversations, pseudonyms, blocks, FeedbackCounts(redis), PersonEraser(redis, cipher), plans),
+        Records(conversations, pseudonyms, blocks, FeedbackCounts(redis), cases, PersonEraser(redis, cipher), plans),
         Safety(detector, desk, resources),
         StaffSide(
             live,

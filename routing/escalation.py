@@ -30,6 +30,7 @@ from routing.on_call import OnCallDirectory, Paged
 from routing.outbox import Outbox
 from routing.periodic import every
 from routing.risk.assessment import Assessment
+from routing.store.case_records import CaseEvent, CaseRecords
 from routing.store.cipher import TextCipher
 from routing.store.conversations import Conversation, ConversationStore
 from routing.store.escalations import Escalation, EscalationStore
@@ -63,6 +64,7 @@ class EscalationDesk:
         store: EscalationStore,
         conversations: ConversationStore,
         writer: StreamWriter,
+        cases: CaseRecords,
         policy: EscalationPolicy = EscalationPolicy(),
         cipher: TextCipher | None = None,
         directory: OnCallDirectory | None = None,
@@ -72,6 +74,7 @@ class EscalationDesk:
         self._store = store
         self._conversations = conversations
         self._writer = writer
+        self._cases = cases
         self._policy = policy
         self._cipher = cipher if policy.include_text else None
 
@@ -105,6 +108,10 @@ class EscalationDesk:
         log.warning("escalation %s raised for conversation %s (tier %s)", esc.id, conversation.id, tier)
         if raised_by is not None:
             await self._writer.audit("escalation_raised_by_staff", escalation=esc.id, by=raised_by)
+        await self._cases.add(
+            conversation.id, CaseEvent.ESCALATION_RAISED, by=raised_by or "detector", escalation=esc.id,
+            tier=assessment.tier.label, review="1" if review else "0",
+        )  # fmt: skip
         alert = await self._alert(esc, conversation.pseudonym, 0, text if self._cipher else "", reason)
         out.include(alert)
         return esc.id
@@ -132,6 +139,8 @@ class EscalationDesk:
         before, new = await self._store.update(episode.id, assessment.tier, assessment.category, out.entry_id)
         if new:
             await self._writer.audit("escalation_updated", escalation=episode.id, tier=assessment.tier.label)
+            await self._cases.add(conversation.id, CaseEvent.ESCALATION_UPDATED, escalation=episode.id,
+                                  tier=assessment.tier.label)  # fmt: skip
         tier = max(before, assessment.tier)
         open_ = episode.state != "acknowledged"
         template = texts.ESCALATION_UPDATE_BY_STAFF if by else texts.ESCALATION_UPDATE
@@ -196,6 +205,9 @@ class EscalationDesk:
         final = level >= self._policy.levels
         event = "escalation_alerted" if level == 0 else "escalation_unanswered" if final else "escalation_re_escalated"
         await self._writer.audit(event, escalation=esc.id, level=str(level))
+        if level > 0:  # the first alert is the raising, already recorded
+            await self._cases.add(esc.conversation, CaseEvent.ESCALATION_LEVEL, escalation=esc.id, level=str(level),
+                                  final="1" if final else "0")  # fmt: skip
 
     async def _alert(
         self, esc: Escalation, pseudonym: Pseudonym | None, level: int, text: str, reason: str = ""
@@ -309,6 +321,7 @@ class EscalationDesk:
             text = texts.staff(texts.ESCALATION_UNKNOWN, escalation=esc_id)
         elif await self._store.acknowledge(esc_id, by):
             await self._writer.audit("escalation_acknowledged", escalation=esc_id, by=by)
+            await self._cases.add(esc.conversation, CaseEvent.ESCALATION_ACKNOWLEDGED, by=by, escalation=esc_id)
             at = dt.datetime.now(dt.UTC).strftime("%H:%M")
             text = texts.staff(texts.ESCALATION_ACKNOWLEDGED, escalation=esc_id, name=name, at=at)
             conversation = await self._conversations.get(esc.conversation)

@@ -53,6 +53,7 @@ from routing.staff.ending import Endings
 from routing.staff.returning import ASK_ACTION, Returning
 from routing.staff.voice import escalate_button
 from routing.store.blocks import BlockStore
+from routing.store.case_records import CaseEvent, CaseRecords
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
 from routing.store.duty import DutyRoster
@@ -100,6 +101,7 @@ class Records:
     pseudonyms: Pseudonymiser
     blocks: BlockStore
     feedback: FeedbackCounts
+    cases: CaseRecords  # each conversation's record for a safeguarding review
     eraser: PersonEraser | None = None  # /forget; None: the command cannot run
     plans: PlanFlow | None = None  # /plan and /myplan: the person's safety plan; None: not offered
 
@@ -136,7 +138,7 @@ class Router:
         self._cipher, self._writer = streams.cipher, streams.writer
         self._store, self._pseudonyms = records.conversations, records.pseudonyms
         self._blocks, self._feedback, self._eraser = records.blocks, records.feedback, records.eraser
-        self._plans = records.plans
+        self._plans, self._cases = records.plans, records.cases
         self._detector, self._escalations, self._resources = safety.detector, safety.escalations, safety.resources
         self._roster, self._duty, self._desk = staff.roster, staff.duty, staff.desk
         self._returning = staff.returning
@@ -213,6 +215,8 @@ class Router:
         if found.reconnect > opened.tier:
             # They said they felt worse after a hard conversation: they come back at the front of the queue.
             await self._store.raise_tier(opened.id, found.reconnect, opened.arrival)
+            await self._cases.add(opened.id, CaseEvent.TIER, by="reconnect", tier=found.reconnect.label,
+                                  before=opened.tier.label)  # fmt: skip
             opened = dataclasses.replace(opened, tier=found.reconnect)
         conv_id = opened.id
         assessment = self._detector.assess(full_text, context) if full_text else Assessment(RiskTier.NONE, None)
@@ -220,9 +224,18 @@ class Router:
             # Only messages with no risk at all are held back in a flood: elevated ones are relayed and reviewed.
             await self._slow_down(message, person_key, negotiate(opened.language or message.language), out)
             return
+        # An answer to an open safety-plan question stays the person's own: the record notes that one came.
+        private = opened.planning and assessment.tier < RiskTier.HIGH and not message.attachments
+        if private:
+            await self._cases.add(conv_id, CaseEvent.PERSON, plan="answer")
+        else:
+            await self._cases.add(conv_id, CaseEvent.PERSON, words=message.text, attachments=len(message.attachments))
         previous = opened.tier
         if assessment.tier > opened.tier:
             previous = await self._store.raise_tier(conv_id, assessment.tier, opened.arrival)
+            if assessment.tier > previous:
+                await self._cases.add(conv_id, CaseEvent.TIER, by="detector", tier=assessment.tier.label,
+                                      before=previous.label)  # fmt: skip
         conversation = dataclasses.replace(opened, tier=max(opened.tier, assessment.tier))
         high = assessment.tier >= RiskTier.HIGH
         # With a volunteer, a high-risk message goes to them at once, with the alerts, just before the notice
@@ -353,6 +366,7 @@ class Router:
             )
             await self._endings.after_ending(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="person")
+        await self._cases.add(conversation.id, CaseEvent.CLOSED, by="person")
 
     async def _person_button(self, message: InboundMessage, out: Outbox) -> None:
         """A person's button: a topic at intake (skippable) or the anonymous feedback at the end."""
@@ -510,6 +524,7 @@ class Router:
         if conversation.state == ConversationState.ACTIVE:
             await self._endings.after_ending(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="unreachable")
+        await self._cases.add(conversation.id, CaseEvent.CLOSED, by="unreachable")
 
     async def _trimmed(self, message: InboundMessage, out: Outbox) -> InboundMessage:
         limit = self._config.max_text_length

@@ -12,6 +12,7 @@ from routing.model import Audience, InboundKind, Platform, Role, UserId, Volunte
 from routing.roster import StaffMember
 from routing.safety_plan import SECTIONS
 from routing.store import keys
+from routing.store.case_records import CaseEvent, CaseRecords
 from tests.routing_harness import Harness, make_harness
 
 ANA = StaffMember(id=VolunteerId("ana"), name="Ana", max_concurrent=2, identities={Platform.TELEGRAM: UserId("501")})
@@ -93,6 +94,9 @@ async def test_a_plan_is_built_step_by_step_and_given_back_as_a_message_and_a_fi
     stored = await redis.hgetall(keys.person_plan(h.pseudonyms.key(Platform.TELEGRAM, UserId("9001"))))
     assert stored and not any(b"sister" in value for value in stored.values())
     assert not (await h.stack.conversations.get(conv)).planning  # type: ignore[union-attr]
+    record = await CaseRecords(redis, h.cipher).entries(conv)  # the safeguarding record: that answers came, no words
+    assert not any(a in entry.text for a in ANSWERS if a for entry in record)
+    assert sum(1 for entry in record if entry.event == CaseEvent.PERSON and not entry.text) == 6
     audit = [fields for _id, fields in await redis.xrange(keys.AUDIT)]
     assert any(f[b"event"] == b"safety_plan_completed" and f[b"sections"] == b"6" for f in audit)
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.dashboard.auth import session_middleware, signin_routes
+from bot.dashboard.cases_page import CaseDesk, case_routes
 from bot.dashboard.charts import chart_routes
 from bot.dashboard.live import Acknowledge, live_routes
 from bot.dashboard.practice import PracticeBoard
@@ -31,6 +32,7 @@ class Dashboard:
     acknowledge: Acknowledge
     practice: PracticeBoard | None = None  # None: practice sessions are not offered
     screened: tuple[str, ...] = ()  # the languages the risk detector has phrases for (the Charts page says)
+    cases: CaseDesk | None = None  # None: no Cases pages (a test's dashboard without records)
 
 
 def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardViews) -> None:
@@ -42,6 +44,8 @@ def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardVi
     app.router.add_routes(chart_routes(dashboard.redis, dashboard.screened))
     app.router.add_routes(volunteer_routes(dashboard.redis, views))
     app.router.add_routes(training_routes(dashboard.practice))
+    if dashboard.cases is not None:
+        app.router.add_routes(case_routes(dashboard.cases))
     app.router.add_static("/dashboard/static/", STATIC, show_index=False)
 
     async def to_live(_request: web.Request) -> web.Response:

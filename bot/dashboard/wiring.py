@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from bot import keys_at_rest
 from bot.dashboard.app import Dashboard
+from bot.dashboard.cases_page import CaseDesk
 from bot.dashboard.live import Acknowledge
 from bot.dashboard.practice import PracticeBoard
 from bot.services import Services, escalation_policy
@@ -18,6 +19,7 @@ from routing.model import EscalationId, VolunteerId
 from routing.outbox import Outbox
 from routing.roster import Roster
 from routing.rota import roster_of
+from routing.store.case_records import CaseRecords
 from routing.store.conversations import ConversationStore
 from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
@@ -48,8 +50,15 @@ def build_dashboard(settings: Settings, services: Services) -> Dashboard:
     links = signin_links(settings, services.redis)
     return Dashboard(
         services.redis, links, _acknowledger(settings, services), _practice(settings, services),
-        screened=services.detector.languages,
+        screened=services.detector.languages, cases=_cases(settings, services),
     )  # fmt: skip
+
+
+def _cases(settings: Settings, services: Services) -> CaseDesk:
+    """Case records for a safeguarding review, with the audit log that every opening is written to."""
+    days = settings.storage.retention_days
+    records = CaseRecords(services.redis, services.cipher, retention_days=days)
+    return CaseDesk(records, StreamWriter(services.redis, services.cipher, services.pseudonyms, retention_days=days))
 
 
 def _practice(settings: Settings, services: Services) -> PracticeBoard:
@@ -72,8 +81,9 @@ def _acknowledger(settings: Settings, services: Services) -> Acknowledge:
     writer = StreamWriter(services.redis, services.cipher, services.pseudonyms, retention_days=days)
     conversations = ConversationStore(services.redis, services.cipher, retention_days=days)
     policy = escalation_policy(settings, services.roster)
+    cases = CaseRecords(services.redis, services.cipher, retention_days=days)  # an acknowledgement is recorded
     desk = EscalationDesk(
-        settings.staff.platform, EscalationStore(services.redis), conversations, writer, policy, services.cipher
+        settings.staff.platform, EscalationStore(services.redis), conversations, writer, cases, policy, services.cipher
     )
 
     async def acknowledge(esc: EscalationId, by: VolunteerId) -> bool:

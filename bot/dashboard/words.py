@@ -27,6 +27,7 @@ ROTA = S_("Rota")
 VOLUNTEERS = S_("Volunteers")
 CHARTS = S_("Charts")
 TRAINING = S_("Training")
+CASES = S_("Cases")
 SIGN_OUT = S_("Sign out")
 UPDATED = S_("Updated {time} · refreshes by itself")
 AGO = S_("{duration} ago")
@@ -192,6 +193,75 @@ PRACTICE_SESSIONS = S_("Practice sessions")
 NO_SESSIONS = S_("No practice sessions yet.")
 NO_OWN_SESSIONS = S_("You have no practice sessions yet.")
 TRAIN_FORBIDDEN = S_("only coordinators start practice sessions")
+
+# The Cases page and a case record (for a safeguarding review): staff ids and pseudonyms, never platform ids.
+CASE = S_("Case {conversation}")
+CASES_EXPLAINED = S_(
+    "Conversations whose record is still kept (the retention period); /forget erases one. Every opening and "
+    "export of a record is written to the audit log."
+)
+YOUR_CASES_EXPLAINED = S_("You can open the records of the conversations you hold now.")
+NO_CASES = S_("No case records.")
+OPENED = S_("Opened")
+CLOSED = S_("Closed")
+STILL_OPEN = S_("still open")
+HIGHEST_TIER = S_("Highest tier")
+HELD_BY = S_("Held by")
+WHEN = S_("When")
+WHO = S_("Who")
+WHAT = S_("What")
+BY = S_("By")
+MESSAGES = S_("Messages")
+NO_MESSAGES = S_("No messages.")
+WHISPER_BY = S_("{staff} (whisper, staff only)")
+REPLY_BY = S_("{staff} (reply to the person)")
+ATTACHMENTS = NP_("[{n} attachment]", "[{n} attachments]")
+HANDOVER_NOTES = S_("Handover notes")
+NO_NOTES = S_("No handover notes.")
+TIER_CHANGES = S_("Tier changes")
+NO_TIER_CHANGES = S_("The tier never rose.")
+TIER_ROSE = S_("{before} → {tier}")
+ESCALATION_TIMELINE = S_("Escalation timeline")
+ESCALATION_RAISED = S_("{escalation} raised at {tier}")
+REVIEW_RAISED = S_("{escalation}: review requested at {tier}")
+ESCALATION_UPDATED = S_("{escalation} updated: a further message at {tier}")
+ESCALATION_LEVEL = S_("{escalation} not acknowledged in time: level {level} alerted")
+ESCALATION_UNANSWERED = S_("{escalation} unanswered after level {level}")
+ESCALATION_ACKNOWLEDGED = S_("{escalation} acknowledged")
+FALSE_ALARM = S_("{escalation} marked a false alarm")
+HOLDING = S_("Assignment, transfer, release and close")
+NO_HOLDING = S_("Nobody took this conversation.")
+ASSIGNED = S_("assigned")
+TRANSFERRED = S_("transferred to {staff}")
+TAKEN_OVER = S_("taken over")
+RELEASED = S_("returned to the queue")
+CLOSED_EVENT = S_("closed")
+BLOCKED = S_("closed with a block")
+# Who did something when it was not a staff member.
+BY_WHOM = {
+    "detector": S_("the risk detector"),
+    "person": S_("the person"),
+    "silence": S_("silence (nobody wrote)"),
+    "reconnect": S_("came back after feeling worse"),
+    "unreachable": S_("the person could not be reached"),
+}
+OPENED_BEFORE = S_("Opened before")
+NOBODY_BEFORE = S_("Nobody opened this record before.")
+READ_EVENTS = {"case_opened": S_("opened"), "case_exported": S_("exported")}
+EXPORT = S_("Export for a safeguarding review")
+EXPORTED = S_(
+    "Exported {time} by {staff} for a safeguarding review. Confidential: keep it only as long as the review needs it."
+)
+CASE_FORBIDDEN = S_(
+    "You may open only the records of the conversations you hold now. Supervisors, coordinators and professionals "
+    "can open any case."
+)
+NO_CASE = S_(
+    "There is no record for {conversation}: it was never kept, its retention period ended, or the person asked "
+    "for it to be erased."
+)
+NOT_ALLOWED = S_("Not allowed")
+NOT_FOUND = S_("Not found")
 
 
 t = staff_text  # a text above in the staff language, its `{placeholders}` filled in; plain text

@@ -26,6 +26,7 @@ from routing.rota import on_shift
 from routing.staff.returning import summary
 from routing.staff.voice import StaffVoice, escalate_button
 from routing.store.availability import Availability
+from routing.store.case_records import CaseEvent, CaseRecords
 from routing.store.conversations import Assignment, AssignOutcome, Conversation, ConversationStore
 from routing.store.duty import DutyRoster
 from routing.store.history import PersonHistory
@@ -50,6 +51,7 @@ class Assignments:
         automatic: bool = False,
         match_wait: float = DEFAULT_MATCH_WAIT,
         screened: frozenset[str] = frozenset(),
+        cases: CaseRecords,
         history: PersonHistory | None = None,
         retention_days: float = 30,
         plans: PlanFlow | None = None,
@@ -57,6 +59,7 @@ class Assignments:
         """`screened`: the languages the risk detector has phrases for (empty: not known, nothing is marked);
         `history`: a returning person's earlier conversations, summarised at the hand-over (None: not kept)."""
         self._voice = voice
+        self._cases = cases
         self._store = conversations
         self._writer = writer
         self._roster = roster
@@ -161,6 +164,7 @@ class Assignments:
         self._voice.card(conversation, taken_card, out)
         out.then(lambda: self._finish_handover(conversation, [entry for entry, _raw in kept]))
         await self._writer.audit("assigned", conversation=conv, volunteer=member.id)
+        await self._cases.add(conv, CaseEvent.ASSIGNED, by=member.id)
         log.info("conversation %s assigned to volunteer %s", conv, member.id)
 
     def _kept_to_thread(self, conversation: Conversation, kept: list[tuple[str, bytes]], out: Outbox) -> None:
@@ -229,6 +233,7 @@ class Assignments:
             return
         if note:
             await self._store.add_note(conversation.id, note)
+            await self._cases.add(conversation.id, CaseEvent.NOTE, by=member.id, words=note)
         released = texts.staff(texts.RELEASED_NOTE, volunteer=member.name, note=note or "(none)")
         self._voice.in_thread(conversation, released, out)
         if message.origin == Origin.PRIVATE:  # no longer theirs, so the topic's copy no longer reaches them
@@ -240,7 +245,9 @@ class Assignments:
         """Nobody answered the person for `minutes`: they go back to the front of the queue, with a note."""
         if conversation.volunteer is None or await self._store.release(conversation.id, conversation.volunteer) != "ok":
             return
-        await self._store.add_note(conversation.id, texts.staff(texts.SILENCE_NOTE, minutes=minutes))
+        silence_note = texts.staff(texts.SILENCE_NOTE, minutes=minutes)
+        await self._store.add_note(conversation.id, silence_note)
+        await self._cases.add(conversation.id, CaseEvent.NOTE, by="silence", words=silence_note)
         released = texts.staff(texts.SILENCE_RELEASED, minutes=minutes)
         self._voice.in_thread(conversation, released, out, priority=Priority.PERSON)
         await self._back_in_queue(conversation, conversation.volunteer, "silence", out)
@@ -253,6 +260,7 @@ class Assignments:
         if waiting is not None:
             self.queue_card(waiting, out)
         await self._writer.audit("released", conversation=conversation.id, by=by)
+        await self._cases.add(conversation.id, CaseEvent.RELEASED, by=by)
         await self.assign_if_automatic(out, without=holder)
 
     async def transfer(self, reference: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
@@ -279,6 +287,7 @@ class Assignments:
             notice = texts.DESK_NOTICE.format(pseudonym=conversation.pseudonym, text=text)
             self._voice.answer(message, conversation.id, notice, out)
         await self._writer.audit("transferred", conversation=conversation.id, to=target.id)
+        await self._cases.add(conversation.id, CaseEvent.TRANSFERRED, by=conversation.volunteer, to=target.id)
 
     def queue_card(self, conversation: Conversation, out: Outbox) -> None:
         """Create or refresh the queue card of a waiting conversation, with its Take and Escalate buttons."""

@@ -16,6 +16,7 @@ from routing.staff.ending import Endings
 from routing.staff.supervision import oversees
 from routing.staff.voice import StaffVoice
 from routing.store.blocks import Block, BlockStore
+from routing.store.case_records import CaseEvent, CaseRecords
 from routing.store.conversations import Conversation, ConversationStore
 from routing.store.streams import StreamWriter
 
@@ -32,8 +33,11 @@ class Blocks:
         writer: StreamWriter,
         blocks: BlockStore,
         endings: Endings,
+        *,
+        cases: CaseRecords,
     ) -> None:
         self._voice = voice
+        self._cases = cases
         self._store = conversations
         self._writer = writer
         self._blocks = blocks
@@ -67,6 +71,7 @@ class Blocks:
         self._voice.in_thread(conversation, note, out)
         self._voice.close_thread(conversation, out)
         await self._writer.audit("blocked", conversation=conversation.id, by=member.id, seconds=str(seconds))
+        await self._cases.add(conversation.id, CaseEvent.CLOSED, by=member.id, blocked=str(seconds))
         await self._endings.after_ending(conversation, out)
 
     async def unblock(self, member: StaffMember, conv: ConversationId, *, in_thread: bool = False) -> str:

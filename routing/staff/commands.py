@@ -173,7 +173,7 @@ class StaffCommands:
         if conversation is None:
             self._voice.answer(message, conv, "This conversation has expired.", out)
         elif command == StaffCommand.NOTE:
-            await act.relay.note(argument, message, conversation, out)
+            await act.relay.note(argument, member, message, conversation, out)
         elif command == StaffCommand.ESCALATE:  # anyone on the staff side: safety is never the holder's alone
             await act.supervision.escalate(argument, member, message, conversation, out)
         elif command == StaffCommand.UNBLOCK:

@@ -15,6 +15,7 @@ from routing.outbox import Outbox
 from routing.roster import StaffMember
 from routing.staff.assignment import Assignments
 from routing.staff.voice import StaffVoice
+from routing.store.case_records import CaseEvent, CaseRecords
 from routing.store.conversations import Conversation, ConversationStore
 from routing.store.duty import DutyRoster
 from routing.store.streams import StreamWriter
@@ -35,9 +36,11 @@ class Endings:
         assignments: Assignments,
         duty: DutyRoster | None = None,
         *,
+        cases: CaseRecords,
         cooldown_minutes: float = 15.0,
     ) -> None:
         self._voice = voice
+        self._cases = cases
         self._store = conversations
         self._writer = writer
         self._escalations = escalations
@@ -68,6 +71,7 @@ class Endings:
         self._voice.in_thread(conversation, texts.staff(texts.CLOSED_NOTE, who=member.name), out)
         self._voice.close_thread(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by=member.id)
+        await self._cases.add(conversation.id, CaseEvent.CLOSED, by=member.id)
         log.info("conversation %s ended by volunteer %s", conversation.id, member.id)
         if high:
             await self._after_hard_conversation(member, conversation, out)
@@ -82,6 +86,7 @@ class Endings:
         self._voice.in_thread(conversation, texts.staff(texts.SILENCE_CLOSED_NOTE, hours=f"{hours:g}"), out)
         self._voice.close_thread(conversation, out)
         await self._writer.audit("closed", conversation=conversation.id, by="silence")
+        await self._cases.add(conversation.id, CaseEvent.CLOSED, by="silence")
         await self.after_ending(conversation, out)
 
     async def after_ending(self, conversation: Conversation, out: Outbox) -> None:

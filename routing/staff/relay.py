@@ -9,6 +9,7 @@ from routing.model import Audience, ConversationId, ConversationState, InboundMe
 from routing.outbox import Outbox
 from routing.roster import StaffMember
 from routing.staff.voice import StaffVoice
+from routing.store.case_records import CaseEvent, CaseRecords
 from routing.store.conversations import Conversation, ConversationStore
 from routing.store.streams import StreamWriter
 from routing.workspace import PrivateDesk
@@ -26,8 +27,11 @@ class Relay:
         writer: StreamWriter,
         roster: LiveRoster,
         desk: PrivateDesk | None = None,
+        *,
+        cases: CaseRecords,
     ) -> None:
         self._voice = voice
+        self._cases = cases
         self._store = conversations
         self._writer = writer
         self._roster = roster
@@ -47,6 +51,9 @@ class Relay:
             conversation, message.text, attachments=message.attachments, source_platform=message.platform, out=out
         )
         await self._store.staff_said(conv)  # the silence watch measures from here
+        await self._cases.add(
+            conv, CaseEvent.REPLY, by=member.id, words=message.text, attachments=len(message.attachments)
+        )
         if conversation.first_reply_counted:
             return  # the record already says so: no round trip for every later reply
         waited = await self._store.first_reply(conv)  # once per assignment (atomic): "time to first reply" chart
@@ -60,6 +67,7 @@ class Relay:
         reach a person in crisis. The author is told once per conversation; a holder who works in their private
         chat gets the words there (they are not reading the topic)."""
         await self._writer.audit("whisper", conversation=conversation.id, by=member.id)
+        await self._cases.add(conversation.id, CaseEvent.WHISPER, by=member.id, words=words)
         holder_chat = (
             await self._desk.chat_of(conversation.volunteer) if self._desk and conversation.volunteer else None
         )
@@ -72,13 +80,16 @@ class Relay:
             name = holder.name if holder else (conversation.volunteer or "their volunteer")
             self._voice.in_thread(conversation, texts.staff(texts.WHISPER, author=member.name, holder=name), out)
 
-    async def note(self, note: str, message: InboundMessage, conversation: Conversation, out: Outbox) -> None:
+    async def note(
+        self, note: str, member: StaffMember, message: InboundMessage, conversation: Conversation, out: Outbox
+    ) -> None:
         """/note <text>: kept for staff only, and shown to whoever holds the person next."""
         if not note:
             text = texts.staff(texts.NEEDS_ARGUMENT, command="note", what="some text", example="prefers short messages")
             self._voice.answer(message, conversation.id, text, out)
             return
         await self._store.add_note(conversation.id, note)
+        await self._cases.add(conversation.id, CaseEvent.NOTE, by=member.id, words=note)
         self._voice.answer(message, conversation.id, texts.staff(texts.NOTE_SAVED, note=note), out)
 
     async def nudge(self, conversation: Conversation, minutes: int, out: Outbox) -> None:

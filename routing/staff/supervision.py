@@ -26,6 +26,7 @@ from routing.roster import StaffMember
 from routing.staff.assignment import Assignments
 from routing.staff.ending import Endings
 from routing.staff.voice import StaffVoice
+from routing.store.case_records import CaseEvent, CaseRecords
 from routing.store.conversations import Conversation, ConversationStore
 from routing.store.risk_labels import RiskLabels
 from routing.store.streams import StreamWriter
@@ -51,8 +52,11 @@ class Supervision:
         labels: RiskLabels,
         assignments: Assignments,
         endings: Endings,
+        *,
+        cases: CaseRecords,
     ) -> None:
         self._voice = voice
+        self._cases = cases
         self._store = conversations
         self._writer = writer
         self._escalations = escalations
@@ -74,6 +78,8 @@ class Supervision:
             await self._labels.missed(category.value if category else None, conversation.tier)
         if tier > conversation.tier:
             await self._store.raise_tier(conversation.id, tier)
+            await self._cases.add(conversation.id, CaseEvent.TIER, by=member.id, tier=tier.label,
+                                  before=conversation.tier.label)  # fmt: skip
         current = dataclasses.replace(conversation, tier=max(conversation.tier, tier))
         assessment = Assessment(tier, category)
         episode = await self._escalations.episode(conversation.id, out.entry_id) if tier >= RiskTier.HIGH else None
@@ -124,6 +130,7 @@ class Supervision:
         if esc.raised_by is None and esc.acknowledged_by is None:  # the detector's, and not answered before
             await self._labels.false_alarm(esc.category.value if esc.category else None)
             await self._writer.audit("escalation_false_alarm", escalation=esc_id, by=member.id)
+        await self._cases.add(esc.conversation, CaseEvent.FALSE_ALARM, by=member.id, escalation=esc_id)
         if message.origin == Origin.PRIVATE:
             self._voice.answer(message, conv, said, out)
 
@@ -152,6 +159,7 @@ class Supervision:
             await self._endings.after_ending(conversation, out)  # the volunteer's part ended: their cool-down
         self._voice.say_to_person(conversation, texts.PROFESSIONAL_JOINED, priority=Priority.URGENT, out=out)
         await self._writer.audit("taken_over", conversation=conversation.id, by=member.id)
+        await self._cases.add(conversation.id, CaseEvent.TAKEN_OVER, by=member.id)
 
 
 def _escalation_words(argument: str) -> tuple[RiskTier, RiskCategory | None, str]:

@@ -67,6 +67,8 @@ class PersonEraser:
             pipe.srem(keys.volunteer_active(record["volunteer"]), conv)  # type: ignore[arg-type]
         pipe.zrem(keys.QUEUE, conv)
         pipe.delete(keys.conversation(conv), keys.pending(conv), keys.recent(conv), keys.notes(conv))
+        pipe.delete(keys.case_record(conv), keys.case_staff(conv))  # the case record, and who held it
+        pipe.zrem(keys.CASES, conv)
         if tombstone:
             tombstone.update(state="closed", erased="1")
             pipe.hset(keys.conversation(conv), mapping=tombstone)  # type: ignore[arg-type]

@@ -90,6 +90,22 @@ def notes(conv: ConversationId) -> str:
     return f"{CONVERSATION_PREFIX}{conv}:notes"
 
 
+def case_record(conv: ConversationId) -> str:
+    """A conversation's case record (a stream: what was said and done, text encrypted), kept within retention
+    for a safeguarding review (routing/store/case_records.py)."""
+    return f"{CONVERSATION_PREFIX}{conv}:case"
+
+
+def case_staff(conv: ConversationId) -> str:
+    """The staff ids who held a conversation (the case list shows them without reading the record)."""
+    return f"{CONVERSATION_PREFIX}{conv}:case:staff"
+
+
+# Every conversation with a case record, scored by when it opened; an id whose record has expired or was
+# erased leaves it when the list is next read.
+CASES = PREFIX + "cases"
+
+
 def volunteer_active(volunteer: VolunteerId) -> str:
     return f"{PREFIX}vol:{volunteer}:active"
 
