@@ -139,7 +139,8 @@ class Assignments:
         taken_card = texts.staff(texts.CARD_TAKEN, pseudonym=conversation.pseudonym, volunteer=member.name)
         self._voice.card(conversation, taken_card, out)
         out.then(lambda: self._finish_handover(conversation, [entry for entry, _raw in kept]))
-        await self._writer.audit("assigned", conversation=conv, volunteer=member.id)
+        # the tier the person waited with: the Charts page's waits by tier
+        await self._writer.audit("assigned", conversation=conv, volunteer=member.id, tier=conversation.tier.label)
         log.info("conversation %s assigned to volunteer %s", conv, member.id)
 
     def _kept_to_thread(self, conversation: Conversation, kept: list[tuple[str, bytes]], out: Outbox) -> None:
