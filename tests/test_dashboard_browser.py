@@ -327,8 +327,8 @@ async def test_the_charts_refresh_without_a_reload(browser: object, stack: Stack
     async with asyncio.timeout(60):
         page = await _signed_in_page(browser, settings, redis, {Role.SUPERVISOR})
         await page.goto(page.url + "charts")
-        assert await page.locator("#started rect").count() == 0
-        assert "Nobody was taken from the queue" in await page.inner_text("#wait-charts")
+        assert await page.inner_text("#started-caption") == "No conversation started in the last 7 days."
+        assert "Nobody was taken from the queue" in await page.inner_text("#wait-caption")
         coverage = await page.inner_text("#risk-coverage")  # where screening reads, and where it is limited
         assert "Reads messages in English, Spanish, French, Portuguese." in coverage
         assert "screening is limited" not in coverage
@@ -338,9 +338,11 @@ async def test_the_charts_refresh_without_a_reload(browser: object, stack: Stack
         sandbox.send_user_message(person, "is anyone there?")
         await sandbox.wait_for(lambda m: m.chat_id == stack.staff_chat and "is waiting" in m.text, 10)
         sandbox.send_user_message(stack.volunteer, "/next", chat=stack.staff_chat)
-        await page.locator("#started rect").first.wait_for()  # a conversation started: a bar appears
-        await page.locator("#wait-charts svg#wait-none rect").first.wait_for()  # and its wait, once taken
-        assert "1" in await page.inner_text("#started-caption")
+        # a conversation started, then its wait, once taken: captions, tables and the drawn charts follow
+        await page.locator("#started-caption", has_text="highest: 1 · ").wait_for()
+        await page.locator("#wait-table th", has_text="none").wait_for(state="attached")  # the tier's column
+        assert await page.evaluate("() => Chart.getChart('wait').legend.legendItems.map(i => i.text)") == ["none"]
+        assert await page.evaluate("() => Chart.getChart('started').data.datasets[0].data.at(-1)") == 1
         assert await page.evaluate("window.stillTheSamePage") is True  # no reload happened
         await page.context.close()
 
@@ -383,12 +385,15 @@ async def test_a_supervisor_reads_the_live_and_charts_pages_in_the_organisations
         await page.goto(page.url + "charts")
         assert [await page.inner_text("h1")] == _spanish(words.CHARTS_TITLE)
         assert await _headings(page) == _spanish(
-            words.MEDIAN_WAIT, words.FIRST_REPLY_TIME, words.ACK_TIME, words.STARTED_PER_HOUR, words.TAUGHT,
-            words.RISK_SCREENING,
+            words.STARTED_PER_DAY, words.MEDIAN_WAIT, words.FIRST_REPLY_BY_TIER, words.ACK_TIME, words.FEEDBACK,
+            words.TAUGHT, words.RISK_SCREENING,
         )  # fmt: skip
         assert await page.inner_text("header nav button") == sign_out
-        assert await page.inner_text("#wait-charts") == _spanish(words.NO_WAITS)[0]
+        assert await page.inner_text("#wait-caption") == _spanish(words.NO_WAITS)[0]
+        assert await page.inner_text("#started-caption") == _spanish(words.NO_STARTED)[0]
         english = Locale.parse("en").get_display_name("es")  # "inglés": language names in Spanish too
         assert f"{english}, " in await page.inner_text("#risk-coverage")
-        assert (await page.inner_text("#started-caption")).startswith(_spanish(words.HIGHEST)[0].split("{")[0])
+        (minutes,) = _spanish(words.MINUTES)  # the axes' units too (the charts are drawn with the numbers' titles)
+        await page.locator("#updated", has_not_text=await page.inner_text("#updated")).wait_for()
+        assert await page.evaluate("() => Chart.getChart('wait').options.scales.y.title.text") == minutes
         await page.context.close()

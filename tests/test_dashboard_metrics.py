@@ -16,7 +16,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from bot.dashboard.charts import chart_page, render_charts, week_series
+from bot.dashboard.charts import chart_page, render_charts
+from bot.dashboard.week import week_series
 from bot.web import build_web_app
 from routing.delivery import DeliveryError, DeliveryScheduler, Destination
 from routing.model import (
@@ -149,7 +150,8 @@ def test_week_series_from_audit_events() -> None:
     assert series.wait_by_tier["none"][4] == 300  # the day before yesterday: two bars before today's
     assert series.wait_by_tier["high"][6] == 100
     assert series.ack_per_day[6] == 60
-    assert sum(series.started_per_hour) == 2
+    assert series.started_per_day == [0, 0, 0, 0, 1, 0, 1]
+    assert series.first_reply_by_tier == {} and series.feedback_per_day["better"] == [0] * 7
 
 
 class Deliverer:
@@ -206,7 +208,8 @@ async def test_relays_count_once_delivered_and_the_first_reply_is_timed_once_per
     await h.staff("900", "still here", thread="77")
     firsts = [e for e in await audit_since(redis, 0) if e.event == "first_reply"]
     assert [e.fields["conversation"] for e in firsts] == [conv, conv]  # once per assignment
-    assert all(set(e.fields) == {"conversation", "volunteer", "seconds"} for e in firsts)  # never any text
+    assert all(set(e.fields) == {"conversation", "volunteer", "seconds", "tier"} for e in firsts)  # never any text
+    assert all(e.fields["tier"] == "none" for e in firsts)  # the Charts page's first reply by tier
     assert all(e.fields["volunteer"] == "ana" and 0 <= float(e.fields["seconds"]) < 30 for e in firsts)
     again = await (await client.get("/metrics")).text()
     assert _value(again, "peerbridge_first_reply_seconds_count") == 2
@@ -225,7 +228,7 @@ def test_first_reply_chart_from_audit_events() -> None:
         AuditEvent("6-0", "assigned", now - 600, {"conversation": "c-5"}),
     ]
     series = week_series(events, now)
-    assert series.first_reply_per_day[3] == 40 and series.first_reply_per_day[6] == 120.5
+    assert series.first_reply_by_tier["none"][3] == 40 and series.first_reply_by_tier["none"][6] == 120.5
     assert series.first_replies == 3 and series.first_reply_week == 90.5
     assert series.wait_by_tier["none"][6] == 300  # someone who arrived out of hours still waited
     page = render_charts(series, now)
@@ -233,7 +236,7 @@ def test_first_reply_chart_from_audit_events() -> None:
     assert "No volunteer replied" in render_charts(week_series([], now), now)
 
 
-async def test_the_charts_api_gives_the_bars_the_page_first_draws(redis: Redis) -> None:
+async def test_the_charts_api_gives_the_numbers_the_page_first_shows(redis: Redis) -> None:
     from bot.dashboard.app import Dashboard
     from routing.model import Role
     from routing.store.dashboard_access import SignInLinks
@@ -243,7 +246,7 @@ async def test_the_charts_api_gives_the_bars_the_page_first_draws(redis: Redis) 
 
     writer = StreamWriter(redis, TextCipher([KEY]), Pseudonymiser(b"0123456789abcdef0123"))
     await writer.audit("queued", conversation="c-1")
-    await writer.audit("assigned", conversation="c-1", volunteer="ana")
+    await writer.audit("assigned", conversation="c-1", volunteer="ana", tier="none")
     links = SignInLinks(redis, b"k" * 32, "http://test")
     app = build_web_app(redis, None, "", _ready, Dashboard(redis, links, ack))
     async with TestClient(TestServer(app)) as http:
@@ -251,12 +254,26 @@ async def test_the_charts_api_gives_the_bars_the_page_first_draws(redis: Redis) 
         await http.post("/dashboard/signin", data={"token": token})
         page = await (await http.get("/dashboard/charts")).text()
         state = await (await http.get("/dashboard/api/charts")).json()
-    assert '<script src="/dashboard/static/charts.js" defer></script>' in page
-    assert state["tiers"] == ["none"] and set(state["charts"]) == {"wait-none", "first-reply", "ack", "started"}
-    (started,) = state["charts"]["started"]["bars"]
-    assert started["tip"].endswith(": 1") and f'height="{started["height"]:.1f}"' in page
-    assert state["charts"]["started"]["caption"].startswith("highest: 1 · ")
+    # the chart library first, from the package (no CDN), then the page's script
+    assert '<script src="/dashboard/static/vendor/chart.umd.min.js" defer></script>' in page
+    assert page.index("vendor/chart.umd.min.js") < page.index('src="/dashboard/static/charts.js"')
+    charts = state["charts"]
+    assert set(charts) == {"started", "wait", "first-reply", "ack", "feedback", "taught"}
+    assert state["language"] == "en"
+    started = charts["started"]
+    assert (started["x_axis"], started["y_axis"]) == ("Day", "conversations")
+    assert [s["name"] for s in started["series"]] == ["started"] and started["series"][0]["values"][-1] == 1
+    assert started["caption"].startswith("highest: 1 · ")
+    assert [s["key"] for s in charts["wait"]["series"]] == ["none"]  # the legend names the tiers that waited
+    assert charts["wait"]["y_axis"] == "seconds"  # a wait of a moment: drawn in seconds
+    assert [s["name"] for s in charts["feedback"]["series"]] == ["Better", "About the same", "Worse"]
+    assert charts["feedback"]["caption"] == "No feedback in the last 7 days." and charts["feedback"]["empty"]
+    assert charts["ack"]["caption"] == "No escalation was acknowledged in the last 7 days."
     assert state["first_reply_summary"].startswith("No volunteer replied")
+    # the same numbers are in the page's tables before any script runs: today's row of the started chart
+    today = started["labels"][-1]
+    assert f'<tr><td data-label="Day">{today}</td><td data-label="started">1</td></tr>' in page
+    assert '<canvas id="started" role="img" aria-label="Conversations started (per day)"></canvas>' in page
 
 
 async def test_the_charts_page_shows_what_staff_taught_the_detector(redis: Redis) -> None:
@@ -280,10 +297,12 @@ async def test_the_charts_page_shows_what_staff_taught_the_detector(redis: Redis
         await labels.missed(None, RiskTier.ELEVATED)
         await labels.false_alarm("suicide")
         after = await (await http.get("/dashboard/charts")).text()
-    assert 'id="labels-empty"' in before
-    assert "<tr><td>abuse</td><td>2</td><td>0</td></tr>" in after
-    assert "<tr><td>suicide</td><td>0</td><td>1</td></tr>" in after
-    assert "<tr><td>unspecified</td><td>1</td><td>0</td></tr>" in after
+    assert "Nothing yet: when staff escalate by hand" in before
+    cells = '<tr><td data-label="category">{}</td><td data-label="escalated by staff above the detector">{}</td>'
+    cells += '<td data-label="alerts marked false alarms">{}</td></tr>'
+    assert cells.format("abuse", 2, 0) in after
+    assert cells.format("suicide", 0, 1) in after
+    assert cells.format("unspecified", 1, 0) in after
 
 
 async def test_an_escalation_nobody_answered_stays_on_the_metrics_until_acknowledged(
@@ -314,8 +333,10 @@ def test_each_day_bar_is_labelled_with_the_calendar_day_its_events_happened_on()
     ]
     series = week_series(events, NOON)
     assert series.wait_by_tier["none"] == [None] * 6 + [600]
-    assert series.first_reply_per_day == [30] + [None] * 6  # the oldest bar is six days back; earlier is left out
+    assert series.first_reply_by_tier["none"] == [30] + [None] * 6  # the oldest bar is six days back; earlier left out
     charts = chart_page(series, NOON).charts
-    assert charts["wait-none"].bars[-1].tip == "Mon 07: 10 min"
-    assert charts["first-reply"].bars[0].tip == "Tue 01: 30 s"
-    assert charts["wait-none"].caption.endswith("Tue 01 to Mon 07")  # the span: six days back to today
+    assert charts["wait"].labels[0] == "Tue 01" and charts["wait"].labels[-1] == "Mon 07"
+    assert charts["wait"].series[0].cells[-1] == "10 min" and charts["wait"].series[0].values[-1] == 10
+    assert charts["wait"].y_axis == "minutes"
+    assert charts["first-reply"].series[0].cells[0] == "30 s" and charts["first-reply"].y_axis == "seconds"
+    assert charts["wait"].caption.endswith("Tue 01 to Mon 07")  # the span: six days back to today

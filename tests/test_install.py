@@ -87,19 +87,21 @@ def test_the_wheel_runs_its_own_code_and_data(installed: Installed, empty_folder
     code = (
         "import bot, bot.shipped as s; from routing import texts; print(bot.__file__); "
         "print(*sorted(p.name for p in s.RISK_PHRASES.iterdir())); "
-        "print(len(list(s.CRISIS_RESOURCES.glob('*.toml')))); print(texts.say('pt', texts.LANGUAGE_SET))"
+        "print(len(list(s.CRISIS_RESOURCES.glob('*.toml')))); print(texts.say('pt', texts.LANGUAGE_SET)); "
+        "from bot.dashboard.app import STATIC; print(*sorted(p.name for p in (STATIC / 'vendor').iterdir()))"
     )
     result = subprocess.run(
         [str(installed.venv / "bin" / "python"), "-c", code], cwd=empty_folder, capture_output=True, text=True,
         env=_clean_env(), timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    where, phrase_files, countries, portuguese = result.stdout.splitlines()
+    where, phrase_files, countries, portuguese, vendored = result.stdout.splitlines()
     assert Path(where).is_relative_to(installed.venv)  # the installed package, not the checkout
     # the phrase files and the risk model
     assert phrase_files.split() == ["en.toml", "es.toml", "fr.toml", "model.tsv", "pt.toml"]
     assert int(countries) >= 16  # the crisis lines of every country, and the international file
     assert portuguese == "A partir de agora, vamos escrever em português."  # the catalogues ship with the code
+    assert vendored.split() == ["README.md", "chart.js.LICENSE.md", "chart.umd.min.js"]  # the Charts page's library
 
 
 def test_check_config_in_an_empty_folder_reads_paths_beside_the_config(

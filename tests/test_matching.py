@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import date
 
 from redis.asyncio import Redis
 
@@ -91,7 +91,7 @@ async def test_feedback_is_asked_at_the_end_and_kept_only_as_daily_counts(redis:
     await h.person("9001", worse, kind=InboundKind.ACTION)
     said = await h.to_person()
     assert len(said) == 2 and all("Thank you for telling us" in s for s in said)  # thanked, no care offer (low risk)
-    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    today = date.today().isoformat()  # a calendar day in this machine's time, as the charts count days
     assert await FeedbackCounts(redis).day(today) == {"better": 1}  # one answer per conversation, the first
     keys = [k.decode() async for k in redis.scan_iter(match="pb:feedback:*")]
     assert keys == [f"pb:feedback:{today}"]  # the counts name no person or conversation

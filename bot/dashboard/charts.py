@@ -1,19 +1,19 @@
-"""Charts over the last 7 days from the audit stream, drawn as inline SVG on the server (no chart library).
+"""The Charts page: the last 7 calendar days at a glance, drawn with Chart.js (vendored, static/vendor/).
 
-Series: median wait (queued -> assigned) by tier per day, median time from a volunteer taking a person to
-the first reply that reached them (the `first_reply` audit event, once per assignment) per day, escalation
-acknowledgement time per day, and conversations started per hour. The page script polls `/dashboard/api/charts`
-and redraws the bars from numbers (SVG elements built with DOM calls, tooltips as text), as the Live page does.
-Captions, tooltips and day names are in the staff language, in the JSON too: the script only sets them.
+Charts: conversations started per day, median wait (queued -> assigned) by tier, median time to a first
+volunteer reply by tier, escalation acknowledgement time, feedback by answer (better / same / worse, once per
+conversation), and what staff taught the detector (30 days). The numbers come from `week.py`; here they become
+charts as plain values (axes' titles, day names, legend names, table cells, all in the staff language) that the
+page shows as tables at once and `static/charts.js` draws on canvases, polling `/dashboard/api/charts`. Each
+chart's numbers are also in a table under it (a screen reader and a printout read those); the script sets text
+only with `textContent`, and Chart.js needs no relaxation of the page's Content-Security-Policy.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
-from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from aiohttp import web
 from babel import Locale
@@ -21,141 +21,82 @@ from redis.asyncio import Redis
 
 from bot.dashboard import words
 from bot.dashboard.auth import session_of
-from bot.dashboard.html import duration, esc, page, security_headers
+from bot.dashboard.html import duration, esc, page, security_headers, table
+from bot.dashboard.week import DAY, DAYS, WeekSeries, chart_days, week_series
 from routing.i18n import LANGUAGES, staff_language
-from routing.model import RiskTier
+from routing.store.feedback import FeedbackCounts
 from routing.store.risk_labels import RiskLabels
-from routing.store.views import AuditEvent, audit_since
+from routing.store.views import audit_since
 
-DAY = 24 * 3600
-HOUR = 3600
-DAYS = 7
-WIDTH, HEIGHT = 700, 160  # the SVG's own coordinates; CSS scales it to the page
-QUEUED_EVENTS = frozenset({"queued", "queued_out_of_hours"})  # out of hours, people still wait and are taken
-
-
-@dataclass(frozen=True, slots=True)
-class WeekSeries:
-    """The numbers behind the charts (also handy in tests)."""
-
-    wait_by_tier: dict[str, list[float | None]]  # tier -> median wait (s) per day, oldest day first
-    ack_per_day: list[float | None]
-    started_per_hour: list[int]
-    first_reply_per_day: list[float | None]
-    first_reply_week: float | None = None  # median over all seven days
-    first_replies: int = 0
-
-
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def _day(at: float, today: date) -> int | None:
-    """The bar of a per-day chart an event belongs to: its calendar day (this machine's time), today last; None
-    for a day before the chart."""
-    back = (today - datetime.fromtimestamp(at).date()).days
-    return DAYS - 1 - back if 0 <= back < DAYS else None
-
-
-def chart_days(now: float) -> list[date]:
-    """The calendar days the per-day charts show, oldest first, today last."""
-    today = datetime.fromtimestamp(now).date()
-    return [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
-
-
-def week_series(events: list[AuditEvent], now: float) -> WeekSeries:
-    start = now - DAYS * DAY  # the per-hour chart: the last 7 × 24 hours
-    today = datetime.fromtimestamp(now).date()
-    queued: dict[str, float] = {}
-    raised: dict[str, float] = {}
-    tiers: dict[str, str] = {}
-    waits: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(DAYS)])
-    acks: list[list[float]] = [[] for _ in range(DAYS)]
-    replies: list[list[float]] = [[] for _ in range(DAYS)]
-    started = [0] * (DAYS * 24)
-    for e in events:
-        conv = e.fields.get("conversation", "")
-        if e.event in QUEUED_EVENTS:
-            queued[conv] = e.at
-            started[min(int((e.at - start) // HOUR), DAYS * 24 - 1)] += 1
-        elif e.event == "escalation_raised":
-            raised[e.fields.get("escalation", "")] = e.at
-            tiers[conv] = e.fields.get("tier", tiers.get(conv, "none"))
-        elif e.event == "assigned" and conv in queued:
-            waited = e.at - queued.pop(conv)
-            if (day := _day(e.at, today)) is not None:
-                waits[tiers.get(conv, RiskTier.NONE.label)][day].append(waited)
-        elif e.event == "escalation_acknowledged" and e.fields.get("escalation") in raised:
-            took = e.at - raised.pop(e.fields["escalation"])
-            if (day := _day(e.at, today)) is not None:
-                acks[day].append(took)
-        elif e.event == "first_reply" and (seconds := _seconds(e.fields.get("seconds"))) is not None:
-            day = _day(e.at, today)
-            if day is not None:
-                replies[day].append(seconds)
-    return WeekSeries(
-        {tier: [_median(d) for d in days] for tier, days in sorted(waits.items())},
-        [_median(d) for d in acks],
-        started,
-        [_median(d) for d in replies],
-        _median([s for d in replies for s in d]),
-        sum(len(d) for d in replies),
-    )
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(float(value or ""), 0.0)
-    except ValueError:
-        return None
+NO_VALUE = "–"  # a day without any: a gap in the chart, a dash in the table
+SECONDS_UP_TO = 120  # a time chart whose longest bar is shorter is drawn in seconds, else in minutes
+TAUGHT_DAYS = 30
+Taught = dict[str, dict[str, int]]  # "missed" / "false_alarm" -> category -> count (RiskLabels.totals)
 
 
 @dataclass(frozen=True, slots=True)
-class Bar:
-    """One bar of a chart, in the SVG's own coordinates, with its tooltip."""
+class Series:
+    """One set of bars: a tier, a feedback answer, or the chart's only series."""
 
-    x: float
-    y: float
-    width: float
-    height: float
-    tip: str
+    key: str  # a tier, an answer, or the chart's id: the page script picks its colour by it
+    name: str  # in the legend and the table's heading
+    values: list[float | None]  # in the unit of the chart's y axis; None: no bar
+    cells: list[str]  # the same numbers as the table shows them ("4 min", "3", "–")
 
 
 @dataclass(frozen=True, slots=True)
-class BarChart:
-    """A chart as numbers: the server draws it as SVG for the first paint, the page script redraws it."""
+class Chart:
+    """A chart as plain values: its table is on the page at once, the page script draws the canvas."""
 
     id: str
-    bars: tuple[Bar, ...]
-    caption: str
+    x_axis: str
+    y_axis: str  # the unit: minutes, seconds, conversations, answers
+    labels: list[str]  # along the x axis: days in the staff language (or categories)
+    series: list[Series]
+    caption: str  # the highest bar and the span, or what an empty chart means
+    empty: bool
 
 
-def bar_chart(values: list[float | None], labels: list[str], unit_seconds: bool, chart_id: str) -> BarChart:
-    width, height, gap = WIDTH, HEIGHT, 2
-    top = max((v for v in values if v is not None), default=0) or 1
-    step = width / max(len(values), 1)
-    bars = []
-    for i, value in enumerate(values):
-        if not value:
-            continue
-        h = max(value / top * (height - 20), 1)
-        tip = duration(value) if unit_seconds else f"{value:g}"
-        bars.append(Bar(round(i * step, 1), round(height - h, 1), round(max(step - gap, 1), 1), round(h, 1),
-                        f"{labels[i]}: {tip}"))  # fmt: skip
-    peak = duration(top) if unit_seconds else f"{top:g}"
-    return BarChart(chart_id, tuple(bars), words.t(words.HIGHEST, peak=peak, first=labels[0], last=labels[-1]))
+def _time_chart(chart_id: str, days: list[str], by_key: dict[str, list[float | None]], names: dict[str, str],
+                empty: str) -> Chart:  # fmt: skip
+    """A chart of durations (seconds in `by_key`), in seconds or minutes, whichever reads better."""
+    peak = max((v for values in by_key.values() for v in values if v is not None), default=None)
+    in_seconds = peak is not None and peak < SECONDS_UP_TO
+    scale = 1 if in_seconds else 60
+    series = [
+        Series(key, names.get(key, key), [None if v is None else round(v / scale, 1) for v in values],
+               [NO_VALUE if v is None else duration(v) for v in values])
+        for key, values in by_key.items()
+    ]  # fmt: skip
+    caption = words.t(empty) if peak is None else _highest(duration(peak), days)
+    unit = words.SECONDS if in_seconds else words.MINUTES
+    return Chart(chart_id, words.t(words.DAY), words.t(unit), days, series, caption, peak is None)
 
 
-def _svg(chart: BarChart) -> str:
-    bars = "".join(
-        f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.width:.1f}" height="{b.height:.1f}"><title>{esc(b.tip)}</title>'
-        "</rect>"
-        for b in chart.bars
-    )
-    return (
-        f'<figure><svg id="{esc(chart.id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" preserveAspectRatio="none">'
-        f'{bars}</svg><figcaption id="{esc(chart.id)}-caption">{esc(chart.caption)}</figcaption></figure>'
-    )
+def _count_chart(chart_id: str, labels: list[str], by_key: dict[str, list[int]], names: dict[str, str],
+                 axes: tuple[str, str], empty: str) -> Chart:  # fmt: skip
+    peak = max((n for values in by_key.values() for n in values), default=0)
+    series = [
+        Series(key, names.get(key, key), [float(n) for n in values], [str(n) for n in values])
+        for key, values in by_key.items()
+    ]
+    caption = words.t(empty) if not peak else _highest(str(peak), labels)
+    return Chart(chart_id, words.t(axes[0]), words.t(axes[1]), labels, series, caption, not peak)
+
+
+def _highest(peak: str, labels: list[str]) -> str:
+    return words.t(words.HIGHEST, peak=peak, first=labels[0], last=labels[-1])
+
+
+def _taught_chart(taught: Taught) -> Chart:
+    """What staff taught the detector: counts by category (not per day: a month is few)."""
+    categories = sorted(set(taught.get("missed", {})) | set(taught.get("false_alarm", {})))
+    by_kind = {kind: [taught.get(kind, {}).get(c, 0) for c in categories] for kind in ("missed", "false_alarm")}
+    names = {"missed": words.t(words.ESCALATED_ABOVE), "false_alarm": words.t(words.FALSE_ALARMS)}
+    labels = [c.replace("_", " ") for c in categories]
+    chart = _count_chart("taught", labels, by_kind, names, (words.CATEGORY, words.TIMES_COUNTED), "")
+    caption = words.t(words.COUNTS_ONLY if categories else words.NOTHING_TAUGHT)  # never the words themselves
+    return Chart(chart.id, chart.x_axis, chart.y_axis, labels, chart.series, caption, not categories)
 
 
 def _first_reply_summary(series: WeekSeries) -> str:
@@ -168,64 +109,67 @@ def _first_reply_summary(series: WeekSeries) -> str:
 class ChartPage:
     """Everything the charts page shows, as plain values: its first paint, and the JSON its script polls."""
 
-    tiers: tuple[str, ...]
-    charts: dict[str, BarChart]
+    language: str  # the staff language: Chart.js writes the axes' numbers in it
+    charts: dict[str, Chart]
     first_reply_summary: str
     updated: str
 
 
-def chart_page(series: WeekSeries, now: float) -> ChartPage:
-    start = now - DAYS * DAY
+def chart_page(series: WeekSeries, now: float, taught: Taught | None = None) -> ChartPage:
     # each per-day bar is labelled with the calendar day its events happened on (this machine's time)
     days = [words.when(d, "EEE dd") for d in chart_days(now)]
-    hours = [words.when(datetime.fromtimestamp(start + i * HOUR), "EEE HH:00") for i in range(DAYS * 24)]
+    answers = {value: words.t(text) for value, text in words.FEEDBACK_VALUES.items()}
     charts = [
-        *(bar_chart(values, days, True, f"wait-{tier}") for tier, values in series.wait_by_tier.items()),
-        bar_chart(series.first_reply_per_day, days, True, "first-reply"),
-        bar_chart(series.ack_per_day, days, True, "ack"),
-        bar_chart([float(n) for n in series.started_per_hour], hours, False, "started"),
-    ]
+        _count_chart("started", days, {"started": series.started_per_day}, {"started": words.t(words.STARTED_SERIES)},
+                     (words.DAY, words.CONVERSATIONS), words.NO_STARTED),
+        _time_chart("wait", days, series.wait_by_tier, {}, words.NO_WAITS),
+        _time_chart("first-reply", days, series.first_reply_by_tier, {}, words.NO_FIRST_REPLY),
+        _time_chart("ack", days, {"ack": series.ack_per_day}, {"ack": words.t(words.ACK_SERIES)}, words.NO_ACKS),
+        _count_chart("feedback", days, series.feedback_per_day, answers, (words.DAY, words.ANSWERS), words.NO_FEEDBACK),
+        _taught_chart(taught or {}),
+    ]  # fmt: skip
     return ChartPage(
-        tuple(series.wait_by_tier), {c.id: c for c in charts}, _first_reply_summary(series), time.strftime("%H:%M:%S")
+        staff_language(), {c.id: c for c in charts}, _first_reply_summary(series), time.strftime("%H:%M:%S")
+    )
+
+
+def _numbers(chart: Chart, table_id: str) -> str:
+    """The chart's numbers as a table: a row per day (or category), a column per series."""
+    headings = [chart.x_axis, *(s.name for s in chart.series)]
+    rows = [[esc(label), *(esc(s.cells[i]) for s in chart.series)] for i, label in enumerate(chart.labels)]
+    return table(table_id, headings, rows if chart.series else [], chart.caption, labelled=True)  # phone: cards
+
+
+def _figure(chart: Chart, heading: str, above: str = "", table_id: str = "") -> str:
+    """A section: heading, what to know first, the canvas the script draws on, its caption, and its numbers."""
+    numbers = _numbers(chart, table_id or f"{chart.id}-table")
+    return (
+        f'<section id="{esc(chart.id)}-section"><h2>{esc(heading)}</h2>{above}'
+        f'<figure><div class="chart-box"><canvas id="{esc(chart.id)}" role="img" aria-label="{esc(heading)}">'
+        f"</canvas></div>"
+        f'<figcaption id="{esc(chart.id)}-caption">{esc(chart.caption)}</figcaption></figure>'
+        f"<details><summary>{esc(words.t(words.THE_NUMBERS))}</summary>{numbers}</details></section>"
     )
 
 
 def _render(p: ChartPage) -> str:
-    t = words.t
-    waits = "".join(f"<h3>{esc(tier)}</h3>" + _svg(p.charts[f"wait-{tier}"]) for tier in p.tiers)
-    no_waits = esc(t(words.NO_WAITS))
-    empty = f'<p class="muted">{no_waits}</p>'
+    t, c = words.t, p.charts
     updated = words.markup(words.UPDATED, time=f'<span id="updated">{esc(p.updated)}</span>')
+    first_reply = f'<p id="first-reply-summary">{esc(p.first_reply_summary)}</p>'
+    feedback = f'<p class="muted">{esc(t(words.FEEDBACK_EXPLAINED))}</p>'
     return (
         f'<p class="muted">{updated}</p>'
-        f"<section><h2>{esc(t(words.MEDIAN_WAIT))}</h2>"
-        f'<div id="wait-charts" data-empty="{no_waits}">{waits or empty}</div></section>'
-        f"<section><h2>{esc(t(words.FIRST_REPLY_TIME))}</h2>"
-        f'<p id="first-reply-summary">{esc(p.first_reply_summary)}</p>{_svg(p.charts["first-reply"])}</section>'
-        f"<section><h2>{esc(t(words.ACK_TIME))}</h2>{_svg(p.charts['ack'])}</section>"
-        f"<section><h2>{esc(t(words.STARTED_PER_HOUR))}</h2>{_svg(p.charts['started'])}</section>"
+        + _figure(c["started"], t(words.STARTED_PER_DAY))
+        + _figure(c["wait"], t(words.MEDIAN_WAIT))
+        + _figure(c["first-reply"], t(words.FIRST_REPLY_BY_TIER), first_reply)
+        + _figure(c["ack"], t(words.ACK_TIME))
+        + _figure(c["feedback"], t(words.FEEDBACK), feedback)
+        + _figure(c["taught"], t(words.TAUGHT), table_id="labels")
     )
 
 
-def labels_section(totals: dict[str, dict[str, int]]) -> str:
-    """Counts by category of what staff escalated above the detector and of its alerts marked false alarms."""
-    categories = sorted(set(totals.get("missed", {})) | set(totals.get("false_alarm", {})))
-    t = words.t
-    if not categories:
-        body = f'<p class="muted" id="labels-empty">{esc(t(words.NOTHING_TAUGHT))}</p>'
-    else:
-        rows = "".join(
-            f"<tr><td>{esc(c.replace('_', ' '))}</td><td>{totals['missed'].get(c, 0)}</td>"
-            f"<td>{totals['false_alarm'].get(c, 0)}</td></tr>"
-            for c in categories
-        )
-        head = "".join(f"<th>{esc(t(h))}</th>" for h in (words.CATEGORY, words.ESCALATED_ABOVE, words.FALSE_ALARMS))
-        body = f'<table id="labels"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
-    return f'<section><h2>{esc(t(words.TAUGHT))}</h2><p class="muted">{esc(t(words.COUNTS_ONLY))}</p>{body}</section>'
-
-
-def render_charts(series: WeekSeries, now: float) -> str:
-    return _render(chart_page(series, now))
+def render_charts(series: WeekSeries, now: float, taught: Taught | None = None) -> str:
+    return _render(chart_page(series, now, taught))
 
 
 def coverage_section(screened: tuple[str, ...]) -> str:
@@ -247,15 +191,24 @@ def _names(codes: list[str]) -> str:
     return ", ".join(Locale.parse(code).get_display_name(staff_language()) or code for code in codes)
 
 
+async def read_week(redis: Redis, now: float) -> WeekSeries:
+    """The week's numbers from the audit stream and the feedback counts of the chart's days."""
+    days: list[date] = chart_days(now)
+    feedback = await FeedbackCounts(redis).days(days)
+    return week_series(await audit_since(redis, now - DAYS * DAY), now, feedback)
+
+
 def chart_routes(redis: Redis, screened: tuple[str, ...] = ()) -> list[web.RouteDef]:
     async def state() -> ChartPage:
         now = time.time()
-        return chart_page(week_series(await audit_since(redis, now - DAYS * DAY), now), now)
+        return chart_page(await read_week(redis, now), now, await RiskLabels(redis).totals(TAUGHT_DAYS))
 
     async def show(request: web.Request) -> web.Response:
-        labels = labels_section(await RiskLabels(redis).totals(30))
-        body = _render(await state()) + labels + coverage_section(screened)
-        return page(words.t(words.CHARTS_TITLE), body, csrf=session_of(request).csrf, scripts=["charts.js"])
+        body = _render(await state()) + coverage_section(screened)
+        return page(
+            words.t(words.CHARTS_TITLE), body, csrf=session_of(request).csrf,
+            scripts=["vendor/chart.umd.min.js", "charts.js"],
+        )  # fmt: skip
 
     async def api(_request: web.Request) -> web.Response:
         return web.json_response(asdict(await state()), headers=security_headers())

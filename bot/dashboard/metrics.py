@@ -20,7 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
-from bot.dashboard.charts import QUEUED_EVENTS
+from bot.dashboard.week import QUEUED_EVENTS
 from routing.model import ConversationId, EscalationId, Platform, RiskTier
 from routing.store import keys
 from routing.store.views import AuditEvent, AuditFollower, DashboardViews

@@ -80,19 +80,35 @@ ESCALATION_STATES = {
 }
 ACK_FORBIDDEN = S_("only professionals, supervisors and coordinators acknowledge escalations")
 
-# The Charts page: the last 7 days from the audit stream, what staff taught the detector, what it reads.
+# The Charts page: the last 7 days from the audit stream and the feedback counts, what staff taught the detector,
+# what it reads. Each chart has a heading, axes with units, a legend, and its numbers in a table for screen readers.
 CHARTS_TITLE = S_("Last 7 days")
+STARTED_PER_DAY = S_("Conversations started (per day)")
 MEDIAN_WAIT = S_("Median wait by tier (per day)")
-FIRST_REPLY_TIME = S_("Time to first volunteer reply (median per day)")
+FIRST_REPLY_BY_TIER = S_("Time to first volunteer reply by tier (median per day)")
 ACK_TIME = S_("Escalation acknowledgement time (median per day)")
-STARTED_PER_HOUR = S_("Conversations started per hour")
+FEEDBACK = S_("Feedback at the end of a conversation (answers per day)")
+FEEDBACK_EXPLAINED = S_("One answer per conversation, counted without any link to the person.")
+FEEDBACK_VALUES = {"better": S_("Better"), "same": S_("About the same"), "worse": S_("Worse")}  # the person's buttons
+NO_STARTED = S_("No conversation started in the last 7 days.")
 NO_WAITS = S_("Nobody was taken from the queue in the last 7 days.")
 NO_FIRST_REPLY = S_("No volunteer replied to a person they took in the last 7 days.")
+NO_ACKS = S_("No escalation was acknowledged in the last 7 days.")
+NO_FEEDBACK = S_("No feedback in the last 7 days.")
 FIRST_REPLY_MEDIAN = NP_(
     "Median {duration} from taking a person to the first reply that reached them, over {n} conversation.",
     "Median {duration} from taking a person to the first reply that reached them, over {n} conversations.",
 )
 HIGHEST = S_("highest: {peak} · {first} to {last}")  # a chart's caption: its tallest bar and the span it covers
+# The axes' titles (the units), the legend of a chart with one series, and the tables under the charts.
+MINUTES = S_("minutes")
+SECONDS = S_("seconds")
+CONVERSATIONS = S_("conversations")
+ANSWERS = S_("answers")
+TIMES_COUNTED = S_("times counted")
+STARTED_SERIES = S_("started")
+ACK_SERIES = S_("acknowledged after (median)")
+THE_NUMBERS = S_("The numbers")  # opens the table of a chart's numbers
 TAUGHT = S_("What staff taught the detector (last 30 days)")
 COUNTS_ONLY = S_("Counts only, never the words; docs/risk.md.")
 NOTHING_TAUGHT = S_(

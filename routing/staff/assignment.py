@@ -163,7 +163,8 @@ class Assignments:
         taken_card = texts.staff(texts.CARD_TAKEN, pseudonym=conversation.pseudonym, volunteer=member.name)
         self._voice.card(conversation, taken_card, out)
         out.then(lambda: self._finish_handover(conversation, [entry for entry, _raw in kept]))
-        await self._writer.audit("assigned", conversation=conv, volunteer=member.id)
+        # the tier the person waited with: the Charts page's waits by tier
+        await self._writer.audit("assigned", conversation=conv, volunteer=member.id, tier=conversation.tier.label)
         await self._cases.add(conv, CaseEvent.ASSIGNED, by=member.id)
         log.info("conversation %s assigned to volunteer %s", conv, member.id)
 

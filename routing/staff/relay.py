@@ -59,7 +59,7 @@ class Relay:
         waited = await self._store.first_reply(conv)  # once per assignment (atomic): "time to first reply" chart
         if waited is not None:
             await self._writer.audit("first_reply", conversation=conv, volunteer=conversation.volunteer or "",
-                                     seconds=f"{waited:.3f}")  # fmt: skip
+                                     seconds=f"{waited:.3f}", tier=conversation.tier.label)  # fmt: skip
 
     async def _whisper(self, member: StaffMember, conversation: Conversation, words: str, out: Outbox) -> None:
         """Only the person's holder (their volunteer, or the professional or supervisor who took over) speaks to
