@@ -14,6 +14,7 @@ from routing.risk.assessment import NO_RISK, Assessment
 from routing.risk.detector import RiskDetector
 from routing.risk.evaluation import (
     EvalSetError,
+    LabelledMessage,
     evaluate,
     format_report,
     load_eval_set,
@@ -132,15 +133,20 @@ def test_detector_meets_the_targets_on_the_eval_set(eval_report) -> None:  # typ
 
 def test_unseen_rounds_are_complete_and_share_no_message_with_the_development_data() -> None:
     """The protocol (docs/risk.md): an unseen round is frozen apart from everything tuned on; a line copied into
-    the development data (or from it) would make its score a score on tuned data."""
+    the development data (or from it) would make its score a score on tuned data. A line is its words with the
+    earlier messages it follows: "yes" after "do you have the pills with you" is not "yes" after "are you home"."""
     data = ROOT / "tests" / "data"
-    development = {m.text.casefold() for m in load_eval_set(EVAL_SET)}
+
+    def line(m: LabelledMessage) -> tuple[str, tuple[str, ...]]:
+        return m.text.casefold(), tuple(c.casefold() for c in m.context)
+
+    development = {line(m) for m in load_eval_set(EVAL_SET)}
     for path in sorted((data / "dev").rglob("*.jsonl")):
-        development |= {m.text.casefold() for m in load_eval_set(path)}
+        development |= {line(m) for m in load_eval_set(path)}
     rounds = sorted((data / "unseen").glob("round*/*.jsonl"))
     assert rounds, "there must always be an unseen round to score the detector on"
     for path in rounds:
         messages = load_eval_set(path)
         assert len(messages) >= 250 and sum(m.is_risk for m in messages) >= 150, path
         assert {m.lang for m in messages} == {path.stem}, path
-        assert not {m.text.casefold() for m in messages} & development, path
+        assert not {line(m) for m in messages} & development, path
