@@ -13,6 +13,7 @@ from routing.live_roster import LiveRoster
 from routing.model import Audience, Platform, Priority
 from routing.on_call import OnCallDirectory
 from routing.outbox import Outbox
+from routing.platform_sweep import PlatformSweep
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
 from routing.queue_updates import QueuePositionNotifier
@@ -40,6 +41,7 @@ from routing.store.duty import DutyRoster
 from routing.store.erasure import PersonEraser
 from routing.store.escalations import EscalationStore
 from routing.store.feedback import FeedbackCounts
+from routing.store.platform_copies import PlatformCopies
 from routing.store.risk_labels import RiskLabels
 from routing.store.rota_store import RotaStore
 from routing.store.streams import StreamWriter
@@ -69,6 +71,7 @@ class RoutingStack:
     coverage: CoverageWatch
     training: TrainingDesk
     silence: SilenceWatch
+    platform_sweep: PlatformSweep  # closed conversations' topics/threads deleted when their platform retention ends
 
 
 def build_routing(
@@ -90,7 +93,10 @@ def build_routing(
     silence: SilencePolicy = SilencePolicy(),  # noqa: B008 - frozen value object
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
-    conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
+    conversations = ConversationStore(
+        redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds,
+        platform_retention_days=config.platform_retention_days,
+    )  # fmt: skip
     rotas = RotaStore(redis)
     duty = DutyRoster(redis, rotas)
     live = LiveRoster(roster, duty, pseudonyms)
@@ -125,7 +131,13 @@ def build_routing(
     router = Router(
         config,
         Streams(cipher, writer),
-        Records(conversations, pseudonyms, blocks, FeedbackCounts(redis), PersonEraser(redis, cipher)),
+        Records(
+            conversations,
+            pseudonyms,
+            blocks,
+            FeedbackCounts(redis),
+            PersonEraser(redis, cipher, config.safeguarding_days),
+        ),
         Safety(detector, desk, resources),
         StaffSide(live, commands, assignments, endings, duty, private),
     )
@@ -143,9 +155,11 @@ def build_routing(
     positions = QueuePositionNotifier(conversations, writer, min_gap=position_gap)
     coverage = CoverageWatch(config.staff_platform, duty, conversations, writer)
     quiet = SilenceWatch(conversations, staff, writer, silence)
+    sweep = PlatformSweep(PlatformCopies(redis), writer)
     return RoutingStack(
-        writer, conversations, desk, router, staff, inbound, urgent, escalation, positions, coverage, training, quiet
-    )
+        writer, conversations, desk, router, staff, inbound, urgent, escalation, positions, coverage, training, quiet,
+        sweep,
+    )  # fmt: skip
 
 
 def _dead_letter_alert(writer: StreamWriter, platform: Platform) -> DeadLetterHook:
