@@ -150,7 +150,11 @@ async def test_forget_keeps_a_text_free_safeguarding_record_of_each_escalation(r
     stored = " ".join(first.values()) + " " + " ".join(second.values())
     for forbidden in ("9001", "kill myself", h.pseudonyms.key(Platform.TELEGRAM, "9001")):
         assert forbidden not in stored, forbidden
-    assert not {"c-1", "c-2", "77"} & {*first.values(), *second.values()}  # no conversation, no topic id    ttl = await redis.ttl("pb:safeguarding:e-1")
+    assert not {"c-1", "c-2", "77"} & {
+        *first.values(),
+        *second.values(),
+    }  # no conversation, no topic id
+    ttl = await redis.ttl("pb:safeguarding:e-1")
     assert 2189 * 86400 < ttl <= 2190 * 86400  # kept for the organisation's period, then gone
 
 
