@@ -463,11 +463,11 @@ async def test_deleting_a_thread_takes_its_messages_and_needs_manage_threads(
         doomed = await channel.create_thread(name="c-2", type=discord.ChannelType.public_thread)
         await doomed.send("words that must not outlive the thread")
         await kept.send("another conversation")
-        sandbox.set_overwrite(staff.channel, sandbox.bot, deny=Permission.MANAGE_THREADS)
+        sandbox.set_overwrite(staff.channel, sandbox.bot, allow=Permission.VIEW_CHANNEL, deny=Permission.MANAGE_THREADS)
         with pytest.raises(discord.Forbidden) as refused:
             await client.http.delete_channel(doomed.id)
         assert refused.value.code == 50013 and sandbox.channel(doomed.id)  # still there
-        sandbox.set_overwrite(staff.channel, sandbox.bot, allow=Permission.MANAGE_THREADS)
+        sandbox.set_overwrite(staff.channel, sandbox.bot, allow=Permission.VIEW_CHANNEL)  # its role's rights again
 
         await client.http.delete_channel(doomed.id)
         await eventually(lambda: deleted == [doomed.id])  # THREAD_DELETE, as Discord sends it

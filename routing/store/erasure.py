@@ -25,7 +25,7 @@ from routing.store.replies import text
 from routing.store.safeguarding import SafeguardingRecords
 
 BATCH = 500
-TOMBSTONE_SECONDS = 3600  # long enough for the staff note and the topic close to be delivered
+TOMBSTONE_SECONDS = 3600  # staff who write in the topic before its deletion arrives still find it ended
 Entries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
@@ -72,7 +72,7 @@ class PersonEraser:
         )  # fmt: skip
 
     async def _erase_conversation(self, conv: ConversationId) -> list[StaffSpace]:
-        """Delete a conversation, leaving for TOMBSTONE_SECONDS only what closing its staff topic needs: the
+        """Delete a conversation, leaving for TOMBSTONE_SECONDS only what its staff topic needs until deleted: the
         closed state and the topic ids (no chat id, no person key, no text)."""
         record = {text(k): text(v) for k, v in (await self._redis.hgetall(keys.conversation(conv))).items()}
         tombstone = {k: v for k, v in record.items() if k.startswith("thread:") or k == "pseudonym"}
