@@ -133,6 +133,7 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
             ("queue-positions", stack.positions.run),
             ("coverage-watch", stack.coverage.run),
             ("silence-watch", stack.silence.run),
+            ("platform-retention", stack.platform_sweep.run),
             ("training-steps", stack.training.run_deadlines),
         ]
         if settings.escalation.webhook_url:

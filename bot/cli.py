@@ -140,8 +140,23 @@ def _checked(explicit: str | None) -> tuple[int, Settings | None]:
     for warning in risky:
         print(f"Warning: {warning}", file=sys.stderr)
     print(f"Configuration OK ({where}){', with the warnings above' if risky else ''}.")
+    print(_retention(settings))
     print(_risk_coverage(settings))
     return 0, settings
+
+
+def _retention(settings: Settings) -> str:
+    """What is kept for how long (docs/privacy.md), with "0" spelt out: unset means the same as retention."""
+    storage = settings.storage
+    platform = f"{storage.platform_days:g} days after closing"
+    if not storage.platform_retention_days:
+        platform += " (storage.platform_retention_days unset: the same as retention_days)"
+    kept = storage.safeguarding_kept
+    safeguarding = f"kept {kept:g} days without text or ids" if kept else "erased too (safeguarding_records off)"
+    return (
+        f"Retention: messages in Redis {storage.retention_days:g} days; staff topics/threads on the platform "
+        f"{platform}; after /forget, escalation records are {safeguarding}."
+    )
 
 
 def _risk_coverage(settings: Settings) -> str:

@@ -131,6 +131,9 @@ async def _telegram_volunteer_group(bot: telegram.Bot, chat_id: int, username: s
         else:
             found.append(_bad(f"{where}: the bot may not manage topics",
                               "group settings → Administrators → the bot → allow Manage Topics"))  # fmt: skip
+        if not member.can_delete_messages:  # deleteForumTopic: a closed conversation's topic at retention's end
+            found.append(_bad(f"{where}: the bot may not delete messages, so topics stay after retention and /forget",
+                              "group settings → Administrators → the bot → allow Delete Messages"))  # fmt: skip
     elif bot.bot.can_read_all_group_messages:
         found.append(_bad(f"{where}: the bot is not an administrator, so it cannot open topics",
                           "group settings → Administrators → add the bot with Manage Topics"))  # fmt: skip

@@ -62,7 +62,10 @@ async def start_gateway(settings: Settings, services: Services, name: str, *, ra
         services.redis, services.cipher, services.pseudonyms, retention_days=settings.storage.retention_days,
         urgent_screen=urgent_screen(services.detector),
     )  # fmt: skip
-    conversations = ConversationStore(services.redis, services.cipher, retention_days=settings.storage.retention_days)
+    conversations = ConversationStore(
+        services.redis, services.cipher, retention_days=settings.storage.retention_days,
+        platform_retention_days=settings.storage.platform_days,  # a topic opened after closing is scheduled too
+    )  # fmt: skip
     gateway = Gateway()
     if settings.telegram.enabled and settings.telegram.token is not None:
         desk = None

@@ -128,6 +128,8 @@ def start_services(settings: Settings) -> Services:
         auto_assign=settings.routing.assignment == "auto",
         topics=tuple(settings.routing.topics), match_wait=settings.routing.match_wait_minutes * 60,
         languages=tuple(settings.routing.languages), workspace=settings.staff.workspace,
+        platform_retention_days=settings.storage.platform_days,
+        safeguarding_days=settings.storage.safeguarding_kept,
     )  # fmt: skip
     return Services(
         redis=connection.redis,

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot import shipped
@@ -91,6 +100,31 @@ class RedisSettings(_Section):
 class StorageSettings(_Section):
     dir: Path = Path("data")  # relative to the folder peerbridge runs in
     retention_days: float = Field(default=30, gt=0, le=3650)
+    # Days after closing before a conversation's staff topic/thread is deleted on its platform; 0: the same as
+    # retention_days. Never shorter: within retention the case record and handover notes point to it.
+    platform_retention_days: float = Field(default=0, ge=0, le=3650)
+    # /forget keeps a text-free record of each of the person's escalations for this many days (docs/privacy.md).
+    safeguarding_records: bool = True
+    safeguarding_days: float = Field(default=2190, gt=0, le=3650)
+
+    @model_validator(mode="after")
+    def _platform_not_shorter(self) -> StorageSettings:
+        if 0 < self.platform_retention_days < self.retention_days:
+            raise ValueError(
+                f"platform_retention_days ({self.platform_retention_days:g}) is shorter than retention_days "
+                f"({self.retention_days:g}): set it to 0 (the same) or to at least retention_days"
+            )
+        return self
+
+    @property
+    def platform_days(self) -> float:
+        """Days a closed conversation's topic/thread stays on its platform (0 in the file: retention_days)."""
+        return self.platform_retention_days or self.retention_days
+
+    @property
+    def safeguarding_kept(self) -> float | None:
+        """Days /forget keeps the text-free escalation records for; None: it erases them too."""
+        return self.safeguarding_days if self.safeguarding_records else None
 
 
 class TelegramSettings(_Section):

@@ -14,6 +14,7 @@ from routing.model import Audience, Platform, Priority
 from routing.on_call import OnCallDirectory
 from routing.outbox import Outbox
 from routing.plan_flow import PlanFlow
+from routing.platform_sweep import PlatformSweep
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
 from routing.queue_updates import QueuePositionNotifier
@@ -44,6 +45,7 @@ from routing.store.erasure import PersonEraser
 from routing.store.escalations import EscalationStore
 from routing.store.feedback import FeedbackCounts
 from routing.store.history import PersonHistory
+from routing.store.platform_copies import PlatformCopies
 from routing.store.risk_labels import RiskLabels
 from routing.store.rota_store import RotaStore
 from routing.store.safety_plans import SafetyPlans
@@ -74,6 +76,7 @@ class RoutingStack:
     coverage: CoverageWatch
     training: TrainingDesk
     silence: SilenceWatch
+    platform_sweep: PlatformSweep  # closed conversations' topics/threads deleted when their platform retention ends
 
 
 def build_routing(
@@ -95,7 +98,10 @@ def build_routing(
     silence: SilencePolicy = SilencePolicy(),  # noqa: B008 - frozen value object
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
-    conversations = ConversationStore(redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds)
+    conversations = ConversationStore(
+        redis, cipher, retention_days=config.retention_days, aging_seconds=aging_seconds,
+        platform_retention_days=config.platform_retention_days,
+    )  # fmt: skip
     cases = CaseRecords(redis, cipher, retention_days=config.retention_days)
     rotas = RotaStore(redis)
     duty = DutyRoster(redis, rotas)
@@ -139,7 +145,15 @@ def build_routing(
     router = Router(
         config,
         Streams(cipher, writer),
-        Records(conversations, pseudonyms, blocks, FeedbackCounts(redis), cases, PersonEraser(redis, cipher), plans),
+        Records(
+            conversations,
+            pseudonyms,
+            blocks,
+            FeedbackCounts(redis),
+            cases,
+            PersonEraser(redis, cipher, config.safeguarding_days),
+            plans,
+        ),
         Safety(detector, desk, resources),
         StaffSide(
             live,
@@ -165,9 +179,11 @@ def build_routing(
     positions = QueuePositionNotifier(conversations, writer, min_gap=position_gap)
     coverage = CoverageWatch(config.staff_platform, duty, conversations, writer)
     quiet = SilenceWatch(conversations, staff, writer, silence)
+    sweep = PlatformSweep(PlatformCopies(redis), writer)
     return RoutingStack(
-        writer, conversations, desk, router, staff, inbound, urgent, escalation, positions, coverage, training, quiet
-    )
+        writer, conversations, desk, router, staff, inbound, urgent, escalation, positions, coverage, training, quiet,
+        sweep,
+    )  # fmt: skip
 
 
 def _dead_letter_alert(writer: StreamWriter, platform: Platform) -> DeadLetterHook:

@@ -116,6 +116,7 @@ def encode_outbound(m: OutboundMessage) -> bytes:
         "buttons": [[b.label, b.action] for b in m.buttons],
         "priority": int(m.priority),
         "created_at": m.created_at,
+        "thread": m.thread,
     }
     return json.dumps(data, separators=(",", ":")).encode()
 
@@ -139,6 +140,7 @@ def decode_outbound(raw: bytes) -> OutboundMessage:
             buttons=tuple(Button(label=str(b[0]), action=str(b[1])) for b in d.get("buttons", [])),
             priority=Priority(int(d.get("priority", Priority.STAFF))),
             created_at=float(d.get("created_at", 0.0)),
+            thread=None if d.get("thread") is None else ThreadId(str(d["thread"])),
         )
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise MalformedEntry(f"outbound entry is not a valid message ({type(exc).__name__})") from None

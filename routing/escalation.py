@@ -310,6 +310,10 @@ class EscalationDesk:
         esc = await self._store.get(esc_id)
         return esc.conversation if esc else None
 
+    async def mark_false_alarm(self, esc_id: EscalationId) -> None:
+        """The alert was wrong (a joke, a quote): kept as its outcome."""
+        await self._store.mark_false_alarm(esc_id)
+
     async def acknowledge(
         self, esc_id: EscalationId, by: VolunteerId, name: str, out: Outbox, *, taking_over: bool = False
     ) -> str:

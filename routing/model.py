@@ -188,6 +188,7 @@ class OutboundKind(enum.StrEnum):
     SEND = "send"
     UPSERT_CARD = "upsert_card"  # create or edit the queue card of `conversation`
     CLOSE_THREAD = "close_thread"  # archive/close the conversation's topic/thread
+    DELETE_THREAD = "delete_thread"  # delete the staff topic/thread `thread` with all its messages (retention, /forget)
 
 
 class Priority(enum.IntEnum):
@@ -228,3 +229,5 @@ class OutboundMessage:
     buttons: tuple[Button, ...] = ()
     priority: Priority = Priority.STAFF
     created_at: float = field(default=0.0)
+    # A staff topic/thread named by its platform id: for DELETE_THREAD, which outlives the conversation record.
+    thread: ThreadId | None = None

@@ -21,6 +21,7 @@ from routing.model import (
     Platform,
     Priority,
     Pseudonym,
+    ThreadId,
 )
 
 AfterEmit = Callable[[], Awaitable[None]]
@@ -51,6 +52,7 @@ class Outbox:
         buttons: tuple[Button, ...] = (),
         priority: Priority = Priority.STAFF,
         notice: bool | None = None,
+        thread: ThreadId | None = None,
     ) -> None:
         """`notice`: marks the service's own words in a conversation's topic/thread, so that volunteers tell
         them from the person's at a glance; by default every text there that is not a relay (`source_platform`)."""
@@ -73,6 +75,7 @@ class Outbox:
                 buttons=buttons,
                 priority=priority,
                 created_at=time.time(),
+                thread=thread,
             )
         )
 

@@ -38,11 +38,13 @@ from routing.model import (
     OutboundKind,
     Platform,
     Priority,
+    Pseudonym,
     RiskTier,
 )
 from routing.outbox import Outbox
 from routing.plan_flow import ACTION as PLAN_ACTION
 from routing.plan_flow import PlanFlow
+from routing.platform_sweep import delete_thread
 from routing.ports import RiskAssessor
 from routing.pseudonyms import Pseudonymiser
 from routing.resources import Country, CrisisResources
@@ -57,7 +59,8 @@ from routing.store.case_records import CaseEvent, CaseRecords
 from routing.store.cipher import TextCipher
 from routing.store.conversations import TOPIC_FIELD, Conversation, ConversationStore
 from routing.store.duty import DutyRoster
-from routing.store.erasure import PersonEraser
+from routing.store.erasure import ErasureReport, PersonEraser
+from routing.store.escalations import RECORD_TTL
 from routing.store.feedback import FeedbackCounts
 from routing.store.streams import StreamWriter
 from routing.workspace import PrivateDesk, Workspace
@@ -82,6 +85,8 @@ class RouterConfig:
     languages: tuple[str, ...] = ("en", "es")  # offered at intake for matching volunteers' languages
     match_wait: float = DEFAULT_MATCH_WAIT  # seconds a person may wait extra for a volunteer who fits
     workspace: Workspace = Workspace.TOPICS  # PRIVATE: volunteers answer in their private chat (Telegram)
+    platform_retention_days: float | None = None  # a closed conversation's topic/thread goes then; None: retention
+    safeguarding_days: float | None = 2190  # /forget keeps text-free escalation records this long; None: erased
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +293,7 @@ class Router:
         if command in (SeekerCommand.START, SeekerCommand.HELP):
             self._reply(message, out, texts.say(lang, texts.WELCOME, retention=retention))
         elif command == SeekerCommand.PRIVACY:
-            self._reply(message, out, texts.say(lang, texts.PRIVACY, retention=retention))
+            self._reply(message, out, self._privacy(lang))
         elif command == SeekerCommand.LANGUAGE:
             parsed = parse_command(message.text)
             wanted = parsed.argument.strip().casefold() if parsed else ""
@@ -304,8 +309,25 @@ class Router:
         elif command == SeekerCommand.FORGET:
             await self._forget(message, out)
 
+    def _privacy(self, lang: str) -> str:
+        """What is kept where and for how long, with this deployment's numbers (docs/privacy.md)."""
+        config = self._config
+        kept = config.safeguarding_days
+        after = (
+            texts.say(lang, texts.PRIVACY_FORGET_KEEPS, days=texts.days(kept))
+            if kept is not None
+            else texts.say(lang, texts.PRIVACY_FORGET_ALL)
+        )
+        return texts.say(
+            lang, texts.PRIVACY, retention=texts.days(config.retention_days),
+            platform_days=texts.days(config.platform_retention_days or config.retention_days),
+            alert_days=texts.days(RECORD_TTL / 86400), after_forget=after,
+        )  # fmt: skip
+
     async def _forget(self, message: InboundMessage, out: Outbox) -> None:
-        """GDPR erasure after an explicit confirmation; the person is told what was deleted and what stays."""
+        """GDPR erasure after an explicit confirmation; the person is told what was deleted and what stays. The
+        conversation's staff topics/threads are deleted on their platforms at once; staff learn of it in the
+        lobby (the topic itself is going), by pseudonym only."""
         parsed = parse_command(message.text)
         if parsed is None or parsed.argument.strip().casefold() not in _YES:
             self._reply(message, out, texts.say(await self._language(message), texts.FORGET_CONFIRM))
@@ -313,25 +335,45 @@ class Router:
         person_key = self._pseudonyms.key(message.platform, message.sender)
         conv_id = await self._store.open_conversation_of(person_key)
         conversation = await self._store.get(conv_id) if conv_id else None
-        if conversation is not None and conversation.state == ConversationState.ACTIVE:
-            staff = self._config.staff_platform
-            note = texts.staff(texts.FORGET_STAFF_NOTE, pseudonym=conversation.pseudonym)
-            out.add(staff, Audience.STAFF_THREAD, note, conversation=conversation.id, pseudonym=conversation.pseudonym)
-            out.add(staff, Audience.STAFF_THREAD, kind=OutboundKind.CLOSE_THREAD, conversation=conversation.id,
-                    pseudonym=conversation.pseudonym)  # fmt: skip
         if conversation is not None:
             await self._store.close(conversation.id)
         if self._eraser is None:
             raise RuntimeError("router built without an eraser: /forget cannot run")
         lang = await self._language(message)  # read before it is erased: the answer is the last thing in it
         report = await self._eraser.erase(message.platform, message.sender, message.chat, person_key)
-        self._reply(message, out, texts.say(
-            lang, texts.FORGOTTEN, conversations=texts.count(lang, texts.CONVERSATIONS, report.conversations),
-            messages=texts.count(lang, texts.STORED_MESSAGES, report.stored_messages),
-            escalations=texts.count(lang, texts.SAFETY_RECORDS, report.escalations),
-        ))  # fmt: skip
+        alias = conversation.pseudonym if conversation else self._pseudonyms.alias(message.platform, message.sender)
+        self._staff_learn_of_forgetting(conversation, alias, report, out)
+        self._reply(message, out, self._forgotten(lang, report))
         await self._writer.audit("forgotten", conversations=str(report.conversations))
         log.info("a person's data was erased on request (%d conversations)", report.conversations)
+
+    def _staff_learn_of_forgetting(
+        self, conversation: Conversation | None, alias: Pseudonym, report: ErasureReport, out: Outbox
+    ) -> None:
+        staff = self._config.staff_platform
+        if conversation is not None and conversation.state == ConversationState.WAITING:
+            out.add(staff, Audience.STAFF_QUEUE, texts.staff(texts.CARD_CLOSED, pseudonym=conversation.pseudonym),
+                    kind=OutboundKind.UPSERT_CARD, conversation=conversation.id, pseudonym=conversation.pseudonym,
+                    priority=Priority.BACKGROUND)  # fmt: skip
+        if conversation is not None or report.staff_spaces:
+            out.add(staff, Audience.STAFF_LOBBY, texts.staff(texts.FORGET_STAFF_NOTE, pseudonym=alias))
+        for platform, thread in report.staff_spaces:
+            delete_thread(out, platform, thread)
+
+    def _forgotten(self, lang: str, report: ErasureReport) -> str:
+        """The answer to /forget yes: what went, and what stays (the safeguarding records, when kept)."""
+        n = report.escalations
+        if not n:
+            safety = ""
+        elif report.kept_escalations:
+            kept = texts.days(self._config.safeguarding_days or 0)
+            safety = texts.count(lang, texts.SAFETY_RECORDS_KEPT, n, days=kept)
+        else:
+            safety = texts.count(lang, texts.SAFETY_RECORDS, n)
+        return texts.say(
+            lang, texts.FORGOTTEN, conversations=texts.count(lang, texts.CONVERSATIONS, report.conversations),
+            messages=texts.count(lang, texts.STORED_MESSAGES, report.stored_messages), escalations=safety,
+        )  # fmt: skip
 
     async def _person_stops(self, message: InboundMessage, out: Outbox) -> None:
         person_key = self._pseudonyms.key(message.platform, message.sender)

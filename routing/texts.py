@@ -29,13 +29,26 @@ WELCOME = N_(
 )
 
 PRIVACY = N_(
-    "What we keep: your messages and our replies, encrypted, for at most {retention} days; a nickname derived "
-    "from your account (volunteers never see your name or account id); the language and country you chose; "
-    "the time you "
-    "waited and, if a message raised concern, that it did. Who sees it: the volunteer talking with you, their "
-    "supervisor, and on-call professionals if you may be in danger. Nothing is sold or shared, and there is no "
-    "tracking. Send /stop to end the conversation, or /forget to delete everything we keep about you."
+    "What we keep, where, and for how long:\n\n"
+    "• Your messages and our replies, encrypted, on our server: deleted at most {retention} days after the "
+    "conversation ends.\n"
+    "• The copy the volunteers read, in a topic of their team's chat app (not encrypted there): deleted "
+    "{platform_days} days after the conversation ends.\n"
+    "• A nickname derived from your account (volunteers never see your name or account id), and the language "
+    "and country you chose: deleted after {retention} days.\n"
+    "• If a message raised concern, a record of the alert (when, how urgent, who answered and when): kept "
+    "{alert_days} days.\n"
+    "• An anonymous log of times and our own reference numbers, with nothing that identifies you.\n\n"
+    "Who sees it: the volunteer talking with you, their supervisor, and on-call professionals if you may be in "
+    "danger. Nothing is sold or shared, and there is no tracking.\n\n"
+    "Send /stop to end the conversation. Send /forget to delete everything about you at once, on our server and "
+    "in the volunteers' chat app. {after_forget}"
 )
+PRIVACY_FORGET_KEEPS = N_(
+    "Only the alert records stay, without your words or anything that links them to you, for {days} days: a "
+    "crisis service must be able to show how it answered when someone was in danger."
+)
+PRIVACY_FORGET_ALL = N_("The alert records are deleted too.")
 
 QUEUED = N_(
     "Thank you for writing. You are in the queue, number {position}, and a volunteer will be with you as "
@@ -211,14 +224,23 @@ FORGET_CONFIRM = N_(
     "undone. To go ahead, send: /forget yes"
 )
 FORGOTTEN = N_(
-    "Done. We deleted {conversations}, {messages} and {escalations}. What stays: an anonymous log of times and "
-    "our own reference numbers, with nothing that identifies you. Messages already shown in the volunteers' "
-    "chat app remain in that app's history. You can write here again at any time."
+    "Done. We deleted {conversations} and {messages}, and the volunteers' topic about you is being deleted from "
+    "their chat app. {escalations}What stays: an anonymous log of times and our own reference numbers, with "
+    "nothing that identifies you. You can write here again at any time."
 )
 CONVERSATIONS = NP_("{n} conversation", "{n} conversations")
 STORED_MESSAGES = NP_("{n} stored message", "{n} stored messages")
-SAFETY_RECORDS = NP_("{n} safety alert record", "{n} safety alert records")
-FORGET_STAFF_NOTE = S_("{pseudonym} asked for everything stored about them to be deleted. The conversation has ended.")
+SAFETY_RECORDS = NP_("We also deleted {n} safety alert record. ", "We also deleted {n} safety alert records. ")
+SAFETY_RECORDS_KEPT = NP_(
+    "We keep {n} safety alert record, without your words or anything that links it to you, for {days} days: a "
+    "crisis service must be able to show how it answered when someone was in danger. ",
+    "We keep {n} safety alert records, without your words or anything that links them to you, for {days} days: "
+    "a crisis service must be able to show how it answered when someone was in danger. ",
+)
+FORGET_STAFF_NOTE = S_(
+    "{pseudonym} asked for everything stored about them to be deleted: their conversation has ended and its "
+    "topic is being deleted."
+)
 
 EDITED = S_("(edited) {text}")
 
@@ -577,9 +599,14 @@ def say(lang: str | None, text: str, **params: object) -> str:
 staff = staff_text  # a staff-facing text (marked `S_`) in the organisation's language, filled in
 
 
-def count(lang: str | None, forms: tuple[str, str], n: int) -> str:
+def count(lang: str | None, forms: tuple[str, str], n: int, **params: object) -> str:
     """A counted phrase ("3 stored messages") with the plural rule of the person's language."""
-    return ngettext(lang, forms, n).format(n=n)
+    return ngettext(lang, forms, n).format(n=n, **params)
+
+
+def days(value: float) -> str:
+    """A number of days from the settings as a person reads it ("30", "0.5")."""
+    return f"{value:g}"
 
 
 def tier_label(tier: RiskTier) -> str:

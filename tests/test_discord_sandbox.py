@@ -444,3 +444,35 @@ async def test_the_sandbox_stops_promptly_with_a_long_poll_open() -> None:
         poll.cancel()
         with contextlib.suppress(asyncio.CancelledError, aiohttp.ClientError):
             await poll
+
+
+async def test_deleting_a_thread_takes_its_messages_and_needs_manage_threads(
+    sandbox: DiscordSandbox, staff: Staff
+) -> None:
+    client, _received = echo_client()
+    deleted: list[int] = []
+
+    async def on_raw_thread_delete(payload: discord.RawThreadDeleteEvent) -> None:
+        deleted.append(payload.thread_id)
+
+    client.event(on_raw_thread_delete)
+    async with connected(client):
+        channel = client.get_channel(staff.channel.id)
+        assert isinstance(channel, discord.TextChannel)
+        kept = await channel.create_thread(name="c-1", type=discord.ChannelType.public_thread)
+        doomed = await channel.create_thread(name="c-2", type=discord.ChannelType.public_thread)
+        await doomed.send("words that must not outlive the thread")
+        await kept.send("another conversation")
+        sandbox.set_overwrite(staff.channel, sandbox.bot, allow=Permission.VIEW_CHANNEL, deny=Permission.MANAGE_THREADS)
+        with pytest.raises(discord.Forbidden) as refused:
+            await client.http.delete_channel(doomed.id)
+        assert refused.value.code == 50013 and sandbox.channel(doomed.id)  # still there
+        sandbox.set_overwrite(staff.channel, sandbox.bot, allow=Permission.VIEW_CHANNEL)  # its role's rights again
+
+        await client.http.delete_channel(doomed.id)
+        await eventually(lambda: deleted == [doomed.id])  # THREAD_DELETE, as Discord sends it
+        assert [t.id for t in sandbox.threads(staff.channel)] == [kept.id]
+        assert all("must not outlive" not in m.content for m in sandbox.bot_messages())
+        with pytest.raises(discord.NotFound) as again:  # already gone: 404 Unknown Channel
+            await client.http.delete_channel(doomed.id)
+    assert again.value.code == 10003

@@ -134,3 +134,34 @@ def test_empty_or_unset_paths_are_the_shipped_files_and_env_paths_are_from_the_c
     assert s.storage.dir == Path("data")
     assert s.rota.file == Path("here/rota.toml")
     assert sorted(p.name for p in shipped.RISK_PHRASES.glob("*.toml")) == ["en.toml", "es.toml", "fr.toml", "pt.toml"]
+
+
+def test_a_platform_retention_shorter_than_retention_is_refused_and_check_config_says_what_is_in_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    short = tmp_path / "short.toml"
+    short.write_text("[storage]\nretention_days = 30\nplatform_retention_days = 7\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(short)
+    assert "platform_retention_days (7) is shorter than retention_days (30)" in "\n".join(err.value.problems)
+
+    complete = (
+        f'[telegram]\nenabled = true\n[staff]\nvolunteer_chat = "-1001"\nescalation_chat = "-1002"\n'
+        f'[risk]\nphrases_dir = "{shipped.RISK_PHRASES}"\n[rota]\nfile = "{ROOT / "config" / "rota.example.toml"}"\n'
+    )
+    monkeypatch.setenv("PEERBRIDGE_TELEGRAM__TOKEN", "123:abc")
+    unset = tmp_path / "unset.toml"
+    unset.write_text(complete + "[storage]\nretention_days = 14\n")
+    main(["check-config", "--config", str(unset)])
+    said = capsys.readouterr().out
+    assert "messages in Redis 14 days" in said
+    assert "on the platform 14 days after closing (storage.platform_retention_days unset: the same as" in said
+    assert "escalation records are kept 2190 days without text or ids" in said
+
+    longer = tmp_path / "longer.toml"
+    longer.write_text(complete + "[storage]\nplatform_retention_days = 90\nsafeguarding_records = false\n")
+    main(["check-config", "--config", str(longer)])
+    said = capsys.readouterr().out
+    assert "on the platform 90 days after closing;" in said and "erased too (safeguarding_records off)" in said

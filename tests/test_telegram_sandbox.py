@@ -383,3 +383,22 @@ async def test_http_control_api_drives_the_sandbox(sandbox: TelegramSandbox, bot
         assert isinstance(calls, dict) and calls["counts"]["sendMessage"] == 2
         async with http.post("/_sandbox/messages", json={"user_id": 1, "text": "x"}) as response:
             assert response.status == 404
+
+
+async def test_delete_forum_topic_takes_its_messages_and_needs_the_right(sandbox: TelegramSandbox, bot: Bot) -> None:
+    group = sandbox.create_forum_group("Volunteers")
+    doomed = (await bot.create_forum_topic(group.id, "c-1")).message_thread_id
+    kept = (await bot.create_forum_topic(group.id, "c-2")).message_thread_id
+    await bot.send_message(group.id, "words that must not outlive the topic", message_thread_id=doomed)
+    sandbox.set_admin(group, None, rights=["can_manage_topics"])  # no can_delete_messages
+    with pytest.raises(BadRequest, match=r"(?i)not enough rights to delete the topic"):
+        await bot.delete_forum_topic(group.id, doomed)
+    assert [t.thread_id for t in sandbox.topics(group)] == [doomed, kept]
+
+    sandbox.set_admin(group, None)  # every right again
+    assert await bot.delete_forum_topic(group.id, doomed)
+    assert [t.thread_id for t in sandbox.topics(group)] == [kept]
+    assert not sandbox.transcript(group, doomed)  # the topic's messages went with it
+    assert all("must not outlive" not in m.body for m in sandbox.transcript(group))
+    with pytest.raises(BadRequest, match=r"(?i)message thread not found"):  # already gone
+        await bot.delete_forum_topic(group.id, doomed)

@@ -65,7 +65,7 @@ class DiscordDeliverer:
         if message.audience in (Audience.SEEKER, Audience.STAFF_DIRECT):
             key = f"dm:{message.chat}"
         elif message.audience == Audience.STAFF_THREAD:
-            key = f"thread:{message.conversation}"
+            key = f"thread:{message.conversation or message.thread}"  # a deletion may name only its thread
             windows = (SlidingWindow(*CHANNEL_WINDOW),) if self._rate_limits else ()
             return Destination(key, windows, merge=_MERGE)  # relays waiting for the thread's turn go as one
         else:
@@ -95,6 +95,8 @@ class DiscordDeliverer:
             await self._upsert_card(message)
         elif message.kind == OutboundKind.CLOSE_THREAD:
             await self._threads_of(message).close(message)
+        elif message.kind == OutboundKind.DELETE_THREAD:
+            await self._threads_of(message).delete(message)
         else:
             text, uploads = await self._carrier.gather(message)
             if message.audience == Audience.ESCALATION:

@@ -106,6 +106,20 @@ class ConversationThreads:
             await http.edit_channel(int(thread), archived=False, locked=True)
             await http.edit_channel(int(thread), archived=True)
 
+    async def delete(self, message: OutboundMessage) -> None:
+        """Delete a staff thread with every message in it (retention ended, or /forget). One already gone is
+        what was wanted: no error, no retry."""
+        if message.thread is None:
+            raise DeliveryError("thread deletion without a thread", retryable=False)
+        if message.conversation is not None:
+            self._known.forget(message.conversation)
+        try:
+            await self._client.http.delete_channel(int(message.thread), reason="retention ended or /forget")
+        except discord.NotFound:
+            log.info("thread %s was deleted already", message.thread)
+        else:
+            log.info("thread %s deleted (retention or /forget)", message.thread)
+
 
 def _thread_gone(exc: discord.HTTPException) -> bool:
     return isinstance(exc, discord.NotFound) or exc.code in (THREAD_ARCHIVED, UNKNOWN_CHANNEL)

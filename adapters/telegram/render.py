@@ -135,6 +135,8 @@ class TelegramDeliverer:
             await self._upsert_card(message, calls)
         elif message.kind == OutboundKind.CLOSE_THREAD:
             await self._close_topic(message, calls)
+        elif message.kind == OutboundKind.DELETE_THREAD:
+            await self._delete_topic(message, calls)
         elif message.audience == Audience.STAFF_THREAD:
             await self._send_in_topic(message, calls)
         elif message.audience == Audience.ESCALATION and message.conversation is not None:
@@ -205,6 +207,23 @@ class TelegramDeliverer:
             await self._bot.close_forum_topic(chat_id=self._chats.volunteer, message_thread_id=int(thread))
         except BadRequest as exc:
             log.info("closing a topic failed (%s); it was probably deleted or closed already", _reason(exc))
+
+    async def _delete_topic(self, message: OutboundMessage, calls: Calls) -> None:
+        """Delete a staff topic with every message in it (retention ended, or /forget). One already gone (an
+        admin deleted it, or an earlier attempt did before a crash) is what was wanted: no error, no retry."""
+        if message.thread is None:
+            raise DeliveryError("topic deletion without a topic", retryable=False)
+        if message.conversation is not None:
+            self._topics.forget(message.conversation)
+        try:
+            await calls.next()
+            await self._bot.delete_forum_topic(chat_id=self._chats.volunteer, message_thread_id=int(message.thread))
+        except BadRequest as exc:
+            if not any(marker in _reason(exc).lower() for marker in _THREAD_GONE):
+                raise
+            log.info("topic %s was deleted already", message.thread)
+        else:
+            log.info("topic %s deleted (retention or /forget)", message.thread)
 
     async def _upsert_card(self, message: OutboundMessage, calls: Calls) -> None:
         """A queue card in the lobby, or an episode's first alert in the escalation chat, edited in place."""

@@ -127,6 +127,7 @@ class Supervision:
             self._voice.answer(message, conv, text, out)
             return
         said = await self._escalations.acknowledge(esc_id, member.id, member.name, out)
+        await self._escalations.mark_false_alarm(esc_id)
         if esc.raised_by is None and esc.acknowledged_by is None:  # the detector's, and not answered before
             await self._labels.false_alarm(esc.category.value if esc.category else None)
             await self._writer.audit("escalation_false_alarm", escalation=esc_id, by=member.id)

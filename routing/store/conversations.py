@@ -24,6 +24,7 @@ from routing.queue_policy import DEFAULT_AGING_SECONDS, queue_score
 from routing.store import keys, scripts
 from routing.store.autopipeline import autopipeline
 from routing.store.cipher import TextCipher
+from routing.store.platform_copies import PlatformCopies, StaffSpace
 from routing.store.replies import as_bytes, text
 
 DAY = 24 * 3600
@@ -99,10 +100,14 @@ class ConversationStore:
         *,
         retention_days: float = 30,
         aging_seconds: float = DEFAULT_AGING_SECONDS,
+        platform_retention_days: float | None = None,
     ) -> None:
         self._redis = redis
         self._cipher = cipher
         self._retention = int(retention_days * DAY)
+        # A closed conversation's staff topic/thread is deleted on its platform after this (None: at retention).
+        self._platform_retention = int((platform_retention_days or retention_days) * DAY)
+        self._copies = PlatformCopies(redis)
         self._aging = aging_seconds
         self._open = redis.register_script(scripts.OPEN_CONVERSATION)
         self._assign = redis.register_script(scripts.ASSIGN)
@@ -314,7 +319,17 @@ class ConversationStore:
             await self._redis.delete(keys.pending(conv), keys.recent(conv))
             await self._redis.expire(keys.conversation(conv), self._retention)
             await self._redis.expire(keys.notes(conv), self._retention)
+            await self._copies.schedule(await self.staff_spaces(conv), time.time() + self._platform_retention)
         return text(result) == "ok"
+
+    async def staff_spaces(self, conv: ConversationId) -> list[StaffSpace]:
+        """The staff topics/threads the conversation has (one per staff platform it reached)."""
+        record = {text(k): text(v) for k, v in (await self._redis.hgetall(keys.conversation(conv))).items()}
+        return [
+            (Platform(field.removeprefix("thread:")), ThreadId(value))
+            for field, value in record.items()
+            if field.startswith("thread:") and field.removeprefix("thread:") in {p.value for p in Platform}
+        ]
 
     async def raise_tier(self, conv: ConversationId, tier: RiskTier, arrival: float | None = None) -> RiskTier:
         """Raise the conversation's tier if `tier` is higher; returns the tier it had before. Pass the
@@ -405,7 +420,10 @@ class ConversationStore:
         pipe = self._redis.pipeline(transaction=True)
         pipe.set(keys.thread(platform, thread), conv, ex=self._retention)
         pipe.hset(keys.conversation(conv), f"thread:{platform}", thread)
-        await pipe.execute()
+        pipe.hget(keys.conversation(conv), "closed_at")
+        closed_at = (await pipe.execute())[-1]
+        if closed_at:  # opened for a message delivered after closing: deleted when the conversation's copy is
+            await self._copies.schedule([(platform, thread)], float(text(closed_at)) + self._platform_retention)
 
     async def thread_of(self, conv: ConversationId, platform: Platform) -> ThreadId | None:
         value = await self._batch.command("HGET", keys.conversation(conv), f"thread:{platform}")

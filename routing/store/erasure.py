@@ -2,7 +2,9 @@
 
 Conversations, kept and recent messages, staff notes, queue places, topic/thread maps, escalation records,
 and every stream entry that carries their words or their chat id. Audit entries stay: they hold only our
-own ids and times, which is what a service needs to account for its work.
+own ids and times, which is what a service needs to account for its work. So do, when the organisation keeps
+them, text-free safeguarding records of the person's escalations (`routing/store/safeguarding.py`). The staff
+topics/threads found are returned, for the router to delete on their platforms at once.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from typing import cast
 from redis.asyncio import Redis
 
 from routing.codec import MalformedEntry, decode_inbound, decode_outbound
-from routing.model import ChatId, ConversationId, Platform, UserId
+from routing.model import ChatId, ConversationId, Platform, ThreadId, UserId
 from routing.store import keys
 from routing.store.cipher import CipherError, TextCipher
-from routing.store.escalations import DEADLINES
+from routing.store.escalations import DEADLINES, UNANSWERED
+from routing.store.platform_copies import PlatformCopies, StaffSpace
 from routing.store.replies import text
+from routing.store.safeguarding import SafeguardingRecords
 
 BATCH = 500
-TOMBSTONE_SECONDS = 3600  # long enough for the staff note and the topic close to be delivered
+TOMBSTONE_SECONDS = 3600  # staff who write in the topic before its deletion arrives still find it ended
 Entries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
@@ -31,15 +35,20 @@ class ErasureReport:
 
     conversations: int
     stored_messages: int
-    escalations: int
+    escalations: int  # erased, or (`kept_escalations`) turned into safeguarding records
+    staff_spaces: tuple[StaffSpace, ...] = ()  # the topics/threads to delete on their platforms now
+    kept_escalations: bool = False
 
 
 class PersonEraser:
     """Deletes one person's data from Redis."""
 
-    def __init__(self, redis: Redis, cipher: TextCipher) -> None:
+    def __init__(self, redis: Redis, cipher: TextCipher, safeguarding_days: float | None = None) -> None:
+        """`safeguarding_days`: keep a text-free record of each escalation this long; None: erase them too."""
         self._redis = redis
         self._cipher = cipher
+        self._records = None if safeguarding_days is None else SafeguardingRecords(redis, safeguarding_days)
+        self._copies = PlatformCopies(redis)
 
     async def erase(self, platform: Platform, sender: UserId, chat: ChatId, person_key: str) -> ErasureReport:
         members = await self._redis.smembers(keys.person_conversations(person_key))
@@ -47,18 +56,23 @@ class PersonEraser:
         current = await self._redis.get(keys.person(person_key))
         if current:
             convs.add(ConversationId(text(current)))
-        for conv in convs:
-            await self._erase_conversation(conv)
+        spaces: list[StaffSpace] = []
+        for conv in sorted(convs):
+            spaces += await self._erase_conversation(conv)
+        await self._copies.cancel(spaces)  # deleted now, not when their retention ends
         await self._redis.delete(
             keys.person(person_key), keys.person_conversations(person_key), keys.flood(person_key),
             keys.person_language(person_key), keys.person_country(person_key), keys.person_plan(person_key),
         )  # fmt: skip
         messages = await self._erase_stream_entries(platform, sender, chat, convs)
         escalations = await self._erase_escalations(convs)
-        return ErasureReport(conversations=len(convs), stored_messages=messages, escalations=escalations)
+        return ErasureReport(
+            conversations=len(convs), stored_messages=messages, escalations=escalations,
+            staff_spaces=tuple(spaces), kept_escalations=self._records is not None,
+        )  # fmt: skip
 
-    async def _erase_conversation(self, conv: ConversationId) -> None:
-        """Delete a conversation, leaving for TOMBSTONE_SECONDS only what closing its staff topic needs: the
+    async def _erase_conversation(self, conv: ConversationId) -> list[StaffSpace]:
+        """Delete a conversation, leaving for TOMBSTONE_SECONDS only what its staff topic needs until deleted: the
         closed state and the topic ids (no chat id, no person key, no text)."""
         record = {text(k): text(v) for k, v in (await self._redis.hgetall(keys.conversation(conv))).items()}
         tombstone = {k: v for k, v in record.items() if k.startswith("thread:") or k == "pseudonym"}
@@ -77,6 +91,9 @@ class PersonEraser:
                 if field.startswith("thread:"):
                     pipe.expire(keys.thread(Platform(field.removeprefix("thread:")), value), TOMBSTONE_SECONDS)
         await pipe.execute()
+        return [
+            (Platform(f.removeprefix("thread:")), ThreadId(v)) for f, v in tombstone.items() if f.startswith("thread:")
+        ]
 
     async def _erase_stream_entries(
         self, platform: Platform, sender: UserId, chat: ChatId, convs: set[ConversationId]
@@ -132,7 +149,11 @@ class PersonEraser:
             conv = await self._redis.hget(key, "conversation")
             if conv is not None and ConversationId(text(conv)) in convs:
                 esc = text(key).rsplit(":", 1)[-1]
+                if self._records is not None:
+                    fields = await self._redis.hgetall(key)
+                    await self._records.keep(esc, {text(k): text(v) for k, v in fields.items() if k != b"text"})
                 await self._redis.delete(key)
                 await self._redis.zrem(DEADLINES, esc)
+                await self._redis.zrem(UNANSWERED, esc)
                 count += 1
         return count

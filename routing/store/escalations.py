@@ -221,6 +221,11 @@ class EscalationStore:
         )
         return [(EscalationId(text(esc)), int(level)) for esc, level in claimed]
 
+    async def mark_false_alarm(self, esc: EscalationId) -> None:
+        """Remember that an overseer called the alert a false alarm (its outcome in a safeguarding record)."""
+        if await self._redis.exists(_record(esc)):  # HSET on an expired record would create one without a TTL
+            await self._redis.hset(_record(esc), "false_alarm", "1")
+
     async def acknowledge(self, esc: EscalationId, by: VolunteerId) -> bool:
         """Mark acknowledged and stop its deadline; False if unknown or already acknowledged."""
         state = await self._redis.hget(_record(esc), "state")

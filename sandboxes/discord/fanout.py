@@ -144,6 +144,20 @@ class EventFanout:
             self._bot_ids_of_channel(channel), "CHANNEL_UPDATE", self._payloads.channel(channel), Intent.GUILDS
         )
 
+    def channel_deleted(self, channel: Channel, viewers: list[Snowflake]) -> None:
+        """CHANNEL_DELETE, or THREAD_DELETE (id, guild, parent and type only), to the bots that could see it
+        (`viewers`, found before it was deleted)."""
+        if channel.thread is None:
+            self._deliver(viewers, "CHANNEL_DELETE", self._payloads.channel(channel), Intent.GUILDS)
+            return
+        payload = {"id": str(channel.id), "guild_id": str(channel.guild_id), "parent_id": str(channel.parent_id),
+                   "type": int(channel.type)}  # fmt: skip
+        self._deliver(viewers, "THREAD_DELETE", payload, Intent.GUILDS)
+
+    def viewers(self, channel: Channel) -> list[Snowflake]:
+        """The bots that see a channel (for an event about it sent after it is gone)."""
+        return self._viewers(channel)
+
     # --- threads -----------------------------------------------------------------------------------------
 
     def thread_created(self, thread: Channel) -> None:

@@ -148,6 +148,7 @@ class ActionKind(StrEnum):
     INTERACTION_CALLBACK = "interaction_callback"
     THREAD_CREATE = "thread_create"
     CHANNEL_UPDATE = "channel_update"
+    CHANNEL_DELETE = "channel_delete"
     THREAD_JOIN = "thread_join"
     THREAD_LEAVE = "thread_leave"
     TYPING = "typing"

@@ -1,4 +1,4 @@
-"""REST routes for channels and threads: read, modify (archive/lock), create threads, thread membership."""
+"""REST routes for channels and threads: read, modify (archive/lock), delete, create threads, thread membership."""
 
 from __future__ import annotations
 
@@ -76,6 +76,24 @@ async def modify_channel(request: web.Request) -> web.Response:
         core.fanout.channel_updated(channel)
     core.activity.record(ActionKind.CHANNEL_UPDATE, bot.id, channel.id, detail=body)
     return json_response(core.payloads.channel(channel, viewer_id=bot.id))
+
+
+async def delete_channel(request: web.Request) -> web.Response:
+    """DELETE /channels/{channel_id}: a thread (MANAGE_THREADS) or guild channel (MANAGE_CHANNELS) is deleted
+    with every message in it and the deleted channel is returned; a DM is only closed, as on Discord."""
+    core, bot = core_of(request), bot_of(request)
+    channel = _visible_channel(core, request)
+    payload = core.payloads.channel(channel, viewer_id=bot.id)
+    if channel.is_dm:
+        return json_response(payload)
+    _require(
+        core, bot, channel, Permission.MANAGE_THREADS if channel.thread is not None else Permission.MANAGE_CHANNELS
+    )
+    viewers = core.fanout.viewers(channel)
+    core.state.remove_channel(channel)
+    core.fanout.channel_deleted(channel, viewers)
+    core.activity.record(ActionKind.CHANNEL_DELETE, bot.id, channel.id)
+    return json_response(payload)
 
 
 def _modify_thread(core: SandboxCore, bot: BotAccount, channel: Channel, body: JsonObject) -> None:
@@ -237,6 +255,7 @@ def channel_routes() -> list[web.RouteDef]:
     return [
         web.get(_CHANNEL, get_channel),
         web.patch(_CHANNEL, modify_channel),
+        web.delete(_CHANNEL, delete_channel),
         web.post(_CHANNEL + "/threads", create_thread),
         web.post(_CHANNEL + "/messages/{message_id}/threads", create_thread_from_message),
         web.get(_CHANNEL + "/threads/archived/{scope:public|private}", archived_threads),

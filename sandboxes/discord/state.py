@@ -190,6 +190,18 @@ class SandboxState:
         """Threads under a channel, oldest first."""
         return [c for c in self.channels.values() if c.parent_id == parent_id]
 
+    def remove_channel(self, channel: Channel) -> None:
+        """Deletes a channel or thread with every message in it (a deleted channel's threads go with it)."""
+        for thread in self.threads_of(channel.id):
+            self.remove_channel(thread)
+        for message_id in self.channel_log.pop(channel.id, []):
+            self.messages.pop(message_id, None)
+            self.history.pop(message_id, None)  # unlike one deleted message: the channel's text is gone
+        del self.channels[channel.id]
+        guild = self.guild_of(channel)
+        if guild is not None and channel.id in guild.channel_ids:
+            guild.channel_ids.remove(channel.id)
+
     def _register(self, channel: Channel) -> None:
         self.channels[channel.id] = channel
         self.channel_log[channel.id] = []
@@ -271,7 +283,7 @@ class SandboxState:
 
     def messages_in(self, channel_id: Snowflake) -> list[Message]:
         """Current revisions of a channel's messages, oldest first."""
-        return [self.messages[m] for m in self.channel_log[channel_id]]
+        return [self.messages[m] for m in self.channel_log.get(channel_id, [])]  # a deleted channel: none
 
     # --- permissions ---------------------------------------------------------------------------------------
 

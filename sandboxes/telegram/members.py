@@ -2,7 +2,7 @@
 
 Bots put in a group by the sandbox's helpers are administrators with every right, as a coordinator following the
 guide makes them; `TelegramSandbox.set_admin` takes rights away to show what the platform answers then. Creating
-a topic needs the `can_manage_topics` right, as on Telegram.
+a topic needs the `can_manage_topics` right and deleting one `can_delete_messages`, as on Telegram.
 """
 
 from __future__ import annotations

@@ -112,8 +112,11 @@ async def edit_forum_topic(ctx: MethodContext) -> bool:
 
 
 async def delete_forum_topic(ctx: MethodContext) -> bool:
-    """deleteForumTopic."""
-    remove_topic(_forum(ctx), ctx.params.integer("message_thread_id"))
+    """deleteForumTopic: the topic and all its messages. Needs the can_delete_messages right (Bot API docs)."""
+    room = _forum(ctx)
+    if room.chat.is_forum:
+        require_right(room, ctx.bot.id, "can_delete_messages", "not enough rights to delete the topic")
+    remove_topic(room, ctx.params.integer("message_thread_id"))
     return True
 
 
