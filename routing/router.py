@@ -318,11 +318,13 @@ class Router:
             if kept is not None
             else texts.say(lang, texts.PRIVACY_FORGET_ALL)
         )
-        return texts.say(
+        kept_where = texts.say(
             lang, texts.PRIVACY, retention=texts.days(config.retention_days),
             platform_days=texts.days(config.platform_retention_days or config.retention_days),
             alert_days=texts.days(RECORD_TTL / 86400), after_forget=after,
         )  # fmt: skip
+        continuity = texts.say(lang, texts.PRIVACY_CONTINUITY, retention=texts.days(config.retention_days))
+        return f"{kept_where}\n\n{continuity}"
 
     async def _forget(self, message: InboundMessage, out: Outbox) -> None:
         """GDPR erasure after an explicit confirmation; the person is told what was deleted and what stays. The

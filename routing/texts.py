@@ -49,6 +49,12 @@ PRIVACY_FORGET_KEEPS = N_(
     "crisis service must be able to show how it answered when someone was in danger."
 )
 PRIVACY_FORGET_ALL = N_("The alert records are deleted too.")
+PRIVACY_CONTINUITY = N_(
+    "If you write again within {retention} days, your new volunteer sees a short staff-only summary of your "
+    "earlier conversations (when, how urgent, who helped, their notes), so you don't have to start again. A "
+    "safety plan you make is kept encrypted for {retention} days after you last change it; volunteers never see "
+    "what it says. /myplan sends it to you again; /forget deletes it with everything else."
+)
 
 QUEUED = N_(
     "Thank you for writing. You are in the queue, number {position}, and a volunteer will be with you as "
