@@ -61,3 +61,19 @@ async def test_the_week_from_redis_has_first_replies_by_tier_and_feedback_once_p
         ("assigned", calm, "none"), ("assigned", risky, tier), ("first_reply", calm, "none"),
         ("first_reply", risky, tier),
     }  # fmt: skip
+
+
+async def test_plans_made_are_counted_per_day_without_a_word_of_them(redis: Redis) -> None:
+    h = make_harness(redis, members=[ANA])
+    await h.taken(person="555", volunteer="900", thread="77")
+    await h.staff("900", "/plan", thread="77")
+    await h.person("555", "plan start", kind=InboundKind.ACTION)
+    await h.person("555", "when I stop eating")
+    for _step in range(6):
+        await h.person("555", "plan skip", kind=InboundKind.ACTION)
+
+    series = await read_week(redis, time.time())
+    assert series.plans_per_day == [0] * 6 + [1]
+    support = chart_page(series, time.time()).charts["support"]
+    assert [(s.name, s.cells[-1]) for s in support.series] == [("safety plans made", "1")]
+    assert not support.empty and "eating" not in repr(support)

@@ -258,7 +258,7 @@ async def test_the_charts_api_gives_the_numbers_the_page_first_shows(redis: Redi
     assert '<script src="/dashboard/static/vendor/chart.umd.min.js" defer></script>' in page
     assert page.index("vendor/chart.umd.min.js") < page.index('src="/dashboard/static/charts.js"')
     charts = state["charts"]
-    assert set(charts) == {"started", "wait", "first-reply", "ack", "feedback", "taught"}
+    assert set(charts) == {"started", "wait", "first-reply", "ack", "feedback", "support", "taught"}
     assert state["language"] == "en"
     started = charts["started"]
     assert (started["x_axis"], started["y_axis"]) == ("Day", "conversations")

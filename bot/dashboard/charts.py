@@ -2,8 +2,8 @@
 
 Charts: conversations started per day, median wait (queued -> assigned) by tier, median time to a first
 volunteer reply by tier, escalation acknowledgement time, feedback by answer (better / same / worse, once per
-conversation), and what staff taught the detector (30 days). The numbers come from `week.py`; here they become
-charts as plain values (axes' titles, day names, legend names, table cells, all in the staff language) that the
+conversation), safety plans made and coping texts shared (by name: counts, never words), and what staff taught
+the detector (30 days). The numbers come from `week.py`; here they become charts as plain values (axes' titles, day names, legend names, table cells, all in the staff language) that the
 page shows as tables at once and `static/charts.js` draws on canvases, polling `/dashboard/api/charts`. Each
 chart's numbers are also in a table under it (a screen reader and a printout read those); the script sets text
 only with `textContent`, and Chart.js needs no relaxation of the page's Content-Security-Policy.
@@ -126,6 +126,8 @@ def chart_page(series: WeekSeries, now: float, taught: Taught | None = None) -> 
         _time_chart("first-reply", days, series.first_reply_by_tier, {}, words.NO_FIRST_REPLY),
         _time_chart("ack", days, {"ack": series.ack_per_day}, {"ack": words.t(words.ACK_SERIES)}, words.NO_ACKS),
         _count_chart("feedback", days, series.feedback_per_day, answers, (words.DAY, words.ANSWERS), words.NO_FEEDBACK),
+        _count_chart("support", days, {"plans": series.plans_per_day, **series.shared_per_day},
+                     {"plans": words.t(words.PLANS_SERIES)}, (words.DAY, words.TIMES), words.NO_SUPPORT_SHARED),
         _taught_chart(taught or {}),
     ]  # fmt: skip
     return ChartPage(
@@ -164,6 +166,7 @@ def _render(p: ChartPage) -> str:
         + _figure(c["first-reply"], t(words.FIRST_REPLY_BY_TIER), first_reply)
         + _figure(c["ack"], t(words.ACK_TIME))
         + _figure(c["feedback"], t(words.FEEDBACK), feedback)
+        + _figure(c["support"], t(words.SUPPORT_SHARED))
         + _figure(c["taught"], t(words.TAUGHT), table_id="labels")
     )
 

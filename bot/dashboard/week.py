@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from routing.intake import FEEDBACK_CHOICES
@@ -37,6 +37,8 @@ class WeekSeries:
     feedback_per_day: dict[str, list[int]]  # better / same / worse -> answers (once per conversation)
     first_reply_week: float | None = None  # median over all seven days, every tier
     first_replies: int = 0
+    plans_per_day: list[int] = field(default_factory=lambda: [0] * DAYS)  # safety plans finished
+    shared_per_day: dict[str, list[int]] = field(default_factory=dict)  # coping text name -> times shared
 
 
 def chart_days(now: float) -> list[date]:
@@ -75,6 +77,8 @@ class _Tally:
         self.waits: dict[str, list[list[float]]] = defaultdict(self._week)
         self.replies: dict[str, list[list[float]]] = defaultdict(self._week)
         self.acks = self._week()
+        self.plans = [0] * DAYS
+        self.shared: dict[str, list[int]] = defaultdict(lambda: [0] * DAYS)
 
     @staticmethod
     def _week() -> list[list[float]]:
@@ -105,6 +109,10 @@ class _Tally:
             took = e.at - self.raised.pop(e.fields["escalation"])
             if day is not None:
                 self.acks[day].append(took)
+        elif e.event == "safety_plan_completed" and day is not None:
+            self.plans[day] += 1
+        elif e.event == "coping_shared" and day is not None:
+            self.shared[e.fields.get("name", "?")][day] += 1
         elif e.event == "first_reply" and day is not None and (spent := _seconds(e.fields.get("seconds"))) is not None:
             self.replies[self.tier(e, conv)][day].append(spent)
 
@@ -129,4 +137,6 @@ def week_series(events: list[AuditEvent], now: float, feedback: Sequence[Mapping
         feedback_per_day={value: [day.get(value, 0) for day in answers] for value in FEEDBACK_VALUES},
         first_reply_week=_median(every_reply),
         first_replies=len(every_reply),
+        plans_per_day=tally.plans,
+        shared_per_day={name: tally.shared[name] for name in sorted(tally.shared)},
     )

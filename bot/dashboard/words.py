@@ -95,6 +95,10 @@ NO_WAITS = S_("Nobody was taken from the queue in the last 7 days.")
 NO_FIRST_REPLY = S_("No volunteer replied to a person they took in the last 7 days.")
 NO_ACKS = S_("No escalation was acknowledged in the last 7 days.")
 NO_FEEDBACK = S_("No feedback in the last 7 days.")
+SUPPORT_SHARED = S_("Safety plans made and coping texts shared (per day)")
+PLANS_SERIES = S_("safety plans made")
+NO_SUPPORT_SHARED = S_("No safety plan was made and no coping text shared in the last 7 days.")
+TIMES = S_("times")
 FIRST_REPLY_MEDIAN = NP_(
     "Median {duration} from taking a person to the first reply that reached them, over {n} conversation.",
     "Median {duration} from taking a person to the first reply that reached them, over {n} conversations.",
