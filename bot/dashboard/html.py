@@ -45,7 +45,7 @@ $scripts
 
 NAV = (
     ("/dashboard/", words.LIVE), ("/dashboard/rota", words.ROTA), ("/dashboard/volunteers", words.VOLUNTEERS),
-    ("/dashboard/charts", words.CHARTS), ("/dashboard/training", words.TRAINING),
+    ("/dashboard/charts", words.CHARTS), ("/dashboard/training", words.TRAINING), ("/dashboard/coping", words.COPING),
 )  # fmt: skip
 
 
