@@ -119,7 +119,7 @@ def _role_tasks(settings: Settings, role: ProcessRole, services: Services, name:
             aging_seconds=settings.routing.aging_minutes * 60,
             policy=escalation_policy(settings, services.roster), resources=services.resources,
             position_gap=settings.routing.position_update_minutes * 60,
-            links=signin_links(settings, services.redis), scenarios=services.scenarios,
+            links=signin_links(settings, services.redis), scenarios=services.scenarios, coping=services.coping,
             silence=SilencePolicy(
                 volunteer_silence=settings.routing.volunteer_silence_minutes * 60,
                 person_silence=settings.routing.person_silence_hours * 3600,

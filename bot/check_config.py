@@ -9,6 +9,7 @@ from pathlib import Path
 from bot import keys_at_rest
 from bot.services import load_resources, load_roster
 from bot.settings import ConfigError, Settings, is_loopback, load_settings
+from routing.coping.files import load_library as load_coping
 from routing.model import Platform, Role
 from routing.pseudonyms import Pseudonymiser
 from routing.resources import ResourceFileError
@@ -192,6 +193,7 @@ def _file_problems(s: Settings) -> list[str]:
     except (ResourceFileError, OSError) as exc:
         problems.append(f"crisis resources in {s.escalation.resources_dir}: {exc}")
     problems += [f"training scenario {problem}" for problem in load_library(s.training.scenarios_dir).problems.values()]
+    problems += [f"coping text {problem}" for problem in load_coping(s.coping.dir).problems.values()]
     if s.security.encryption_key is not None:
         try:
             keys_at_rest.encryption_keys(s.security.encryption_key, s.security.previous_encryption_keys, Path("."))

@@ -12,6 +12,8 @@ from redis.asyncio import Redis
 from bot import keys_at_rest
 from bot.embedded_redis import AlreadyRunning, EmbeddedRedis
 from bot.settings import Settings
+from routing.coping import CopingLibrary
+from routing.coping.files import load_library as load_coping_files
 from routing.escalation import EscalationPolicy
 from routing.i18n import use_staff_language
 from routing.model import Role
@@ -54,6 +56,7 @@ class Services:
     router_config: RouterConfig
     embedded: EmbeddedRedis | None
     scenarios: ScenarioLibrary = field(default_factory=ScenarioLibrary)  # practice sessions (/train)
+    coping: CopingLibrary = field(default_factory=CopingLibrary)  # texts volunteers share (/share)
 
     async def close(self) -> None:
         await RedisConnection(self.redis, self.embedded).close()
@@ -97,6 +100,15 @@ def load_training(directory: Path) -> ScenarioLibrary:
     return library
 
 
+def load_coping(directory: Path) -> CopingLibrary:
+    """The coping library. Like the scenarios, a bad file does not stop a crisis service: it is left out and
+    named in the log (the file and field; `peerbridge check-config` lists them too), and /share offers the rest."""
+    library = load_coping_files(directory)
+    for problem in library.problems.values():
+        log.error("coping text left out: %s", problem)
+    return library
+
+
 def escalation_policy(settings: Settings, roster: Roster) -> EscalationPolicy:
     """Who is named on re-escalation, from the roster's roles."""
     return EscalationPolicy(
@@ -121,6 +133,7 @@ def start_services(settings: Settings) -> Services:
     roster = load_roster(settings.rota.file, pseudonyms)
     resources = load_resources(settings.escalation.resources_dir)
     scenarios = load_training(settings.training.scenarios_dir)
+    coping = load_coping(settings.coping.dir)
     connection = open_redis(settings)
     router_config = RouterConfig(
         staff_platform=settings.staff.platform, max_text_length=settings.routing.max_text_length,
@@ -141,6 +154,7 @@ def start_services(settings: Settings) -> Services:
         router_config=router_config,
         embedded=connection.embedded,
         scenarios=scenarios,
+        coping=coping,
     )
 
 

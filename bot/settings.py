@@ -44,6 +44,7 @@ PATH_KEYS: frozenset[tuple[str, str]] = frozenset(
         ("risk", "model_file"),
         ("rota", "file"),
         ("training", "scenarios_dir"),
+        ("coping", "dir"),
     }
 )
 
@@ -209,6 +210,10 @@ class TrainingSettings(_Section):
     scenarios_dir: Path = shipped.TRAINING_SCENARIOS  # practice scenarios, `<name>.toml` each
 
 
+class CopingSettings(_Section):
+    dir: Path = shipped.COPING_TEXTS  # the coping library: `<lang>/<name>.toml` each
+
+
 class SecuritySettings(_Section):
     pseudonym_secret: SecretStr | None = None  # default: generated once and kept in storage.dir
     encryption_key: SecretStr | None = None  # default: generated once and kept in storage.dir
@@ -280,6 +285,7 @@ class Settings(BaseSettings):
     risk: RiskSettings = Field(default_factory=RiskSettings)
     rota: RotaSettings = Field(default_factory=RotaSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    coping: CopingSettings = Field(default_factory=CopingSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     web: WebSettings = Field(default_factory=WebSettings)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from routing import texts
+from routing.coping import CopingLibrary
 from routing.coverage_watch import CoverageWatch
 from routing.escalation import EscalationDesk, EscalationPolicy
 from routing.live_roster import LiveRoster
@@ -26,6 +27,7 @@ from routing.staff import StaffActions
 from routing.staff.assignment import Assignments
 from routing.staff.blocks import Blocks
 from routing.staff.commands import StaffCommands
+from routing.staff.coping import Sharing
 from routing.staff.ending import Endings
 from routing.staff.relay import Relay
 from routing.staff.returning import Returning
@@ -38,6 +40,9 @@ from routing.store.blocks import BlockStore
 from routing.store.case_records import CaseRecords
 from routing.store.cipher import TextCipher
 from routing.store.conversations import ConversationStore
+from routing.store.coping_counts import CopingCounts
+from routing.store.coping_edits import CopingEdits
+from routing.store.coping_previews import SharePreviews
 from routing.store.dashboard_access import SignInLinks
 from routing.store.desk_messages import DeskMessages
 from routing.store.duty import DutyRoster
@@ -96,6 +101,7 @@ def build_routing(
     worker_options: WorkerOptions = WorkerOptions(),  # noqa: B008 - frozen value object
     scenarios: ScenarioLibrary | None = None,
     silence: SilencePolicy = SilencePolicy(),  # noqa: B008 - frozen value object
+    coping: CopingLibrary = CopingLibrary(),  # noqa: B008 - frozen value object
 ) -> RoutingStack:
     writer = StreamWriter(redis, cipher, pseudonyms, retention_days=config.retention_days)
     conversations = ConversationStore(
@@ -140,6 +146,16 @@ def build_routing(
         blocks=Blocks(voice, conversations, writer, blocks, endings, cases=cases),
         shifts=Shifts(voice, conversations, assignments, duty, rotas),
         plans=plans,
+        sharing=Sharing(
+            voice,
+            conversations,
+            writer,
+            live,
+            coping,
+            CopingEdits(redis, cipher),
+            SharePreviews(redis),
+            CopingCounts(redis),
+        ),
     )
     commands = StaffCommands(voice, conversations, live, staff, training, links)
     router = Router(

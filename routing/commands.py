@@ -47,6 +47,7 @@ class StaffCommand(enum.StrEnum):
     BLOCK = "block"  # /block <duration> <reason>: pause an abusive person (never their safety)
     UNBLOCK = "unblock"  # in the thread, or /unblock <conversation id> for coordinators
     BLOCKS = "blocks"  # coordinators: the blocks in force
+    SHARE = "share"  # /share [name]: a coping text for the person, previewed in the thread before it is sent
     HELP = "help"
     PLAN = "plan"  # offer the person a safety plan (the holder only)
 

@@ -277,6 +277,7 @@ STAFF_COMMAND_HELP = {
     "rota": S_("Today's and tomorrow's coverage with gaps"),
     "train": S_("Coordinators: practice session, /train <volunteer> <scenario>"),
     "plan": S_("Offer the person a safety plan, made step by step"),
+    "share": S_("Share a coping text with the person (a preview first), /share <name>"),
 }
 STAFF_OPTION_HELP = {  # Discord's slash-command options, by command and option
     ("release", "note"): S_("Handover note for the next volunteer"),
@@ -286,6 +287,7 @@ STAFF_OPTION_HELP = {  # Discord's slash-command options, by command and option
     ("escalate", "tier"): S_("elevated, high (the default) or imminent, then why"),
     ("train", "volunteer"): S_("Roster id or name of the volunteer who practises"),
     ("train", "scenario"): S_("Scenario name, e.g. loneliness"),
+    ("share", "name"): S_("The coping text, e.g. grounding; leave empty for the list"),
 }
 # Buttons under staff messages.
 BUTTON_TAKE = S_("Take")
@@ -295,6 +297,8 @@ BUTTON_RAISE_IMMINENT = S_("Raise to imminent")
 BUTTON_ACKNOWLEDGE = S_("Acknowledge")
 BUTTON_TAKE_OVER = S_("Take over")
 BUTTON_FALSE_ALARM = S_("False alarm")
+BUTTON_SEND = S_("Send")
+BUTTON_CANCEL = S_("Cancel")
 # Pieces of staff texts (tier and category keywords stay as staff type them: /escalate high suicide).
 UNSPECIFIED = S_("unspecified")
 UNKNOWN_PERSON = S_("unknown person")
@@ -594,6 +598,25 @@ DEBRIEF_TIMES = S_("Response times: first reply {first}, median {median}.")
 DEBRIEF_NO_REPLIES = S_("Response times: no replies to time.")
 DEBRIEF_CHECKLIST = S_("Key steps ({met} of {total}):")
 DEBRIEF_PATH = S_("The script's path: {path}")
+
+# Sharing the coping library (/share, routing/staff/coping.py): a preview in the thread, then Send or Cancel.
+COPING_LIST = S_("Coping texts you can share (a preview comes first; nothing is sent until you press Send): {names}")
+COPING_UNKNOWN = S_("There is no coping text called {name}. You can share: {names}")
+COPING_EMPTY = S_("The coping library is empty: its files are missing or broken (peerbridge check-config says why).")
+COPING_PREVIEW = S_(
+    "Preview of {title}, for {pseudonym}. Nothing is sent until {volunteer} presses Send; the person will read "
+    "exactly this:\n\n{message}"
+)
+COPING_NOT_THEIR_LANGUAGE = S_(
+    "Note: the library has no {language} version of this text, so the person will read it in English."
+)
+COPING_SENT = S_("Sent to {pseudonym}: {title}.")
+COPING_CANCELLED = S_("Not sent: the preview of {title} was cancelled.")
+COPING_CLOSED = S_("This preview was already sent, cancelled or has expired; nothing was sent. /share shows a new one.")
+COPING_CHANGED = S_("{title} was edited since this preview, so nothing was sent. Here it is as it reads now.")
+COPING_ONLY_HOLDER = S_(
+    "Only {volunteer}, who holds this conversation, can send a coping text to the person. Nothing was sent."
+)
 
 
 def say(lang: str | None, text: str, **params: object) -> str:

@@ -370,7 +370,9 @@ async def test_a_supervisor_reads_the_live_and_charts_pages_in_the_organisations
         page = await _signed_in_page(browser, settings, redis, {Role.SUPERVISOR}, who="sam")
         assert await page.get_attribute("html", "lang") == "es"
         nav = await page.locator("header nav a").all_inner_texts()
-        assert nav == _spanish(words.LIVE, words.ROTA, words.VOLUNTEERS, words.CHARTS, words.TRAINING, words.CASES)
+        assert nav == _spanish(
+            words.LIVE, words.ROTA, words.VOLUNTEERS, words.CHARTS, words.TRAINING, words.CASES, words.COPING
+        )
         (sign_out,) = _spanish(words.SIGN_OUT)
         assert await page.inner_text("header nav button") == sign_out
 

@@ -13,9 +13,10 @@ import time
 from redis.asyncio import Redis
 
 from bot.dashboard.charts import chart_page, read_week
+from bot.dashboard.week import week_series
 from routing.model import Audience, InboundKind, Platform, RiskTier, UserId, VolunteerId
 from routing.roster import StaffMember
-from routing.store.views import audit_since
+from routing.store.views import AuditEvent, audit_since
 from tests.routing_harness import make_harness
 
 ANA = StaffMember(id=VolunteerId("ana"), name="Ana", identities={Platform.TELEGRAM: UserId("900")})
@@ -77,3 +78,13 @@ async def test_plans_made_are_counted_per_day_without_a_word_of_them(redis: Redi
     support = chart_page(series, time.time()).charts["support"]
     assert [(s.name, s.cells[-1]) for s in support.series] == [("safety plans made", "1")]
     assert not support.empty and "eating" not in repr(support)
+
+
+def test_coping_texts_shared_are_counted_by_name_per_day() -> None:
+    now = time.time()
+    shared = [
+        AuditEvent(f"{i}-0", "coping_shared", now - 60 * i, {"conversation": f"c-{i}", "coping": name, "lang": "es"})
+        for i, name in enumerate(["grounding", "grounding", "breathing"])
+    ]
+    support = chart_page(week_series(shared, now), now).charts["support"]
+    assert [(s.key, s.cells[-1]) for s in support.series] == [("plans", "0"), ("breathing", "1"), ("grounding", "2")]

@@ -30,7 +30,7 @@ async def test_a_discord_person_who_picks_portuguese_is_written_to_in_portuguese
     box.press_button(w.person, ack, labels["Português"])
     await w.seen(w.in_dm(texts.say("pt", texts.LANGUAGE_SET)), since=mark)
     box.invoke_slash(w.person, w.dm(), "privacy")
-    await w.seen(w.in_dm(texts.say("pt", texts.PRIVACY, retention=30)[:60]), since=mark)
+    await w.seen(w.in_dm(texts.translate("pt", texts.PRIVACY)[:40]), since=mark)
 
     thread = await w.take_first_card()
     await w.seen(w.in_dm(texts.say("pt", texts.CONNECTED)), since=mark)

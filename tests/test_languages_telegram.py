@@ -65,7 +65,7 @@ async def test_a_spanish_speaker_from_mexico_reads_every_text_in_spanish(
 
     mark = box.mark()
     box.send_user_message(person, "/privacy")
-    await to_person(texts.say("es", texts.PRIVACY, retention=30)[:60], since=mark)
+    await to_person(texts.translate("es", texts.PRIVACY)[:40], since=mark)
 
     card = await box.wait_for(lambda m: m.chat_id == group.id and bool(m.buttons) and "waiting" in m.body, timeout=8)
     box.press_button(volunteer, card, card.buttons[0][1] or "")
@@ -95,7 +95,7 @@ async def test_a_spanish_speaker_from_mexico_reads_every_text_in_spanish(
     assert texts.count("fr", texts.CONVERSATIONS, 2) in done.body  # the first, and the one at risk
     mark = box.mark()
     box.send_user_message(person, "/privacy")  # the French choice is gone: their app's Spanish again
-    await to_person(texts.say("es", texts.PRIVACY, retention=30)[:60], since=mark)
+    await to_person(texts.translate("es", texts.PRIVACY)[:40], since=mark)
 
 
 async def test_the_command_menu_is_published_in_each_language(bot: Bot, staff: tuple[User, Chat]) -> None:

@@ -40,7 +40,7 @@ def _command(name: str, description: str, *options: tuple[str, str, bool]) -> Co
 _STAFF_OPTIONS: dict[str, tuple[tuple[str, bool], ...]] = {
     "next": (), "end": (), "release": (("note", False),), "transfer": (("volunteer", True),), "note": (("text", True),),
     "on": (), "off": (), "ack": (("escalation", True),), "escalate": (("tier", False),),
-    "train": (("volunteer", True), ("scenario", True)), "plan": (),
+    "train": (("volunteer", True), ("scenario", True)), "plan": (), "share": (("name", False),),
 }  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
@@ -11,11 +11,14 @@ from redis.asyncio import Redis
 from bot.dashboard.auth import session_middleware, signin_routes
 from bot.dashboard.cases_page import CaseDesk, case_routes
 from bot.dashboard.charts import chart_routes
+from bot.dashboard.coping_page import coping_routes
 from bot.dashboard.live import Acknowledge, live_routes
 from bot.dashboard.practice import PracticeBoard
 from bot.dashboard.rota_page import rota_routes
 from bot.dashboard.training_page import training_routes
 from bot.dashboard.volunteers import volunteer_routes
+from routing.coping import CopingLibrary
+from routing.store.coping_edits import CopingEdits
 from routing.store.dashboard_access import DashboardSessions, SignInLinks
 from routing.store.rota_store import RotaStore
 from routing.store.views import DashboardViews
@@ -33,6 +36,8 @@ class Dashboard:
     practice: PracticeBoard | None = None  # None: practice sessions are not offered
     screened: tuple[str, ...] = ()  # the languages the risk detector has phrases for (the Charts page says)
     cases: CaseDesk | None = None  # None: no Cases pages (a test's dashboard without records)
+    coping: CopingLibrary = field(default_factory=CopingLibrary)  # the coping library's files (the Coping page)
+    coping_edits: CopingEdits | None = None  # None: the Coping page is not offered
 
 
 def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardViews) -> None:
@@ -46,6 +51,8 @@ def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardVi
     app.router.add_routes(training_routes(dashboard.practice))
     if dashboard.cases is not None:
         app.router.add_routes(case_routes(dashboard.cases))
+    if dashboard.coping_edits is not None:
+        app.router.add_routes(coping_routes(dashboard.coping, dashboard.coping_edits))
     app.router.add_static("/dashboard/static/", STATIC, show_index=False)
 
     async def to_live(_request: web.Request) -> web.Response:

@@ -3,10 +3,11 @@
 Charts: conversations started per day, median wait (queued -> assigned) by tier, median time to a first
 volunteer reply by tier, escalation acknowledgement time, feedback by answer (better / same / worse, once per
 conversation), safety plans made and coping texts shared (by name: counts, never words), and what staff taught
-the detector (30 days). The numbers come from `week.py`; here they become charts as plain values (axes' titles, day names, legend names, table cells, all in the staff language) that the
-page shows as tables at once and `static/charts.js` draws on canvases, polling `/dashboard/api/charts`. Each
-chart's numbers are also in a table under it (a screen reader and a printout read those); the script sets text
-only with `textContent`, and Chart.js needs no relaxation of the page's Content-Security-Policy.
+the detector (30 days). The numbers come from `week.py`; here they become charts as plain values (axes' titles,
+day names, legend names, table cells, all in the staff language) that the page shows as tables at once and
+`static/charts.js` draws on canvases, polling `/dashboard/api/charts`. Each chart's numbers are also in a table
+under it (a screen reader and a printout read those); the script sets text only with `textContent`, and Chart.js
+needs no relaxation of the page's Content-Security-Policy.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ $scripts
 NAV = (
     ("/dashboard/", words.LIVE), ("/dashboard/rota", words.ROTA), ("/dashboard/volunteers", words.VOLUNTEERS),
     ("/dashboard/charts", words.CHARTS), ("/dashboard/training", words.TRAINING), ("/dashboard/cases", words.CASES),
+    ("/dashboard/coping", words.COPING),
 )  # fmt: skip
 
 

@@ -112,7 +112,7 @@ class _Tally:
         elif e.event == "safety_plan_completed" and day is not None:
             self.plans[day] += 1
         elif e.event == "coping_shared" and day is not None:
-            self.shared[e.fields.get("name", "?")][day] += 1
+            self.shared[e.fields.get("coping", "?")][day] += 1
         elif e.event == "first_reply" and day is not None and (spent := _seconds(e.fields.get("seconds"))) is not None:
             self.replies[self.tier(e, conv)][day].append(spent)
 

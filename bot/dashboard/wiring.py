@@ -21,6 +21,7 @@ from routing.roster import Roster
 from routing.rota import roster_of
 from routing.store.case_records import CaseRecords
 from routing.store.conversations import ConversationStore
+from routing.store.coping_edits import CopingEdits
 from routing.store.dashboard_access import SignInLinks
 from routing.store.duty import DutyRoster
 from routing.store.escalations import EscalationStore
@@ -50,7 +51,8 @@ def build_dashboard(settings: Settings, services: Services) -> Dashboard:
     links = signin_links(settings, services.redis)
     return Dashboard(
         services.redis, links, _acknowledger(settings, services), _practice(settings, services),
-        screened=services.detector.languages, cases=_cases(settings, services),
+        screened=services.detector.languages, cases=_cases(settings, services), coping=services.coping,
+        coping_edits=CopingEdits(services.redis, services.cipher),
     )  # fmt: skip
 
 

@@ -28,6 +28,7 @@ VOLUNTEERS = S_("Volunteers")
 CHARTS = S_("Charts")
 TRAINING = S_("Training")
 CASES = S_("Cases")
+COPING = S_("Coping")
 SIGN_OUT = S_("Sign out")
 UPDATED = S_("Updated {time} · refreshes by itself")
 AGO = S_("{duration} ago")
@@ -282,6 +283,30 @@ NO_CASE = S_(
 )
 NOT_ALLOWED = S_("Not allowed")
 NOT_FOUND = S_("Not found")
+# The Coping page: the coping library volunteers share with /share; coordinators edit a text, others read it.
+COPING_TITLE = S_("Coping library")
+COPING_EXPLAINED = S_(
+    "Short texts volunteers share with /share <name> in a conversation's topic or thread: staff see a preview, and "
+    "only the person's own volunteer's Send reaches the person, in their language when there is a version in it "
+    "(else in English)."
+)
+COPING_PRECEDENCE = S_(
+    "An edit made here is kept and used instead of the text's file until a coordinator goes back to the shipped "
+    "text. Every edit is recorded with who made it and which text (never the words)."
+)
+COPING_NAME = S_("/share {name} · {language}")
+COPING_SOURCE = S_("Follows: {source}")
+COPING_REVIEWED = S_("Reviewed by {who} on {date}")
+COPING_EDITED = S_("Edited here by {who} on {date}: people read this version, not the shipped text.")
+COPING_SHIPPED = S_("The shipped text (from its file).")
+COPING_SAVE = S_("Save")
+COPING_REVERT = S_("Back to the shipped text")
+COPING_SAVED = S_("Saved: the next share sends this text.")
+COPING_REVERTED = S_("Back to the shipped text: the next share sends it.")
+COPING_FORBIDDEN = S_("only coordinators edit the coping library")
+COPING_UNKNOWN = S_("there is no such text in the coping library")
+COPING_EDITORS = S_("Coordinators can edit these texts.")
+COPING_NONE = S_("The coping library is empty: its files are missing or broken.")
 
 
 t = staff_text  # a text above in the staff language, its `{placeholders}` filled in; plain text

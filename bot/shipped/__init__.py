@@ -5,6 +5,7 @@ from any folder, with or without a checkout.
 - `risk/model.tsv`: the risk model's weights (`risk.model_file`), made by `peerbridge risk-train`
 - `resources/<country>.toml`: crisis resources sent on high risk (`escalation.resources_dir`)
 - `training/<name>.toml`: practice scenarios for `/train` (`training.scenarios_dir`)
+- `coping/<lang>/<name>.toml`: the coping library volunteers share with `/share` (`coping.dir`)
 - `scenarios/<name>.toml`: scripted people and volunteers for `peerbridge demo --scenario`
 
 A charity that changes one of them copies the folder, edits the copy and names it in its config.
@@ -22,3 +23,4 @@ RISK_MODEL = _HERE / "risk" / "model.tsv"
 CRISIS_RESOURCES = _HERE / "resources"
 TRAINING_SCENARIOS = _HERE / "training"
 DEMO_SCENARIOS = _HERE / "scenarios"
+COPING_TEXTS = _HERE / "coping"

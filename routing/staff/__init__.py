@@ -8,6 +8,7 @@
 - `supervision.py`: /escalate, /ack, /falsealarm, /takeover; who counts as an overseer.
 - `ending.py`: /end, closing a silent conversation, and the volunteer's cool-down and debrief after a hard one.
 - `blocks.py`: /block, /unblock, /blocks.
+- `coping.py`: /share, a text from the coping library previewed in the thread, sent with the holder's Send.
 - `shifts.py`: /on, /off, /break and the rota commands.
 - `returning.py`: a returning person's summary, and their asking for the volunteer they had.
 - `voice.py`: where the staff side's words go (the person, the thread, the queue card, back to staff).
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from routing.plan_flow import PlanFlow
 from routing.staff.assignment import Assignments
 from routing.staff.blocks import Blocks
+from routing.staff.coping import Sharing
 from routing.staff.ending import Endings
 from routing.staff.relay import Relay
 from routing.staff.shifts import Shifts
@@ -37,4 +39,5 @@ class StaffActions:
     endings: Endings
     blocks: Blocks
     shifts: Shifts
+    sharing: Sharing
     plans: PlanFlow | None = None  # /plan: offer the person a safety plan (routing/plan_flow.py)

@@ -32,11 +32,12 @@ _HELP = (
     "Staff commands: /next (take the most urgent person), /end, /release <handover note>, "
     "/transfer <volunteer>, /note <text> (staff only), /escalate [high|imminent|elevated] [category] [why] (page "
     "the on-call professional), /on and /off (available for automatic assignment), /ack <escalation id>, "
-    "/falsealarm <escalation id> (professionals, supervisors, coordinators)."
+    "/falsealarm <escalation id> (professionals, supervisors, coordinators), /share [coping text] (a preview, then "
+    "Send)."
 )
 _NEEDS_THREAD = {
     StaffCommand.END, StaffCommand.RELEASE, StaffCommand.TRANSFER, StaffCommand.NOTE, StaffCommand.ESCALATE,
-    StaffCommand.BLOCK,
+    StaffCommand.BLOCK, StaffCommand.SHARE,
 }  # fmt: skip
 
 
@@ -178,6 +179,8 @@ class StaffCommands:
             await act.supervision.escalate(argument, member, message, conversation, out)
         elif command == StaffCommand.UNBLOCK:
             self._voice.answer(message, conv, await act.blocks.unblock(member, conversation.id, in_thread=True), out)
+        elif command == StaffCommand.SHARE:  # anyone may preview; only the holder's Send reaches the person
+            await act.sharing.share(argument, member, message, conversation, out)
         elif conversation.state != ConversationState.ACTIVE:
             self._voice.answer(message, conv, texts.staff(texts.NOT_CHANGED_STATE, state=conversation.state), out)
         elif conversation.volunteer != member.id and not oversees(member):

@@ -70,6 +70,7 @@ class StaffVoice:
         out: Outbox,
         relayed: InboundMessage | None = None,
         priority: Priority = Priority.STAFF,
+        buttons: tuple[Button, ...] = (),
     ) -> None:
         """Post in the conversation's topic/thread; `relayed`: the person's message whose attachments go with it."""
         out.add(
@@ -80,6 +81,7 @@ class StaffVoice:
             pseudonym=conversation.pseudonym,
             attachments=relayed.attachments if relayed else (),
             source_platform=relayed.platform if relayed else None,
+            buttons=buttons,
             priority=priority,
         )
 
@@ -95,14 +97,21 @@ class StaffVoice:
             pseudonym=conversation.pseudonym, buttons=buttons, priority=Priority.BACKGROUND,
         )  # fmt: skip
 
-    def answer(self, message: InboundMessage, conv: ConversationId | None, text: str, out: Outbox) -> None:
+    def answer(
+        self,
+        message: InboundMessage,
+        conv: ConversationId | None,
+        text: str,
+        out: Outbox,
+        buttons: tuple[Button, ...] = (),
+    ) -> None:
         """Answer staff where they wrote: their private chat, the escalation chat, the conversation's thread, or
         the lobby."""
         if message.origin == Origin.PRIVATE:
-            out.add(self.platform, Audience.STAFF_DIRECT, text, chat=message.chat, conversation=conv)
+            out.add(self.platform, Audience.STAFF_DIRECT, text, chat=message.chat, conversation=conv, buttons=buttons)
         elif message.origin == Origin.ESCALATION:
-            out.add(self.platform, Audience.ESCALATION, text, priority=Priority.URGENT)
+            out.add(self.platform, Audience.ESCALATION, text, priority=Priority.URGENT, buttons=buttons)
         elif conv is not None:
-            out.add(self.platform, Audience.STAFF_THREAD, text, conversation=conv)
+            out.add(self.platform, Audience.STAFF_THREAD, text, conversation=conv, buttons=buttons)
         else:
-            out.add(self.platform, Audience.STAFF_LOBBY, text)
+            out.add(self.platform, Audience.STAFF_LOBBY, text, buttons=buttons)

@@ -158,3 +158,23 @@ def training_of(volunteer: VolunteerId) -> str:
 def training_started(entry_id: str) -> str:
     """The session a `/train` inbound entry created, so handling it again after a crash creates none."""
     return f"{PREFIX}training:started:{entry_id}"
+
+
+# The coping library (`routing/coping/`): coordinators' edits, encrypted, one field "<lang>/<name>" each (kept
+# until reverted: they are the organisation's texts, not a person's); how often each text was shared on a day
+# (counts only); and the previews waiting for Send or Cancel in a conversation's thread.
+COPING_EDITS = PREFIX + "coping:edits"
+
+
+def coping_shared(day: str) -> str:
+    """How often each coping text was shared on `day` (YYYY-MM-DD, UTC): name -> count, nothing else."""
+    return f"{PREFIX}coping:shared:{day}"
+
+
+def coping_preview(conv: ConversationId, number: str) -> str:
+    """A preview shown in a conversation's thread (its text name and fingerprint, who asked), until Send/Cancel."""
+    return f"{PREFIX}coping:preview:{conv}:{number}"
+
+
+def coping_preview_seq(conv: ConversationId) -> str:
+    return f"{PREFIX}coping:preview-seq:{conv}"
