@@ -87,3 +87,17 @@ def relayed(texts: Iterable[str]) -> list[str]:
         else:
             parts.append(text)
     return parts
+
+
+@contextlib.asynccontextmanager
+async def one_volunteer_on_telegram(sandbox: Any, tmp_path: Path, redis_url: str) -> AsyncIterator[tuple[Any, ...]]:
+    """An empty Redis and a running bridge on the Telegram sandbox (`sandbox`: a TelegramSandbox) with one
+    volunteer, "Vee", in the volunteers' forum group and the on-call group: yields (volunteer, forum, on-call)."""
+    client = connect(RedisOptions(url=redis_url))
+    await client.flushall()
+    await client.aclose()
+    volunteer = sandbox.create_user("Vee")
+    group = sandbox.create_forum_group("Volunteers", members=[volunteer])
+    alerts = sandbox.create_group("On call", members=[volunteer])
+    async with running_bridge(telegram_bridge_settings(tmp_path, redis_url, sandbox, group.id, alerts.id)):
+        yield volunteer, group, alerts

@@ -11,9 +11,8 @@ import pytest
 
 from bot.embedded_redis import EmbeddedRedis
 from routing import texts
-from routing.store.connection import RedisOptions, connect
 from sandboxes.telegram import Chat, Message, TelegramSandbox, User
-from tests.bridge_fixtures import running_bridge, telegram_bridge_settings
+from tests.bridge_fixtures import one_volunteer_on_telegram
 
 pytest_plugins = ["tests.telegram_fixtures"]
 pytestmark = pytest.mark.timeout(40)
@@ -24,13 +23,7 @@ async def staff(
     sandbox: TelegramSandbox, tmp_path: Path, redis_server: EmbeddedRedis
 ) -> AsyncIterator[tuple[User, Chat]]:
     """A running bridge with one volunteer in the volunteers' forum group: (the volunteer, the group)."""
-    client = connect(RedisOptions(url=redis_server.url))
-    await client.flushall()
-    await client.aclose()
-    volunteer = sandbox.create_user("Vee")
-    group = sandbox.create_forum_group("Volunteers", members=[volunteer])
-    alerts = sandbox.create_group("On call", members=[volunteer])
-    async with running_bridge(telegram_bridge_settings(tmp_path, redis_server.url, sandbox, group.id, alerts.id)):
+    async with one_volunteer_on_telegram(sandbox, tmp_path, redis_server.url) as (volunteer, group, _alerts):
         yield volunteer, group
 
 
