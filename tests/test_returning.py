@@ -175,3 +175,13 @@ async def test_asking_costs_at_most_the_matching_wait(redis: Redis) -> None:
     assert taken is not None and taken.volunteer == "ben"
     thread = [m.text for m in await h.outbound(Platform.TELEGRAM) if m.audience == Audience.STAFF_THREAD]
     assert any("They asked for ana, who helped them before." in t for t in thread)
+
+
+async def test_privacy_tells_a_person_what_a_returning_summary_and_a_plan_keep(redis: Redis) -> None:
+    h = make_harness(redis, retention_days=14)
+    await h.person("9001", "/privacy")
+    said = (await h.to_person())[-1]
+    assert "If you write again within 14 days, your new volunteer sees a short staff-only summary" in said
+    assert "kept encrypted for 14 days after you last change it" in said
+    await h.person("9002", "/privacy", language="es")
+    assert "Si vuelves a escribir dentro de 14 días" in (await h.to_person())[-1]
