@@ -87,6 +87,7 @@ class RouterConfig:
     workspace: Workspace = Workspace.TOPICS  # PRIVATE: volunteers answer in their private chat (Telegram)
     platform_retention_days: float | None = None  # a closed conversation's topic/thread goes then; None: retention
     safeguarding_days: float | None = 2190  # /forget keeps text-free escalation records this long; None: erased
+    examples_days: float | None = None  # staff's corrections keep labelled examples this long; None: not kept
 
 
 @dataclass(frozen=True, slots=True)
