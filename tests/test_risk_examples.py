@@ -148,3 +148,31 @@ def test_examples_are_kept_as_long_as_messages_unless_the_organisation_says() ->
     assert RiskSettings().examples_kept(30) is None  # off unless the organisation opts in
     assert RiskSettings(keep_examples=True).examples_kept(30) == 30  # 0: the retention
     assert RiskSettings(keep_examples=True, examples_days=90).examples_kept(30) == 90
+
+
+async def test_the_charts_page_says_how_many_examples_are_kept_only_when_they_are(redis: Redis) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.dashboard.app import Dashboard
+    from bot.web import build_web_app
+    from routing.store.dashboard_access import SignInLinks
+
+    async def ready() -> dict[str, bool]:
+        return {"redis": True}
+
+    async def ack(*_args: object) -> bool:
+        return True
+
+    h = make_harness(redis, members=[ANA, LEE], examples_days=7)
+    await _corrections(h)
+    links = SignInLinks(redis, b"k" * 32, "http://test")
+    pages = []
+    for kept in (False, True):
+        app = build_web_app(redis, None, "", ready, Dashboard(redis, links, ack, examples_kept=kept))
+        async with TestClient(TestServer(app)) as http:
+            token = (await links.issue(VolunteerId("cleo"), {Role.COORDINATOR})).split("token=")[1]
+            await http.post("/dashboard/signin", data={"token": token})
+            pages.append(await (await http.get("/dashboard/charts")).text())
+    assert "labelled example" not in pages[0]
+    assert "Counts only, never the words; docs/risk.md. 2 labelled examples are kept apart, encrypted" in pages[1]
+    assert not any(words in page for page in pages for words in WORDS)
