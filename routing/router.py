@@ -325,6 +325,8 @@ class Router:
             alert_days=texts.days(RECORD_TTL / 86400), after_forget=after,
         )  # fmt: skip
         continuity = texts.say(lang, texts.PRIVACY_CONTINUITY, retention=texts.days(config.retention_days))
+        if config.examples_days is not None:  # the organisation keeps labelled risk examples: the person is told
+            continuity += "\n\n" + texts.say(lang, texts.PRIVACY_EXAMPLES, days=texts.days(config.examples_days))
         return f"{kept_where}\n\n{continuity}"
 
     async def _forget(self, message: InboundMessage, out: Outbox) -> None:

@@ -176,3 +176,15 @@ async def test_the_charts_page_says_how_many_examples_are_kept_only_when_they_ar
     assert "labelled example" not in pages[0]
     assert "Counts only, never the words; docs/risk.md. 2 labelled examples are kept apart, encrypted" in pages[1]
     assert not any(words in page for page in pages for words in WORDS)
+
+
+async def test_privacy_tells_a_person_their_corrected_messages_may_be_kept_only_when_they_are(redis: Redis) -> None:
+    said = "that message and the few before it are kept encrypted for"
+    off = make_harness(redis)
+    await off.person("9001", "/privacy")
+    assert not any(said in text for text in await off.to_person())  # off: not a word about it
+    h = make_harness(redis, examples_days=7)
+    await h.person("9002", "/privacy")
+    assert f"{said} 7 days, without your name" in (await h.to_person())[-1]
+    await h.person("9003", "/privacy", language="es")
+    assert "se guardan cifrados durante 7 días, sin tu nombre" in (await h.to_person())[-1]
