@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 from adapters.telegram.adapter import AdapterStartError
-from bot import rota_cli, shipped
+from bot import risk_examples_cli, rota_cli, shipped
 from bot.app import ProcessRole, install_signal_handlers, run
 from bot.check_config import check, warnings_for
 from bot.errors import PortInUse
@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         help="re-train on the files the model names and fail unless the result is the same file",
     )  # fmt: skip
     train_p.add_argument("--phrases", help="phrase directory (default: the phrase files shipped with peerbridge)")
+    risk_examples_cli.configure(
+        sub.add_parser("risk-examples", help="the labelled examples staff's corrections left (risk.keep_examples)")
+    )
     rota_cli.configure(sub.add_parser("rota", help="the live rota: import, export, show or check a rota file"))
     return parser
 
@@ -110,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "rota":
         return rota_cli.main(args)
+    if args.command == "risk-examples":
+        return risk_examples_cli.main(args)
     from bot import risk_commands
 
     phrases = Path(args.phrases) if args.phrases else shipped.RISK_PHRASES

@@ -143,6 +143,7 @@ def start_services(settings: Settings) -> Services:
         languages=tuple(settings.routing.languages), workspace=settings.staff.workspace,
         platform_retention_days=settings.storage.platform_days,
         safeguarding_days=settings.storage.safeguarding_kept,
+        examples_days=settings.risk.examples_kept(settings.storage.retention_days),
     )  # fmt: skip
     return Services(
         redis=connection.redis,

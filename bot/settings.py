@@ -196,10 +196,19 @@ class RiskSettings(_Section):
     # The statistical stage beside the phrases (docs/risk.md): the message gets the higher of the two tiers.
     use_model: bool = True
     model_file: Path = shipped.RISK_MODEL
+    # The organisation's opt-in: a hand escalation above the detector, or a false alarm, also keeps the person's
+    # message as a labelled example (encrypted, erased by /forget) for `peerbridge risk-examples export`, this
+    # many days; 0: the same as storage.retention_days (docs/privacy.md).
+    keep_examples: bool = False
+    examples_days: float = Field(default=0, ge=0, le=3650)
 
     @property
     def model(self) -> Path | None:
         return self.model_file if self.use_model else None
+
+    def examples_kept(self, retention_days: float) -> float | None:
+        """Days each labelled example is kept (0 in the file: `retention_days`); None: none are kept."""
+        return (self.examples_days or retention_days) if self.keep_examples else None
 
 
 class RotaSettings(_Section):

@@ -33,6 +33,7 @@ from routing.staff.relay import Relay
 from routing.staff.returning import Returning
 from routing.staff.shifts import Shifts
 from routing.staff.supervision import Supervision
+from routing.staff.teaching import Teaching
 from routing.staff.voice import StaffVoice
 from routing.store import keys
 from routing.store.availability import Availability
@@ -51,6 +52,7 @@ from routing.store.escalations import EscalationStore
 from routing.store.feedback import FeedbackCounts
 from routing.store.history import PersonHistory
 from routing.store.platform_copies import PlatformCopies
+from routing.store.risk_examples import RiskExamples
 from routing.store.risk_labels import RiskLabels
 from routing.store.rota_store import RotaStore
 from routing.store.safety_plans import SafetyPlans
@@ -136,12 +138,12 @@ def build_routing(
         cases=cases, history=history, retention_days=config.retention_days, plans=plans,
     )  # fmt: skip
     endings = Endings(voice, conversations, writer, desk, live, assignments, duty, cases=cases)
+    examples = None if config.examples_days is None else RiskExamples(redis, cipher, days=config.examples_days)
+    teaching = Teaching(RiskLabels(redis), cases, conversations, writer, examples)
     staff = StaffActions(  # what staff can do, one part per concern (routing/staff/)
         assignments=assignments,
         relay=Relay(voice, conversations, writer, live, private, cases=cases),
-        supervision=Supervision(
-            voice, conversations, writer, desk, RiskLabels(redis), assignments, endings, cases=cases
-        ),
+        supervision=Supervision(voice, conversations, writer, desk, teaching, assignments, endings, cases=cases),
         endings=endings,
         blocks=Blocks(voice, conversations, writer, blocks, endings, cases=cases),
         shifts=Shifts(voice, conversations, assignments, duty, rotas),

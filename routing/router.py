@@ -87,6 +87,7 @@ class RouterConfig:
     workspace: Workspace = Workspace.TOPICS  # PRIVATE: volunteers answer in their private chat (Telegram)
     platform_retention_days: float | None = None  # a closed conversation's topic/thread goes then; None: retention
     safeguarding_days: float | None = 2190  # /forget keeps text-free escalation records this long; None: erased
+    examples_days: float | None = None  # staff's corrections keep labelled examples this long; None: not kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +325,8 @@ class Router:
             alert_days=texts.days(RECORD_TTL / 86400), after_forget=after,
         )  # fmt: skip
         continuity = texts.say(lang, texts.PRIVACY_CONTINUITY, retention=texts.days(config.retention_days))
+        if config.examples_days is not None:  # the organisation keeps labelled risk examples: the person is told
+            continuity += "\n\n" + texts.say(lang, texts.PRIVACY_EXAMPLES, days=texts.days(config.examples_days))
         return f"{kept_where}\n\n{continuity}"
 
     async def _forget(self, message: InboundMessage, out: Outbox) -> None:

@@ -49,6 +49,12 @@ PRIVACY_FORGET_KEEPS = N_(
     "crisis service must be able to show how it answered when someone was in danger."
 )
 PRIVACY_FORGET_ALL = N_("The alert records are deleted too.")
+# Only when the organisation keeps labelled risk examples (risk.keep_examples; docs/privacy.md).
+PRIVACY_EXAMPLES = N_(
+    "When our team corrects the automatic risk check about one of your messages, that message and the few "
+    "before it are kept encrypted for {days} days, without your name, to make the check better. /forget "
+    "deletes them too."
+)
 PRIVACY_CONTINUITY = N_(
     "If you write again within {retention} days, your new volunteer sees a short staff-only summary of your "
     "earlier conversations (when, how urgent, who helped, their notes), so you don't have to start again. A "

@@ -38,6 +38,7 @@ class Dashboard:
     cases: CaseDesk | None = None  # None: no Cases pages (a test's dashboard without records)
     coping: CopingLibrary = field(default_factory=CopingLibrary)  # the coping library's files (the Coping page)
     coping_edits: CopingEdits | None = None  # None: the Coping page is not offered
+    examples_kept: bool = False  # risk.keep_examples: the Charts page says how many labelled examples are kept
 
 
 def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardViews) -> None:
@@ -46,7 +47,7 @@ def add_dashboard(app: web.Application, dashboard: Dashboard, views: DashboardVi
     app.router.add_routes(signin_routes(dashboard.links, sessions))
     app.router.add_routes(live_routes(views, dashboard.acknowledge))
     app.router.add_routes(rota_routes(RotaStore(dashboard.redis)))
-    app.router.add_routes(chart_routes(dashboard.redis, dashboard.screened))
+    app.router.add_routes(chart_routes(dashboard.redis, dashboard.screened, dashboard.examples_kept))
     app.router.add_routes(volunteer_routes(dashboard.redis, views))
     app.router.add_routes(training_routes(dashboard.practice))
     if dashboard.cases is not None:

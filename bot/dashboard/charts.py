@@ -26,6 +26,7 @@ from bot.dashboard.html import duration, esc, page, security_headers, table
 from bot.dashboard.week import DAY, DAYS, WeekSeries, chart_days, week_series
 from routing.i18n import LANGUAGES, staff_language
 from routing.store.feedback import FeedbackCounts
+from routing.store.risk_examples import count_examples
 from routing.store.risk_labels import RiskLabels
 from routing.store.views import audit_since
 
@@ -89,14 +90,17 @@ def _highest(peak: str, labels: list[str]) -> str:
     return words.t(words.HIGHEST, peak=peak, first=labels[0], last=labels[-1])
 
 
-def _taught_chart(taught: Taught) -> Chart:
-    """What staff taught the detector: counts by category (not per day: a month is few)."""
+def _taught_chart(taught: Taught, examples: int | None) -> Chart:
+    """What staff taught the detector: counts by category (not per day: a month is few); `examples`: how many
+    labelled examples are kept (None: the organisation keeps none)."""
     categories = sorted(set(taught.get("missed", {})) | set(taught.get("false_alarm", {})))
     by_kind = {kind: [taught.get(kind, {}).get(c, 0) for c in categories] for kind in ("missed", "false_alarm")}
     names = {"missed": words.t(words.ESCALATED_ABOVE), "false_alarm": words.t(words.FALSE_ALARMS)}
     labels = [c.replace("_", " ") for c in categories]
     chart = _count_chart("taught", labels, by_kind, names, (words.CATEGORY, words.TIMES_COUNTED), "")
     caption = words.t(words.COUNTS_ONLY if categories else words.NOTHING_TAUGHT)  # never the words themselves
+    if examples is not None:
+        caption += " " + words.counted(words.EXAMPLES_KEPT, examples)
     return Chart(chart.id, chart.x_axis, chart.y_axis, labels, chart.series, caption, not categories)
 
 
@@ -116,7 +120,7 @@ class ChartPage:
     updated: str
 
 
-def chart_page(series: WeekSeries, now: float, taught: Taught | None = None) -> ChartPage:
+def chart_page(series: WeekSeries, now: float, taught: Taught | None = None, examples: int | None = None) -> ChartPage:
     # each per-day bar is labelled with the calendar day its events happened on (this machine's time)
     days = [words.when(d, "EEE dd") for d in chart_days(now)]
     answers = {value: words.t(text) for value, text in words.FEEDBACK_VALUES.items()}
@@ -129,7 +133,7 @@ def chart_page(series: WeekSeries, now: float, taught: Taught | None = None) -> 
         _count_chart("feedback", days, series.feedback_per_day, answers, (words.DAY, words.ANSWERS), words.NO_FEEDBACK),
         _count_chart("support", days, {"plans": series.plans_per_day, **series.shared_per_day},
                      {"plans": words.t(words.PLANS_SERIES)}, (words.DAY, words.TIMES), words.NO_SUPPORT_SHARED),
-        _taught_chart(taught or {}),
+        _taught_chart(taught or {}, examples),
     ]  # fmt: skip
     return ChartPage(
         staff_language(), {c.id: c for c in charts}, _first_reply_summary(series), time.strftime("%H:%M:%S")
@@ -202,10 +206,11 @@ async def read_week(redis: Redis, now: float) -> WeekSeries:
     return week_series(await audit_since(redis, now - DAYS * DAY), now, feedback)
 
 
-def chart_routes(redis: Redis, screened: tuple[str, ...] = ()) -> list[web.RouteDef]:
+def chart_routes(redis: Redis, screened: tuple[str, ...] = (), examples_kept: bool = False) -> list[web.RouteDef]:
     async def state() -> ChartPage:
         now = time.time()
-        return chart_page(await read_week(redis, now), now, await RiskLabels(redis).totals(TAUGHT_DAYS))
+        examples = await count_examples(redis) if examples_kept else None
+        return chart_page(await read_week(redis, now), now, await RiskLabels(redis).totals(TAUGHT_DAYS), examples)
 
     async def show(request: web.Request) -> web.Response:
         body = _render(await state()) + coverage_section(screened)

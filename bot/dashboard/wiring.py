@@ -52,7 +52,7 @@ def build_dashboard(settings: Settings, services: Services) -> Dashboard:
     return Dashboard(
         services.redis, links, _acknowledger(settings, services), _practice(settings, services),
         screened=services.detector.languages, cases=_cases(settings, services), coping=services.coping,
-        coping_edits=CopingEdits(services.redis, services.cipher),
+        coping_edits=CopingEdits(services.redis, services.cipher), examples_kept=settings.risk.keep_examples,
     )  # fmt: skip
 
 

@@ -116,6 +116,10 @@ ACK_SERIES = S_("acknowledged after (median)")
 THE_NUMBERS = S_("The numbers")  # opens the table of a chart's numbers
 TAUGHT = S_("What staff taught the detector (last 30 days)")
 COUNTS_ONLY = S_("Counts only, never the words; docs/risk.md.")
+EXAMPLES_KEPT = NP_(  # risk.keep_examples: the organisation keeps the corrected messages apart from these counts
+    "{n} labelled example is kept apart, encrypted (risk.keep_examples).",
+    "{n} labelled examples are kept apart, encrypted (risk.keep_examples).",
+)
 NOTHING_TAUGHT = S_(
     "Nothing yet: when staff escalate by hand above what the detector said (/escalate high abuse …) or mark an "
     "alert as a false alarm, the category is counted here."

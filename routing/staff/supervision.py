@@ -25,10 +25,10 @@ from routing.risk.assessment import Assessment
 from routing.roster import StaffMember
 from routing.staff.assignment import Assignments
 from routing.staff.ending import Endings
+from routing.staff.teaching import Teaching
 from routing.staff.voice import StaffVoice
 from routing.store.case_records import CaseEvent, CaseRecords
 from routing.store.conversations import Conversation, ConversationStore
-from routing.store.risk_labels import RiskLabels
 from routing.store.streams import StreamWriter
 
 OVERSEERS = (Role.SUPERVISOR, Role.COORDINATOR, Role.PROFESSIONAL)
@@ -49,7 +49,7 @@ class Supervision:
         conversations: ConversationStore,
         writer: StreamWriter,
         escalations: EscalationDesk,
-        labels: RiskLabels,
+        teaching: Teaching,
         assignments: Assignments,
         endings: Endings,
         *,
@@ -60,7 +60,7 @@ class Supervision:
         self._store = conversations
         self._writer = writer
         self._escalations = escalations
-        self._labels = labels
+        self._teaching = teaching
         self._assignments = assignments
         self._endings = endings
 
@@ -74,8 +74,8 @@ class Supervision:
         if tier < RiskTier.ELEVATED:
             self._voice.answer(message, conversation.id, texts.staff(texts.ESCALATE_USAGE), out)
             return
-        if tier > conversation.tier:  # more than the detector saw: a miss it can learn from (counted, no text)
-            await self._labels.missed(category.value if category else None, conversation.tier)
+        if tier > conversation.tier:  # more than the detector saw: a miss it can learn from (docs/risk.md)
+            await self._teaching.missed(conversation, tier, category, out.entry_id)
         if tier > conversation.tier:
             await self._store.raise_tier(conversation.id, tier)
             await self._cases.add(conversation.id, CaseEvent.TIER, by=member.id, tier=tier.label,
@@ -115,8 +115,8 @@ class Supervision:
         self, argument: str, member: StaffMember, message: InboundMessage, conv: ConversationId | None, out: Outbox
     ) -> None:
         """A professional, supervisor or coordinator says the detector's alert was wrong (a joke, a quote, a
-        lyric): it is acknowledged like any other (the chain stops, the record stays), and its category is
-        counted so a coordinator sees what the detector gets wrong (docs/risk.md)."""
+        lyric): it is acknowledged like any other (the chain stops, the record stays), and the detector is taught
+        (its category counted, and with the organisation's opt-in the message kept as an example; docs/risk.md)."""
         if not oversees(member):
             self._voice.answer(message, conv, texts.staff(texts.FALSE_ALARM_REFUSED), out)
             return
@@ -129,7 +129,7 @@ class Supervision:
         said = await self._escalations.acknowledge(esc_id, member.id, member.name, out)
         await self._escalations.mark_false_alarm(esc_id)
         if esc.raised_by is None and esc.acknowledged_by is None:  # the detector's, and not answered before
-            await self._labels.false_alarm(esc.category.value if esc.category else None)
+            await self._teaching.false_alarm(esc)
             await self._writer.audit("escalation_false_alarm", escalation=esc_id, by=member.id)
         await self._cases.add(esc.conversation, CaseEvent.FALSE_ALARM, by=member.id, escalation=esc_id)
         if message.origin == Origin.PRIVATE:

@@ -1,10 +1,11 @@
 """Erasing everything stored about one person (`/forget`, GDPR Art. 17).
 
 Conversations, kept and recent messages, staff notes, queue places, topic/thread maps, escalation records,
-and every stream entry that carries their words or their chat id. Audit entries stay: they hold only our
-own ids and times, which is what a service needs to account for its work. So do, when the organisation keeps
-them, text-free safeguarding records of the person's escalations (`routing/store/safeguarding.py`). The staff
-topics/threads found are returned, for the router to delete on their platforms at once.
+labelled risk examples (`routing/store/risk_examples.py`), and every stream entry that carries their words or
+their chat id. Audit entries stay: they hold only our own ids and times, which is what a service needs to
+account for its work. So do, when the organisation keeps them, text-free safeguarding records of the person's
+escalations (`routing/store/safeguarding.py`). The staff topics/threads found are returned, for the router to
+delete on their platforms at once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from routing.store.cipher import CipherError, TextCipher
 from routing.store.escalations import DEADLINES, UNANSWERED
 from routing.store.platform_copies import PlatformCopies, StaffSpace
 from routing.store.replies import text
+from routing.store.risk_examples import forget_examples
 from routing.store.safeguarding import SafeguardingRecords
 
 BATCH = 500
@@ -64,6 +66,7 @@ class PersonEraser:
             keys.person(person_key), keys.person_conversations(person_key), keys.flood(person_key),
             keys.person_language(person_key), keys.person_country(person_key), keys.person_plan(person_key),
         )  # fmt: skip
+        await forget_examples(self._redis, person_key)  # labelled risk examples, kept or not any more
         messages = await self._erase_stream_entries(platform, sender, chat, convs)
         escalations = await self._erase_escalations(convs)
         return ErasureReport(

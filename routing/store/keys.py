@@ -178,3 +178,14 @@ def coping_preview(conv: ConversationId, number: str) -> str:
 
 def coping_preview_seq(conv: ConversationId) -> str:
     return f"{PREFIX}coping:preview-seq:{conv}"
+
+
+# Labelled examples staff's corrections of the risk detector leave, when the organisation keeps them
+# (`risk.keep_examples`, routing/store/risk_examples.py): encrypted, each expiring on its own, under the person's
+# key so that /forget finds them after their conversations have expired.
+RISK_EXAMPLE_PREFIX = PREFIX + "riskexample:"
+
+
+def risk_example(person_key: str, example: str) -> str:
+    """One labelled example (`example`: the inbound entry or escalation it came from, so a replay rewrites it)."""
+    return f"{RISK_EXAMPLE_PREFIX}{person_key}:{example}"
