@@ -158,9 +158,11 @@ def _retention(settings: Settings) -> str:
         platform += " (storage.platform_retention_days unset: the same as retention_days)"
     kept = storage.safeguarding_kept
     safeguarding = f"kept {kept:g} days without text or ids" if kept else "erased too (safeguarding_records off)"
+    examples = settings.risk.examples_kept(storage.retention_days)
+    labelled = f"kept {examples:g} days, encrypted" if examples is not None else "not kept (risk.keep_examples off)"
     return (
         f"Retention: messages in Redis {storage.retention_days:g} days; staff topics/threads on the platform "
-        f"{platform}; after /forget, escalation records are {safeguarding}."
+        f"{platform}; after /forget, escalation records are {safeguarding}; labelled examples {labelled}."
     )
 
 

@@ -159,9 +159,14 @@ def test_a_platform_retention_shorter_than_retention_is_refused_and_check_config
     assert "messages in Redis 14 days" in said
     assert "on the platform 14 days after closing (storage.platform_retention_days unset: the same as" in said
     assert "escalation records are kept 2190 days without text or ids" in said
+    assert "labelled examples not kept (risk.keep_examples off)" in said
 
     longer = tmp_path / "longer.toml"
-    longer.write_text(complete + "[storage]\nplatform_retention_days = 90\nsafeguarding_records = false\n")
+    longer.write_text(
+        complete.replace("[risk]\n", "[risk]\nkeep_examples = true\n")
+        + "[storage]\nplatform_retention_days = 90\nsafeguarding_records = false\n"
+    )
     main(["check-config", "--config", str(longer)])
     said = capsys.readouterr().out
     assert "on the platform 90 days after closing;" in said and "erased too (safeguarding_records off)" in said
+    assert "labelled examples kept 30 days, encrypted" in said
