@@ -388,7 +388,7 @@ async def test_a_supervisor_reads_the_live_and_charts_pages_in_the_organisations
         assert [await page.inner_text("h1")] == _spanish(words.CHARTS_TITLE)
         assert await _headings(page) == _spanish(
             words.STARTED_PER_DAY, words.MEDIAN_WAIT, words.FIRST_REPLY_BY_TIER, words.ACK_TIME, words.FEEDBACK,
-            words.TAUGHT, words.RISK_SCREENING,
+            words.SUPPORT_SHARED, words.TAUGHT, words.RISK_SCREENING,
         )  # fmt: skip
         assert await page.inner_text("header nav button") == sign_out
         assert await page.inner_text("#wait-caption") == _spanish(words.NO_WAITS)[0]
