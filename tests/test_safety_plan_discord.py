@@ -24,7 +24,8 @@ async def test_a_plan_made_in_dms_comes_back_as_a_file_and_a_risk_answer_escalat
     offer = await w.seen(w.in_dm(texts.PLAN_OFFER[:40]))
     box.press_button(w.person, offer, "plan start")
     await w.seen(w.in_dm("Step 1 of 7"))
-    box.send_dm(w.person, "when i stop eating properly")
+    # Answers the risk screen reads as no risk: one it reads as high pauses the plan (the second half, below).
+    box.send_dm(w.person, "skipping meals and staying in my room")
     for number in range(2, 8):
         step = await w.seen(w.in_dm(f"Step {number} of 7"))
         if number == 7:
@@ -32,13 +33,13 @@ async def test_a_plan_made_in_dms_comes_back_as_a_file_and_a_risk_answer_escalat
         else:
             box.press_button(w.person, step, "plan skip")
     plan = await w.seen(w.in_dm("MY SAFETY PLAN"))
-    assert "when i stop eating properly" in plan.content and "my cat Miso" in plan.content
+    assert "skipping meals and staying in my room" in plan.content and "my cat Miso" in plan.content
     document = await w.seen(lambda m: m.channel_id == w.dm().id and bool(m.attachments))
     assert document.attachments[0].filename == "my-safety-plan.txt"
     assert document.attachments[0].data.decode() == plan.content
     await w.seen(lambda m: m.channel_id == thread.id and "Safety plan finished (2 of 7" in m.content)
     in_thread = [a.message.content for a in box.actions if a.message is not None and a.message.channel_id == thread.id]
-    assert in_thread and not any("Miso" in content or "eating" in content for content in in_thread)
+    assert in_thread and not any("Miso" in content or "meals" in content for content in in_thread)
 
     mark = w.mark()
     box.send_dm(w.person, "/plan")
