@@ -337,9 +337,7 @@ class Router:
         if parsed is None or parsed.argument.strip().casefold() not in _YES:
             self._reply(message, out, texts.say(await self._language(message), texts.FORGET_CONFIRM))
             return
-        person_key = self._pseudonyms.key(message.platform, message.sender)
-        conv_id = await self._store.open_conversation_of(person_key)
-        conversation = await self._store.get(conv_id) if conv_id else None
+        person_key, conversation = await self._open_conversation(message)
         if conversation is not None:
             await self._store.close(conversation.id)
         if self._eraser is None:
@@ -381,9 +379,7 @@ class Router:
         )  # fmt: skip
 
     async def _person_stops(self, message: InboundMessage, out: Outbox) -> None:
-        person_key = self._pseudonyms.key(message.platform, message.sender)
-        conv_id = await self._store.open_conversation_of(person_key)
-        conversation = await self._store.get(conv_id) if conv_id else None
+        _person_key, conversation = await self._open_conversation(message)
         if conversation is None or not await self._store.close(conversation.id):
             self._reply(message, out, texts.say(await self._language(message), texts.NOTHING_TO_STOP))
             return
@@ -453,8 +449,7 @@ class Router:
         """A returning person asks for the volunteer they had last time: asked for while that one is on duty,
         and handed to them at once when assignment is automatic and they have room."""
         assert self._returning is not None
-        conv = await self._store.open_conversation_of(self._pseudonyms.key(message.platform, message.sender))
-        conversation = await self._store.get(conv) if conv else None
+        _person_key, conversation = await self._open_conversation(message)
         if conversation is None:
             return
         answer, asked = await self._returning.ask(conversation)
@@ -472,9 +467,7 @@ class Router:
         if self._plans is None:
             self._reply(message, out, texts.say(lang, texts.PLAN_NONE))
             return
-        person_key = self._pseudonyms.key(message.platform, message.sender)
-        conv_id = await self._store.open_conversation_of(person_key)
-        conversation = await self._store.get(conv_id) if conv_id else None
+        person_key, conversation = await self._open_conversation(message)
         lines = await self._crisis_lines(message, conversation, lang)
         if command == SeekerCommand.MYPLAN:
             if not await self._plans.send_back(person_key, message.platform, message.chat, lang, lines, out):
@@ -486,9 +479,7 @@ class Router:
 
     async def _plan_button(self, message: InboundMessage, choice: str, lang: str, out: Outbox) -> None:
         assert self._plans is not None
-        person_key = self._pseudonyms.key(message.platform, message.sender)
-        conv_id = await self._store.open_conversation_of(person_key)
-        conversation = await self._store.get(conv_id) if conv_id else None
+        person_key, conversation = await self._open_conversation(message)
         if conversation is None:
             self._reply(message, out, texts.say(lang, texts.PLAN_NEEDS_VOLUNTEER))
             return
@@ -497,11 +488,7 @@ class Router:
 
     async def _crisis_lines(self, message: InboundMessage, conversation: Conversation | None, lang: str) -> str:
         """The person's crisis lines for their plan (their country's, else the international text)."""
-        chosen = await self._store.person_country(self._pseudonyms.key(message.platform, message.sender))
-        country = self._resources.country_of(
-            chosen, message.language or (conversation.language if conversation else None)
-        )
-        return self._resources.text(lang, country)
+        return self._resources.text(lang, await self._country(message, conversation))
 
     async def _plan_answer(
         self, person_key: str, conversation: Conversation, message: InboundMessage, tier: RiskTier, out: Outbox
@@ -533,6 +520,12 @@ class Router:
         await self._store.choose_language(person_key, lang, await self._store.open_conversation_of(person_key))
         said = texts.LANGUAGE_SET if lang in LANGUAGES else texts.LANGUAGE_NOTED
         self._reply(message, out, texts.say(lang, said))
+
+    async def _open_conversation(self, message: InboundMessage) -> tuple[str, Conversation | None]:
+        """The sender's pseudonymous key and their open conversation (waiting or active), if any."""
+        person_key = self._pseudonyms.key(message.platform, message.sender)
+        conv_id = await self._store.open_conversation_of(person_key)
+        return person_key, await self._store.get(conv_id) if conv_id else None
 
     async def _language(self, message: InboundMessage) -> str:
         """The language to write to a person in: the one they chose, else the one their app reports."""
@@ -661,10 +654,10 @@ class Router:
                 buttons=buttons, priority=Priority.PERSON)  # fmt: skip
         self._ask_country(message, conversation, chosen, lang, out)
 
-    async def _country(self, message: InboundMessage, conversation: Conversation) -> Country | None:
+    async def _country(self, message: InboundMessage, conversation: Conversation | None) -> Country | None:
         """The person's country: the one they chose at intake, else their language tag's region ("es-MX")."""
         chosen = await self._store.person_country(self._pseudonyms.key(message.platform, message.sender))
-        return self._resources.country_of(chosen, message.language or conversation.language)
+        return self._resources.country_of(chosen, message.language or (conversation.language if conversation else None))
 
     def _ask_country(
         self, message: InboundMessage, conversation: Conversation, chosen: str | None, lang: str, out: Outbox

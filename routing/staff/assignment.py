@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from datetime import UTC, datetime
 
 from routing import texts
 from routing.codec import MalformedEntry, decode_inbound
@@ -22,7 +21,6 @@ from routing.model import Audience, Button, ConversationId, InboundMessage, Orig
 from routing.outbox import Outbox
 from routing.plan_flow import PlanFlow
 from routing.roster import DEFAULT_MAX_CONCURRENT, StaffMember
-from routing.rota import on_shift
 from routing.staff.returning import summary
 from routing.staff.voice import StaffVoice, escalate_button
 from routing.store.availability import Availability
@@ -138,11 +136,11 @@ class Assignments:
         if self._history is not None:
             await self._history.helped(conv, member.id, time.time())
             if conversation.returning:  # one message with the header: the staff group's sends are few
-                header += "\n\n" + summary(await self._history.earlier(conv), self._retention_days)
+                earlier = await self._history.earlier(conversation.person, conv)
+                header += "\n\n" + summary(earlier, self._retention_days)
                 if conversation.asked_for is not None:
                     header += "\n" + texts.staff(texts.RETURNING_ASKED, volunteer=conversation.asked_for)
-        person = await self._store.person_of(conv) if self._plans is not None else None
-        has_plan = await self._plans.summary(person) if self._plans is not None and person else ""
+        has_plan = await self._plans.summary(conversation.person) if self._plans is not None else ""
         if has_plan:
             header += "\n" + has_plan
         # The hand-over opens the volunteer's topic: it goes with the person's own messages (PERSON), ahead of
@@ -205,8 +203,7 @@ class Assignments:
         is atomic, so one who filled up meanwhile is asked about again, never overfilled."""
         if not self._automatic:
             return
-        rota = await self._duty.rota() if self._duty else None
-        shift = on_shift(rota, datetime.now(UTC)) if rota is not None else None
+        shift = await self._duty.on_shift_now() if self._duty else None
         roster = await self._roster.current()
         capacities = {m.id: m.max_concurrent for m in roster.members}
         # A "full" answer means that volunteer filled up since they were named (a burst of arrivals asks at

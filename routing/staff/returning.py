@@ -17,7 +17,6 @@ from routing import texts
 from routing.i18n import moment, staff_count, staff_language
 from routing.live_roster import LiveRoster
 from routing.model import Button, ConversationState, VolunteerId
-from routing.rota import on_shift
 from routing.store.availability import Availability
 from routing.store.conversations import Conversation, ConversationStore
 from routing.store.duty import DutyRoster
@@ -65,7 +64,7 @@ class Returning:
     async def arrived(self, conversation: Conversation) -> tuple[Conversation, bool]:
         """A new conversation: marks how many earlier ones the person had (the queue card says so). Returns it
         and whether to offer asking for the same volunteer (someone helped them before)."""
-        earlier = await self._history.earlier(conversation.id)
+        earlier = await self._history.earlier(conversation.person, conversation.id)
         if not earlier:
             return conversation, False
         await self._history.mark_returning(conversation.id, len(earlier))
@@ -80,12 +79,11 @@ class Returning:
         that volunteer has room and assignment is automatic, the caller's hand-over)."""
         if conversation.state != ConversationState.WAITING:
             return texts.SAME_VOLUNTEER_TOO_LATE, None
-        wanted = last_helper(await self._history.earlier(conversation.id))
+        wanted = last_helper(await self._history.earlier(conversation.person, conversation.id))
         if wanted is None or not await self._on_duty(wanted):
             return texts.SAME_VOLUNTEER_AWAY, None
         await self._history.ask_for(conversation.id, wanted)
-        now = await self._store.get(conversation.id)
-        return texts.SAME_VOLUNTEER_ASKED, now
+        return texts.SAME_VOLUNTEER_ASKED, dataclasses.replace(conversation, asked_for=wanted)
 
     async def has_room(self, volunteer: VolunteerId) -> bool:
         """Checked in, on shift, not resting or practising, with room for one more (as automatic assignment
@@ -94,16 +92,13 @@ class Returning:
         if member is None:
             return False
         capacity = {volunteer: member.max_concurrent}
-        return await self._availability.most_free(capacity, member.max_concurrent, await self._shift()) == volunteer
+        shift = await self._duty.on_shift_now() if self._duty else None
+        return await self._availability.most_free(capacity, member.max_concurrent, shift) == volunteer
 
     async def _on_duty(self, volunteer: VolunteerId) -> bool:
         """Checked in (/on), or on shift in the rota now: on a break or full still counts, they may free up soon.
         Without either we cannot know, and the person is not kept waiting for someone who may be asleep."""
         if volunteer in await self._store.on_duty():
             return True
-        shift = await self._shift()
+        shift = await self._duty.on_shift_now() if self._duty else None
         return shift is not None and volunteer in shift
-
-    async def _shift(self) -> frozenset[VolunteerId] | None:
-        rota = await self._duty.rota() if self._duty else None
-        return frozenset(on_shift(rota, datetime.now(UTC))) if rota is not None else None

@@ -50,6 +50,7 @@ class Conversation:
     returning: int = 0  # earlier conversations the person had (within retention) when this one opened
     asked_for: VolunteerId | None = None  # the volunteer they asked for again, while that one is on duty
     planning: bool = False  # a safety-plan question is open: their next message is its answer (routing/plan_flow.py)
+    person: str = ""  # the person's pseudonymous key (an HMAC, never a platform id)
 
 
 class AssignOutcome(enum.StrEnum):
@@ -486,4 +487,5 @@ def _conversation(conv: ConversationId, d: dict[str, str]) -> Conversation:
         returning=int(d.get(RETURNING_FIELD) or 0),
         asked_for=VolunteerId(d[ASKED_FOR_FIELD]) if d.get(ASKED_FOR_FIELD) else None,
         planning=d.get(PLANNING_FIELD) == "1",
+        person=d.get("person", ""),
     )

@@ -50,6 +50,11 @@ class DutyRoster:
                 self._rota, self._version = changed.rota, changed.version
         return self._rota
 
+    async def on_shift_now(self) -> set[VolunteerId] | None:
+        """Who the live rota has on shift now; None without a rota (then nobody is off shift)."""
+        rota = await self.rota()
+        return on_shift(rota, datetime.now(UTC)) if rota is not None else None
+
     async def take_break(self, volunteer: VolunteerId, minutes: int) -> None:
         await self._redis.set(break_key(volunteer), 1, ex=max(60, minutes * 60))
 

@@ -42,14 +42,13 @@ class PersonHistory:
         self._redis = redis
         self._cipher = cipher
 
-    async def earlier(self, conv: ConversationId) -> list[Earlier]:
-        """The closed conversations of `conv`'s person, latest first (all of them: `SHOWN` is the summary's
-        business), each with its helpers and at most `NOTES_SHOWN` latest notes."""
-        person = await self._redis.hget(keys.conversation(conv), "person")
-        if not person:
+    async def earlier(self, person_key: str, current: ConversationId) -> list[Earlier]:
+        """The closed conversations of the person with `person_key` other than `current`, latest first (all of
+        them: `SHOWN` is the summary's business), each with its helpers and at most `NOTES_SHOWN` latest notes."""
+        if not person_key:
             return []
-        members = await self._redis.smembers(keys.person_conversations(text(person)))
-        others = sorted({ConversationId(text(m)) for m in members} - {conv})
+        members = await self._redis.smembers(keys.person_conversations(person_key))
+        others = sorted({ConversationId(text(m)) for m in members} - {current})
         pipe = self._redis.pipeline(transaction=False)
         for other in others:
             pipe.hgetall(keys.conversation(other))
