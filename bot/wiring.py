@@ -128,8 +128,7 @@ def build_routing(
     blocks = BlockStore(redis, cipher)  # one store: it caches who is blocked, and /block updates that at once
     voice = StaffVoice(config.staff_platform)
     history = PersonHistory(redis, cipher)
-    plans = PlanFlow(SafetyPlans(redis, cipher, retention_days=config.retention_days), conversations, writer,
-                     config.staff_platform)  # fmt: skip
+    plans = PlanFlow(SafetyPlans(redis, cipher, retention_days=config.retention_days), conversations, writer, voice)
     availability = Availability(redis)
     assignments = Assignments(
         voice, conversations, writer, live, availability, duty, automatic=config.auto_assign,

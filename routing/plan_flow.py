@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from routing import texts
 from routing.i18n import moment, staff_language
@@ -33,6 +34,9 @@ from routing.store.conversations import PLANNING_FIELD, Conversation, Conversati
 from routing.store.safety_plans import Plan, SafetyPlans
 from routing.store.streams import StreamWriter
 
+if TYPE_CHECKING:  # routing.staff imports this module: its voice is only named here
+    from routing.staff.voice import StaffVoice
+
 ACTION = "plan"  # a person's plan buttons: "plan start", "plan later", "plan skip", "plan stop"
 STEPS = len(SECTIONS)
 
@@ -41,20 +45,20 @@ class PlanFlow:
     """Offers, asks, keeps and gives back a person's safety plan."""
 
     def __init__(
-        self, plans: SafetyPlans, conversations: ConversationStore, writer: StreamWriter, staff_platform: Platform
+        self, plans: SafetyPlans, conversations: ConversationStore, writer: StreamWriter, voice: StaffVoice
     ) -> None:
         self._plans = plans
         self._conversations = conversations
+        self._voice = voice  # the person's chat and the conversation's topic/thread
         self._writer = writer
-        self._staff = staff_platform
 
     async def offer(self, conversation: Conversation, out: Outbox) -> None:
         """The volunteer's `/plan`: the person is asked whether they want to make one now."""
         lang = conversation.language
         buttons = (Button(texts.say(lang, texts.PLAN_START), f"{ACTION} start"),
                    Button(texts.say(lang, texts.PLAN_NOT_NOW), f"{ACTION} later"))  # fmt: skip
-        self._to_person(conversation, texts.say(lang, texts.PLAN_OFFER), out, buttons)
-        self._note(conversation, texts.staff(texts.PLAN_OFFERED, pseudonym=conversation.pseudonym), out)
+        self._voice.to_person(conversation, texts.say(lang, texts.PLAN_OFFER), out=out, buttons=buttons)
+        self._voice.in_thread(conversation, texts.staff(texts.PLAN_OFFERED, pseudonym=conversation.pseudonym), out)
 
     async def summary(self, person_key: str) -> str:
         """For staff at a hand-over: that a plan exists, how full, when it changed (never its words)."""
@@ -72,7 +76,7 @@ class PlanFlow:
     async def start(self, person_key: str, conversation: Conversation, crisis_lines: str, out: Outbox) -> None:
         """The person's `/plan` or Start: the first question not yet answered (from the top once all were)."""
         if conversation.state != ConversationState.ACTIVE:
-            self._to_person(conversation, texts.say(conversation.language, texts.PLAN_NEEDS_VOLUNTEER), out)
+            self._voice.to_person(conversation, texts.say(conversation.language, texts.PLAN_NEEDS_VOLUNTEER), out=out)
             return
         plan = await self._plans.get(person_key) or Plan()
         step = next_step(plan.answers, frozenset()) if plan.answers else 0
@@ -89,12 +93,16 @@ class PlanFlow:
         assert plan.step is not None
         if tier >= RiskTier.HIGH:
             await self._keep(person_key, dataclasses.replace(plan, step=None))
-            self._to_person(conversation, texts.say(conversation.language, texts.PLAN_PAUSED), out, urgent=True)
-            self._note(conversation, texts.staff(texts.PLAN_PAUSED_NOTE, tier=tier.label), out, urgent=True)
+            self._voice.to_person(
+                conversation, texts.say(conversation.language, texts.PLAN_PAUSED), out=out, priority=Priority.URGENT
+            )
+            self._voice.in_thread(
+                conversation, texts.staff(texts.PLAN_PAUSED_NOTE, tier=tier.label), out, priority=Priority.URGENT
+            )
             await self._writer.audit("safety_plan_paused", conversation=conversation.id)
             return False
         answers = {**plan.answers, SECTIONS[plan.step].key: words.strip()[:MAX_ANSWER]}
-        self._note(conversation, texts.staff(texts.PLAN_PROGRESS, step=plan.step + 1, steps=STEPS), out)
+        self._voice.in_thread(conversation, texts.staff(texts.PLAN_PROGRESS, step=plan.step + 1, steps=STEPS), out)
         await self._after(person_key, dataclasses.replace(plan, answers=answers), conversation, crisis_lines, out)
         return True
 
@@ -107,18 +115,22 @@ class PlanFlow:
         if choice == "start":
             await self.start(person_key, conversation, crisis_lines, out)
         elif choice == "later":
-            self._to_person(conversation, texts.say(lang, texts.PLAN_DECLINED), out)
-            self._note(conversation, texts.staff(texts.PLAN_DECLINED_NOTE), out)
+            self._voice.to_person(conversation, texts.say(lang, texts.PLAN_DECLINED), out=out)
+            self._voice.in_thread(conversation, texts.staff(texts.PLAN_DECLINED_NOTE), out)
         elif plan is None or plan.step is None:
             return  # a button of a question already answered, or of a plan stopped since: nothing to do
         elif choice == "skip":
-            self._note(conversation, texts.staff(texts.PLAN_SKIPPED_NOTE, step=plan.step + 1, steps=STEPS), out)
+            self._voice.in_thread(
+                conversation, texts.staff(texts.PLAN_SKIPPED_NOTE, step=plan.step + 1, steps=STEPS), out
+            )
             skipped = dataclasses.replace(plan, skipped=plan.skipped | {SECTIONS[plan.step].key})
             await self._after(person_key, skipped, conversation, crisis_lines, out)
         elif choice == "stop":
             await self._keep(person_key, dataclasses.replace(plan, step=None))
-            self._to_person(conversation, texts.say(lang, texts.PLAN_STOPPED), out)
-            self._note(conversation, texts.staff(texts.PLAN_STOPPED_NOTE, step=plan.step + 1, steps=STEPS), out)
+            self._voice.to_person(conversation, texts.say(lang, texts.PLAN_STOPPED), out=out)
+            self._voice.in_thread(
+                conversation, texts.staff(texts.PLAN_STOPPED_NOTE, step=plan.step + 1, steps=STEPS), out
+            )
 
     async def send_back(self, person_key: str, platform: Platform, chat: ChatId, lang: str, crisis_lines: str,
                         out: Outbox) -> bool:  # fmt: skip
@@ -140,10 +152,10 @@ class PlanFlow:
             return
         done = await self._keep(person_key, dataclasses.replace(plan, step=None, skipped=frozenset()))
         lang = conversation.language or "en"
-        self._to_person(conversation, texts.say(lang, texts.PLAN_DONE), out)
+        self._voice.to_person(conversation, texts.say(lang, texts.PLAN_DONE), out=out)
         self._deliver(done, conversation.platform, conversation.chat, lang, crisis_lines, out)
         filled = texts.staff(texts.PLAN_COMPLETE_NOTE, filled=len(done.answers), steps=STEPS)
-        self._note(conversation, filled, out)
+        self._voice.in_thread(conversation, filled, out)
         await self._writer.audit("safety_plan_completed", conversation=conversation.id, sections=str(len(done.answers)))
 
     async def _ask(
@@ -154,7 +166,7 @@ class PlanFlow:
         lang = conversation.language
         buttons = (Button(texts.say(lang, texts.PLAN_SKIP), f"{ACTION} skip"),
                    Button(texts.say(lang, texts.PLAN_STOP), f"{ACTION} stop"))  # fmt: skip
-        self._to_person(conversation, question(lang, plan.step, crisis_lines), out, buttons)
+        self._voice.to_person(conversation, question(lang, plan.step, crisis_lines), out=out, buttons=buttons)
 
     async def _keep(self, person_key: str, plan: Plan) -> Plan:
         """Store the plan, and mark on its conversation whether a question is open (the router reads that with
@@ -174,14 +186,3 @@ class PlanFlow:
         )  # fmt: skip
         out.add(platform, Audience.SEEKER, whole, chat=chat, priority=Priority.PERSON)
         out.add(platform, Audience.SEEKER, "", chat=chat, attachments=(document,), priority=Priority.PERSON)
-
-    def _to_person(
-        self, conversation: Conversation, text: str, out: Outbox, buttons: tuple[Button, ...] = (), *,
-        urgent: bool = False,
-    ) -> None:  # fmt: skip
-        out.add(conversation.platform, Audience.SEEKER, text, chat=conversation.chat, conversation=conversation.id,
-                buttons=buttons, priority=Priority.URGENT if urgent else Priority.PERSON)  # fmt: skip
-
-    def _note(self, conversation: Conversation, text: str, out: Outbox, *, urgent: bool = False) -> None:
-        out.add(self._staff, Audience.STAFF_THREAD, text, conversation=conversation.id,
-                pseudonym=conversation.pseudonym, priority=Priority.URGENT if urgent else Priority.STAFF)  # fmt: skip
