@@ -45,6 +45,15 @@ def check_csrf(request: web.Request, form: dict[str, str]) -> None:
         raise web.HTTPForbidden(text=words.t(words.FORM_EXPIRED))
 
 
+async def permitted_form(request: web.Request, roles: frozenset[Role], refusal: str) -> dict[str, str]:
+    """A posted form, after its CSRF check, from someone with one of `roles` (else 403 saying `refusal`)."""
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    check_csrf(request, form)
+    if not may(session_of(request), roles):
+        raise web.HTTPForbidden(text=refusal)
+    return form
+
+
 def session_middleware(sessions: DashboardSessions) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.dashboard import words
-from bot.dashboard.auth import EDITORS, check_csrf, may, session_of
+from bot.dashboard.auth import EDITORS, may, permitted_form, session_of
 from bot.dashboard.html import esc, hidden_csrf, page
 from routing.coping import CopingLibrary, CopingText
 from routing.coping.files import check_text
@@ -102,10 +102,7 @@ def coping_routes(library: CopingLibrary, edits: CopingEdits) -> list[web.RouteD
 
     async def change(request: web.Request, revert: bool) -> web.Response:
         session = session_of(request)
-        form = {k: str(v) for k, v in (await request.post()).items()}
-        check_csrf(request, form)
-        if not may(session, EDITORS):
-            raise web.HTTPForbidden(text=words.t(words.COPING_FORBIDDEN))
+        form = await permitted_form(request, EDITORS, words.t(words.COPING_FORBIDDEN))
         lang, name = form.get("lang", ""), form.get("name", "")
         text = library.get(lang, name)
         if text is None:

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.dashboard import words
-from bot.dashboard.auth import ACKNOWLEDGERS, check_csrf, may, session_of
+from bot.dashboard.auth import ACKNOWLEDGERS, may, permitted_form, session_of
 from bot.dashboard.html import ago, duration, esc, hidden_csrf, page, security_headers, table
 from routing.i18n import staff_language, translate
 from routing.model import EscalationId, VolunteerId
@@ -143,10 +143,7 @@ def live_routes(views: DashboardViews, acknowledge: Acknowledge) -> list[web.Rou
 
     async def ack(request: web.Request) -> web.StreamResponse:
         session = session_of(request)
-        form = {k: str(v) for k, v in (await request.post()).items()}
-        check_csrf(request, form)
-        if not may(session, ACKNOWLEDGERS):
-            raise web.HTTPForbidden(text=words.t(words.ACK_FORBIDDEN))
+        await permitted_form(request, ACKNOWLEDGERS, words.t(words.ACK_FORBIDDEN))
         await acknowledge(EscalationId(request.match_info["esc"]), session.identity.volunteer)
         if request.headers.get("X-Requested-With") == "fetch":
             return web.json_response({"ok": True}, headers=security_headers())

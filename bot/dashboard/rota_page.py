@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from aiohttp import web
 
 from bot.dashboard import words
-from bot.dashboard.auth import EDITORS, check_csrf, may, session_of
+from bot.dashboard.auth import EDITORS, may, permitted_form, session_of
 from bot.dashboard.html import esc, hidden_csrf, page
 from routing.model import VolunteerId
 from routing.rota import GapKind, Rota, RotaError, Shift, TimeRange, Weekday
@@ -137,10 +137,7 @@ def rota_routes(rotas: RotaStore) -> list[web.RouteDef]:
 
     async def change(request: web.Request, remove: bool) -> web.Response:
         session = session_of(request)
-        form = {k: str(v) for k, v in (await request.post()).items()}
-        check_csrf(request, form)
-        if not may(session, EDITORS):
-            raise web.HTTPForbidden(text=words.t(words.ROTA_FORBIDDEN))
+        form = await permitted_form(request, EDITORS, words.t(words.ROTA_FORBIDDEN))
         try:
             shift = Shift(VolunteerId(form.get("volunteer", "")), Weekday.parse(form.get("day", "")),
                           TimeRange.parse(form.get("time", "")))  # fmt: skip

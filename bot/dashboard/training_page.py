@@ -13,7 +13,7 @@ import time
 from aiohttp import web
 
 from bot.dashboard import words
-from bot.dashboard.auth import EDITORS, check_csrf, may, session_of
+from bot.dashboard.auth import EDITORS, may, permitted_form, session_of
 from bot.dashboard.html import ago, duration, esc, hidden_csrf, page, table
 from bot.dashboard.practice import PracticeBoard, SessionSummary
 from bot.dashboard.volunteers import TEAM_VIEWERS
@@ -124,10 +124,7 @@ def training_routes(board: PracticeBoard | None) -> list[web.RouteDef]:
 
     async def start(request: web.Request) -> web.Response:
         session = session_of(request)
-        form = {k: str(v) for k, v in (await request.post()).items()}
-        check_csrf(request, form)
-        if not may(session, EDITORS):
-            raise web.HTTPForbidden(text=words.t(words.TRAIN_FORBIDDEN))
+        form = await permitted_form(request, EDITORS, words.t(words.TRAIN_FORBIDDEN))
         started = await board.start(form.get("volunteer", ""), form.get("scenario", ""), session.identity)
         if not isinstance(started, Started):
             return await render(request, problems=(started,))
