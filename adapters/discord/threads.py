@@ -116,9 +116,9 @@ class ConversationThreads:
         try:
             await self._client.http.delete_channel(int(message.thread), reason="retention ended or /forget")
         except discord.NotFound:
-            log.info("thread %s was deleted already", message.thread)
+            log.info("a staff thread was deleted already (conversation %s)", message.conversation or "-")
         else:
-            log.info("thread %s deleted (retention or /forget)", message.thread)
+            log.info("a staff thread was deleted (retention or /forget; conversation %s)", message.conversation or "-")
 
 
 def _thread_gone(exc: discord.HTTPException) -> bool:

@@ -221,9 +221,9 @@ class TelegramDeliverer:
         except BadRequest as exc:
             if not any(marker in _reason(exc).lower() for marker in _THREAD_GONE):
                 raise
-            log.info("topic %s was deleted already", message.thread)
+            log.info("a staff topic was deleted already (conversation %s)", message.conversation or "-")
         else:
-            log.info("topic %s deleted (retention or /forget)", message.thread)
+            log.info("a staff topic was deleted (retention or /forget; conversation %s)", message.conversation or "-")
 
     async def _upsert_card(self, message: OutboundMessage, calls: Calls) -> None:
         """A queue card in the lobby, or an episode's first alert in the escalation chat, edited in place."""
